@@ -1,0 +1,5 @@
+/**
+ * @doltdb-op/core: the DoltDB operator's API schemas, defaults, builders and planners.
+ * Depends on `effect` only.
+ */
+export * as Api from "./api/index.ts"
