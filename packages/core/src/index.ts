@@ -3,3 +3,4 @@
  * Depends on `effect` only.
  */
 export * as Api from "./api/index.ts"
+export * as SimWorld from "./sim/SimWorld.ts"
