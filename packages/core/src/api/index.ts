@@ -1,1 +1,8 @@
+export * from "./ApiValidationError.ts"
+export * from "./Cel.ts"
+export * from "./Common.ts"
+export * from "./DoltDB.ts"
 export * from "./Group.ts"
+export * as K8s from "./k8s/Models.generated.ts"
+export * from "./k8s/Primitives.ts"
+export * from "./Quantity.ts"

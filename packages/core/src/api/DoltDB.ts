@@ -1,0 +1,419 @@
+/**
+ * The DoltDB kind: a Dolt sql-server cluster (StatefulSet, Services, ConfigMap, replication).
+ *
+ * Field for field the reference operator's `k8s.dolthub.com/v1alpha` DoltDB. Differences, all compatible:
+ * every default lives here (decoding fills it, the CRD declares it), including the nested ones the reference
+ * leaves at 0 when a parent object is omitted (`server.listener.port` and friends); `replicas` must be set;
+ * CEL rules reject specs the reference could never converge on (see `DoltDBSpec` below).
+ */
+import { Schema } from "effect"
+import { type Invariant, withInvariants } from "./Cel.ts"
+import { makeDecoder, makeEncoder } from "./Codec.ts"
+import { Condition, defaulted, ObjectMeta, SecretKeySelector, withDefault } from "./Common.ts"
+import { ApiVersion } from "./Group.ts"
+import {
+  Affinity,
+  EnvVar,
+  LocalObjectReference,
+  PodSecurityContext,
+  Probe,
+  ResourceRequirements,
+  StatefulSetPersistentVolumeClaimRetentionPolicy,
+  Toleration,
+  TopologySpreadConstraint
+} from "./k8s/Models.generated.ts"
+import { Int32, Int64, Integer, IntOrString, Quantity } from "./k8s/Primitives.ts"
+import { compareQuantities } from "./Quantity.ts"
+
+const StringMap = Schema.Record(Schema.String, Schema.String)
+const Port = Int32.check(Schema.isBetween({ minimum: 1, maximum: 65535 }, { expected: "a port between 1 and 65535" }))
+
+export const PodDisruptionBudget = Schema.Struct({
+  minAvailable: Schema.optionalKey(
+    IntOrString.annotate({ description: "MinAvailable defines the number of minimum available Pods." })
+  ),
+  maxUnavailable: Schema.optionalKey(
+    IntOrString.annotate({ description: "MaxUnavailable defines the number of maximum unavailable Pods." })
+  )
+}).annotate({ description: "PodDisruptionBudget is the Pod availability budget for a DoltDB." })
+export type PodDisruptionBudget = typeof PodDisruptionBudget.Type
+
+export const Storage = Schema.Struct({
+  size: Quantity.annotate({ description: "Size specifies the size of the volume for the Dolt Cluster." }).pipe(
+    withDefault("100Gi")
+  ),
+  storageClassName: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "StorageClassName defines the storage class for the volume. If not specified, the default storage class of the Kubernetes cluster will be used."
+    })
+  ),
+  resizeInUseVolumes: Schema.Boolean.annotate({
+    description:
+      "ResizeInUseVolumes indicates whether the PersistentVolumeClaims (PVCs) can be resized while in use. The StorageClass used should have 'allowVolumeExpansion' set to 'true' to allow resizing."
+  }).pipe(withDefault(true)),
+  waitForVolumeResize: Schema.Boolean.annotate({
+    description:
+      "WaitForVolumeResize indicates whether to wait for the PVCs to be resized before marking the DoltDB object as ready. This will block other operations such as cluster recovery while the resize is in progress."
+  }).pipe(withDefault(true)),
+  retentionPolicy: Schema.optionalKey(
+    StatefulSetPersistentVolumeClaimRetentionPolicy.annotate({
+      description:
+        "RetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates. When unset the PVCs are retained on deletion and on scale-down."
+    })
+  ),
+  volumeSnapshot: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "VolumeSnapshot is the name of a VolumeSnapshot used as the data source of the volume claim template (restore)."
+    })
+  )
+}).pipe(
+  withInvariants([
+    {
+      cel: {
+        rule: "!has(oldSelf.size) || !has(self.size) || quantity(string(self.size)).compareTo(quantity(string(oldSelf.size))) >= 0",
+        message: "storage.size may not shrink",
+        fieldPath: ".size",
+        reason: "FieldValueForbidden"
+      }
+    }
+  ])
+)
+export type Storage = typeof Storage.Type
+
+export const PrimaryReplication = Schema.Struct({
+  podIndex: Integer.check(Schema.isGreaterThanOrEqualTo(0))
+    .annotate({
+      description:
+        "PodIndex is the StatefulSet index of the primary node. The user may change this field to perform a manual switchover."
+    })
+    .pipe(withDefault(0)),
+  automaticFailover: Schema.Boolean.annotate({
+    description:
+      "AutomaticFailover indicates whether the operator should automatically fail over to a caught-up standby when the primary is lost."
+  }).pipe(withDefault(true)),
+  minCaughtUpStandby: Schema.optionalKey(
+    Integer.annotate({
+      description:
+        "MinCaughtUpStandby is the minimum number of standbys that must be caught up before a primary failover can occur."
+    })
+  )
+}).annotate({ description: "Primary is the replication configuration for the primary node." })
+export type PrimaryReplication = typeof PrimaryReplication.Type
+
+export const Replication = Schema.Struct({
+  enabled: Schema.Boolean.annotate({ description: "Enabled is a flag to enable Replication." }).pipe(
+    withDefault(false)
+  ),
+  primary: PrimaryReplication.pipe(defaulted)
+}).annotate({
+  description:
+    "Replication configures primary/standby replication (Dolt direct-to-standby cluster mode) between the pods."
+})
+export type Replication = typeof Replication.Type
+
+export const Probes = Schema.Struct({
+  livenessProbe: Probe.annotate({ description: "LivenessProbe defines the liveness probe for the pod." }).pipe(
+    withDefault({ initialDelaySeconds: 15, periodSeconds: 40 })
+  ),
+  readinessProbe: Probe.annotate({ description: "ReadinessProbe defines the readiness probe for the pod." }).pipe(
+    withDefault({ initialDelaySeconds: 15, periodSeconds: 40 })
+  )
+}).annotate({
+  description:
+    "Probes defines the liveness and readiness probes for the DoltDB pods. Only the timing fields are used: the operator always sets the handler. When omitted entirely the operator's own probe timings apply."
+})
+export type Probes = typeof Probes.Type
+
+export const Profiler = Schema.Struct({
+  enablePProf: Schema.Boolean.annotate({
+    description: "EnablePProf starts Dolt with the pprof server (container port 6060)."
+  }).pipe(withDefault(false))
+}).annotate({ description: "Profiler defines the profiler configuration for the DoltDB server." })
+
+export const AutoGCBehavior = Schema.Struct({
+  enabled: Schema.Boolean.annotate({ description: "Enabled is a flag to enable the auto GC behavior." }).pipe(
+    withDefault(false)
+  )
+}).annotate({ description: "AutoGCBehavior defines the auto GC behavior for the DoltDB server." })
+
+export const Behavior = Schema.Struct({
+  autoGCBehavior: AutoGCBehavior.pipe(defaulted)
+}).annotate({ description: "Behavior defines the behavior configuration for the DoltDB server." })
+
+export const Metrics = Schema.Struct({
+  enabled: Schema.Boolean.annotate({ description: "Enabled is a flag to enable the metrics server." }).pipe(
+    withDefault(false)
+  ),
+  labels: Schema.optionalKey(StringMap.annotate({ description: "Labels defines the labels for the metrics server." })),
+  host: Schema.String.annotate({ description: "Host defines the host for the metrics server." }).pipe(
+    withDefault("0.0.0.0")
+  ),
+  port: Int32.annotate({ description: "Port defines the port for the metrics server." }).pipe(withDefault(11228))
+}).annotate({ description: "Metrics defines the metrics configuration for the DoltDB server." })
+
+export const Listener = Schema.Struct({
+  host: Schema.String.annotate({ description: "Host defines the address the SQL server listens on." }).pipe(
+    withDefault("0.0.0.0")
+  ),
+  port: Port.annotate({ description: "Port defines the port of the SQL server." }).pipe(withDefault(3306)),
+  maxConnections: Int32.check(Schema.isGreaterThanOrEqualTo(10))
+    .annotate({ description: "MaxConnections specifies the maximum number of connections for DoltDB." })
+    .pipe(withDefault(1024))
+}).annotate({ description: "Listener defines the listener configuration for the DoltDB server." })
+
+export const RemotesAPI = Schema.Struct({
+  port: Int32.annotate({ description: "Port defines the port for the remotes API." }).pipe(withDefault(50051))
+}).annotate({ description: "RemotesAPI defines the remotes API configuration for the DoltDB server." })
+
+export const ServerCluster = Schema.Struct({
+  remotesAPI: RemotesAPI.pipe(defaulted)
+}).annotate({ description: "Cluster defines the cluster configuration for the DoltDB server." })
+
+export const MCPServer = Schema.Struct({
+  port: Int32.check(Schema.isBetween({ minimum: 1024, maximum: 49151 }))
+    .annotate({ description: "Port defines the HTTP port for the MCP server." })
+    .pipe(withDefault(7007)),
+  user: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "User defines the SQL user the MCP server uses to connect to Dolt. Defaults to the root user configured for the DoltDB instance."
+    })
+  ),
+  passwordSecretKeyRef: Schema.optionalKey(
+    SecretKeySelector.annotate({
+      description:
+        "PasswordSecretKeyRef references a Secret key containing the SQL password for the MCP user. If not set and user is not overridden, the root password is used."
+    })
+  ),
+  database: Schema.optionalKey(
+    Schema.String.annotate({
+      description: "Database restricts the MCP server to a specific database. If empty, all databases are accessible."
+    })
+  )
+}).annotate({
+  description:
+    "MCPServer defines the MCP server configuration. When set, an MCP HTTP endpoint is started alongside the SQL server."
+})
+
+export const Server = Schema.Struct({
+  profiler: Profiler.pipe(defaulted),
+  behavior: Behavior.pipe(defaulted),
+  logLevel: Schema.String.annotate({ description: "LogLevel defines the logging level for the DoltDB server." }).pipe(
+    withDefault("trace")
+  ),
+  metrics: Metrics.pipe(defaulted),
+  listener: Listener.pipe(defaulted),
+  cluster: ServerCluster.pipe(defaulted),
+  mcpServer: Schema.optionalKey(MCPServer)
+}).annotate({ description: "Server defines the server configuration for the DoltDB server." })
+export type Server = typeof Server.Type
+
+export const CommitAuthor = Schema.Struct({
+  name: Schema.String.annotate({ description: "Name is the name of the commit author." }).pipe(
+    withDefault("dolt kubernetes deployment")
+  ),
+  email: Schema.String.annotate({ description: "Email is the email of the commit author." }).pipe(
+    withDefault("dolt@kubernetes.deployment")
+  )
+}).annotate({ description: "CommitAuthor defines the commit author configuration for the DoltDB server." })
+
+export const GlobalConfig = Schema.Struct({
+  disableClientUsageMetricsCollection: Schema.Boolean.annotate({
+    description:
+      "DisableClientUsageMetricsCollection disables Dolt's client usage metrics collection. Reference: https://docs.dolthub.com/other/faq#does-dolt-collect-client-metrics-how-can-i-disable-it"
+  }).pipe(withDefault(false)),
+  commitAuthor: CommitAuthor.pipe(defaulted)
+}).annotate({ description: "GlobalConfig defines Dolt's global configuration (config_global.json)." })
+export type GlobalConfig = typeof GlobalConfig.Type
+
+export const ReplicationStrategy = Schema.Literals(["DirectStandby", "Remote"])
+export const UpdateStrategy = Schema.Literals(["ReplicasFirstPrimaryLast", "RollingUpdate", "OnDelete", "Never"])
+export type UpdateStrategy = typeof UpdateStrategy.Type
+
+const DoltDBSpecFields = Schema.Struct({
+  engineVersion: Schema.String.check(Schema.isMinLength(1))
+    .annotate({
+      description:
+        "EngineVersion defines the version of the Dolt DB server to use: the image tag and the app.kubernetes.io/version label."
+    })
+    .pipe(Schema.annotateKey({ messageMissingKey: "engineVersion is required (the Dolt version, e.g. 1.83.6)" })),
+  serviceAccountName: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "ServiceAccountName defines the service account used by the pods. Defaults to the DoltDB name; the operator creates or patches it."
+    })
+  ),
+  serviceAccountAnnotations: Schema.optionalKey(
+    StringMap.annotate({
+      description:
+        "ServiceAccountAnnotations are merged into the service account's annotations (e.g. for IRSA or Workload Identity)."
+    })
+  ),
+  image: Schema.String.annotate({
+    description: "Image specifies the container image name for the Dolt DB server; the tag is engineVersion."
+  }).pipe(withDefault("dolthub/dolt")),
+  imagePullSecrets: Schema.optionalKey(
+    Schema.Array(LocalObjectReference).annotate({
+      description: "ImagePullSecrets specifies the secrets to use for pulling the container image."
+    })
+  ),
+  securityContext: Schema.optionalKey(
+    PodSecurityContext.annotate({ description: "PodSecurityContext defines the security context for the pod." })
+  ),
+  podAnnotations: Schema.optionalKey(
+    StringMap.annotate({ description: "PodAnnotations defines the annotations for the pod." })
+  ),
+  affinity: Schema.optionalKey(Affinity.annotate({ description: "Affinity defines the affinity rules for the pod." })),
+  tolerations: Schema.optionalKey(
+    Schema.Array(Toleration).annotate({ description: "Tolerations defines the tolerations for the pod." })
+  ),
+  nodeSelector: Schema.optionalKey(
+    StringMap.annotate({ description: "NodeSelector defines the node selector for the pod." })
+  ),
+  podDisruptionBudget: Schema.optionalKey(PodDisruptionBudget),
+  resources: Schema.optionalKey(
+    ResourceRequirements.annotate({ description: "Resources defines the resource requirements for the pod." })
+  ),
+  storage: Storage.annotate({ description: "Storage defines the volume configuration for the Dolt cluster." }).pipe(
+    Schema.annotateKey({ messageMissingKey: "storage is required (e.g. storage: { size: 10Gi })" })
+  ),
+  replicas: Int32.check(Schema.isGreaterThanOrEqualTo(1, { expected: "at least 1" }))
+    .annotate({
+      description:
+        "Replicas specifies the number of pods of the Dolt cluster. Required: a DoltDB without replicas never starts."
+    })
+    .pipe(
+      Schema.annotateKey({
+        messageMissingKey:
+          "replicas is required: set spec.replicas to 1 or more (a DoltDB without replicas never starts)"
+      })
+    ),
+  maxConnections: Int32.check(Schema.isGreaterThanOrEqualTo(10))
+    .annotate({
+      description: "DEPRECATED and unused: use server.listener.maxConnections. Kept for manifest compatibility."
+    })
+    .pipe(withDefault(128)),
+  replicationStrategy: ReplicationStrategy.annotate({
+    description:
+      "ReplicationStrategy specifies the type of replication for the Dolt cluster: DirectStandby (direct-to-standby replication) or Remote. Only DirectStandby is implemented."
+  }).pipe(withDefault("DirectStandby")),
+  autoMinorVersionUpgrade: Schema.Boolean.annotate({
+    description: "AutoMinorVersionUpgrade enables or disables automatic minor version upgrades (unused)."
+  }).pipe(withDefault(false)),
+  updateStrategy: UpdateStrategy.annotate({
+    description:
+      "UpdateStrategy defines how pod template changes roll out: ReplicasFirstPrimaryLast (standbys one by one, then a switchover away from the primary), RollingUpdate and OnDelete (the StatefulSet strategies), or Never."
+  }).pipe(withDefault("ReplicasFirstPrimaryLast")),
+  replication: Replication.pipe(defaulted),
+  terminationGracePeriodSeconds: Int64.check(Schema.isGreaterThanOrEqualTo(0))
+    .annotate({ description: "TerminationGracePeriodSeconds is the pods' termination grace period." })
+    .pipe(withDefault(60)),
+  topologySpreadConstraints: Schema.optionalKey(
+    Schema.Array(TopologySpreadConstraint).annotate({
+      description: "TopologySpreadConstraints defines the topology spread constraints for the pod."
+    })
+  ),
+  probes: Schema.optionalKey(Probes),
+  server: Server.pipe(defaulted),
+  globalConfig: GlobalConfig.pipe(defaulted),
+  env: Schema.optionalKey(
+    Schema.Array(EnvVar).annotate({
+      description: "Env is appended after the built-in environment variables of the Dolt containers."
+    })
+  )
+})
+
+type SpecType = typeof DoltDBSpecFields.Type
+
+/** Invariants the reference only found at reconcile time (or never), so no working manifest trips them. */
+export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
+  {
+    cel: {
+      rule: "has(self.replicas)",
+      message: "replicas is required: set spec.replicas to 1 or more (a DoltDB without replicas never starts)",
+      fieldPath: ".replicas",
+      reason: "FieldValueRequired"
+    }
+  },
+  {
+    cel: {
+      rule: "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || self.replicas >= 2",
+      message: "replication cannot be enabled with a single replica: set replicas to 2 or more, or disable replication",
+      fieldPath: ".replication.enabled",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => !spec.replication.enabled || spec.replicas >= 2
+  },
+  {
+    cel: {
+      rule: "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || !has(self.replication.primary) || !has(self.replication.primary.podIndex) || self.replication.primary.podIndex < self.replicas",
+      message: "replication.primary.podIndex must be lower than replicas",
+      fieldPath: ".replication.primary.podIndex",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => !spec.replication.enabled || spec.replication.primary.podIndex < spec.replicas
+  }
+]
+
+export const DoltDBSpec = DoltDBSpecFields.annotate({
+  description: "DoltDBSpec defines the desired state of DoltDB."
+}).pipe(withInvariants(doltDBSpecInvariants))
+export type DoltDBSpec = typeof DoltDBSpec.Type
+
+export const ReplicationState = Schema.Literals(["primary", "standby", "not_configured"])
+export type ReplicationState = typeof ReplicationState.Type
+
+export const DoltDBStatus = Schema.Struct({
+  conditions: Schema.optionalKey(
+    Schema.Array(Condition).annotate({ description: "Conditions for the Dolt cluster object." })
+  ),
+  currentPrimaryPodIndex: Schema.optionalKey(
+    Integer.annotate({ description: "CurrentPrimaryPodIndex is the primary Pod index." })
+  ),
+  currentPrimary: Schema.optionalKey(Schema.String.annotate({ description: "CurrentPrimary is the primary Pod." })),
+  replicas: Schema.optionalKey(Int32.annotate({ description: "Replicas is the number of ready replicas." })),
+  replicationStatus: Schema.optionalKey(
+    Schema.Record(Schema.String, ReplicationState).annotate({
+      description: "ReplicationStatus is the replication state (primary, standby, not_configured) of each healthy Pod."
+    })
+  ),
+  replicationEpoch: Schema.optionalKey(
+    Integer.annotate({
+      description: "ReplicationEpoch holds the highest Dolt cluster epoch observed; it never decreases."
+    })
+  ),
+  observedGeneration: Schema.optionalKey(
+    Int64.annotate({ description: "ObservedGeneration is the metadata.generation the status was computed from." })
+  )
+}).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
+export type DoltDBStatus = typeof DoltDBStatus.Type
+
+export const DoltDB = Schema.Struct({
+  apiVersion: Schema.Literal(ApiVersion),
+  kind: Schema.Literal("DoltDB"),
+  metadata: ObjectMeta,
+  spec: DoltDBSpec,
+  status: Schema.optionalKey(DoltDBStatus)
+}).annotate({ description: "DoltDB is a Dolt sql-server cluster with optional primary/standby replication." })
+export type DoltDB = typeof DoltDB.Type
+/** The wire (manifest) form of a DoltDB: defaults may be absent. */
+export type DoltDBEncoded = typeof DoltDB.Encoded
+
+/**
+ * The transition rules of a DoltDB update, for callers that have both objects (the CRD enforces the same
+ * through CEL with `oldSelf`). Returns the violated rules as `{ path, message }`.
+ */
+export const doltDBUpdateViolations = (
+  previous: DoltDBSpec,
+  next: DoltDBSpec
+): ReadonlyArray<{ readonly path: string; readonly message: string }> =>
+  compareQuantities(next.storage.size, previous.storage.size) < 0
+    ? [{ path: "spec.storage.size", message: "storage.size may not shrink" }]
+    : []
+
+/** Decodes (and defaults) a DoltDB; fails with `ApiValidationError` naming each bad field. */
+export const decodeDoltDB = makeDecoder("DoltDB", DoltDB)
+/** Encodes a DoltDB to its wire form (defaults written out). */
+export const encodeDoltDB = makeEncoder("DoltDB", DoltDB)

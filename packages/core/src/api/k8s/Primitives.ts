@@ -1,0 +1,55 @@
+/**
+ * Kubernetes scalar types shared by the generated Kubernetes models and our own kinds.
+ *
+ * Hand-written: these are apimachinery "special" types (int-or-string, Quantity, Time, Duration) whose
+ * OpenAPI shape is fixed by the API server rather than by a model, so no model library carries them in a
+ * usable form. The CRD generator recognises them by their annotations.
+ */
+import { Schema } from "effect"
+
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+
+/** A 32-bit integer (`format: int32`). */
+export const Int32 = Schema.Number.check(
+  Schema.isInt({ expected: "an integer" }),
+  Schema.isBetween({ minimum: INT32_MIN, maximum: INT32_MAX }, { expected: "a 32-bit integer" })
+).annotate({ format: "int32" })
+
+/** A 64-bit integer (`format: int64`); JavaScript numbers hold them exactly up to 2^53. */
+export const Int64 = Schema.Number.check(Schema.isInt({ expected: "an integer" })).annotate({ format: "int64" })
+
+/** An integer with no declared width (Go `int`). */
+export const Integer = Schema.Number.check(Schema.isInt({ expected: "an integer" }))
+
+/** A floating-point number (`format: double`). */
+export const Double = Schema.Finite.annotate({ format: "double" })
+
+/** intstr.IntOrString: an integer or a string (e.g. `1` or `"50%"`). */
+export const IntOrString = Schema.Union([Integer, Schema.String]).annotate({
+  "x-kubernetes-int-or-string": true
+})
+export type IntOrString = typeof IntOrString.Type
+
+/** The resource.Quantity serialisation pattern, exactly as the API server publishes it. */
+export const QuantityPattern =
+  /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/u
+
+/** resource.Quantity: `"100Gi"`, `"500m"`, `2`. Integers are accepted like the API server accepts them. */
+export const Quantity = Schema.Union([
+  Integer,
+  Schema.String.check(Schema.isPattern(QuantityPattern, { expected: 'a quantity such as "10Gi" or "500m"' }))
+]).annotate({ "x-kubernetes-int-or-string": true })
+export type Quantity = typeof Quantity.Type
+
+/** metav1.Time: an RFC 3339 timestamp (`format: date-time`). */
+export const Time = Schema.String.annotate({ format: "date-time" })
+
+/**
+ * metav1.Duration: a Go duration string (`"30s"`, `"1m30s"`, `"1h"`). The CRD types it as a plain string
+ * like the reference does; decoding checks the syntax so a typo fails with the field named.
+ */
+export const GoDurationPattern = /^([+-]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+|0)$/u
+export const Duration = Schema.String.check(
+  Schema.isPattern(GoDurationPattern, { expected: 'a duration such as "30s", "5m" or "1h30m"' })
+)
