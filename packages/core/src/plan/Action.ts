@@ -1,0 +1,113 @@
+/**
+ * The typed actions a planner returns and the runtime executes, in order.
+ *
+ * A plan is a list of actions. The executor runs them one after the other and stops at the first failure, so a
+ * planner puts fencing before promotion and status writes that record intent before the steps they describe.
+ * Actions carry no callbacks: results that matter are observed again on the next reconcile (level-triggered),
+ * which is what makes every step safe to resume after an operator crash.
+ */
+
+/** A reference to one Kubernetes object. */
+export interface ObjectRef {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly namespace: string
+  readonly name: string
+  /** When set, the action applies only to the object with this uid (a delete precondition). */
+  readonly uid?: string
+}
+
+/** A Kubernetes object as plain JSON (what builders return). */
+export interface KubeObject {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly metadata: {
+    readonly name: string
+    readonly namespace?: string
+    readonly [key: string]: unknown
+  }
+  readonly [key: string]: unknown
+}
+
+/** Where a Dolt sql-server is reached: one pod. */
+export interface PodTarget {
+  readonly ordinal: number
+  readonly pod: string
+  /** Host the operator connects to (pod FQDN or IP). */
+  readonly host: string
+  readonly port: number
+}
+
+export type ClusterRole = "primary" | "standby"
+
+export type Action =
+  /** Server-side apply of a whole object (or of the fields this field manager owns). */
+  | {
+      readonly _tag: "Apply"
+      readonly object: KubeObject
+      /** Field manager; defaults to the operator's. Pod role labels use their own manager. */
+      readonly fieldManager?: string
+      readonly force: boolean
+    }
+  | {
+      readonly _tag: "Delete"
+      readonly ref: ObjectRef
+      readonly gracePeriodSeconds?: number
+      readonly propagationPolicy?: "Background" | "Foreground" | "Orphan"
+      readonly reason: string
+    }
+  /** Replace the status subresource (optimistic concurrency on `resourceVersion` when given). */
+  | {
+      readonly _tag: "PatchStatus"
+      readonly ref: ObjectRef
+      readonly status: Readonly<Record<string, unknown>>
+      readonly resourceVersion?: string
+    }
+  | { readonly _tag: "AssumeRole"; readonly target: PodTarget; readonly role: ClusterRole; readonly epoch: number }
+  /**
+   * Graceful demotion of a primary. The executor fails the action unless at least `minCaughtUp` standbys are
+   * reported caught up and every host in `requireCaughtUp` is among them.
+   */
+  | {
+      readonly _tag: "TransitionToStandby"
+      readonly target: PodTarget
+      readonly epoch: number
+      readonly minCaughtUp: number
+      readonly requireCaughtUp: ReadonlyArray<string>
+    }
+  | {
+      readonly _tag: "Event"
+      readonly regarding: ObjectRef
+      readonly type: "Normal" | "Warning"
+      readonly reason: string
+      readonly message: string
+    }
+  /** Reconcile again after this many milliseconds (0 = as soon as possible). Ends the plan. */
+  | { readonly _tag: "RequeueAfter"; readonly millis: number; readonly why: string }
+
+export type Plan = ReadonlyArray<Action>
+
+export const apply = (object: KubeObject, options?: { readonly fieldManager?: string; readonly force?: boolean }) =>
+  ({
+    _tag: "Apply",
+    object,
+    force: options?.force ?? true,
+    ...(options?.fieldManager === undefined ? {} : { fieldManager: options.fieldManager })
+  }) satisfies Action as Action
+
+export const requeueAfter = (millis: number, why: string): Action => ({ _tag: "RequeueAfter", millis, why })
+
+export const event = (regarding: ObjectRef, type: "Normal" | "Warning", reason: string, message: string): Action => ({
+  _tag: "Event",
+  regarding,
+  type,
+  reason,
+  message
+})
+
+/** The shortest requeue in a plan, if any (the runtime requeues once per reconcile). */
+export const requeueOf = (plan: Plan): number | undefined => {
+  let min: number | undefined
+  for (const a of plan) if (a._tag === "RequeueAfter" && (min === undefined || a.millis < min)) min = a.millis
+  return min
+}

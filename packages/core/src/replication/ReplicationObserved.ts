@@ -1,0 +1,112 @@
+/**
+ * What the replication planner sees: one plain value built by the observe step from the Kubernetes API (pods)
+ * and from SQL on every pod (role, epoch, `dolt_cluster_status`), plus the state the operator keeps in the
+ * DoltDB status. No I/O happens here; the planner is a pure function of this value.
+ */
+import type { PodTarget } from "../plan/Action.ts"
+
+export type DoltRole = "primary" | "standby" | "detected_broken_config"
+
+/** One row of `dolt_cluster.dolt_cluster_status` on a primary, folded per standby remote. */
+export interface StandbyReplication {
+  /** The standby remote name: the standby's pod name. */
+  readonly remote: string
+  /** Databases with a row for this remote. */
+  readonly databases: number
+  /** Highest `replication_lag_millis` over its databases; `undefined` when any row is NULL (never pushed). */
+  readonly maxLagMillis: number | undefined
+  /** Rows with a non-NULL `current_error`. */
+  readonly errors: number
+}
+
+export type SqlView =
+  | { readonly _tag: "Unreachable"; readonly reason: string }
+  | {
+      readonly _tag: "Reachable"
+      readonly role: DoltRole
+      readonly epoch: number
+      /** Present on a primary: replication towards each standby remote. */
+      readonly standbys: ReadonlyArray<StandbyReplication>
+      /**
+       * Present on a standby: for each database, how long ago (on the standby's own clock) the last push or
+       * heartbeat arrived; `undefined` = NULL (nothing received since this server started or changed role).
+       * Measured on the server's clock so that clock skew between pods and the operator does not matter.
+       */
+      readonly staleness: ReadonlyArray<{ readonly database: string; readonly millis: number | undefined }>
+    }
+
+export interface PodView {
+  readonly ordinal: number
+  readonly name: string
+  /** Pod object exists. */
+  readonly exists: boolean
+  readonly uid: string | undefined
+  /** deletionTimestamp is set. */
+  readonly deleting: boolean
+  /** PodReady condition. */
+  readonly ready: boolean
+  /** The `k8s.dolthub.com/cluster-role` label as currently set. */
+  readonly roleLabel: string | undefined
+  readonly sql: SqlView
+  /** How the operator reaches this pod's sql-server. */
+  readonly target: PodTarget
+}
+
+/** A primary change in flight, persisted in status before its first step so it resumes after a crash. */
+export interface PrimaryTransition {
+  readonly kind: "Switchover" | "Failover" | "Repair"
+  readonly from: number
+  readonly to: number
+  readonly epoch: number
+  /** The uid of the old primary's pod when the transition started (fencing by deletion checks it). */
+  readonly fromPodUid: string | undefined
+  /** Operator clock, epoch millis. */
+  readonly startedAt: number
+}
+
+/** The replication part of the DoltDB status, as the planner reads and writes it. */
+export interface ReplicationState {
+  readonly currentPrimaryPodIndex: number | undefined
+  readonly replicationEpoch: number | undefined
+  readonly transition: PrimaryTransition | undefined
+  /** When the operator first saw the current primary unavailable (failover debounce), epoch millis. */
+  readonly primaryUnavailableSince: number | undefined
+}
+
+export interface ReplicationPolicy {
+  readonly replicas: number
+  /** `spec.replication.primary.podIndex`: a request, never written by the operator. */
+  readonly desiredPrimary: number
+  readonly automaticFailover: boolean
+  /** `spec.replication.primary.minCaughtUpStandby` (default 1). */
+  readonly minCaughtUpStandby: number
+  /** How long the primary must stay unavailable before a failover starts. */
+  readonly failoverDelayMillis: number
+  /** Promote the freshest standby even when none is provably caught up (user opt-in). */
+  readonly allowUnsafeFailover: boolean
+  /** Extra staleness tolerated for a standby to count as caught up at the moment the primary was lost. */
+  readonly caughtUpSlackMillis: number
+  /** A planned switchover only starts when the target's replication lag is at most this. */
+  readonly maxSwitchoverLagMillis: number
+  /** A transition that has not completed by then is abandoned and re-planned. */
+  readonly transitionTimeoutMillis: number
+}
+
+export const defaultPolicy = {
+  automaticFailover: true,
+  minCaughtUpStandby: 1,
+  failoverDelayMillis: 3_000,
+  allowUnsafeFailover: false,
+  caughtUpSlackMillis: 10_000,
+  maxSwitchoverLagMillis: 5_000,
+  transitionTimeoutMillis: 60_000
+} as const
+
+export interface ReplicationObserved {
+  /** Operator clock, epoch millis (from `Clock`). */
+  readonly now: number
+  readonly policy: ReplicationPolicy
+  readonly state: ReplicationState
+  /** One entry per ordinal in `0..max(replicas, existing pods)-1`. */
+  readonly pods: ReadonlyArray<PodView>
+}

@@ -1,0 +1,3 @@
+export * from "./planReplication.ts"
+export * from "./ReplicationObserved.ts"
+export * from "./selectCandidate.ts"
