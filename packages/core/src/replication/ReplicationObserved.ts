@@ -71,6 +71,12 @@ export interface ReplicationState {
   readonly transition: PrimaryTransition | undefined
   /** When the operator first saw the current primary unavailable (failover debounce), epoch millis. */
   readonly primaryUnavailableSince: number | undefined
+  /**
+   * The last `spec.replication.primary.podIndex` the operator acted on. A switchover is requested by *changing*
+   * the spec field, not by it differing from the current primary: after a failover or a rolling update moved
+   * the primary, the operator does not switch back on its own, and never needs to write the spec.
+   */
+  readonly primaryRequest: number | undefined
 }
 
 export interface ReplicationPolicy {
@@ -105,6 +111,8 @@ export const defaultPolicy = {
 export interface ReplicationObserved {
   /** Operator clock, epoch millis (from `Clock`). */
   readonly now: number
+  /** A switchover another planner needs (the rolling update moving the primary off a stale pod). */
+  readonly switchoverRequest?: number | undefined
   readonly policy: ReplicationPolicy
   readonly state: ReplicationState
   /** One entry per ordinal in `0..max(replicas, existing pods)-1`. */

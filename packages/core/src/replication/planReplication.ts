@@ -93,6 +93,19 @@ const standbyReplicationOf = (primary: PodView | undefined, standby: PodView): S
   return sql?.standbys.find((s) => s.remote === standby.name)
 }
 
+/**
+ * The index to switch over to, if any: off an ordinal a scale-down removes, a pending request from another planner
+ * (rolling update), or a changed `podIndex` the operator has not acted on yet.
+ */
+const switchoverTarget = (o: ReplicationObserved, cur: number): number | undefined => {
+  const { replicas, desiredPrimary } = o.policy
+  const inRange = (i: number | undefined) => i !== undefined && i >= 0 && i < replicas && i !== cur
+  if (cur >= replicas) return inRange(desiredPrimary) ? desiredPrimary : 0
+  if (inRange(o.switchoverRequest)) return o.switchoverRequest
+  if (desiredPrimary !== o.state.primaryRequest && inRange(desiredPrimary)) return desiredPrimary
+  return undefined
+}
+
 export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity): ReplicationDecision => {
   const state = o.state
   const policy = o.policy
@@ -135,7 +148,12 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
     if (only === undefined)
       return blockedDecision("WaitingForPrimary", "waiting for the bootstrap primary", 2_000, false)
     return steady(
-      { ...state, currentPrimaryPodIndex: only.ordinal, replicationEpoch: Math.max(epochMax, 0) },
+      {
+        ...state,
+        currentPrimaryPodIndex: only.ordinal,
+        replicationEpoch: Math.max(epochMax, 0),
+        primaryRequest: only.ordinal === policy.desiredPrimary ? only.ordinal : state.primaryRequest
+      },
       [],
       "Primary bootstrapped"
     )
@@ -176,9 +194,10 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
         { _tag: "AssumeRole", target: curPod!.target, role: "primary", epoch: epochMax + 1 }
       ])
     }
-    const target = cur >= policy.replicas ? Math.min(policy.desiredPrimary, policy.replicas - 1) : policy.desiredPrimary
-    if (target !== cur && target >= 0 && target < policy.replicas) return planSwitchover(o, cluster, base, cur, target)
-    return steady(base, [], "Switchover complete")
+    const target = switchoverTarget(o, cur)
+    if (target !== undefined) return planSwitchover(o, cluster, base, cur, target)
+    const honored = policy.desiredPrimary === cur ? cur : state.primaryRequest
+    return steady({ ...base, primaryRequest: honored }, [], "Switchover complete")
   }
 
   // The primary is unavailable (pod gone or going, server unreachable, or no longer primary).
@@ -416,7 +435,9 @@ const completeTransition = (
     currentPrimaryPodIndex: t.to,
     replicationEpoch: Math.max(epochMax, t.epoch),
     transition: undefined,
-    primaryUnavailableSince: undefined
+    primaryUnavailableSince: undefined,
+    // A switchover to the requested index honours the request; any other move leaves it as it was.
+    primaryRequest: t.to === o.policy.desiredPrimary ? t.to : o.state.primaryRequest
   }
   return {
     persistFirst: undefined,
@@ -434,7 +455,8 @@ const completeTransition = (
     next,
     primarySwitched: ok("Switchover complete"),
     blocked: undefined,
-    minStatefulSetReplicas: Math.max(o.policy.replicas, t.to + 1)
+    // Computed from the state before the actions run: the StatefulSet is applied before the role changes.
+    minStatefulSetReplicas: Math.max(o.policy.replicas, t.from + 1, t.to + 1)
   }
 }
 
@@ -461,6 +483,7 @@ const planRepair = (
     .map((p) => `${p.name}=${reachableRole(p)?.role}@${epochOf(p)}`)
     .join(", ")}; keeping ${keep.name} as primary at epoch ${epoch}`
   const next: ReplicationState = {
+    ...o.state,
     currentPrimaryPodIndex: keep.ordinal,
     replicationEpoch: epoch,
     transition: undefined,

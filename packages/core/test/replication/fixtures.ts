@@ -68,6 +68,7 @@ export const state = (overrides: Partial<ReplicationState> = {}): ReplicationSta
   replicationEpoch: 1,
   transition: undefined,
   primaryUnavailableSince: undefined,
+  primaryRequest: 0,
   ...overrides
 })
 

@@ -88,7 +88,7 @@ describe("planReplication", () => {
     )
     assert.isBelow(order.indexOf("db-0=standby"), order.indexOf("db-0:drain@2"))
     assert.isBelow(order.indexOf("db-2:primary@2"), order.indexOf("db-2=primary"))
-    assert.deepStrictEqual(d.next, { ...state(), currentPrimaryPodIndex: 2, replicationEpoch: 2 })
+    assert.deepStrictEqual(d.next, { ...state(), currentPrimaryPodIndex: 2, replicationEpoch: 2, primaryRequest: 2 })
   })
 
   it("switchover: refused before touching the primary when the target lags or is not replicating", () => {
@@ -159,7 +159,8 @@ describe("planReplication", () => {
       currentPrimaryPodIndex: 2,
       replicationEpoch: 2,
       transition: undefined,
-      primaryUnavailableSince: undefined
+      primaryUnavailableSince: undefined,
+      primaryRequest: 0 // a failover does not honour (or rewrite) the user's request
     })
     assert.includeMembers(labels(d.actions), ["db-2=primary", "db-0=standby"])
   })
@@ -252,6 +253,46 @@ describe("planReplication", () => {
     const d = planReplication(observed(pods, state({ replicationEpoch: 3 })), cluster)
     assert.strictEqual(d.next.currentPrimaryPodIndex, 0)
     assert.deepStrictEqual(roleChanges(d.actions), ["db-1:standby@4", "db-0:primary@4"])
+  })
+
+  it("a failover does not switch back: the request is an edge, not a level", () => {
+    // After a failover moved the primary to 2, spec.podIndex still says 0, which was already honoured.
+    const pods = [
+      pod(0, standbySql(2)),
+      pod(1, standbySql(2)),
+      pod(2, primarySql(2, [{ remote: "db-0" }, { remote: "db-1" }]))
+    ]
+    const d = planReplication(
+      observed(pods, state({ currentPrimaryPodIndex: 2, replicationEpoch: 2, primaryRequest: 0 })),
+      cluster
+    )
+    assert.deepStrictEqual(roleChanges(d.actions), [])
+    assert.deepStrictEqual(d.actions, [])
+    // The user then asks for 1: that is a new request.
+    const e = planReplication(
+      observed(pods, state({ currentPrimaryPodIndex: 2, replicationEpoch: 2, primaryRequest: 0 }), {
+        desiredPrimary: 1
+      }),
+      cluster
+    )
+    assert.deepStrictEqual(roleChanges(e.actions), ["db-2:drain@3", "db-1:primary@3"])
+  })
+
+  it("scale-down below the primary's ordinal first moves the primary into the kept range", () => {
+    // db-2 is the primary, and the StatefulSet must keep 3 replicas until it is not.
+    const pods = [
+      pod(0, standbySql(1)),
+      pod(1, standbySql(1)),
+      pod(2, primarySql(1, [{ remote: "db-0" }, { remote: "db-1" }]))
+    ]
+    const e = planReplication(
+      observed(pods, state({ currentPrimaryPodIndex: 2 }), { replicas: 2, desiredPrimary: 0 }),
+      cluster
+    )
+    assert.strictEqual(e.minStatefulSetReplicas, 3)
+    assert.deepStrictEqual(roleChanges(e.actions), ["db-2:drain@2", "db-0:primary@2"])
+    assert.strictEqual(e.next.currentPrimaryPodIndex, 0)
+    assert.strictEqual(e.minStatefulSetReplicas, 3, "held until the next reconcile observes the new primary")
   })
 
   it("epochs never go down and the plan never writes a DoltDB (the user's spec)", () => {
