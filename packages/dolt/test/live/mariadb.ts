@@ -1,0 +1,53 @@
+/**
+ * The MariaDB the adapter tests run against: `scripts/mariadb.sh start` (CI: `.ci/run`). The URL comes from
+ * DOLTDB_TEST_MYSQL_URL, defaulting to what the script prints. No server = every test here FAILS with a message
+ * saying how to start one; nothing is skipped.
+ */
+import type { DoltTarget } from "@doltdb-op/core/services/Dolt"
+import { Effect, Layer, Redacted } from "effect"
+import * as mysql from "mysql2/promise"
+import * as DoltLive from "../../src/live/DoltLive.ts"
+import { targetFromUrl } from "../../src/live/targetFromUrl.ts"
+
+export const testUrl = process.env.DOLTDB_TEST_MYSQL_URL ?? "mysql://doltop:doltop-test-only@127.0.0.1:3307"
+
+export const adminTarget: DoltTarget = Effect.runSync(targetFromUrl(testUrl))
+
+export const connectAs = (user: string, password: string, database?: string) =>
+  mysql.createConnection({
+    host: adminTarget.host,
+    port: adminTarget.port,
+    user,
+    password,
+    charset: "utf8mb4",
+    connectTimeout: 5_000,
+    ...(database === undefined ? {} : { database })
+  })
+
+/** Runs one parameterised statement as the admin user (verification only). */
+export const adminQuery = (sql: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise(() => connectAs(adminTarget.user, Redacted.value(adminTarget.password))),
+    (c) =>
+      Effect.tryPromise(() => c.query(sql, [...values])).pipe(
+        Effect.map(([rows]) => rows as ReadonlyArray<Record<string, unknown>>)
+      ),
+    (c) => Effect.sync(() => c.destroy())
+  ).pipe(Effect.orDie)
+
+class MariaDbUnavailable extends Error {}
+
+/** Fails loudly when the server is missing; provides the live Dolt layer otherwise. */
+export const MariaDbLive = Layer.effectDiscard(
+  Effect.tryPromise({
+    try: async () => {
+      const c = await connectAs(adminTarget.user, Redacted.value(adminTarget.password))
+      c.destroy()
+    },
+    catch: (cause) =>
+      new MariaDbUnavailable(
+        `MariaDB test server not reachable at ${adminTarget.host}:${adminTarget.port} (DOLTDB_TEST_MYSQL_URL): ` +
+          `${String(cause)}. Start it with: scripts/mariadb.sh start`
+      )
+  }).pipe(Effect.orDie)
+).pipe(Layer.provideMerge(DoltLive.layer({ queryTimeout: "20 seconds" })))
