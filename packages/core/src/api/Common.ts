@@ -2,7 +2,7 @@
  * Building blocks shared by the 7 kinds: object metadata, status conditions, references and defaults.
  */
 import { Effect, Schema } from "effect"
-import { Int64, Time } from "./k8s/Primitives.ts"
+import { Duration, Int64, Time } from "./k8s/Primitives.ts"
 
 /**
  * Makes a key optional on the wire and fills `value` when it is absent. The `default` annotation sits on the
@@ -97,3 +97,31 @@ export const SecretKeySelector = Schema.Struct({
   "x-kubernetes-map-type": "atomic"
 })
 export type SecretKeySelector = typeof SecretKeySelector.Type
+
+/** The SQLTemplate fields the reference inlines into Database, User and Grant. */
+export const SqlTemplateFields = {
+  requeueInterval: Schema.optionalKey(
+    Duration.annotate({ description: "RequeueInterval is the period after which a successful resource is re-checked." })
+  ),
+  retryInterval: Schema.optionalKey(
+    Duration.annotate({ description: "RetryInterval is the period after which a failed resource is retried." })
+  ),
+  cleanupPolicy: Schema.optionalKey(
+    Schema.Literals(["Skip", "Delete"]).annotate({
+      description:
+        "CleanupPolicy says whether the SQL object is dropped when the resource is deleted (Delete, the behaviour when unset) or left in place (Skip)."
+    })
+  )
+}
+
+/** A MySQL/Dolt identifier as the reference accepts it (database names, backup database lists). */
+export const SqlName = Schema.String.check(
+  Schema.isMaxLength(80),
+  Schema.isPattern(/^[a-zA-Z0-9_]+$/u, { expected: "a name of letters, digits and underscores" })
+)
+
+/** `status.conditions` only, the status of Database, User, Grant and Snapshot. */
+export const ConditionsStatus = (description: string) =>
+  Schema.Struct({
+    conditions: Schema.optionalKey(Conditions.annotate({ description: "Conditions of the object." }))
+  }).annotate({ description })

@@ -327,16 +327,11 @@ const DoltDBSpecFields = Schema.Struct({
 
 type SpecType = typeof DoltDBSpecFields.Type
 
-/** Invariants the reference only found at reconcile time (or never), so no working manifest trips them. */
+/**
+ * Invariants the reference only found at reconcile time (or never), so no working manifest trips them.
+ * (`replicas` itself is simply required: without it the reference never converged either.)
+ */
 export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
-  {
-    cel: {
-      rule: "has(self.replicas)",
-      message: "replicas is required: set spec.replicas to 1 or more (a DoltDB without replicas never starts)",
-      fieldPath: ".replicas",
-      reason: "FieldValueRequired"
-    }
-  },
   {
     cel: {
       rule: "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || self.replicas >= 2",

@@ -1,0 +1,47 @@
+/** The Backup kind: one backup of a DoltDB's databases to S3, DoltHub or a local path. Its spec is immutable. */
+import { Schema } from "effect"
+import { backupFields, databasesInvariants } from "./BackupStorage.ts"
+import { withInvariants } from "./Cel.ts"
+import { makeDecoder, makeEncoder } from "./Codec.ts"
+import { Conditions, DoltDBRef, ObjectMeta } from "./Common.ts"
+import { ApiVersion } from "./Group.ts"
+import { Int32, Time } from "./k8s/Primitives.ts"
+
+export const BackupSpec = Schema.Struct({
+  doltDBRef: DoltDBRef.annotate({ description: "DoltDBRef is a reference to the DoltDB cluster to back up." }),
+  ...backupFields
+})
+  .annotate({ description: "BackupSpec defines the desired state of Backup. It is immutable." })
+  .pipe(
+    withInvariants([{ cel: { rule: "self == oldSelf", message: "backup spec is immutable" } }, ...databasesInvariants])
+  )
+export type BackupSpec = typeof BackupSpec.Type
+
+export const BackupPhase = Schema.Literals(["Pending", "Running", "Completed", "Failed"])
+export type BackupPhase = typeof BackupPhase.Type
+
+export const BackupStatus = Schema.Struct({
+  conditions: Schema.optionalKey(Conditions.annotate({ description: "Conditions for the Backup object." })),
+  phase: Schema.optionalKey(BackupPhase.annotate({ description: "Phase is the current phase of the backup." })),
+  startedAt: Schema.optionalKey(Time.annotate({ description: "StartedAt is the time when the backup started." })),
+  completedAt: Schema.optionalKey(Time.annotate({ description: "CompletedAt is the time when the backup completed." })),
+  error: Schema.optionalKey(
+    Schema.String.annotate({ description: "Error contains the error message if the backup failed." })
+  ),
+  retryCount: Schema.optionalKey(
+    Int32.annotate({ description: "RetryCount tracks the number of failed reconciliation attempts." })
+  )
+}).annotate({ description: "BackupStatus defines the observed state of Backup." })
+export type BackupStatus = typeof BackupStatus.Type
+
+export const Backup = Schema.Struct({
+  apiVersion: Schema.Literal(ApiVersion),
+  kind: Schema.Literal("Backup"),
+  metadata: ObjectMeta,
+  spec: BackupSpec,
+  status: Schema.optionalKey(BackupStatus)
+}).annotate({ description: "Backup is one backup of a DoltDB's databases." })
+export type Backup = typeof Backup.Type
+
+export const decodeBackup = makeDecoder("Backup", Backup)
+export const encodeBackup = makeEncoder("Backup", Backup)

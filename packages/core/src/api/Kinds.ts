@@ -1,0 +1,152 @@
+/** The table of the 7 kinds: names, CRD metadata and schemas. */
+import type { Schema } from "effect"
+import { Backup, BackupSpec, BackupStatus } from "./Backup.ts"
+import { BackupSchedule, BackupScheduleSpec, BackupScheduleStatus } from "./BackupSchedule.ts"
+import { Database, DatabaseSpec, DatabaseStatus } from "./Database.ts"
+import { DoltDB, DoltDBSpec, DoltDBStatus } from "./DoltDB.ts"
+import { Grant, GrantSpec, GrantStatus } from "./Grant.ts"
+import { Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
+import { User, UserSpec, UserStatus } from "./User.ts"
+
+export interface PrinterColumn {
+  readonly name: string
+  readonly type: "string" | "integer" | "number" | "boolean" | "date"
+  readonly jsonPath: string
+  readonly description?: string
+}
+
+export interface KindInfo {
+  readonly kind: string
+  readonly plural: string
+  readonly singular: string
+  readonly shortNames: ReadonlyArray<string>
+  readonly description: string
+  /** The whole object (apiVersion, kind, metadata, spec, status). */
+  readonly schema: Schema.Top
+  readonly spec: Schema.Top
+  readonly status: Schema.Top
+  readonly printerColumns: ReadonlyArray<PrinterColumn>
+}
+
+/** kubectl category: `kubectl get dolt` lists every kind. */
+export const Category = "dolt"
+
+const ready: ReadonlyArray<PrinterColumn> = [
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: "Status", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].message' }
+]
+const doltDB: PrinterColumn = { name: "DoltDB", type: "string", jsonPath: ".spec.doltDBRef.name" }
+const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
+
+/**
+ * Short names avoid the built-ins (`db` is nothing built in, but too generic next to other database
+ * operators) and the popular operators' names (mariadb-operator's `mdb`, CloudNativePG, Velero...).
+ */
+export const kinds: ReadonlyArray<KindInfo> = [
+  {
+    kind: "DoltDB",
+    plural: "doltdbs",
+    singular: "doltdb",
+    shortNames: ["ddb"],
+    description: "DoltDB is a Dolt sql-server cluster with optional primary/standby replication.",
+    schema: DoltDB,
+    spec: DoltDBSpec,
+    status: DoltDBStatus,
+    printerColumns: [
+      ...ready,
+      { name: "CurrentPrimary", type: "string", jsonPath: ".status.currentPrimary" },
+      { name: "ReplicationEpoch", type: "string", jsonPath: ".status.replicationEpoch" },
+      age
+    ]
+  },
+  {
+    kind: "Database",
+    plural: "databases",
+    singular: "database",
+    shortNames: ["ddbdatabase"],
+    description: "Database is a SQL database managed in a DoltDB.",
+    schema: Database,
+    spec: DatabaseSpec,
+    status: DatabaseStatus,
+    printerColumns: [
+      ...ready,
+      { name: "CharSet", type: "string", jsonPath: ".spec.charset" },
+      { name: "Collate", type: "string", jsonPath: ".spec.collation" },
+      doltDB,
+      age,
+      { name: "Name", type: "string", jsonPath: ".spec.name" }
+    ]
+  },
+  {
+    kind: "User",
+    plural: "users",
+    singular: "user",
+    shortNames: ["ddbuser"],
+    description: "User is a SQL user managed in a DoltDB.",
+    schema: User,
+    spec: UserSpec,
+    status: UserStatus,
+    printerColumns: [...ready, doltDB, age]
+  },
+  {
+    kind: "Grant",
+    plural: "grants",
+    singular: "grant",
+    shortNames: ["ddbgrant"],
+    description: "Grant is a set of SQL privileges granted to a user in a DoltDB.",
+    schema: Grant,
+    spec: GrantSpec,
+    status: GrantStatus,
+    printerColumns: [
+      ...ready,
+      { name: "Database", type: "string", jsonPath: ".spec.database" },
+      { name: "Table", type: "string", jsonPath: ".spec.table" },
+      { name: "Username", type: "string", jsonPath: ".spec.username" },
+      { name: "GrantOpt", type: "string", jsonPath: ".spec.grantOption" },
+      doltDB,
+      age
+    ]
+  },
+  {
+    kind: "Snapshot",
+    plural: "snapshots",
+    singular: "snapshot",
+    shortNames: ["ddbsnap"],
+    description: "Snapshot takes scheduled VolumeSnapshots of a DoltDB's volumes.",
+    schema: Snapshot,
+    spec: SnapshotSpec,
+    status: SnapshotStatus,
+    printerColumns: [...ready, doltDB, age]
+  },
+  {
+    kind: "Backup",
+    plural: "backups",
+    singular: "backup",
+    shortNames: ["ddbbackup"],
+    description: "Backup is one backup of a DoltDB's databases.",
+    schema: Backup,
+    spec: BackupSpec,
+    status: BackupStatus,
+    printerColumns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }, doltDB, age]
+  },
+  {
+    kind: "BackupSchedule",
+    plural: "backupschedules",
+    singular: "backupschedule",
+    shortNames: ["ddbbackupschedule"],
+    description: "BackupSchedule creates Backups of a DoltDB on a cron schedule.",
+    schema: BackupSchedule,
+    spec: BackupScheduleSpec,
+    status: BackupScheduleStatus,
+    printerColumns: [
+      { name: "Schedule", type: "string", jsonPath: ".spec.schedule" },
+      { name: "Suspend", type: "boolean", jsonPath: ".spec.suspend" },
+      doltDB,
+      { name: "Last Schedule", type: "date", jsonPath: ".status.lastScheduleTime" },
+      age
+    ]
+  }
+]
+
+/** The kind info for `kind`, e.g. `kindInfo("DoltDB").plural === "doltdbs"`. */
+export const kindInfo = (kind: string): KindInfo | undefined => kinds.find((k) => k.kind === kind)
