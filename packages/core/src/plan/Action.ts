@@ -40,6 +40,48 @@ export interface PodTarget {
 
 export type ClusterRole = "primary" | "standby"
 
+/** The DoltDB whose current primary runs a SQL statement (the executor resolves host and credentials). */
+export interface ClusterRef {
+  readonly namespace: string
+  readonly name: string
+}
+
+/** SQL the SQL-resource reconcilers run on a cluster's primary; names are validated by the Dolt service. */
+export type SqlOp =
+  | { readonly _tag: "CreateDatabase"; readonly name: string; readonly charset?: string; readonly collation?: string }
+  | { readonly _tag: "DropDatabase"; readonly name: string }
+  | {
+      readonly _tag: "EnsureBranches"
+      readonly database: string
+      readonly branches: ReadonlyArray<string>
+      readonly from?: string
+    }
+  | { readonly _tag: "EnsureIgnorePatterns"; readonly database: string; readonly patterns: ReadonlyArray<string> }
+  /** The password is read by the executor from the Secret reference, so plans never carry secrets. */
+  | {
+      readonly _tag: "CreateUser"
+      readonly name: string
+      readonly host: string
+      readonly password: SecretKeyRef
+    }
+  | { readonly _tag: "SetPassword"; readonly name: string; readonly host: string; readonly password: SecretKeyRef }
+  | { readonly _tag: "DropUser"; readonly name: string; readonly host: string }
+  | {
+      readonly _tag: "Grant" | "Revoke"
+      readonly name: string
+      readonly host: string
+      readonly privileges: ReadonlyArray<string>
+      readonly database: string
+      readonly table: string
+      readonly grantOption: boolean
+    }
+
+export interface SecretKeyRef {
+  readonly namespace: string
+  readonly name: string
+  readonly key: string
+}
+
 export type Action =
   /** Server-side apply of a whole object (or of the fields this field manager owns). */
   | {
@@ -75,6 +117,9 @@ export type Action =
       readonly minCaughtUp: number
       readonly requireCaughtUp: ReadonlyArray<string>
     }
+  | { readonly _tag: "Sql"; readonly cluster: ClusterRef; readonly op: SqlOp }
+  /** Add or remove one finalizer (a metadata patch guarded by resourceVersion). */
+  | { readonly _tag: "SetFinalizer"; readonly ref: ObjectRef; readonly finalizer: string; readonly present: boolean }
   | {
       readonly _tag: "Event"
       readonly regarding: ObjectRef
