@@ -1,0 +1,781 @@
+/**
+ * The in-memory API server's state machine: plain synchronous TypeScript, one instance per simulated cluster.
+ * `InMemoryKube` wraps it into the `Kube` service (Effects, Clock, faults, watch streams).
+ *
+ * Semantics kept from kube-apiserver: one global resourceVersion (etcd revision) and 409 on stale writes,
+ * `generation` bumped on spec changes only, status behind its subresource, server-side apply field ownership
+ * (`FieldSet.ts`), finalizers + deletionTimestamp, graceful pod deletion awaiting the kubelet, ownerReference
+ * garbage collection (background, foreground, orphan), label/field selectors, and an ordered event log that
+ * watches resume from (410 once compacted).
+ *
+ * Objects are deep-frozen when written and shared afterwards: reads never copy, writes copy only what changes.
+ */
+import {
+  type DeleteOptions,
+  type KubeError,
+  type KubeObject,
+  kubeError,
+  LabelSelector,
+  type Resource
+} from "@doltdb-op/core/services/Kube"
+import { formatTime } from "@doltdb-op/core/services/kube/Resource"
+import { Result } from "effect"
+import { fieldsOf, type Json, jsonEqual, merge, removeAt, renderPath, SEP, valueAt } from "./FieldSet.ts"
+
+type Res = Pick<Resource<unknown>, "apiVersion" | "kind" | "plural" | "namespaced" | "statusSubresource">
+type JsonObject = Record<string, Json>
+type Scope = "main" | "status"
+
+export interface ManagedFieldsEntry {
+  readonly manager: string
+  readonly operation: "Apply" | "Update"
+  readonly subresource: Scope
+  readonly fields: ReadonlySet<string>
+}
+
+interface Entry {
+  readonly res: Res
+  readonly key: string
+  object: KubeObject
+  managers: ReadonlyMap<string, ManagedFieldsEntry>
+  /** A pod with a grace period: the kubelet finishes the deletion. */
+  awaitingKubelet: boolean
+}
+
+export interface StoreEvent {
+  readonly type: "ADDED" | "MODIFIED" | "DELETED"
+  readonly typeKey: string
+  readonly namespace: string | undefined
+  readonly object: KubeObject
+  /** The version before this event (MODIFIED), so filtered watches can turn it into ADDED/DELETED. */
+  readonly previous: KubeObject | undefined
+  readonly resourceVersion: number
+}
+
+export type Listener = (event: StoreEvent) => void
+
+export const typeKeyOf = (res: Pick<Res, "apiVersion" | "kind">): string => `${res.apiVersion}/${res.kind}`
+
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+const deepFreeze = <A>(value: A): A => {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/** RFC 7386 JSON merge patch. */
+export const applyMergePatch = (target: Json | undefined, patch: Json): Json => {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch
+  const base: Record<string, Json> =
+    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as JsonObject) } : {}
+  for (const [k, v] of Object.entries(patch as JsonObject)) {
+    if (v === null) delete base[k]
+    else base[k] = applyMergePatch(base[k], v)
+  }
+  return base
+}
+
+const mainPart = (o: KubeObject, res: Res): JsonObject => {
+  const out: JsonObject = {}
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "metadata" || k === "apiVersion" || k === "kind") continue
+    if (k === "status" && res.statusSubresource) continue
+    out[k] = v as Json
+  }
+  return out
+}
+
+const ownerUids = (o: KubeObject | undefined): ReadonlyArray<string> =>
+  o?.metadata.ownerReferences?.map((r) => r.uid) ?? []
+
+const managerKey = (m: string, op: string, scope: Scope) => `${m}${SEP}${op}${SEP}${scope}`
+
+export interface ApiServerStateOptions {
+  /** Events kept for watch resumption; older resourceVersions get 410 Gone. */
+  readonly eventWindow?: number
+}
+
+export class ApiServerState {
+  private revision = 0
+  private counter = 0
+  private readonly types = new Map<string, { readonly res: Res; readonly objects: Map<string, Entry> }>()
+  private readonly byUid = new Map<string, Entry>()
+  private readonly dependents = new Map<string, Set<Entry>>()
+  private log: Array<StoreEvent> = []
+  private compactedThrough = 0
+  private readonly eventWindow: number
+  readonly listeners = new Set<Listener>()
+  /** Writes committed, by verb (for benchmarks and "zero writes when converged" checks). */
+  readonly writes = new Map<string, number>()
+
+  constructor(options: ApiServerStateOptions = {}) {
+    this.eventWindow = options.eventWindow ?? 10_000
+  }
+
+  get resourceVersion(): number {
+    return this.revision
+  }
+
+  // --- reads ---
+
+  get(res: Res, namespace: string | undefined, name: string): Result.Result<KubeObject, KubeError> {
+    const entry = this.entry(res, namespace, name)
+    if (entry === undefined) return Result.fail(this.notFound("get", res, namespace, name))
+    return Result.succeed(entry.object)
+  }
+
+  list(
+    res: Res,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string
+  ): Result.Result<{ items: Array<KubeObject>; resourceVersion: string }, KubeError> {
+    const filter = this.filter(res, namespace, labelSelector, fieldSelector, "list")
+    if (Result.isFailure(filter)) return Result.fail(filter.failure)
+    const items: Array<KubeObject> = []
+    const objects = this.types.get(typeKeyOf(res))?.objects
+    if (objects !== undefined) for (const e of objects.values()) if (filter.success(e.object)) items.push(e.object)
+    items.sort((a, b) => (objectKeyOf(a) < objectKeyOf(b) ? -1 : 1))
+    return Result.succeed({ items, resourceVersion: String(this.revision) })
+  }
+
+  /** A predicate for watch/list filtering, or Invalid when a selector does not parse. */
+  filter(
+    res: Res,
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    fieldSelector: string | undefined,
+    verb: string
+  ): Result.Result<(o: KubeObject) => boolean, KubeError> {
+    const labels = labelSelector === undefined ? Result.succeed([]) : LabelSelector.parse(labelSelector)
+    if (Result.isFailure(labels)) return Result.fail(this.invalid(verb, res, namespace, undefined, labels.failure))
+    const fields = fieldSelector === undefined ? Result.succeed([]) : LabelSelector.parseFieldSelector(fieldSelector)
+    if (Result.isFailure(fields)) return Result.fail(this.invalid(verb, res, namespace, undefined, fields.failure))
+    const ns = res.namespaced ? namespace : undefined
+    const ls = labels.success
+    const fs = fields.success
+    return Result.succeed(
+      (o) =>
+        (ns === undefined || o.metadata.namespace === ns) &&
+        LabelSelector.matches(ls, o.metadata.labels) &&
+        LabelSelector.fieldsMatch(fs, o)
+    )
+  }
+
+  /** Events of this type after `resourceVersion`, in order; Gone when the log no longer reaches back that far. */
+  eventsSince(res: Res, resourceVersion: number): Result.Result<ReadonlyArray<StoreEvent>, KubeError> {
+    if (resourceVersion < this.compactedThrough) {
+      return Result.fail(
+        kubeError(
+          "Gone",
+          { verb: "watch", kind: res.kind },
+          `too old resource version: ${resourceVersion} (${this.compactedThrough})`
+        )
+      )
+    }
+    const typeKey = typeKeyOf(res)
+    return Result.succeed(this.log.filter((e) => e.resourceVersion > resourceVersion && e.typeKey === typeKey))
+  }
+
+  /** Forget all events so far: resuming from any current resourceVersion gets 410 (for tests). */
+  compact(): void {
+    this.compactedThrough = this.revision
+    this.log = []
+  }
+
+  managedFields(
+    res: Res,
+    namespace: string | undefined,
+    name: string
+  ): ReadonlyArray<{
+    readonly manager: string
+    readonly operation: "Apply" | "Update"
+    readonly subresource: Scope
+    readonly fields: ReadonlyArray<string>
+  }> {
+    const entry = this.entry(res, namespace, name)
+    if (entry === undefined) return []
+    return [...entry.managers.values()].map((m) => ({
+      manager: m.manager,
+      operation: m.operation,
+      subresource: m.subresource,
+      fields: [...m.fields].map(renderPath).sort()
+    }))
+  }
+
+  // --- writes ---
+
+  create(res: Res, input: KubeObject, manager: string, now: number): Result.Result<KubeObject, KubeError> {
+    const namespace = res.namespaced ? input.metadata.namespace : undefined
+    let name = input.metadata.name
+    if ((name === undefined || name === "") && input.metadata.generateName !== undefined) {
+      name = `${input.metadata.generateName}${this.suffix()}`
+    }
+    const bad = this.validate("create", res, input, namespace, name)
+    if (bad !== undefined) return Result.fail(bad)
+    if (this.entry(res, namespace, name) !== undefined) {
+      return Result.fail(
+        kubeError(
+          "AlreadyExists",
+          { verb: "create", kind: res.kind, namespace, name },
+          `${res.kind} "${name}" already exists`
+        )
+      )
+    }
+    const { status: _status, metadata, ...rest } = input
+    const object: Record<string, unknown> = {
+      ...rest,
+      ...(res.statusSubresource || _status === undefined ? {} : { status: _status }),
+      metadata: this.freshMetadata(metadata, name, namespace, now)
+    }
+    const created = object as unknown as KubeObject
+    const fields = fieldsOf(created as unknown as JsonObject, "all")
+    const managers = new Map<string, ManagedFieldsEntry>()
+    if (fields.size > 0) {
+      managers.set(managerKey(manager, "Update", "main"), {
+        manager,
+        operation: "Update",
+        subresource: "main",
+        fields
+      })
+    }
+    return Result.succeed(this.insert(res, created, managers, "create"))
+  }
+
+  replace(res: Res, input: KubeObject, manager: string, now: number): Result.Result<KubeObject, KubeError> {
+    const namespace = res.namespaced ? input.metadata.namespace : undefined
+    const name = input.metadata.name
+    const bad = this.validate("replace", res, input, namespace, name)
+    if (bad !== undefined) return Result.fail(bad)
+    const entry = this.entry(res, namespace, name)
+    if (entry === undefined) return Result.fail(this.notFound("replace", res, namespace, name))
+    const stale = this.precondition("replace", entry, input.metadata.resourceVersion, input.metadata.uid)
+    if (stale !== undefined) return Result.fail(stale)
+    const old = entry.object
+    const next: Record<string, unknown> = { ...mainPart(input, res), apiVersion: old.apiVersion, kind: old.kind }
+    if (res.statusSubresource && old.status !== undefined) next.status = old.status
+    next.metadata = this.keptMetadata(old, input.metadata)
+    return Result.succeed(this.update(entry, next as KubeObject, manager, "Update", "main", "replace", now))
+  }
+
+  apply(
+    res: Res,
+    config: KubeObject,
+    options: { readonly fieldManager: string; readonly force?: boolean },
+    now: number
+  ): Result.Result<KubeObject, KubeError> {
+    const namespace = res.namespaced ? config.metadata.namespace : undefined
+    const name = config.metadata.name
+    const bad = this.validate("apply", res, config, namespace, name)
+    if (bad !== undefined) return Result.fail(bad)
+    const { status: _ignored, ...applied } = config
+    const scoped = (res.statusSubresource ? applied : config) as unknown as JsonObject
+    const appliedFields = fieldsOf(scoped, "all")
+    const key = managerKey(options.fieldManager, "Apply", "main")
+    const entry = this.entry(res, namespace, name)
+    if (entry === undefined) {
+      const created = { ...scoped, metadata: this.freshMetadata(config.metadata, name, namespace, now) }
+      const managers = new Map([
+        [
+          key,
+          {
+            manager: options.fieldManager,
+            operation: "Apply" as const,
+            subresource: "main" as const,
+            fields: appliedFields
+          }
+        ]
+      ])
+      return Result.succeed(this.insert(res, created as unknown as KubeObject, managers, "apply"))
+    }
+    const stale = this.precondition("apply", entry, config.metadata.resourceVersion, config.metadata.uid)
+    if (stale !== undefined) return Result.fail(stale)
+    const live = entry.object as unknown as JsonObject
+    // conflicts: a leaf another manager owns whose value this apply would change
+    const conflicts: Array<{ manager: string; path: string }> = []
+    for (const [k, m] of entry.managers) {
+      if (k === key || m.subresource !== "main") continue
+      for (const f of m.fields) {
+        if (!appliedFields.has(f) || !f.slice(f.lastIndexOf(SEP) + 1).startsWith("f:")) continue
+        if (!jsonEqual(valueAt(scoped, f), valueAt(live, f))) conflicts.push({ manager: m.manager, path: f })
+      }
+    }
+    const managers = new Map(entry.managers)
+    if (conflicts.length > 0) {
+      if (options.force !== true) {
+        const detail = conflicts.map((c) => `conflict with "${c.manager}": ${renderPath(c.path)}`).join("; ")
+        return Result.fail(
+          kubeError(
+            "Conflict",
+            { verb: "apply", kind: res.kind, namespace, name },
+            `Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"}: ${detail}`
+          )
+        )
+      }
+      const taken = new Set(conflicts.map((c) => c.path))
+      for (const [k, m] of managers) {
+        if (k === key) continue
+        const fields = new Set([...m.fields].filter((f) => !taken.has(f)))
+        if (fields.size === 0) managers.delete(k)
+        else managers.set(k, { ...m, fields })
+      }
+    }
+    const { metadata: appliedMeta, apiVersion: _a, kind: _k, ...appliedBody } = scoped
+    let next = merge(live, appliedBody) as JsonObject
+    next = { ...next, metadata: merge(live.metadata, appliedMeta ?? {}) }
+    // fields this manager applied before and no longer does, and nobody else owns, are removed
+    const previous = entry.managers.get(key)?.fields ?? new Set<string>()
+    for (const f of previous) {
+      if (appliedFields.has(f)) continue
+      let shared = false
+      for (const [k, m] of managers) {
+        if (k === key || m.subresource !== "main") continue
+        for (const g of m.fields) {
+          if (g === f || g.startsWith(f + SEP)) {
+            shared = true
+            break
+          }
+        }
+        if (shared) break
+      }
+      if (!shared) next = removeAt(next, f) as JsonObject
+    }
+    managers.set(key, { manager: options.fieldManager, operation: "Apply", subresource: "main", fields: appliedFields })
+    return Result.succeed(this.commitUpdate(entry, next as unknown as KubeObject, managers, "apply", now))
+  }
+
+  mergePatch(
+    res: Res,
+    namespace: string | undefined,
+    name: string,
+    patch: Json,
+    options: { readonly manager: string; readonly resourceVersion?: string | undefined; readonly scope: Scope },
+    now: number
+  ): Result.Result<KubeObject, KubeError> {
+    const verb = options.scope === "status" ? "patchStatus" : "patch"
+    const ns = res.namespaced ? namespace : undefined
+    const entry = this.entry(res, ns, name)
+    if (entry === undefined) return Result.fail(this.notFound(verb, res, ns, name))
+    const patchMeta = (patch as JsonObject | null)?.metadata as JsonObject | undefined
+    const rv = options.resourceVersion ?? (patchMeta?.resourceVersion as string | undefined)
+    const stale = this.precondition(verb, entry, rv, patchMeta?.uid as string | undefined)
+    if (stale !== undefined) return Result.fail(stale)
+    const old = entry.object as unknown as JsonObject
+    let next: JsonObject
+    if (options.scope === "status") {
+      const status = (patch as JsonObject).status
+      next = { ...old }
+      const merged = status === undefined ? old.status : applyMergePatch(old.status, status)
+      if (merged === null || merged === undefined) delete next.status
+      else next.status = merged
+    } else {
+      const { status: _ignored, ...rest } = patch as JsonObject
+      next = applyMergePatch(old, res.statusSubresource ? rest : (patch as JsonObject)) as JsonObject
+      next.metadata = this.keptMetadata(
+        entry.object,
+        next.metadata as unknown as KubeObject["metadata"]
+      ) as unknown as Json
+    }
+    return Result.succeed(
+      this.update(entry, next as unknown as KubeObject, options.manager, "Update", options.scope, verb, now)
+    )
+  }
+
+  delete(
+    res: Res,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    now: number
+  ): Result.Result<void, KubeError> {
+    const ns = res.namespaced ? namespace : undefined
+    const entry = this.entry(res, ns, name)
+    if (entry === undefined) return Result.fail(this.notFound("delete", res, ns, name))
+    const stale = this.precondition("delete", entry, options.preconditions?.resourceVersion, options.preconditions?.uid)
+    if (stale !== undefined) return Result.fail(stale)
+    this.deleteEntry(entry, options.propagationPolicy ?? "Background", options.gracePeriodSeconds, now)
+    return Result.succeed(undefined)
+  }
+
+  // --- internals ---
+
+  private deleteEntry(
+    entry: Entry,
+    policy: "Background" | "Foreground" | "Orphan",
+    gracePeriodSeconds: number | undefined,
+    now: number
+  ): void {
+    const o = entry.object
+    const spec = o.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined
+    const isPod = entry.res.kind === "Pod" && entry.res.apiVersion === "v1"
+    const grace = gracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30
+    if (o.metadata.deletionTimestamp !== undefined) {
+      // already terminating: a zero grace period from the kubelet (or a force delete) finishes a pod
+      if (isPod && entry.awaitingKubelet && grace === 0) {
+        entry.awaitingKubelet = false
+        if ((o.metadata.finalizers ?? []).length === 0) this.finalize(entry, now)
+      }
+      return
+    }
+    const uid = o.metadata.uid ?? ""
+    const hasDependents = (this.dependents.get(uid)?.size ?? 0) > 0
+    if (policy === "Orphan" && hasDependents) {
+      for (const d of [...(this.dependents.get(uid) ?? [])]) {
+        const refs = (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid)
+        this.setMetadata(d, { ownerReferences: refs.length === 0 ? undefined : refs }, "gc", now)
+      }
+    }
+    const finalizers = [...(o.metadata.finalizers ?? [])]
+    if (policy === "Foreground" && hasDependents && !finalizers.includes("foregroundDeletion")) {
+      finalizers.push("foregroundDeletion")
+    }
+    entry.awaitingKubelet = isPod && spec?.nodeName !== undefined && spec.nodeName !== "" && grace > 0
+    if (finalizers.length === 0 && !entry.awaitingKubelet) {
+      this.finalize(entry, now)
+      return
+    }
+    const deletionTimestamp = formatTime(now + (entry.awaitingKubelet ? grace * 1000 : 0))
+    this.setMetadata(
+      entry,
+      {
+        deletionTimestamp,
+        deletionGracePeriodSeconds: entry.awaitingKubelet ? grace : 0,
+        finalizers: finalizers.length === 0 ? undefined : finalizers
+      },
+      "delete",
+      now
+    )
+    if (policy === "Foreground" && hasDependents) {
+      for (const d of [...(this.dependents.get(uid) ?? [])]) this.deleteEntry(d, "Background", undefined, now)
+      this.checkForeground(uid, now)
+    }
+  }
+
+  private checkForeground(ownerUid: string, now: number): void {
+    const owner = this.byUid.get(ownerUid)
+    if (owner === undefined || !(owner.object.metadata.finalizers ?? []).includes("foregroundDeletion")) return
+    if ((this.dependents.get(ownerUid)?.size ?? 0) > 0) return
+    const finalizers = (owner.object.metadata.finalizers ?? []).filter((f) => f !== "foregroundDeletion")
+    this.setMetadata(owner, { finalizers: finalizers.length === 0 ? undefined : finalizers }, "gc", now)
+  }
+
+  /** Removes the object for good, then collects its dependents and unblocks foreground owners. */
+  private finalize(entry: Entry, now: number): void {
+    const objects = this.types.get(typeKeyOf(entry.res))?.objects
+    if (objects?.get(entry.key) !== entry) return
+    objects.delete(entry.key)
+    const uid = entry.object.metadata.uid ?? ""
+    this.byUid.delete(uid)
+    for (const owner of ownerUids(entry.object)) this.dependents.get(owner)?.delete(entry)
+    const deleted = deepFreeze({
+      ...entry.object,
+      metadata: { ...entry.object.metadata, resourceVersion: String(++this.revision) }
+    })
+    this.count("delete")
+    this.emit("DELETED", entry.res, deleted)
+    // background GC: dependents without any remaining owner go too; dangling references are dropped
+    const deps = this.dependents.get(uid)
+    this.dependents.delete(uid)
+    for (const d of deps ?? []) {
+      const live = (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid && this.byUid.has(r.uid))
+      if (live.length === 0) this.deleteEntry(d, "Background", undefined, now)
+      else this.setMetadata(d, { ownerReferences: live }, "gc", now)
+    }
+    for (const owner of ownerUids(entry.object)) this.checkForeground(owner, now)
+  }
+
+  private setMetadata(entry: Entry, changes: Record<string, unknown>, verb: string, now: number): void {
+    const metadata: Record<string, unknown> = { ...entry.object.metadata }
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined) delete metadata[k]
+      else metadata[k] = v
+    }
+    this.commitUpdate(entry, { ...entry.object, metadata } as unknown as KubeObject, entry.managers, verb, now)
+  }
+
+  private update(
+    entry: Entry,
+    next: KubeObject,
+    manager: string,
+    operation: "Update",
+    scope: Scope,
+    verb: string,
+    now: number
+  ): KubeObject {
+    const old = entry.object as unknown as JsonObject
+    const updated = next as unknown as JsonObject
+    const pick = (o: JsonObject): JsonObject => (scope === "status" ? { status: o.status ?? null } : o)
+    const oldFields = fieldsOf(pick(old), scope === "status" ? "status" : "all")
+    const newFields = fieldsOf(pick(updated), scope === "status" ? "status" : "all")
+    const touched = new Set<string>()
+    for (const f of newFields) if (!oldFields.has(f) || !jsonEqual(valueAt(old, f), valueAt(updated, f))) touched.add(f)
+    for (const f of oldFields) if (!newFields.has(f)) touched.add(f)
+    if (touched.size === 0) return this.commitUpdate(entry, next, entry.managers, verb, now)
+    const managers = new Map<string, ManagedFieldsEntry>()
+    for (const [k, m] of entry.managers) {
+      if (m.subresource !== scope) {
+        managers.set(k, m)
+        continue
+      }
+      const fields = new Set([...m.fields].filter((f) => !touched.has(f)))
+      if (fields.size > 0) managers.set(k, { ...m, fields })
+    }
+    const key = managerKey(manager, operation, scope)
+    const mine = new Set(managers.get(key)?.fields ?? [])
+    for (const f of touched) if (newFields.has(f)) mine.add(f)
+    if (mine.size > 0) managers.set(key, { manager, operation, subresource: scope, fields: mine })
+    return this.commitUpdate(entry, next, managers, verb, now)
+  }
+
+  /** Commits a new version unless nothing changed (like the API server: a no-op write is not a write). */
+  private commitUpdate(
+    entry: Entry,
+    next: KubeObject,
+    managers: ReadonlyMap<string, ManagedFieldsEntry>,
+    verb: string,
+    now: number
+  ): KubeObject {
+    const old = entry.object
+    const { resourceVersion: _r, ...oldMeta } = old.metadata
+    const { resourceVersion: _n, ...newMeta } = next.metadata
+    const sameObject = jsonEqual(
+      { ...old, metadata: oldMeta } as unknown as Json,
+      { ...next, metadata: newMeta } as unknown as Json
+    )
+    if (sameObject && sameManagers(entry.managers, managers)) return old
+    let generation = old.metadata.generation ?? 1
+    if (!jsonEqual(mainPart(old, entry.res), mainPart(next, entry.res))) generation++
+    else if (old.metadata.deletionTimestamp === undefined && next.metadata.deletionTimestamp !== undefined) generation++
+    const object = deepFreeze({
+      ...next,
+      metadata: { ...next.metadata, generation, resourceVersion: String(++this.revision) }
+    }) as KubeObject
+    const before = ownerUids(old)
+    const after = ownerUids(object)
+    for (const u of before) if (!after.includes(u)) this.dependents.get(u)?.delete(entry)
+    for (const u of after) this.indexDependent(u, entry)
+    entry.object = object
+    entry.managers = managers
+    this.count(verb)
+    this.emit("MODIFIED", entry.res, object, old)
+    if (
+      object.metadata.deletionTimestamp !== undefined &&
+      (object.metadata.finalizers ?? []).length === 0 &&
+      !entry.awaitingKubelet
+    ) {
+      this.finalize(entry, now)
+    }
+    return object
+  }
+
+  private insert(
+    res: Res,
+    object: KubeObject,
+    managers: ReadonlyMap<string, ManagedFieldsEntry>,
+    verb: string
+  ): KubeObject {
+    const typeKey = typeKeyOf(res)
+    let type = this.types.get(typeKey)
+    if (type === undefined) {
+      type = { res, objects: new Map() }
+      this.types.set(typeKey, type)
+    }
+    const frozen = deepFreeze({
+      ...object,
+      apiVersion: res.apiVersion,
+      kind: res.kind,
+      metadata: { ...object.metadata, resourceVersion: String(++this.revision) }
+    }) as KubeObject
+    const key = `${frozen.metadata.namespace ?? ""}/${frozen.metadata.name}`
+    const entry: Entry = { res, key, object: frozen, managers, awaitingKubelet: false }
+    type.objects.set(key, entry)
+    this.byUid.set(frozen.metadata.uid ?? "", entry)
+    for (const u of ownerUids(frozen)) this.indexDependent(u, entry)
+    this.count(verb)
+    this.emit("ADDED", res, frozen)
+    return frozen
+  }
+
+  private indexDependent(ownerUid: string, entry: Entry): void {
+    let set = this.dependents.get(ownerUid)
+    if (set === undefined) {
+      set = new Set()
+      this.dependents.set(ownerUid, set)
+    }
+    set.add(entry)
+  }
+
+  private emit(type: StoreEvent["type"], res: Res, object: KubeObject, previous?: KubeObject): void {
+    const event: StoreEvent = {
+      type,
+      typeKey: typeKeyOf(res),
+      namespace: object.metadata.namespace,
+      object,
+      previous,
+      resourceVersion: this.revision
+    }
+    this.log.push(event)
+    if (this.log.length > this.eventWindow * 2) {
+      const dropped = this.log.length - this.eventWindow
+      this.compactedThrough = this.log[dropped - 1]!.resourceVersion
+      this.log = this.log.slice(dropped)
+    }
+    for (const l of this.listeners) l(event)
+  }
+
+  private count(verb: string): void {
+    this.writes.set(verb, (this.writes.get(verb) ?? 0) + 1)
+  }
+
+  private freshMetadata(
+    metadata: KubeObject["metadata"],
+    name: string,
+    namespace: string | undefined,
+    now: number
+  ): KubeObject["metadata"] {
+    const {
+      deletionTimestamp: _d,
+      deletionGracePeriodSeconds: _g,
+      managedFields: _m,
+      resourceVersion: _r,
+      ...rest
+    } = metadata
+    const n = ++this.counter
+    return {
+      ...rest,
+      name,
+      ...(namespace === undefined ? {} : { namespace }),
+      uid: `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`,
+      generation: 1,
+      creationTimestamp: formatTime(now)
+    }
+  }
+
+  /** Metadata of an update: the client's labels/annotations/finalizers/owners, the server's identity fields. */
+  private keptMetadata(old: KubeObject, incoming: KubeObject["metadata"] | undefined): KubeObject["metadata"] {
+    const { managedFields: _m, ...rest } = incoming ?? old.metadata
+    const m = old.metadata
+    const out: Record<string, unknown> = {
+      ...rest,
+      name: m.name,
+      uid: m.uid,
+      creationTimestamp: m.creationTimestamp,
+      generation: m.generation,
+      resourceVersion: m.resourceVersion
+    }
+    if (m.namespace !== undefined) out.namespace = m.namespace
+    else delete out.namespace
+    if (m.deletionTimestamp !== undefined) out.deletionTimestamp = m.deletionTimestamp
+    else delete out.deletionTimestamp
+    if (m.deletionGracePeriodSeconds !== undefined) out.deletionGracePeriodSeconds = m.deletionGracePeriodSeconds
+    else delete out.deletionGracePeriodSeconds
+    return out as unknown as KubeObject["metadata"]
+  }
+
+  private suffix(): string {
+    const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    let n = ++this.counter * 2654435761
+    let out = ""
+    for (let i = 0; i < 5; i++) {
+      out += alphabet[n % alphabet.length]
+      n = Math.floor(n / alphabet.length)
+    }
+    return out
+  }
+
+  private validate(
+    verb: string,
+    res: Res,
+    o: KubeObject,
+    namespace: string | undefined,
+    name: string | undefined
+  ): KubeError | undefined {
+    if (o.apiVersion !== res.apiVersion || o.kind !== res.kind) {
+      return this.invalid(
+        verb,
+        res,
+        namespace,
+        name,
+        `apiVersion/kind: expected ${res.apiVersion} ${res.kind}, got ${String(o.apiVersion)} ${String(o.kind)}`
+      )
+    }
+    if (name === undefined || name === "")
+      return this.invalid(verb, res, namespace, name, "metadata.name: Required value")
+    if (name.length > 253 || !dns1123Subdomain.test(name)) {
+      return this.invalid(
+        verb,
+        res,
+        namespace,
+        name,
+        `metadata.name: Invalid value "${name}": a lowercase RFC 1123 subdomain is required`
+      )
+    }
+    if (res.namespaced && (namespace === undefined || namespace === "")) {
+      return this.invalid(verb, res, namespace, name, "metadata.namespace: Required value")
+    }
+    return undefined
+  }
+
+  private precondition(
+    verb: string,
+    entry: Entry,
+    resourceVersion: string | undefined,
+    uid: string | undefined
+  ): KubeError | undefined {
+    const m = entry.object.metadata
+    const ctx = { verb, kind: entry.res.kind, namespace: m.namespace, name: m.name }
+    if (uid !== undefined && uid !== "" && uid !== m.uid) {
+      return kubeError(
+        "Conflict",
+        ctx,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${m.uid}`
+      )
+    }
+    if (resourceVersion !== undefined && resourceVersion !== "" && resourceVersion !== m.resourceVersion) {
+      return kubeError(
+        "Conflict",
+        ctx,
+        `Operation cannot be fulfilled on ${entry.res.plural} "${m.name}": the object has been modified; please apply your changes to the latest version and try again`
+      )
+    }
+    return undefined
+  }
+
+  private entry(res: Res, namespace: string | undefined, name: string): Entry | undefined {
+    return this.types.get(typeKeyOf(res))?.objects.get(`${res.namespaced ? (namespace ?? "") : ""}/${name}`)
+  }
+
+  private notFound(verb: string, res: Res, namespace: string | undefined, name: string): KubeError {
+    return kubeError("NotFound", { verb, kind: res.kind, namespace, name }, `${res.plural} "${name}" not found`)
+  }
+
+  private invalid(
+    verb: string,
+    res: Res,
+    namespace: string | undefined,
+    name: string | undefined,
+    message: string
+  ): KubeError {
+    return kubeError(
+      "Invalid",
+      { verb, kind: res.kind, namespace, name },
+      `${res.kind} "${name ?? ""}" is invalid: ${message}`
+    )
+  }
+}
+
+const objectKeyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`
+
+const sameManagers = (a: ReadonlyMap<string, ManagedFieldsEntry>, b: ReadonlyMap<string, ManagedFieldsEntry>) => {
+  if (a === b) return true
+  if (a.size !== b.size) return false
+  for (const [k, m] of a) {
+    const n = b.get(k)
+    if (n === undefined || n.fields.size !== m.fields.size) return false
+    for (const f of m.fields) if (!n.fields.has(f)) return false
+  }
+  return true
+}
