@@ -3,6 +3,7 @@
  * Depends on `effect` only.
  */
 export * as Api from "./api/index.ts"
+export * as Builders from "./builders/index.ts"
 export * as Plan from "./plan/Action.ts"
 export * as Replication from "./replication/index.ts"
 export * as SimWorld from "./sim/SimWorld.ts"

@@ -1,0 +1,87 @@
+/**
+ * ConfigMap `<name>-config`: one Dolt sql-server config per pod (`<name>-<i>.yaml`), and the hash that rolls pods
+ * when a config change needs a restart.
+ */
+import type { DoltDB } from "../api/DoltDB.ts"
+import {
+  buildDoltConfigs,
+  type DoltConfig,
+  type DoltConfigInput,
+  hasClusterSection,
+  rolloutRelevantConfig
+} from "./DoltConfig.ts"
+import { toYaml } from "./DoltYaml.ts"
+import { parseEngineVersion } from "./EngineVersion.ts"
+import type { ConfigMap } from "./KubeObjects.ts"
+import { configKey, configMapName } from "./Names.ts"
+import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
+import { sha256Hex } from "./Sha256.ts"
+
+/** The generator input for a decoded DoltDB (every default is already filled by decoding). */
+export const doltConfigInput = (
+  doltdb: DoltDB & { readonly metadata: { readonly name: string; readonly namespace: string } }
+): DoltConfigInput => {
+  const { spec } = doltdb
+  const { server } = spec
+  return {
+    name: doltdb.metadata.name,
+    namespace: doltdb.metadata.namespace,
+    replicas: spec.replicas,
+    engineVersion: parseEngineVersion(spec.engineVersion),
+    logLevel: server.logLevel,
+    autoGcEnabled: server.behavior.autoGCBehavior.enabled,
+    listener: server.listener,
+    metrics: server.metrics.enabled
+      ? { host: server.metrics.host, port: server.metrics.port, labels: server.metrics.labels }
+      : undefined,
+    mcpServer:
+      server.mcpServer === undefined
+        ? undefined
+        : {
+            port: server.mcpServer.port,
+            customUser: server.mcpServer.user !== undefined && server.mcpServer.user !== "",
+            database: server.mcpServer.database
+          },
+    replication: spec.replication.enabled
+      ? { bootstrapPrimary: spec.replication.primary.podIndex, remotesApiPort: server.cluster.remotesAPI.port }
+      : undefined
+  }
+}
+
+/** Whether the cluster (replication) section is written for this DoltDB. */
+export const isReplicated = (doltdb: IdentifiedDoltDB): boolean => hasClusterSection(doltConfigInput(doltdb))
+
+/** Whether the MCP server block is written (the engine must expand `${VAR}` placeholders). */
+export const isMcpServerEnabled = (doltdb: IdentifiedDoltDB): boolean =>
+  buildDoltConfigs(doltConfigInput(doltdb)).configs[0]?.mcp_server !== undefined
+
+export const buildConfigData = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> =>
+  Object.fromEntries(
+    buildDoltConfigs(doltConfigInput(doltdb)).configs.map((config, ordinal) => [
+      configKey(doltdb.metadata.name, ordinal),
+      toYaml(config)
+    ])
+  )
+
+export const buildConfigMap = (doltdb: IdentifiedDoltDB): ConfigMap => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: childMetadata(doltdb, configMapName(doltdb.metadata.name)),
+  data: buildConfigData(doltdb)
+})
+
+/**
+ * The `k8s.dolthub.com/configmap-hash` pod-template annotation: sha256 over the rollout-relevant part of every
+ * pod's config (see `rolloutRelevantConfig`). On engines that make it possible, that part is the same for every
+ * pod, so the hash covers each distinct config once and does not depend on the replica count: scaling does not
+ * roll the StatefulSet, while any change to a server setting does.
+ */
+export const configHash = (doltdb: IdentifiedDoltDB): string => {
+  const input = doltConfigInput(doltdb)
+  const distinct = new Set(
+    buildDoltConfigs(input).configs.map((config: DoltConfig) =>
+      toYaml(rolloutRelevantConfig(config, input.engineVersion))
+    )
+  )
+  return sha256Hex([...distinct].sort().join("\n---\n"))
+}

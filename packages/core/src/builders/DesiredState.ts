@@ -1,0 +1,44 @@
+/**
+ * Every child object of a DoltDB, as plain data: what the operator applies and what `render` prints.
+ */
+import { buildConfigMap, configHash, doltConfigInput } from "./ConfigMapBuilder.ts"
+import { buildDoltConfigs } from "./DoltConfig.ts"
+import type { ChildObject } from "./KubeObjects.ts"
+import type { IdentifiedDoltDB } from "./Owner.ts"
+import { budgetWarnings, buildPodDisruptionBudget } from "./PodDisruptionBudgetBuilder.ts"
+import { probeWarnings } from "./Probes.ts"
+import { buildRole, buildRoleBinding, buildServiceAccount } from "./RbacBuilder.ts"
+import { buildServices } from "./ServiceBuilder.ts"
+import { buildStatefulSet } from "./StatefulSetBuilder.ts"
+
+export interface DesiredState {
+  /** In apply order: RBAC, ConfigMap, Services, StatefulSet, PodDisruptionBudget (when one can be built). */
+  readonly objects: ReadonlyArray<ChildObject>
+  /** Settings that were adjusted or dropped for this engine version or cluster size, for users to see. */
+  readonly warnings: ReadonlyArray<string>
+  /** The pod-template config hash (also in the StatefulSet's template annotations unless `updateStrategy: Never`). */
+  readonly configHash: string
+}
+
+export const buildWarnings = (doltdb: IdentifiedDoltDB): ReadonlyArray<string> => [
+  ...buildDoltConfigs(doltConfigInput(doltdb)).warnings,
+  ...probeWarnings(doltdb),
+  ...budgetWarnings(doltdb)
+]
+
+export const buildDesiredState = (doltdb: IdentifiedDoltDB): DesiredState => {
+  const pdb = buildPodDisruptionBudget(doltdb)
+  return {
+    objects: [
+      buildServiceAccount(doltdb),
+      buildRole(doltdb),
+      buildRoleBinding(doltdb),
+      buildConfigMap(doltdb),
+      ...buildServices(doltdb),
+      buildStatefulSet(doltdb),
+      ...(pdb === undefined ? [] : [pdb])
+    ],
+    warnings: buildWarnings(doltdb),
+    configHash: configHash(doltdb)
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The pod template of the Dolt StatefulSet: the `dolt-init` and `dolt` containers, their environment, volumes and
+ * scheduling. Same layout as the reference (reference-operator.md §4.2: `/db` is the PVC, working directory and
+ * `DOLT_ROOT_PATH`; the per-pod config is copied from `/etc/doltdb/${POD_NAME}.yaml`), with its flaws fixed:
+ * - `DOLT_ROOT_PATH` on the PVC keeps the persisted cluster role and epoch across restarts (dolt-cluster.md §1.3);
+ * - credentials come from the `<name>-credentials` Secret as env vars, never from the ConfigMap, and never on a
+ *   command line: the init container feeds the `CREATE USER` statement to `dolt sql` on stdin;
+ * - `topologySpreadConstraints` is honoured;
+ * - the template carries only our annotations and `spec.podAnnotations`, not the DoltDB's annotations (the
+ *   reference copied all of them, `kubectl.kubernetes.io/last-applied-configuration` included, so any metadata
+ *   edit restarted every pod). The DoltDB's labels are still copied, as selectors written for the reference
+ *   (NetworkPolicies, dashboards) rely on them. To restart pods on purpose, set
+ *   `spec.podAnnotations["kubectl.kubernetes.io/restartedAt"]`.
+ */
+import type { DoltDB } from "../api/DoltDB.ts"
+import type { EnvVar } from "../api/k8s/Models.generated.ts"
+import { configHash, isMcpServerEnabled, isReplicated } from "./ConfigMapBuilder.ts"
+import { McpPasswordEnv, McpUserEnv, UsernameEnv } from "./DoltConfig.ts"
+import { parseEngineVersion, supports } from "./EngineVersion.ts"
+import type { Container, ContainerPort, PodTemplate, ResourceRequirements, VolumeMount } from "./KubeObjects.ts"
+import { ConfigHashAnnotation, DoltDBAnnotation, mergeMaps, ReplicationAnnotation } from "./Labels.ts"
+import {
+  configMapName,
+  credentialsPasswordKey,
+  credentialsSecretName,
+  credentialsUserKey,
+  dataVolumeName,
+  serviceAccountName
+} from "./Names.ts"
+import { childLabels, type IdentifiedDoltDB } from "./Owner.ts"
+import { buildPreStop, buildProbes } from "./Probes.ts"
+
+export const DoltContainerName = "dolt"
+export const DoltInitContainerName = "dolt-init"
+export const ConfigVolumeName = "dolt-config"
+export const DataMountPath = "/db"
+export const ConfigMountPath = "/etc/doltdb"
+export const ProfilerPort = 6060
+
+export const PortNames = {
+  sql: "tcp-dolt",
+  remotesApi: "grpc-remotesapi",
+  metrics: "http-metrics",
+  profiler: "http-profiler",
+  mcp: "http-mcp"
+} as const
+
+/** Used when `spec.resources` is absent (the reference's code default). */
+export const DefaultResources: ResourceRequirements = {
+  requests: { cpu: "4000m", memory: "2Gi" },
+  limits: { memory: "8Gi" }
+}
+
+export const image = (doltdb: DoltDB): string => `${doltdb.spec.image}:${doltdb.spec.engineVersion}`
+
+const secretEnv = (name: string, secret: string, key: string): EnvVar => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secret, key } }
+})
+
+/**
+ * Environment of both containers, in the reference's order, then `spec.env`. On Dolt >= 1.49 the server creates
+ * its implicit superuser from `DOLT_ROOT_PASSWORD`/`DOLT_ROOT_HOST` (YAML users are ignored since then); we give
+ * it the admin password and keep it on `localhost`, so it is never a password-less root.
+ */
+export const buildEnv = (doltdb: IdentifiedDoltDB): ReadonlyArray<EnvVar> => {
+  const name = doltdb.metadata.name
+  const credentials = credentialsSecretName(name)
+  const env: Array<EnvVar> = [
+    { name: "DOLT_ROOT_PATH", value: DataMountPath },
+    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    secretEnv(UsernameEnv, credentials, credentialsUserKey),
+    secretEnv("DOLT_PASSWORD", credentials, credentialsPasswordKey)
+  ]
+  if (supports(parseEngineVersion(doltdb.spec.engineVersion), "rootUserFromEnv")) {
+    env.push(secretEnv("DOLT_ROOT_PASSWORD", credentials, credentialsPasswordKey))
+    env.push({ name: "DOLT_ROOT_HOST", value: "localhost" })
+  }
+  const mcp = doltdb.spec.server.mcpServer
+  if (mcp !== undefined && isMcpServerEnabled(doltdb)) {
+    if (mcp.user !== undefined && mcp.user !== "") env.push({ name: McpUserEnv, value: mcp.user })
+    const ref = mcp.passwordSecretKeyRef
+    env.push(
+      ref === undefined
+        ? secretEnv(McpPasswordEnv, credentials, credentialsPasswordKey)
+        : secretEnv(McpPasswordEnv, ref.name ?? credentials, ref.key)
+    )
+  }
+  return [...env, ...(doltdb.spec.env ?? [])]
+}
+
+/** Quotes a value for POSIX sh (single quotes; an embedded `'` becomes `'\''`). */
+export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`
+
+/**
+ * The init script. The admin user is created once (when `privileges.db` does not exist yet), with the name and
+ * password escaped for SQL string literals by `sed` and the statements fed to `dolt sql` on stdin, so neither
+ * appears in any process's arguments (`printf` is a shell builtin).
+ */
+export const initScript = (doltdb: DoltDB): string => {
+  const { commitAuthor, disableClientUsageMetricsCollection } = doltdb.spec.globalConfig
+  return [
+    `dolt config --global --add user.name ${shellQuote(commitAuthor.name)}`,
+    `dolt config --global --add user.email ${shellQuote(commitAuthor.email)}`,
+    `dolt config --global --add metrics.disabled ${disableClientUsageMetricsCollection ? "true" : "false"}`,
+    `cp "${ConfigMountPath}/\${POD_NAME}.yaml" config.yaml || exit 1`,
+    'if [ -n "$DOLT_PASSWORD" ] && [ ! -f .doltcfg/privileges.db ]; then',
+    `  sql_string() { printf '%s' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/''/g"; }`,
+    '  user=$(sql_string "$DOLT_USERNAME")',
+    '  password=$(sql_string "$DOLT_PASSWORD")',
+    `  printf "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s';\\nGRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;\\n" "$user" "$password" "$user" | dolt sql || exit 1`,
+    "fi"
+  ].join("\n")
+}
+
+const volumeMounts: ReadonlyArray<VolumeMount> = [
+  { name: ConfigVolumeName, mountPath: ConfigMountPath, readOnly: true },
+  { name: dataVolumeName, mountPath: DataMountPath }
+]
+
+const tcp = (name: string, containerPort: number): ContainerPort => ({ name, containerPort, protocol: "TCP" })
+
+export const containerPorts = (doltdb: IdentifiedDoltDB): ReadonlyArray<ContainerPort> => {
+  const { server } = doltdb.spec
+  return [
+    tcp(PortNames.sql, server.listener.port),
+    ...(isReplicated(doltdb) ? [tcp(PortNames.remotesApi, server.cluster.remotesAPI.port)] : []),
+    ...(server.metrics.enabled ? [tcp(PortNames.metrics, server.metrics.port)] : []),
+    ...(server.profiler.enablePProf ? [tcp(PortNames.profiler, ProfilerPort)] : []),
+    ...(server.mcpServer !== undefined && isMcpServerEnabled(doltdb) ? [tcp(PortNames.mcp, server.mcpServer.port)] : [])
+  ]
+}
+
+export const buildDoltContainer = (doltdb: IdentifiedDoltDB): Container => {
+  const pprof = doltdb.spec.server.profiler.enablePProf ? ["--prof", "mem", "--pprof-server"] : []
+  const lifecycle = buildPreStop(doltdb)
+  return {
+    name: DoltContainerName,
+    image: image(doltdb),
+    imagePullPolicy: "IfNotPresent",
+    command: ["tini", "--", "/usr/local/bin/dolt", ...pprof, "sql-server", "--config", "config.yaml"],
+    workingDir: DataMountPath,
+    env: buildEnv(doltdb),
+    ports: containerPorts(doltdb),
+    resources: doltdb.spec.resources ?? DefaultResources,
+    volumeMounts,
+    ...buildProbes(doltdb),
+    ...(lifecycle === undefined ? {} : { lifecycle })
+  }
+}
+
+export const buildInitContainer = (doltdb: IdentifiedDoltDB): Container => ({
+  name: DoltInitContainerName,
+  image: image(doltdb),
+  imagePullPolicy: "IfNotPresent",
+  command: ["/bin/sh", "-c", initScript(doltdb)],
+  workingDir: DataMountPath,
+  env: buildEnv(doltdb),
+  volumeMounts
+})
+
+/** The pod-template annotations: ours plus `spec.podAnnotations` (never the DoltDB's own annotations). */
+export const podAnnotations = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> | undefined =>
+  mergeMaps(
+    {
+      [DoltDBAnnotation]: doltdb.metadata.name,
+      [ReplicationAnnotation]: String(doltdb.spec.replication.enabled),
+      // `Never` promises no operator-driven restarts, so a config change must not change the template either.
+      ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) })
+    },
+    doltdb.spec.podAnnotations
+  )
+
+export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
+  const { spec } = doltdb
+  const annotations = podAnnotations(doltdb)
+  return {
+    metadata: { labels: childLabels(doltdb), ...(annotations === undefined ? {} : { annotations }) },
+    spec: {
+      automountServiceAccountToken: false,
+      serviceAccountName: serviceAccountName(doltdb.metadata.name, spec.serviceAccountName),
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      ...(spec.imagePullSecrets === undefined ? {} : { imagePullSecrets: spec.imagePullSecrets }),
+      securityContext: spec.securityContext ?? {},
+      ...(spec.affinity === undefined ? {} : { affinity: spec.affinity }),
+      ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
+      ...(spec.tolerations === undefined ? {} : { tolerations: spec.tolerations }),
+      ...(spec.topologySpreadConstraints === undefined
+        ? {}
+        : { topologySpreadConstraints: spec.topologySpreadConstraints }),
+      initContainers: [buildInitContainer(doltdb)],
+      containers: [buildDoltContainer(doltdb)],
+      volumes: [{ name: ConfigVolumeName, configMap: { name: configMapName(doltdb.metadata.name) } }]
+    }
+  }
+}

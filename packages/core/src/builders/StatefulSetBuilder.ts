@@ -1,0 +1,63 @@
+/**
+ * StatefulSet `<name>` with the volumeClaimTemplate `dolt-data` (reference-operator.md §4.1).
+ *
+ * - `podManagementPolicy: OrderedReady`, the reference's (implicit) value: the field is immutable, so anything else
+ *   would stop us from adopting a StatefulSet the reference operator created. Failover does not depend on it.
+ * - `updateStrategy`: `ReplicasFirstPrimaryLast` and `OnDelete` are `OnDelete` (the operator, or the user, deletes
+ *   pods); `RollingUpdate` is the StatefulSet controller's; `Never` is `OnDelete` too. The reference left `Never`
+ *   as `{}`, which the API server defaults to RollingUpdate, so template changes rolled anyway (flaw 20).
+ * - The volumeClaimTemplate carries labels only (immutable after creation, so no annotations that change).
+ */
+import type { UpdateStrategy } from "../api/DoltDB.ts"
+import type { PersistentVolumeClaimTemplate, StatefulSet } from "./KubeObjects.ts"
+import { DoltDBAnnotation, PvcRoleLabel, ReplicationAnnotation, selectorLabels } from "./Labels.ts"
+import { dataVolumeName, internalServiceName, statefulSetName } from "./Names.ts"
+import { childLabels, childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
+import { buildPodTemplate } from "./PodTemplate.ts"
+
+export const statefulSetUpdateStrategy = (strategy: UpdateStrategy): "OnDelete" | "RollingUpdate" =>
+  strategy === "RollingUpdate" ? "RollingUpdate" : "OnDelete"
+
+export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVolumeClaimTemplate => {
+  const { storage } = doltdb.spec
+  return {
+    metadata: { name: dataVolumeName, labels: childLabels(doltdb, { [PvcRoleLabel]: dataVolumeName }) },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: storage.size } },
+      ...(storage.storageClassName === undefined ? {} : { storageClassName: storage.storageClassName }),
+      ...(storage.volumeSnapshot === undefined || storage.volumeSnapshot === ""
+        ? {}
+        : {
+            dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: storage.volumeSnapshot }
+          })
+    }
+  }
+}
+
+export const buildStatefulSet = (doltdb: IdentifiedDoltDB): StatefulSet => {
+  const name = doltdb.metadata.name
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: childMetadata(doltdb, statefulSetName(name), {
+      annotations: {
+        [DoltDBAnnotation]: name,
+        [ReplicationAnnotation]: String(doltdb.spec.replication.enabled)
+      }
+    }),
+    spec: {
+      replicas: doltdb.spec.replicas,
+      selector: { matchLabels: selectorLabels(name) },
+      serviceName: internalServiceName(name),
+      podManagementPolicy: "OrderedReady",
+      updateStrategy: { type: statefulSetUpdateStrategy(doltdb.spec.updateStrategy) },
+      persistentVolumeClaimRetentionPolicy: doltdb.spec.storage.retentionPolicy ?? {
+        whenDeleted: "Retain",
+        whenScaled: "Retain"
+      },
+      template: buildPodTemplate(doltdb),
+      volumeClaimTemplates: [buildVolumeClaimTemplate(doltdb)]
+    }
+  }
+}
