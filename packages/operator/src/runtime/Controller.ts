@@ -1,0 +1,129 @@
+/**
+ * A controller: N workers taking keys from a `WorkQueue` and reconciling them, with controller-runtime's
+ * result handling (pkg/internal/controller/controller.go `reconcileHandler`):
+ *
+ * | outcome                        | queue                      | `controller_runtime_reconcile_total{result}` |
+ * |--------------------------------|----------------------------|----------------------------------------------|
+ * | failure or defect              | `addRateLimited`           | `error` (+ errors_total; defects: panics_total) |
+ * | `requeueAfter(d)`, d > 0       | `forget` + `addAfter(d)`   | `requeue_after`                              |
+ * | `requeue`                      | `addRateLimited`           | `requeue`                                    |
+ * | `done` (or `requeueAfter(0)`)  | `forget`                   | `success`                                    |
+ *
+ * The queue never hands a key to two workers at once, so one key is never reconciled twice concurrently.
+ * `run` returns once the queue is shut down and every worker has finished its key; interrupting `run`
+ * interrupts the reconciles in flight (reconcilers are idempotent, so a cut reconcile is safe to redo).
+ */
+import { Cause, Clock, Data, Duration, Effect, Exit, Metric } from "effect"
+import * as ControllerMetrics from "./ControllerMetrics.ts"
+import type { WorkQueue } from "./WorkQueue.ts"
+
+export type ReconcileResult = Data.TaggedEnum<{
+  Done: {}
+  Requeue: {}
+  RequeueAfter: { readonly after: Duration.Duration }
+}>
+export const ReconcileResult = Data.taggedEnum<ReconcileResult>()
+
+/** Converged: forget the key's failures; the next event re-queues it. */
+export const done: ReconcileResult = ReconcileResult.Done()
+/** Try again after the rate limiter's backoff for this key. */
+export const requeue: ReconcileResult = ReconcileResult.Requeue()
+/** Try again after `after` (e.g. a periodic drift check); resets the key's backoff. */
+export const requeueAfter = (after: Duration.Input): ReconcileResult =>
+  ReconcileResult.RequeueAfter({ after: Duration.fromInputUnsafe(after) })
+
+export interface ControllerOptions<E, R> {
+  /** The controller's name: the `controller` label of its metrics and log annotation. */
+  readonly name: string
+  readonly queue: WorkQueue
+  readonly reconcile: (key: string) => Effect.Effect<ReconcileResult, E, R>
+  /** Concurrent reconciles (controller-runtime `MaxConcurrentReconciles`); defaults to 1. */
+  readonly workers?: number
+}
+
+export interface Controller {
+  readonly name: string
+  readonly queue: WorkQueue
+  readonly workers: number
+  /** Run the workers until the queue shuts down (or until interrupted). */
+  readonly run: Effect.Effect<void>
+}
+
+export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Controller, never, R> =>
+  Effect.gen(function* () {
+    const { name, queue } = options
+    const workers = Math.max(1, options.workers ?? 1)
+    const services = yield* Effect.context<R>()
+    const reconcile = (key: string) => Effect.provideContext(options.reconcile(key), services)
+    const labels = { controller: name }
+    const total = (result: ControllerMetrics.ResultLabel) =>
+      Metric.withAttributes(ControllerMetrics.reconcileTotal, { ...labels, result })
+    const errors = Metric.withAttributes(ControllerMetrics.reconcileErrors, labels)
+    const panics = Metric.withAttributes(ControllerMetrics.reconcilePanics, labels)
+    const time = Metric.withAttributes(ControllerMetrics.reconcileTime, labels)
+    const active = Metric.withAttributes(ControllerMetrics.activeWorkers, labels)
+    const maxConcurrent = Metric.withAttributes(ControllerMetrics.maxConcurrentReconciles, labels)
+
+    const onFailure = (key: string, cause: Cause.Cause<E>) =>
+      Effect.gen(function* () {
+        yield* Metric.update(errors, 1)
+        yield* Metric.update(total("error"), 1)
+        if (Cause.hasDies(cause)) yield* Metric.update(panics, 1)
+        yield* Effect.logError("Reconciler error", cause)
+        yield* queue.addRateLimited(key)
+      })
+
+    const onResult = (key: string, result: ReconcileResult) => {
+      if (result._tag === "RequeueAfter" && Duration.toMillis(result.after) > 0) {
+        return Effect.all([
+          queue.forget(key),
+          queue.addAfter(key, result.after),
+          Metric.update(total("requeue_after"), 1)
+        ])
+      }
+      if (result._tag === "Requeue") {
+        return Effect.all([queue.addRateLimited(key), Metric.update(total("requeue"), 1)])
+      }
+      return Effect.all([queue.forget(key), Metric.update(total("success"), 1)])
+    }
+
+    const handle = (key: string) =>
+      Effect.gen(function* () {
+        const started = yield* Clock.currentTimeMillis
+        yield* Metric.modify(active, 1)
+        const exit = yield* Effect.exit(reconcile(key)).pipe(
+          Effect.ensuring(
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.andThen(Metric.modify(active, -1), Metric.update(time, (now - started) / 1000))
+            )
+          )
+        )
+        if (Exit.isSuccess(exit)) return yield* onResult(key, exit.value)
+        // An interrupted reconcile is neither a success nor an error: the controller is stopping.
+        if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+        return yield* onFailure(key, exit.cause)
+      }).pipe(Effect.annotateLogs({ controller: name, key }))
+
+    // Taking a key and registering its `done` happen with interruption masked, so no key is ever lost
+    // between the two; waiting for a key and the reconcile itself stay interruptible.
+    const processNext = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(queue.take), (key) => restore(handle(key)).pipe(Effect.ensuring(queue.done(key))))
+    )
+    const worker = Effect.forever(processNext).pipe(Effect.catchTag("WorkQueueShutDown", () => Effect.void))
+
+    const run = Effect.gen(function* () {
+      for (const result of ControllerMetrics.resultLabels) yield* Metric.update(total(result), 0)
+      yield* Metric.update(errors, 0)
+      yield* Metric.update(panics, 0)
+      yield* Metric.update(active, 0)
+      yield* Metric.update(maxConcurrent, workers)
+      yield* Effect.logInfo("Starting workers", { workers })
+      yield* Effect.forEach(Array.from({ length: workers }), () => worker, {
+        concurrency: "unbounded",
+        discard: true
+      })
+      yield* Effect.logInfo("All workers finished")
+    }).pipe(Effect.annotateLogs({ controller: name }))
+
+    return { name, queue, workers, run } satisfies Controller
+  })
