@@ -22,17 +22,27 @@ export const DatabaseName = Schema.String.check(
  */
 const accountText = /^(?! )[^\0\u{10000}-\u{10FFFF}]*(?<! )$/u
 
-/** SQL user name: 1-80 code points, see `accountText`. */
-export const UserName = Schema.String.check(Schema.isPattern(accountText), Schema.isBetweenCodePoints(1, 80)).annotate({
-  description: "user name: 1-80 characters, no NUL, no 4-byte characters, no leading or trailing space"
+/** MariaDB strips surrounding single quotes from the login name: `'bob'` could be created but never log in. */
+const notSingleQuoted = /^(?!'[\s\S]*'$)/u
+
+/** SQL user name: 1-80 code points, see `accountText` and `notSingleQuoted`. */
+export const UserName = Schema.String.check(
+  Schema.isPattern(accountText),
+  Schema.isPattern(notSingleQuoted),
+  Schema.isBetweenCodePoints(1, 80)
+).annotate({
+  description:
+    "user name: 1-80 characters, no NUL, no 4-byte characters, no leading or trailing space, not wrapped in single quotes"
 })
 
-/** Account host (`%`, `10.0.0.%`, a hostname): 1-255 code points, see `accountText`. */
-export const HostName = Schema.String.check(Schema.isPattern(accountText), Schema.isBetweenCodePoints(1, 255)).annotate(
-  {
-    description: "account host: 1-255 characters, no NUL, no 4-byte characters, no leading or trailing space"
-  }
-)
+/** Account host (`%`, `10.0.0.%`, a hostname): 1-255 code points, see `accountText`; MariaDB and MySQL refuse `@`. */
+export const HostName = Schema.String.check(
+  Schema.isPattern(accountText),
+  Schema.isPattern(/^[^@]*$/u),
+  Schema.isBetweenCodePoints(1, 255)
+).annotate({
+  description: "account host: 1-255 characters, no NUL, no @, no 4-byte characters, no leading or trailing space"
+})
 
 /** A table or other identifier inside a GRANT: 1-64 code points, no NUL (quoted with doubled backticks). */
 export const TableName = Schema.String.check(Schema.isPattern(/^[^\0]+$/u), Schema.isBetweenCodePoints(1, 64))
@@ -142,10 +152,14 @@ export const validate = <S extends Schema.Codec<string, string>>(
 
 export const validateDatabaseName = (value: string) => validate("database name", DatabaseName, value)
 
+/**
+ * Validates an account and lower-cases its host: hosts are case-insensitive and MariaDB stores them lower-cased,
+ * so `'u'@'Z'` would otherwise never be found again by `userExists` and be re-created on every reconcile.
+ */
 export const validateAccount = Effect.fnUntraced(function* (account: Account) {
   const name = yield* validate("user name", UserName, account.name)
   const host = yield* validate("user host", HostName, account.host)
-  return { name, host } satisfies Account
+  return { name, host: host.toLowerCase() } satisfies Account
 })
 
 export const validatePassword = (value: string) =>

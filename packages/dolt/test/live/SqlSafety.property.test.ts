@@ -1,0 +1,162 @@
+/**
+ * SQL safety: hostile names, hosts and passwords go through the statement builders and run on a real server.
+ * Whatever passes validation must land exactly as given (mysql.user / mysql.db hold exactly that value, login with
+ * that password works) and nothing else may change; whatever fails validation must be refused with an error that
+ * names the field, before any SQL.
+ */
+import { Dolt, HostName, Password, UserName } from "@doltdb-op/core/services/Dolt"
+import { assert, layer } from "@effect/vitest"
+import { Arbitrary, Effect, Redacted, Schema } from "effect"
+import { adminQuery, connectAs, MariaDbLive, adminTarget as t } from "./mariadb.ts"
+
+/** Pieces that break naive quoting, plus unicode (2-, 3- and 4-byte, bidi), plus plain text. */
+const Atom = Schema.Literals([
+  "'",
+  '"',
+  "`",
+  "\\",
+  "%",
+  "_",
+  "\0",
+  "\n",
+  "\r",
+  "\t",
+  "\x1a",
+  ";",
+  "--",
+  "/*",
+  "*/",
+  " ",
+  "@",
+  ".",
+  "é",
+  "日本",
+  "😀",
+  "\u202e",
+  "a",
+  "Z",
+  "0",
+  "x'); DROP USER 'doltop'@'%'; --",
+  "` ON *.* TO root; --"
+])
+const hostile = (maxAtoms: number) =>
+  Arbitrary.array(Arbitrary.schema(Atom), { minLength: 1, maxLength: maxAtoms }).pipe(
+    Arbitrary.map((atoms) => atoms.join(""))
+  )
+/** Around the 80-character limit, counted in code points with multi-byte characters. */
+const nearLimit = Arbitrary.all([
+  Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 76, maximum: 84 }))),
+  Arbitrary.schema(Schema.Literals(["a", "é", "日", "'", "`", "\\"]))
+]).pipe(Arbitrary.map(([n, c]) => c.repeat(n)))
+
+const baselineAccounts = ["doltop", "root", "mariadb.sys"]
+const PREFIX = "p"
+
+const accountsNow = adminQuery(
+  "SELECT CONVERT(User USING utf8mb4) AS u, CONVERT(Host USING utf8mb4) AS h FROM mysql.user WHERE User NOT IN (?, ?, ?)",
+  baselineAccounts
+).pipe(Effect.map((rows) => rows.map((r) => `${String(r.u)}@${String(r.h)}`).sort()))
+
+const databasesNow = adminQuery("SHOW DATABASES").pipe(Effect.map((rows) => rows.map((r) => String(r.Database)).sort()))
+
+const login = (user: string, password: string) =>
+  Effect.promise(() =>
+    connectAs(user, password).then(
+      (c) => {
+        c.destroy()
+        return "ok"
+      },
+      (e: unknown) => String(e)
+    )
+  )
+
+layer(MariaDbLive)("SQL safety against MariaDB", (it) => {
+  it.effect.prop(
+    "hostile user names, hosts and passwords never leave their literals",
+    [hostile(6), hostile(4), hostile(8)],
+    ([rawName, rawHost, password]) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        // Keep generated accounts apart from the server's own (a generated "root"@"localhost" must not clash).
+        const name = `${PREFIX}${rawName}`
+        const host = rawHost
+        const databasesBefore = yield* databasesNow
+        assert.deepStrictEqual(yield* accountsNow, [], "left-over accounts from an earlier case")
+        const valid = Schema.is(UserName)(name) && Schema.is(HostName)(host) && Schema.is(Password)(password)
+        const account = { name, host }
+        const anyHost = { name, host: "%" }
+        const created = yield* Effect.exit(dolt.createUser(t, account, Redacted.make(password)))
+        if (!valid) {
+          assert.isTrue(created._tag === "Failure", "invalid input was accepted")
+          const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make(password)))
+          assert.strictEqual(e._tag, "DoltInvalidInput")
+          assert.match(e.message, /user name|user host|password/u)
+          assert.notInclude(e.message, password.length > 3 ? password : "\u0000never")
+          assert.deepStrictEqual(yield* accountsNow, [])
+          return
+        }
+        assert.strictEqual(created._tag, "Success", `createUser failed: ${String(created)}`)
+        yield* dolt.createUser(t, anyHost, Redacted.make(password))
+        // Hosts are case-insensitive; the service stores them lower-cased.
+        const expected = [...new Set([`${name}@${host.toLowerCase()}`, `${name}@%`])].sort()
+        assert.deepStrictEqual(yield* accountsNow, expected)
+        assert.strictEqual(yield* login(name, password), "ok")
+        // A second hostile password replaces the first.
+        const second = `${password}'\\"\``
+        yield* dolt.setPassword(t, anyHost, Redacted.make(second))
+        if (host !== "%") yield* dolt.setPassword(t, account, Redacted.make(second))
+        assert.strictEqual(yield* login(name, second), "ok")
+        // A database-level grant on a hostile database name lands as exactly that name.
+        const grantDb = `g${rawHost}`.slice(0, 60)
+        yield* dolt.grant(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
+        const dbRows = yield* adminQuery(
+          "SELECT CONVERT(Db USING utf8mb4) AS d FROM mysql.db WHERE User = ? AND Host = ?",
+          [name, host.toLowerCase()]
+        )
+        assert.deepStrictEqual(
+          dbRows.map((r) => String(r.d)),
+          [grantDb]
+        )
+        yield* dolt.revoke(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
+        yield* dolt.dropUser(t, account)
+        yield* dolt.dropUser(t, anyHost)
+        assert.deepStrictEqual(yield* accountsNow, [])
+        assert.deepStrictEqual(yield* databasesNow, databasesBefore)
+      }).pipe(
+        // Never leave an account behind for the next case, whatever failed.
+        Effect.ensuring(
+          adminQuery("SELECT User AS u, Host AS h FROM mysql.user WHERE User NOT IN (?, ?, ?)", baselineAccounts).pipe(
+            Effect.flatMap((rows) =>
+              Effect.forEach(rows, (r) => adminQuery("DROP USER IF EXISTS ?@?", [r.u, r.h]), { discard: true })
+            ),
+            Effect.ignore
+          )
+        )
+      ),
+    { timeout: 120_000, arbitrary: { runs: 150 } }
+  )
+
+  it.effect.prop(
+    "names at the 80-character limit: accepted up to 80 code points, refused above",
+    [nearLimit],
+    ([name]) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        const account = { name, host: "%" }
+        const exit = yield* Effect.exit(dolt.createUser(t, account, Redacted.make("pw")))
+        if (!Schema.is(UserName)(name)) {
+          // Too long (> 80 code points) or wrapped in single quotes.
+          assert.strictEqual(exit._tag, "Failure")
+          const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make("pw")))
+          assert.include(e.message, "user name")
+          return
+        }
+        assert.strictEqual(exit._tag, "Success", String(exit))
+        assert.deepStrictEqual(yield* accountsNow, [`${name}@%`])
+        assert.strictEqual(yield* login(name, "pw"), "ok")
+        yield* dolt.dropUser(t, account)
+        assert.deepStrictEqual(yield* accountsNow, [])
+      }).pipe(Effect.ensuring(adminQuery("DROP USER IF EXISTS ?@'%'", [name]).pipe(Effect.ignore))),
+    { timeout: 60_000, arbitrary: { runs: 20 } }
+  )
+})
