@@ -22,7 +22,7 @@ import {
   Toleration,
   TopologySpreadConstraint
 } from "./k8s/Models.generated.ts"
-import { Int32, Int64, Integer, IntOrString, Quantity } from "./k8s/Primitives.ts"
+import { Duration, Int32, Int64, Integer, IntOrString, Quantity, Time } from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
@@ -97,6 +97,18 @@ export const PrimaryReplication = Schema.Struct({
     Integer.annotate({
       description:
         "MinCaughtUpStandby is the minimum number of standbys that must be caught up before a primary failover can occur."
+    })
+  ),
+  failoverDelay: Schema.optionalKey(
+    Duration.annotate({
+      description:
+        "FailoverDelay is how long the primary must stay unavailable before an automatic failover starts, so that one missed probe is not a failover (default: the operator's --failover-delay, 3s)."
+    })
+  ),
+  allowUnsafeFailover: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "AllowUnsafeFailover lets an automatic failover promote the freshest standby even when none is provably caught up with the lost primary. Writes acknowledged by the old primary but not replicated are then lost. Default false: the operator refuses and reports why."
     })
   )
 }).annotate({ description: "Primary is the replication configuration for the primary node." })
@@ -360,6 +372,18 @@ export type DoltDBSpec = typeof DoltDBSpec.Type
 export const ReplicationState = Schema.Literals(["primary", "standby", "not_configured"])
 export type ReplicationState = typeof ReplicationState.Type
 
+export const PrimaryTransition = Schema.Struct({
+  kind: Schema.Literals(["Switchover", "Failover", "Repair"]).annotate({ description: "Kind of primary change." }),
+  from: Integer.annotate({ description: "From is the Pod index of the primary being replaced." }),
+  to: Integer.annotate({ description: "To is the Pod index being promoted." }),
+  epoch: Integer.annotate({ description: "Epoch is the Dolt cluster epoch of the new roles." }),
+  fromPodUid: Schema.optionalKey(
+    Schema.String.annotate({ description: "FromPodUid is the uid of the old primary's Pod when the change started." })
+  ),
+  startedAt: Time.annotate({ description: "StartedAt is when the change started." })
+}).annotate({ description: "A primary change in progress." })
+export type PrimaryTransition = typeof PrimaryTransition.Type
+
 export const DoltDBStatus = Schema.Struct({
   conditions: Schema.optionalKey(
     Schema.Array(Condition).annotate({ description: "Conditions for the Dolt cluster object." })
@@ -381,6 +405,23 @@ export const DoltDBStatus = Schema.Struct({
   ),
   observedGeneration: Schema.optionalKey(
     Int64.annotate({ description: "ObservedGeneration is the metadata.generation the status was computed from." })
+  ),
+  primaryTransition: Schema.optionalKey(
+    PrimaryTransition.annotate({
+      description:
+        "PrimaryTransition is the primary change in progress (switchover, failover or repair), recorded before its first step so that it resumes after an operator restart."
+    })
+  ),
+  primaryUnavailableSince: Schema.optionalKey(
+    Time.annotate({
+      description: "PrimaryUnavailableSince is when the operator first saw the current primary unavailable."
+    })
+  ),
+  primaryRequest: Schema.optionalKey(
+    Integer.annotate({
+      description:
+        "PrimaryRequest is the spec.replication.primary.podIndex the operator last acted on. A switchover is requested by changing podIndex; after a failover the operator does not switch back on its own and never writes the spec."
+    })
   )
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
