@@ -45,3 +45,12 @@ export type Backup = typeof Backup.Type
 
 export const decodeBackup = makeDecoder("Backup", Backup)
 export const encodeBackup = makeEncoder("Backup", Backup)
+
+const sameSpec = Schema.toEquivalence(BackupSpec)
+
+/** The CRD's transition rule for callers holding both objects: a Backup's spec never changes. */
+export const backupUpdateViolations = (
+  previous: BackupSpec,
+  next: BackupSpec
+): ReadonlyArray<{ readonly path: string; readonly message: string }> =>
+  sameSpec(previous, next) ? [] : [{ path: "spec", message: "backup spec is immutable" }]

@@ -1,12 +1,19 @@
 /** The table of the 7 kinds: names, CRD metadata and schemas. */
-import type { Schema } from "effect"
-import { Backup, BackupSpec, BackupStatus } from "./Backup.ts"
-import { BackupSchedule, BackupScheduleSpec, BackupScheduleStatus } from "./BackupSchedule.ts"
-import { Database, DatabaseSpec, DatabaseStatus } from "./Database.ts"
-import { DoltDB, DoltDBSpec, DoltDBStatus } from "./DoltDB.ts"
-import { Grant, GrantSpec, GrantStatus } from "./Grant.ts"
-import { Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
-import { User, UserSpec, UserStatus } from "./User.ts"
+import type { Effect, Schema } from "effect"
+import type { ApiValidationError } from "./ApiValidationError.ts"
+import { Backup, BackupSpec, BackupStatus, decodeBackup, encodeBackup } from "./Backup.ts"
+import {
+  BackupSchedule,
+  BackupScheduleSpec,
+  BackupScheduleStatus,
+  decodeBackupSchedule,
+  encodeBackupSchedule
+} from "./BackupSchedule.ts"
+import { Database, DatabaseSpec, DatabaseStatus, decodeDatabase, encodeDatabase } from "./Database.ts"
+import { DoltDB, DoltDBSpec, DoltDBStatus, decodeDoltDB, encodeDoltDB } from "./DoltDB.ts"
+import { decodeGrant, encodeGrant, Grant, GrantSpec, GrantStatus } from "./Grant.ts"
+import { decodeSnapshot, encodeSnapshot, Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
+import { decodeUser, encodeUser, User, UserSpec, UserStatus } from "./User.ts"
 
 export interface PrinterColumn {
   readonly name: string
@@ -26,6 +33,10 @@ export interface KindInfo {
   readonly spec: Schema.Top
   readonly status: Schema.Top
   readonly printerColumns: ReadonlyArray<PrinterColumn>
+  /** The kind's decode helper, untyped for generic callers (use `decodeDoltDB` etc. for the typed ones). */
+  readonly decode: (u: unknown) => Effect.Effect<unknown, ApiValidationError>
+  /** The kind's encode helper; `a` must be a decoded object of this kind. */
+  readonly encode: (a: never) => Effect.Effect<unknown, ApiValidationError>
 }
 
 /** kubectl category: `kubectl get dolt` lists every kind. */
@@ -52,6 +63,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: DoltDB,
     spec: DoltDBSpec,
     status: DoltDBStatus,
+    decode: decodeDoltDB,
+    encode: encodeDoltDB,
     printerColumns: [
       ...ready,
       { name: "CurrentPrimary", type: "string", jsonPath: ".status.currentPrimary" },
@@ -68,6 +81,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: Database,
     spec: DatabaseSpec,
     status: DatabaseStatus,
+    decode: decodeDatabase,
+    encode: encodeDatabase,
     printerColumns: [
       ...ready,
       { name: "CharSet", type: "string", jsonPath: ".spec.charset" },
@@ -86,6 +101,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: User,
     spec: UserSpec,
     status: UserStatus,
+    decode: decodeUser,
+    encode: encodeUser,
     printerColumns: [...ready, doltDB, age]
   },
   {
@@ -97,6 +114,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: Grant,
     spec: GrantSpec,
     status: GrantStatus,
+    decode: decodeGrant,
+    encode: encodeGrant,
     printerColumns: [
       ...ready,
       { name: "Database", type: "string", jsonPath: ".spec.database" },
@@ -116,6 +135,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: Snapshot,
     spec: SnapshotSpec,
     status: SnapshotStatus,
+    decode: decodeSnapshot,
+    encode: encodeSnapshot,
     printerColumns: [...ready, doltDB, age]
   },
   {
@@ -127,6 +148,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: Backup,
     spec: BackupSpec,
     status: BackupStatus,
+    decode: decodeBackup,
+    encode: encodeBackup,
     printerColumns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }, doltDB, age]
   },
   {
@@ -138,6 +161,8 @@ export const kinds: ReadonlyArray<KindInfo> = [
     schema: BackupSchedule,
     spec: BackupScheduleSpec,
     status: BackupScheduleStatus,
+    decode: decodeBackupSchedule,
+    encode: encodeBackupSchedule,
     printerColumns: [
       { name: "Schedule", type: "string", jsonPath: ".spec.schedule" },
       { name: "Suspend", type: "boolean", jsonPath: ".spec.suspend" },
