@@ -4,6 +4,8 @@
  */
 export * as Api from "./api/index.ts"
 export * as Builders from "./builders/index.ts"
+export * as DoltDBPlanner from "./doltdb/index.ts"
 export * as Plan from "./plan/Action.ts"
 export * as Replication from "./replication/index.ts"
 export * as SimWorld from "./sim/SimWorld.ts"
+export * as Status from "./status/Conditions.ts"

@@ -133,7 +133,7 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
       { _tag: "RequeueAfter", millis: retryMillis, why: message }
     ],
     next: state,
-    primarySwitched: state.transition === undefined ? ok("No switchover in progress") : switching(message),
+    primarySwitched: state.transition === undefined ? ok("Switchover complete") : switching(message),
     blocked: { status: "False", reason, message },
     minStatefulSetReplicas: minSts(cur)
   })
@@ -154,8 +154,7 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
         replicationEpoch: Math.max(epochMax, 0),
         primaryRequest: only.ordinal === policy.desiredPrimary ? only.ordinal : state.primaryRequest
       },
-      [],
-      "Primary bootstrapped"
+      []
     )
   }
 
@@ -228,7 +227,7 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
         { _tag: "RequeueAfter", millis: Math.max(wait, 0), why: "failover delay" }
       ],
       next: { ...state, primaryUnavailableSince: first },
-      primarySwitched: ok("No switchover in progress"),
+      primarySwitched: ok("Switchover complete"),
       blocked: undefined,
       minStatefulSetReplicas: minSts(cur)
     }

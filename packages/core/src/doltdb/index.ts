@@ -1,0 +1,2 @@
+export * from "./DoltDBObserved.ts"
+export * from "./planDoltDB.ts"

@@ -1,0 +1,384 @@
+/**
+ * The DoltDB planner: one pass of observe → plan for a DoltDB and everything it owns.
+ *
+ * Order of the plan, and why:
+ * 1. Apply the children whose desired configuration changed (RBAC, ConfigMap, Services, StatefulSet, PDB). A child
+ *    is applied only when the hash of its desired form differs from the one recorded on it, so a converged
+ *    cluster costs no API writes. The StatefulSet keeps the primary's ordinal while a scale-down moves it.
+ * 2. Record replication intent in status (a primary transition) before its first step.
+ * 3. Replication actions (labels, fencing, role changes) from `planReplication`.
+ * 4. Point `<name>-primary` at the new primary as soon as it is promoted, without waiting for the next pass.
+ * 5. One rolling-update step (`planRollout`), only when no primary change is in flight.
+ * 6. Write status only if it differs from what the API server has (a status write triggers a watch event, which
+ *    must not loop).
+ */
+import type { Condition } from "../api/Common.ts"
+import type { DoltDBStatus } from "../api/DoltDB.ts"
+import { buildDesiredState } from "../builders/DesiredState.ts"
+import type { ChildObject } from "../builders/KubeObjects.ts"
+import { podName } from "../builders/Names.ts"
+import type { IdentifiedDoltDB } from "../builders/Owner.ts"
+import { buildPrimaryService } from "../builders/ServiceBuilder.ts"
+import { sha256Hex } from "../builders/Sha256.ts"
+import type { Action, KubeObject, ObjectRef, Plan } from "../plan/Action.ts"
+import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
+import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
+import type { ReplicationPolicy, ReplicationState } from "../replication/ReplicationObserved.ts"
+import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
+import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
+
+export interface DoltDBPlan {
+  readonly actions: Plan
+  /** The status the cluster should have after the plan (already included as a PatchStatus when it changed). */
+  readonly status: DoltDBStatus
+}
+
+const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v
+  )
+
+/** The desired object with the hash of its own content recorded on it. */
+export const withAppliedHash = (object: ChildObject): { readonly object: KubeObject; readonly hash: string } => {
+  const hash = sha256Hex(stableJson(object)).slice(0, 16)
+  const metadata = object.metadata as KubeObject["metadata"] & { readonly annotations?: Record<string, string> }
+  return {
+    hash,
+    object: {
+      ...(object as unknown as KubeObject),
+      metadata: { ...metadata, annotations: { ...metadata.annotations, [AppliedHashAnnotation]: hash } }
+    }
+  }
+}
+
+export const doltdbRef = (doltdb: IdentifiedDoltDB): ObjectRef => ({
+  apiVersion: doltdb.apiVersion,
+  kind: doltdb.kind,
+  namespace: doltdb.metadata.namespace,
+  name: doltdb.metadata.name,
+  uid: doltdb.metadata.uid
+})
+
+export const replicationStateOf = (status: DoltDBStatus | undefined): ReplicationState => {
+  const t = status?.primaryTransition
+  return {
+    currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
+    replicationEpoch: status?.replicationEpoch,
+    primaryUnavailableSince: parseTime(status?.primaryUnavailableSince),
+    primaryRequest: status?.primaryRequest,
+    transition:
+      t === undefined
+        ? undefined
+        : {
+            kind: t.kind,
+            from: t.from,
+            to: t.to,
+            epoch: t.epoch,
+            fromPodUid: t.fromPodUid,
+            startedAt: parseTime(t.startedAt) ?? 0
+          }
+  }
+}
+
+/** Writes the replication state into a status object, dropping keys that became undefined. */
+const withReplicationState = (status: DoltDBStatus, state: ReplicationState, name: string): DoltDBStatus => {
+  const {
+    primaryTransition: _t,
+    primaryUnavailableSince: _u,
+    primaryRequest: _r,
+    currentPrimary: _c,
+    currentPrimaryPodIndex: _i,
+    replicationEpoch: _e,
+    ...rest
+  } = status
+  const t = state.transition
+  return {
+    ...rest,
+    ...(state.currentPrimaryPodIndex === undefined
+      ? {}
+      : {
+          currentPrimaryPodIndex: state.currentPrimaryPodIndex,
+          currentPrimary: podName(name, state.currentPrimaryPodIndex)
+        }),
+    ...(state.replicationEpoch === undefined ? {} : { replicationEpoch: state.replicationEpoch }),
+    ...(t === undefined
+      ? {}
+      : {
+          primaryTransition: {
+            kind: t.kind,
+            from: t.from,
+            to: t.to,
+            epoch: t.epoch,
+            ...(t.fromPodUid === undefined ? {} : { fromPodUid: t.fromPodUid }),
+            startedAt: rfc3339(t.startedAt)
+          }
+        }),
+    ...(state.primaryUnavailableSince === undefined
+      ? {}
+      : { primaryUnavailableSince: rfc3339(state.primaryUnavailableSince) }),
+    ...(state.primaryRequest === undefined ? {} : { primaryRequest: state.primaryRequest })
+  }
+}
+
+export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
+  const primary = o.doltdb.spec.replication.primary
+  const delay = primary.failoverDelay === undefined ? undefined : goDurationMillis(primary.failoverDelay)
+  return {
+    ...o.defaults,
+    replicas: o.doltdb.spec.replicas,
+    desiredPrimary: primary.podIndex,
+    automaticFailover: primary.automaticFailover,
+    minCaughtUpStandby: primary.minCaughtUpStandby ?? 1,
+    ...(delay === undefined ? {} : { failoverDelayMillis: delay }),
+    ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover })
+  }
+}
+
+const goDurationUnits: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000
+}
+
+/** A Go duration string (`1m30s`) in milliseconds; the API schema already validated its syntax. */
+export const goDurationMillis = (text: string): number | undefined => {
+  if (text === "0") return 0
+  let total = 0
+  let matched = false
+  for (const m of text.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/gu)) {
+    total += Number(m[1]) * (goDurationUnits[m[2]!] ?? Number.NaN)
+    matched = true
+  }
+  return matched && Number.isFinite(total) ? (text.startsWith("-") ? -total : total) : undefined
+}
+
+export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
+  const doltdb = o.doltdb
+  const spec = doltdb.spec
+  const name = doltdb.metadata.name
+  const generation = doltdb.metadata.generation
+  const ref = doltdbRef(doltdb)
+  const cluster = { namespace: doltdb.metadata.namespace, name, regarding: ref }
+  const replicated = spec.replication.enabled && spec.replicas > 1
+  const state = replicationStateOf(doltdb.status)
+  const policy = replicationPolicyOf(o)
+
+  const rollout: RolloutStep = planRollout({
+    strategy: spec.updateStrategy,
+    replicationEnabled: replicated,
+    replicas: spec.replicas,
+    updateRevision: o.statefulSet?.updateRevision,
+    pods: o.pods.map((pod) => ({ pod, revision: pod.revision })),
+    primary: state.currentPrimaryPodIndex,
+    transitionInFlight: state.transition !== undefined,
+    standbys:
+      state.currentPrimaryPodIndex === undefined
+        ? []
+        : (() => {
+            const p = o.pods[state.currentPrimaryPodIndex]?.sql
+            return p?._tag === "Reachable" ? p.standbys : []
+          })(),
+    maxLagMillis: policy.maxSwitchoverLagMillis
+  })
+
+  const decision: ReplicationDecision | undefined = replicated
+    ? planReplication(
+        {
+          now: o.now,
+          policy,
+          state,
+          pods: o.pods,
+          switchoverRequest: rollout._tag === "SwitchoverFirst" ? rollout.target : undefined
+        },
+        cluster
+      )
+    : undefined
+
+  // 1. Children. Build with the primary as it is now and the replica count the primary's position requires.
+  const holdReplicas = Math.max(spec.replicas, decision?.minStatefulSetReplicas ?? 0)
+  const buildFor = (primary: number | undefined): IdentifiedDoltDB => ({
+    ...doltdb,
+    spec: { ...spec, replicas: holdReplicas },
+    status: { ...doltdb.status, ...(primary === undefined ? {} : { currentPrimaryPodIndex: primary }) }
+  })
+  const desired = buildDesiredState(buildFor(state.currentPrimaryPodIndex))
+  const applies: Array<Action> = []
+  for (const child of desired.objects) {
+    const { object, hash } = withAppliedHash(child)
+    if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
+      applies.push({ _tag: "Apply", object, force: true })
+  }
+  // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built.
+  const wanted = new Set(desired.objects.map((c) => childKey(c.kind, c.metadata.name)))
+  const deletes: Array<Action> = []
+  for (const key of o.children.keys()) {
+    const [kind, childName] = key.split("/") as [string, string]
+    if ((kind === "Service" || kind === "PodDisruptionBudget") && !wanted.has(key))
+      deletes.push({
+        _tag: "Delete",
+        ref: {
+          apiVersion: kind === "Service" ? "v1" : "policy/v1",
+          kind,
+          namespace: cluster.namespace,
+          name: childName
+        },
+        reason: `${kind} ${childName} is not part of this topology`
+      })
+  }
+
+  const actions: Array<Action> = [...applies, ...deletes]
+  const next = decision?.next ?? { ...state, currentPrimaryPodIndex: undefined }
+  const status = computeStatus(o, decision, next)
+  const current = doltdb.status ?? {}
+
+  // 2. Intent first.
+  if (decision?.persistFirst !== undefined) {
+    const intent = withReplicationState(
+      {
+        ...current,
+        conditions: setConditions(
+          current.conditions,
+          [{ type: "PrimarySwitched", ...decision.primarySwitched }],
+          generation,
+          o.now
+        )
+      },
+      decision.persistFirst,
+      name
+    )
+    actions.push({
+      _tag: "PatchStatus",
+      ref,
+      status: intent,
+      ...(doltdb.metadata.resourceVersion === undefined ? {} : { resourceVersion: doltdb.metadata.resourceVersion })
+    })
+  }
+  // 3. Replication.
+  if (decision !== undefined) actions.push(...decision.actions.filter((a) => a._tag !== "RequeueAfter"))
+  // 4. Route writes to a newly promoted primary right away.
+  if (decision !== undefined && next.currentPrimaryPodIndex !== state.currentPrimaryPodIndex) {
+    const { object } = withAppliedHash(buildPrimaryService(buildFor(next.currentPrimaryPodIndex)))
+    actions.push({ _tag: "Apply", object, force: true })
+  }
+  // 5. One rolling-update step, never during a primary change.
+  const roleChanging = decision?.actions.some((a) => a._tag === "AssumeRole" || a._tag === "TransitionToStandby")
+  if (
+    rollout._tag === "DeletePod" &&
+    next.transition === undefined &&
+    !roleChanging &&
+    decision?.persistFirst === undefined
+  )
+    actions.push({
+      _tag: "Delete",
+      ref: {
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: cluster.namespace,
+        name: rollout.pod.name,
+        ...(rollout.pod.uid === undefined ? {} : { uid: rollout.pod.uid })
+      },
+      reason: rollout.reason
+    })
+  // 6. Status, only when it changed.
+  if (!jsonEqual(status, current))
+    actions.push({
+      _tag: "PatchStatus",
+      ref,
+      status,
+      ...(decision?.persistFirst === undefined && doltdb.metadata.resourceVersion !== undefined
+        ? { resourceVersion: doltdb.metadata.resourceVersion }
+        : {})
+    })
+  // Requeue: the earliest the replication planner asked for; replicated clusters are also polled, because a
+  // server's role, epoch and lag change without any Kubernetes event.
+  const requeues = (decision?.actions ?? []).flatMap((a) => (a._tag === "RequeueAfter" ? [a.millis] : []))
+  if (rollout._tag === "Wait" || rollout._tag === "DeletePod") requeues.push(2_000)
+  if (replicated) requeues.push(10_000)
+  if (o.statefulSet === undefined || o.statefulSet.readyReplicas < spec.replicas) requeues.push(5_000)
+  if (requeues.length > 0)
+    actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
+  return { actions, status }
+}
+
+const computeStatus = (
+  o: DoltDBObserved,
+  decision: ReplicationDecision | undefined,
+  next: ReplicationState
+): DoltDBStatus => {
+  const doltdb = o.doltdb
+  const spec = doltdb.spec
+  const current = doltdb.status ?? {}
+  const sts = o.statefulSet
+  const ready = sts?.readyReplicas ?? 0
+  const replicationStatus: Record<string, "primary" | "standby" | "not_configured"> = {}
+  for (const p of o.pods) {
+    if (!p.exists || !p.ready || p.sql._tag !== "Reachable" || p.ordinal >= spec.replicas) continue
+    replicationStatus[p.name] = p.sql.role === "detected_broken_config" ? "not_configured" : p.sql.role
+  }
+  const updated = updatedCondition(o)
+  const readyCondition = ((): { status: "True" | "False"; reason: string; message: string } => {
+    if (decision?.blocked !== undefined)
+      return { status: "False", reason: decision.blocked.reason, message: decision.blocked.message }
+    if (next.transition !== undefined)
+      return {
+        status: "False",
+        reason: "SwitchPrimary",
+        message: `Switching primary to '${podName(doltdb.metadata.name, next.transition.to)}'`
+      }
+    if (sts === undefined || sts.replicas === 0 || ready < spec.replicas)
+      return {
+        status: "False",
+        reason: "StatefulSetNotReady",
+        message: `Not ready: ${ready}/${spec.replicas} replicas ready`
+      }
+    if (updated?.reason === "Updating") return { status: "False", reason: "Updating", message: "Updating" }
+    if (updated?.reason === "PendingUpdate")
+      return { status: "True", reason: "PendingUpdate", message: "Pending update" }
+    return { status: "True", reason: "StatefulSetReady", message: "Running" }
+  })()
+  const conditions = setConditions(
+    current.conditions,
+    [
+      { type: "Ready", ...readyCondition },
+      ...(updated === undefined ? [] : [updated]),
+      ...(decision === undefined ? [] : [{ type: "PrimarySwitched", ...decision.primarySwitched }])
+    ],
+    doltdb.metadata.generation,
+    o.now
+  )
+  const base: DoltDBStatus = {
+    ...current,
+    conditions,
+    replicas: ready,
+    ...(Object.keys(replicationStatus).length === 0 && decision === undefined ? {} : { replicationStatus }),
+    ...(doltdb.metadata.generation === undefined ? {} : { observedGeneration: doltdb.metadata.generation })
+  }
+  if (decision === undefined) {
+    const { replicationStatus: _r, primaryTransition: _t, primaryUnavailableSince: _u, ...rest } = base
+    return { ...rest, currentPrimaryPodIndex: 0, currentPrimary: podName(doltdb.metadata.name, 0) }
+  }
+  // Epochs never go down, whatever the planner computed.
+  const epoch = Math.max(next.replicationEpoch ?? 0, current.replicationEpoch ?? 0)
+  return withReplicationState(
+    base,
+    { ...next, replicationEpoch: epoch === 0 ? undefined : epoch },
+    doltdb.metadata.name
+  )
+}
+
+/** The reference's `Updated` condition: how many pods run the StatefulSet's update revision. */
+const updatedCondition = (o: DoltDBObserved): Pick<Condition, "type" | "status" | "reason" | "message"> | undefined => {
+  const revision = o.statefulSet?.updateRevision
+  if (revision === undefined) return undefined
+  const count = o.pods.filter((p) => p.exists && p.revision === revision).length
+  if (count >= o.doltdb.spec.replicas) return { type: "Updated", status: "True", reason: "Updated", message: "Updated" }
+  if (count > 0) return { type: "Updated", status: "False", reason: "Updating", message: "Updating" }
+  return { type: "Updated", status: "False", reason: "PendingUpdate", message: "Pending update" }
+}

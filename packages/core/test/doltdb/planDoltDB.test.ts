@@ -1,0 +1,203 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { childKey, type DoltDBObserved, type DoltDBPodView } from "../../src/doltdb/DoltDBObserved.ts"
+import { goDurationMillis, planDoltDB, withAppliedHash } from "../../src/doltdb/planDoltDB.ts"
+import { Api, Builders } from "../../src/index.ts"
+import type { Action } from "../../src/plan/Action.ts"
+import { defaultPolicy } from "../../src/replication/ReplicationObserved.ts"
+import { pod, primarySql, standbySql, unreachable } from "../replication/fixtures.ts"
+
+const decode = Schema.decodeUnknownSync(Api.DoltDB)
+
+const manifest = (replicas: number, status?: Record<string, unknown>) =>
+  decode({
+    apiVersion: "k8s.dolthub.com/v1alpha",
+    kind: "DoltDB",
+    metadata: { name: "db", namespace: "ns", uid: "u-db", generation: 3, resourceVersion: "41" },
+    spec: {
+      engineVersion: "2.3.1",
+      replicas,
+      storage: { size: "1Gi" },
+      replication: { enabled: replicas > 1 }
+    },
+    ...(status === undefined ? {} : { status })
+  }) as Builders.IdentifiedDoltDB
+
+const views = (pods: ReadonlyArray<ReturnType<typeof pod>>, revision = "rev-1"): ReadonlyArray<DoltDBPodView> =>
+  pods.map((p) => ({ ...p, revision }))
+
+/** Children as the API server has them after the operator applied `doltdb`'s desired state. */
+const appliedChildren = (doltdb: Builders.IdentifiedDoltDB) =>
+  new Map(
+    Builders.buildDesiredState(doltdb).objects.map((c) => [childKey(c.kind, c.metadata.name), withAppliedHash(c).hash])
+  )
+
+const observed = (
+  doltdb: Builders.IdentifiedDoltDB,
+  pods: ReadonlyArray<DoltDBPodView>,
+  overrides: Partial<DoltDBObserved> = {}
+): DoltDBObserved => ({
+  now: 1_000_000,
+  doltdb,
+  children: appliedChildren(doltdb),
+  statefulSet: {
+    replicas: doltdb.spec.replicas,
+    readyReplicas: doltdb.spec.replicas,
+    updateRevision: "rev-1",
+    currentRevision: "rev-1"
+  },
+  pods,
+  defaults: {
+    failoverDelayMillis: defaultPolicy.failoverDelayMillis,
+    allowUnsafeFailover: false,
+    caughtUpSlackMillis: defaultPolicy.caughtUpSlackMillis,
+    maxSwitchoverLagMillis: defaultPolicy.maxSwitchoverLagMillis,
+    transitionTimeoutMillis: defaultPolicy.transitionTimeoutMillis
+  },
+  ...overrides
+})
+
+const writes = (actions: ReadonlyArray<Action>) =>
+  actions.filter((a) => a._tag !== "RequeueAfter" && a._tag !== "Event")
+
+const healthyPods = () =>
+  views([pod(0, primarySql(1, [{ remote: "db-1" }, { remote: "db-2" }])), pod(1, standbySql(1)), pod(2, standbySql(1))])
+
+describe("planDoltDB", () => {
+  it("a new DoltDB: applies every child in order and writes a first status", () => {
+    const doltdb = manifest(3)
+    const plan = planDoltDB(observed(doltdb, [], { children: new Map(), statefulSet: undefined }))
+    const kinds = plan.actions.filter((a) => a._tag === "Apply").map((a) => (a._tag === "Apply" ? a.object.kind : ""))
+    assert.deepStrictEqual(kinds, [
+      "ServiceAccount",
+      "Role",
+      "RoleBinding",
+      "ConfigMap",
+      "Service",
+      "Service",
+      "Service",
+      "StatefulSet",
+      "PodDisruptionBudget"
+    ])
+    assert.strictEqual(plan.status.conditions?.find((c) => c.type === "Ready")?.status, "False")
+    assert.strictEqual(plan.status.observedGeneration, 3)
+    assert.isTrue(plan.actions.some((a) => a._tag === "PatchStatus"))
+  })
+
+  it("a converged cluster: zero API writes (no apply, no label, no status patch), only a polling requeue", () => {
+    const doltdb0 = manifest(3)
+    const first = planDoltDB(observed(doltdb0, healthyPods()))
+    // Feed the status back as the API server would have stored it, then plan again.
+    const doltdb = { ...doltdb0, status: first.status }
+    const second = planDoltDB(observed(doltdb, healthyPods()))
+    assert.deepStrictEqual(writes(second.actions), [])
+    assert.deepStrictEqual(
+      second.actions.map((a) => a._tag),
+      ["RequeueAfter"]
+    )
+    assert.strictEqual(second.status.conditions?.find((c) => c.type === "Ready")?.status, "True")
+    assert.strictEqual(second.status.currentPrimary, "db-0")
+    assert.deepStrictEqual(second.status.replicationStatus, { "db-0": "primary", "db-1": "standby", "db-2": "standby" })
+  })
+
+  it("a changed spec re-applies only the children whose configuration changed", () => {
+    const fresh = manifest(3)
+    const before = { ...fresh, status: planDoltDB(observed(fresh, healthyPods())).status }
+    const after = { ...before, spec: { ...before.spec, podAnnotations: { "example.com/x": "y" } } }
+    const plan = planDoltDB(observed(after, healthyPods(), { children: appliedChildren(before) }))
+    const applied = plan.actions.flatMap((a) =>
+      a._tag === "Apply" ? [`${a.object.kind}/${a.object.metadata.name}`] : []
+    )
+    assert.deepStrictEqual(applied, ["StatefulSet/db"])
+  })
+
+  it("a switchover writes intent to status before any role change, and points db-primary at the new primary", () => {
+    const base = manifest(3)
+    const first = planDoltDB(observed(base, healthyPods()))
+    const doltdb = {
+      ...base,
+      spec: {
+        ...base.spec,
+        replication: { ...base.spec.replication, primary: { ...base.spec.replication.primary, podIndex: 1 } }
+      },
+      status: first.status
+    }
+    const plan = planDoltDB(observed(doltdb, healthyPods()))
+    const tags = plan.actions.map((a) => a._tag)
+    const intent = tags.indexOf("PatchStatus")
+    assert.isBelow(intent, tags.indexOf("TransitionToStandby"))
+    const intentStatus = plan.actions[intent]
+    assert.strictEqual(intentStatus?._tag === "PatchStatus" ? intentStatus.resourceVersion : undefined, "41")
+    const service = plan.actions.find((a) => a._tag === "Apply" && a.object.metadata.name === "db-primary")
+    const selector =
+      service?._tag === "Apply" ? (service.object.spec as { selector: Record<string, string> }).selector : {}
+    assert.strictEqual(selector["statefulset.kubernetes.io/pod-name"], "db-1")
+    assert.isBelow(tags.indexOf("AssumeRole"), plan.actions.indexOf(service!))
+    assert.strictEqual(plan.status.currentPrimaryPodIndex, 1)
+    assert.strictEqual(plan.status.replicationEpoch, 2)
+    assert.strictEqual(plan.status.primaryRequest, 1)
+    // The user's spec is never written: no action targets the DoltDB except its status.
+    for (const a of plan.actions) if (a._tag === "Apply") assert.notStrictEqual(a.object.kind, "DoltDB")
+  })
+
+  it("a lost primary: debounce first (status records when), no role change", () => {
+    const base = manifest(3)
+    const first = planDoltDB(observed(base, healthyPods()))
+    const doltdb = { ...base, status: first.status }
+    const pods = views([
+      pod(0, unreachable, { ready: false, roleLabel: "primary" }),
+      pod(1, standbySql(1)),
+      pod(2, standbySql(1))
+    ])
+    const plan = planDoltDB(
+      observed(doltdb, pods, {
+        statefulSet: { replicas: 3, readyReplicas: 2, updateRevision: "rev-1", currentRevision: "rev-1" }
+      })
+    )
+    assert.isFalse(plan.actions.some((a) => a._tag === "AssumeRole" || a._tag === "Delete"))
+    assert.isDefined(plan.status.primaryUnavailableSince)
+    const requeue = plan.actions.find((a) => a._tag === "RequeueAfter")
+    assert.strictEqual(requeue?._tag === "RequeueAfter" ? requeue.millis : -1, 3_000)
+  })
+
+  it("a rolling update deletes one stale standby at a time and never the primary", () => {
+    const base = manifest(3)
+    const first = planDoltDB(observed(base, healthyPods()))
+    const doltdb = { ...base, status: first.status }
+    const pods = healthyPods()
+    const plan = planDoltDB(
+      observed(
+        doltdb,
+        pods.map((p) => ({ ...p, revision: "rev-1" })),
+        {
+          statefulSet: { replicas: 3, readyReplicas: 3, updateRevision: "rev-2", currentRevision: "rev-1" }
+        }
+      )
+    )
+    const deletes = plan.actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
+    assert.deepStrictEqual(deletes, ["db-2"])
+  })
+
+  it("standalone: no replication actions, the standalone Service, status without replication state", () => {
+    const doltdb = manifest(1)
+    const plan = planDoltDB(observed(doltdb, views([pod(0, unreachable)])))
+    assert.isFalse(plan.actions.some((a) => a._tag === "AssumeRole"))
+    assert.strictEqual(plan.status.replicationStatus, undefined)
+    assert.strictEqual(plan.status.currentPrimary, "db-0")
+  })
+
+  it("turning replication off deletes the primary and reader Services", () => {
+    const doltdb = manifest(1)
+    const children = new Map([...appliedChildren(manifest(3)), ...appliedChildren(doltdb)])
+    const plan = planDoltDB(observed(doltdb, views([pod(0, unreachable)]), { children }))
+    const deleted = plan.actions.flatMap((a) => (a._tag === "Delete" ? [`${a.ref.kind}/${a.ref.name}`] : []))
+    assert.includeMembers(deleted, ["Service/db-primary", "Service/db-reader", "PodDisruptionBudget/db-pdb"])
+  })
+
+  it("parses Go durations", () => {
+    assert.strictEqual(goDurationMillis("3s"), 3000)
+    assert.strictEqual(goDurationMillis("1m30s"), 90_000)
+    assert.strictEqual(goDurationMillis("250ms"), 250)
+    assert.strictEqual(goDurationMillis("0"), 0)
+  })
+})
