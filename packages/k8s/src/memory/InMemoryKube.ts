@@ -21,8 +21,8 @@ import {
   type WatchOptions
 } from "@doltdb-op/core/services/Kube"
 import { makeInformer } from "@doltdb-op/core/services/kube/Informer"
-import { formatMicroTime } from "@doltdb-op/core/services/kube/Resource"
 import { Cause, Clock, Context, type Duration, Effect, Layer, Queue, Random, Result, Schema, Stream } from "effect"
+import { eventObject } from "../EventObject.ts"
 import { ApiServerState, type StoreEvent, typeKeyOf } from "./ApiServerState.ts"
 import type { Json } from "./FieldSet.ts"
 
@@ -343,17 +343,3 @@ const defaultManager = "doltdb-operator"
 
 const withNamespace = (o: KubeObject, namespace: string | undefined): KubeObject =>
   namespace === undefined || o.metadata.namespace !== undefined ? o : { ...o, metadata: { ...o.metadata, namespace } }
-
-export const eventObject = (event: EventInput, namespace: string, now: number): KubeObject => ({
-  apiVersion: "events.k8s.io/v1",
-  kind: "Event",
-  metadata: { name: "", generateName: `${event.regarding.name}.`, namespace },
-  eventTime: formatMicroTime(now),
-  type: event.type,
-  reason: event.reason,
-  action: event.action,
-  note: event.note,
-  regarding: event.regarding,
-  reportingController: event.reportingController,
-  reportingInstance: event.reportingInstance
-})

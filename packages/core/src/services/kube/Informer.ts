@@ -12,9 +12,16 @@ import type { InformerEvent, InformerOptions, ListOptions, ListResult, WatchEven
 import type { KubeError } from "./Errors.ts"
 import type { Resource } from "./Resource.ts"
 
+/** A watch bookmark: no object changed, but the collection reached this resourceVersion. */
+export interface Bookmark {
+  readonly type: "BOOKMARK"
+  readonly resourceVersion: string
+}
+
 export interface RawListWatch {
   readonly list: <A>(res: Resource<A>, options?: ListOptions) => Effect.Effect<ListResult<A>, KubeError>
-  readonly watch: <A>(res: Resource<A>, options?: WatchOptions) => Stream.Stream<WatchEvent<A>, KubeError>
+  /** A layer's watch; it may also emit bookmarks, which only move the resume point. */
+  readonly watch: <A>(res: Resource<A>, options?: WatchOptions) => Stream.Stream<WatchEvent<A> | Bookmark, KubeError>
 }
 
 const listOptionsOf = (options: InformerOptions): ListOptions => ({
@@ -53,7 +60,7 @@ export const makeInformer =
                 Effect.sync(() => {
                   resourceVersion = event.resourceVersion
                   failures = 0
-                  Queue.offerUnsafe(queue, event)
+                  if (event.type !== "BOOKMARK") Queue.offerUnsafe(queue, event)
                 })
               )
             )

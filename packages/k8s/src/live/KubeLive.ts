@@ -1,0 +1,312 @@
+/**
+ * The live `Kube` layer on @kubernetes/client-node 2.x (kubeconfig, in-cluster service account, auth plugins, TLS)
+ * with plain-JSON requests (`ApiRequest.ts`) and watches (`WatchStream.ts`).
+ *
+ * Every call has a timeout. Reads, server-side applies and merge patches are retried on `Unavailable`/`Timeout`
+ * (they are idempotent: the same request twice leaves the same object); creates, replaces, deletes and events are
+ * not, so the caller sees the failure and re-reads.
+ */
+import {
+  type ApplyConfig,
+  type DeleteOptions,
+  type EventInput,
+  Events,
+  isRetryable,
+  Kube,
+  type KubeError,
+  type KubeObject,
+  type KubeShape,
+  kubeError,
+  type ListOptions,
+  type NamespaceOption,
+  type PatchOptions,
+  type Resource,
+  resourcePath,
+  type WatchEvent,
+  type WatchOptions,
+  type WriteOptions
+} from "@doltdb-op/core/services/Kube"
+import { type Bookmark, makeInformer } from "@doltdb-op/core/services/kube/Informer"
+import { KubeConfig } from "@kubernetes/client-node"
+import { Clock, Config, Duration, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { eventObject } from "../EventObject.ts"
+import { type ApiRequest, send } from "./ApiRequest.ts"
+import { watchStream } from "./WatchStream.ts"
+
+export interface KubeLiveOptions {
+  /** Per request, including waiting for a watch's response headers. Default 30 seconds. */
+  readonly requestTimeout?: Duration.Input
+  /** Retries of idempotent requests after `Unavailable`/`Timeout`. Default 3. */
+  readonly retries?: number
+}
+
+export class KubeConfigError extends Schema.TaggedError<KubeConfigError>()("KubeConfigError", {
+  message: Schema.String,
+  cause: Schema.Defect()
+}) {}
+
+const mergeMeta = (o: KubeObject, namespace: string | undefined): KubeObject => {
+  const { name, ...metadata } = o.metadata
+  const withNs = namespace !== undefined && metadata.namespace === undefined ? { ...metadata, namespace } : metadata
+  // a create with generateName sends no name
+  return { ...o, metadata: (name === "" ? withNs : { ...withNs, name }) as KubeObject["metadata"] }
+}
+
+export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape => {
+  const timeout = Duration.fromInputUnsafe(options.requestTimeout ?? "30 seconds")
+  const retry = Schedule.exponential("100 millis").pipe(Schedule.jittered)
+  const times = options.retries ?? 3
+
+  const call = (
+    verb: string,
+    res: Resource<unknown>,
+    target: { namespace?: string | undefined; name?: string | undefined },
+    request: ApiRequest,
+    idempotent: boolean
+  ) => {
+    const ctx = { verb, kind: res.kind, namespace: target.namespace, name: target.name }
+    const once = send(kc, timeout, ctx, request)
+    return idempotent ? once.pipe(Effect.retry({ schedule: retry, times, while: isRetryable })) : once
+  }
+
+  const decoderFor = <A>(res: Resource<A>, verb: string) => {
+    const schema = res.schema
+    if (schema === undefined) return (json: unknown) => Effect.succeed(json as A)
+    const decode = Schema.decodeUnknownEffect(schema)
+    return (json: unknown) =>
+      decode(json).pipe(
+        Effect.mapError((e) => kubeError("Invalid", { verb, kind: res.kind }, `decoding ${res.kind}: ${e.message}`, e))
+      )
+  }
+  const encode = <A>(res: Resource<A>, verb: string, a: A): Effect.Effect<KubeObject, KubeError> => {
+    const schema = res.schema
+    if (schema === undefined) return Effect.succeed(a as unknown as KubeObject)
+    return Schema.encodeUnknownEffect(schema)(a).pipe(
+      Effect.map((json) => json as KubeObject),
+      Effect.mapError((e) => kubeError("Invalid", { verb, kind: res.kind }, `encoding ${res.kind}: ${e.message}`, e))
+    )
+  }
+  const nsOf = (res: Resource<unknown>, namespace: string | undefined) => (res.namespaced ? namespace : undefined)
+
+  const get = <A>(res: Resource<A>, name: string, opts: NamespaceOption = {}) => {
+    const ns = nsOf(res, opts.namespace)
+    return call("get", res, { namespace: ns, name }, { method: "GET", path: resourcePath(res, ns, name) }, true).pipe(
+      Effect.flatMap(decoderFor(res, "get"))
+    )
+  }
+
+  const list = <A>(res: Resource<A>, opts: ListOptions = {}) => {
+    const ns = nsOf(res, opts.namespace)
+    return call(
+      "list",
+      res,
+      { namespace: ns },
+      {
+        method: "GET",
+        path: resourcePath(res, ns),
+        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }
+      },
+      true
+    ).pipe(
+      Effect.flatMap((json) => {
+        const body = json as { items?: Array<Record<string, unknown>>; metadata?: { resourceVersion?: string } }
+        // list items come without apiVersion/kind
+        const items = (body.items ?? []).map((i) => ({ apiVersion: res.apiVersion, kind: res.kind, ...i }))
+        return Effect.forEach(items, decoderFor(res, "list")).pipe(
+          Effect.map((decoded) => ({ items: decoded, resourceVersion: body.metadata?.resourceVersion ?? "" }))
+        )
+      })
+    )
+  }
+
+  const rawWatch = <A>(
+    res: Resource<A>,
+    opts: WatchOptions = {}
+  ): Stream.Stream<WatchEvent<A> | Bookmark, KubeError> => {
+    const ns = nsOf(res, opts.namespace)
+    const events = watchStream(
+      kc,
+      { verb: "watch", kind: res.kind, namespace: ns },
+      {
+        path: resourcePath(res, ns),
+        query: {
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          resourceVersion: opts.resourceVersion
+        },
+        timeout: Duration.fromInputUnsafe(opts.timeout ?? "5 minutes"),
+        connectTimeout: timeout
+      }
+    )
+    const decode = decoderFor(res, "watch")
+    return events.pipe(
+      Stream.mapEffect(
+        (e): Effect.Effect<WatchEvent<A> | Bookmark, KubeError> =>
+          e.type === "BOOKMARK" ? Effect.succeed(e) : Effect.map(decode(e.object), (object) => ({ ...e, object }))
+      )
+    )
+  }
+
+  const watch = <A>(res: Resource<A>, opts?: WatchOptions) =>
+    rawWatch(res, opts).pipe(Stream.filter((e): e is WatchEvent<A> => e.type !== "BOOKMARK"))
+
+  const create = <A>(res: Resource<A>, object: A, opts: WriteOptions = {}) =>
+    Effect.gen(function* () {
+      const json = mergeMeta(yield* encode(res, "create", object), opts.namespace)
+      const ns = nsOf(res, json.metadata.namespace)
+      const created = yield* call(
+        "create",
+        res,
+        { namespace: ns, name: json.metadata.name },
+        { method: "POST", path: resourcePath(res, ns), body: json, query: { fieldManager: opts.fieldManager } },
+        false
+      )
+      return yield* decoderFor(res, "create")(created)
+    })
+
+  const replace = <A>(res: Resource<A>, object: A, opts: WriteOptions = {}) =>
+    Effect.gen(function* () {
+      const json = mergeMeta(yield* encode(res, "replace", object), opts.namespace)
+      const ns = nsOf(res, json.metadata.namespace)
+      const name = json.metadata.name
+      const replaced = yield* call(
+        "replace",
+        res,
+        { namespace: ns, name },
+        { method: "PUT", path: resourcePath(res, ns, name), body: json, query: { fieldManager: opts.fieldManager } },
+        false
+      )
+      return yield* decoderFor(res, "replace")(replaced)
+    })
+
+  const apply = <A>(
+    res: Resource<A>,
+    config: ApplyConfig,
+    opts: { readonly fieldManager: string; readonly force?: boolean }
+  ) => {
+    const ns = nsOf(res, config.metadata.namespace)
+    const name = config.metadata.name
+    return call(
+      "apply",
+      res,
+      { namespace: ns, name },
+      {
+        method: "PATCH",
+        path: resourcePath(res, ns, name),
+        // JSON is YAML: the API server accepts a JSON body under the apply content type
+        contentType: "application/apply-patch+yaml",
+        body: config,
+        query: { fieldManager: opts.fieldManager, force: opts.force === true ? "true" : undefined }
+      },
+      true
+    ).pipe(Effect.flatMap(decoderFor(res, "apply")))
+  }
+
+  const patch =
+    (subresource: "status" | undefined) =>
+    <A>(res: Resource<A>, name: string, body: Readonly<Record<string, unknown>>, opts: PatchOptions = {}) => {
+      const verb = subresource === undefined ? "patch" : "patchStatus"
+      const ns = nsOf(res, opts.namespace)
+      const withPrecondition =
+        opts.resourceVersion === undefined
+          ? body
+          : {
+              ...body,
+              metadata: { ...((body.metadata as object | undefined) ?? {}), resourceVersion: opts.resourceVersion }
+            }
+      return call(
+        verb,
+        res,
+        { namespace: ns, name },
+        {
+          method: "PATCH",
+          path: resourcePath(res, ns, name, subresource),
+          contentType: "application/merge-patch+json",
+          body: withPrecondition,
+          query: { fieldManager: opts.fieldManager }
+        },
+        true
+      ).pipe(Effect.flatMap(decoderFor(res, verb)))
+    }
+
+  const del = <A>(res: Resource<A>, name: string, opts: DeleteOptions = {}) => {
+    const ns = nsOf(res, opts.namespace)
+    return call(
+      "delete",
+      res,
+      { namespace: ns, name },
+      {
+        method: "DELETE",
+        path: resourcePath(res, ns, name),
+        body: {
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          ...(opts.propagationPolicy === undefined ? {} : { propagationPolicy: opts.propagationPolicy }),
+          ...(opts.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: opts.gracePeriodSeconds }),
+          ...(opts.preconditions === undefined ? {} : { preconditions: opts.preconditions })
+        }
+      },
+      false
+    ).pipe(Effect.asVoid)
+  }
+
+  const emitEvent = (event: EventInput) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const namespace = event.regarding.namespace ?? "default"
+      yield* create(Events, eventObject(event, namespace, now))
+    })
+
+  const shape: KubeShape = {
+    get,
+    list,
+    watch,
+    informer: (res, opts) => informer(res, opts),
+    create,
+    replace,
+    apply,
+    mergePatch: patch(undefined),
+    patchStatus: (res, name, status, opts) => patch("status")(res, name, { status }, opts),
+    delete: del,
+    emitEvent
+  }
+  const informer = makeInformer({ list, watch: rawWatch })
+  return shape
+}
+
+/** A Kube layer over an already loaded kubeconfig (tests, the e2e harness). */
+export const layerFromKubeConfig = (kc: KubeConfig, options?: KubeLiveOptions): Layer.Layer<Kube> =>
+  Layer.succeed(Kube, make(kc, options))
+
+/** Loads a kubeconfig file; `KubeConfigError` names the file when it cannot be used. */
+export const loadKubeConfig = (path: string | undefined): Effect.Effect<KubeConfig, KubeConfigError> =>
+  Effect.try({
+    try: () => {
+      const kc = new KubeConfig()
+      if (path === undefined) kc.loadFromDefault()
+      else kc.loadFromFile(path)
+      if (kc.getCurrentCluster() === null) throw new Error("no current cluster in the kubeconfig")
+      return kc
+    },
+    catch: (cause) =>
+      new KubeConfigError({
+        message: `cannot load kubeconfig ${path ?? "(default: $KUBECONFIG, ~/.kube/config or in-cluster)"}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+  })
+
+/**
+ * The operator's layer: `KUBECONFIG` (a file) when set, otherwise client-node's default chain (which ends with
+ * the in-cluster service account). `KUBE_REQUEST_TIMEOUT` (default 30 seconds) bounds every call.
+ */
+export const layer: Layer.Layer<Kube, KubeConfigError | Config.ConfigError> = Layer.effect(
+  Kube,
+  Effect.gen(function* () {
+    const path = yield* Config.option(Config.String("KUBECONFIG"))
+    const requestTimeout = yield* Config.Duration("KUBE_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
+    // KUBECONFIG may list several files (colon-separated); client-node's default loader merges them
+    const single = Option.filter(path, (p) => !p.includes(":"))
+    const kc = yield* loadKubeConfig(Option.getOrUndefined(single))
+    return make(kc, { requestTimeout })
+  })
+)
