@@ -50,10 +50,13 @@ const nearLimit = Arbitrary.all([
 ]).pipe(Arbitrary.map(([n, c]) => c.repeat(n)))
 
 const baselineAccounts = ["doltop", "root", "mariadb.sys"]
+// Accounts of DoltLive.mariadb.test.ts, which vitest may run at the same time in another worker.
+const otherSuites = "User NOT LIKE 'doltop\\_live\\_%'"
 const PREFIX = "p"
 
 const accountsNow = adminQuery(
-  "SELECT CONVERT(User USING utf8mb4) AS u, CONVERT(Host USING utf8mb4) AS h FROM mysql.user WHERE User NOT IN (?, ?, ?)",
+  "SELECT CONVERT(User USING utf8mb4) AS u, CONVERT(Host USING utf8mb4) AS h FROM mysql.user WHERE User NOT IN (?, ?, ?) AND " +
+    otherSuites,
   baselineAccounts
 ).pipe(Effect.map((rows) => rows.map((r) => `${String(r.u)}@${String(r.h)}`).sort()))
 
@@ -91,7 +94,10 @@ layer(MariaDbLive)("SQL safety against MariaDB", (it) => {
           const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make(password)))
           assert.strictEqual(e._tag, "DoltInvalidInput")
           assert.match(e.message, /user name|user host|password/u)
-          assert.notInclude(e.message, password.length > 3 ? password : "\u0000never")
+          // The message names the field and value but never the password.
+          if (password.length > 3 && !name.includes(password) && !host.includes(password)) {
+            assert.notInclude(e.message, password)
+          }
           assert.deepStrictEqual(yield* accountsNow, [])
           return
         }
@@ -125,7 +131,10 @@ layer(MariaDbLive)("SQL safety against MariaDB", (it) => {
       }).pipe(
         // Never leave an account behind for the next case, whatever failed.
         Effect.ensuring(
-          adminQuery("SELECT User AS u, Host AS h FROM mysql.user WHERE User NOT IN (?, ?, ?)", baselineAccounts).pipe(
+          adminQuery(
+            `SELECT User AS u, Host AS h FROM mysql.user WHERE User NOT IN (?, ?, ?) AND ${otherSuites}`,
+            baselineAccounts
+          ).pipe(
             Effect.flatMap((rows) =>
               Effect.forEach(rows, (r) => adminQuery("DROP USER IF EXISTS ?@?", [r.u, r.h]), { discard: true })
             ),
@@ -133,7 +142,7 @@ layer(MariaDbLive)("SQL safety against MariaDB", (it) => {
           )
         )
       ),
-    { timeout: 120_000, arbitrary: { runs: 150 } }
+    { timeout: 120_000, arbitrary: { runs: 100 } }
   )
 
   it.effect.prop(
