@@ -15,7 +15,7 @@ export const GrantSpec = Schema.Struct({
   table: Schema.String.annotate({ description: "Table the privileges apply to ('*' is every table)." }).pipe(
     withDefault("*")
   ),
-  username: Schema.String.check(Schema.isMinLength(1)).annotate({
+  username: Schema.String.annotate({
     description: "Username of the SQL user the privileges are granted to."
   }),
   host: Schema.String.check(Schema.isMaxLength(255))

@@ -137,7 +137,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     status: SnapshotStatus,
     decode: decodeSnapshot,
     encode: encodeSnapshot,
-    printerColumns: [...ready, doltDB, age]
+    printerColumns: [...ready, doltDB]
   },
   {
     kind: "Backup",

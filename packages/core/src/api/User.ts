@@ -10,8 +10,8 @@ export const UserSpec = Schema.Struct({
     description:
       "PasswordSecretKeyRef is a reference to the Secret key holding the user's password. A Secret labelled k8s.dolthub.com/watch triggers a re-reconcile when it changes."
   }),
-  name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(80)).annotate({
-    description: "Name of the SQL user."
+  name: Schema.String.check(Schema.isMaxLength(80)).annotate({
+    description: "Name of the SQL user (empty is MySQL's anonymous user)."
   }),
   host: Schema.String.check(Schema.isMaxLength(255))
     .annotate({ description: "Host the user connects from ('%' is any host)." })
