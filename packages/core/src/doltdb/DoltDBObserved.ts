@@ -40,6 +40,11 @@ export interface DoltDBObserved {
   /** One per ordinal `0..max(spec.replicas, pods seen)-1`, with `exists: false` for missing pods. */
   readonly pods: ReadonlyArray<DoltDBPodView>
   readonly defaults: ReplicationDefaults
+  /**
+   * Set when the operator cannot talk SQL to any pod for a reason of its own (e.g. the credentials Secret is
+   * missing): replication is then left alone — unreachable servers must not look like a lost primary.
+   */
+  readonly sqlUnavailable?: string | undefined
 }
 
 export const childKey = (kind: string, name: string): string => `${kind}/${name}`

@@ -188,18 +188,27 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
     maxLagMillis: policy.maxSwitchoverLagMillis
   })
 
-  const decision: ReplicationDecision | undefined = replicated
-    ? planReplication(
-        {
-          now: o.now,
-          policy,
-          state,
-          pods: o.pods,
-          switchoverRequest: rollout._tag === "SwitchoverFirst" ? rollout.target : undefined
-        },
-        cluster
-      )
-    : undefined
+  const decision: ReplicationDecision | undefined = !replicated
+    ? undefined
+    : o.sqlUnavailable !== undefined
+      ? {
+          persistFirst: undefined,
+          actions: [{ _tag: "RequeueAfter", millis: 10_000, why: o.sqlUnavailable }],
+          next: state,
+          primarySwitched: { status: "True", reason: "SwitchPrimary", message: "Switchover complete" },
+          blocked: { status: "False", reason: "SqlUnavailable", message: o.sqlUnavailable },
+          minStatefulSetReplicas: Math.max(spec.replicas, (state.currentPrimaryPodIndex ?? -1) + 1)
+        }
+      : planReplication(
+          {
+            now: o.now,
+            policy,
+            state,
+            pods: o.pods,
+            switchoverRequest: rollout._tag === "SwitchoverFirst" ? rollout.target : undefined
+          },
+          cluster
+        )
 
   // 1. Children. Build with the primary as it is now and the replica count the primary's position requires.
   const holdReplicas = Math.max(spec.replicas, decision?.minStatefulSetReplicas ?? 0)
@@ -239,6 +248,7 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
   const current = doltdb.status ?? {}
 
   // 2. Intent first.
+  let intentStatus: DoltDBStatus | undefined
   if (decision?.persistFirst !== undefined) {
     const intent = withReplicationState(
       {
@@ -253,10 +263,12 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
       decision.persistFirst,
       name
     )
+    intentStatus = intent
     actions.push({
       _tag: "PatchStatus",
       ref,
       status: intent,
+      replaces: current,
       ...(doltdb.metadata.resourceVersion === undefined ? {} : { resourceVersion: doltdb.metadata.resourceVersion })
     })
   }
@@ -292,6 +304,7 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
       _tag: "PatchStatus",
       ref,
       status,
+      replaces: intentStatus ?? current,
       ...(decision?.persistFirst === undefined && doltdb.metadata.resourceVersion !== undefined
         ? { resourceVersion: doltdb.metadata.resourceVersion }
         : {})

@@ -98,17 +98,22 @@ export type Action =
       readonly propagationPolicy?: "Background" | "Foreground" | "Orphan"
       readonly reason: string
     }
-  /** Replace the status subresource (optimistic concurrency on `resourceVersion` when given). */
+  /**
+   * Make the status subresource equal `status` (optimistic concurrency on `resourceVersion` when given). `replaces`
+   * is the status it replaces, so the executor can send a merge patch that also removes the keys that went away.
+   */
   | {
       readonly _tag: "PatchStatus"
       readonly ref: ObjectRef
       readonly status: Readonly<Record<string, unknown>>
+      readonly replaces?: Readonly<Record<string, unknown>>
       readonly resourceVersion?: string
     }
   | { readonly _tag: "AssumeRole"; readonly target: PodTarget; readonly role: ClusterRole; readonly epoch: number }
   /**
    * Graceful demotion of a primary. The executor fails the action unless at least `minCaughtUp` standbys are
-   * reported caught up and every host in `requireCaughtUp` is among them.
+   * reported caught up and every standby remote named in `requireCaughtUp` (pod names, as in the config's
+   * `standby_remotes`) is among them.
    */
   | {
       readonly _tag: "TransitionToStandby"

@@ -373,7 +373,7 @@ export const continueTransition = (
               target: oldPod!.target,
               epoch: t.epoch,
               minCaughtUp: Math.max(1, o.policy.minCaughtUpStandby),
-              requireCaughtUp: [targetPod.target.host]
+              requireCaughtUp: [targetPod.name]
             }
           : { _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch }
       )

@@ -194,6 +194,20 @@ describe("planDoltDB", () => {
     assert.includeMembers(deleted, ["Service/db-primary", "Service/db-reader", "PodDisruptionBudget/db-pdb"])
   })
 
+  it("unreadable credentials never look like a lost primary: no failover, a clear condition", () => {
+    const base = manifest(3)
+    const doltdb = { ...base, status: planDoltDB(observed(base, healthyPods())).status }
+    const pods = views([pod(0, unreachable), pod(1, unreachable), pod(2, unreachable)])
+    const plan = planDoltDB(
+      observed(doltdb, pods, { sqlUnavailable: "Secret ns/db-credentials not found", now: 9_000_000 })
+    )
+    assert.isFalse(plan.actions.some((a) => a._tag === "AssumeRole" || a._tag === "Delete"))
+    assert.strictEqual(plan.status.primaryUnavailableSince, undefined)
+    const ready = plan.status.conditions?.find((c) => c.type === "Ready")
+    assert.strictEqual(ready?.reason, "SqlUnavailable")
+    assert.match(ready?.message ?? "", /db-credentials/)
+  })
+
   it("parses Go durations", () => {
     assert.strictEqual(goDurationMillis("3s"), 3000)
     assert.strictEqual(goDurationMillis("1m30s"), 90_000)

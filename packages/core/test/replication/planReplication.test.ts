@@ -1,18 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Action } from "../../src/plan/Action.ts"
 import { planReplication, RoleLabel } from "../../src/replication/planReplication.ts"
-import {
-  brokenSql,
-  cluster,
-  healthy3,
-  host,
-  observed,
-  pod,
-  primarySql,
-  standbySql,
-  state,
-  unreachable
-} from "./fixtures.ts"
+import { brokenSql, cluster, healthy3, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
 
 const tags = (actions: ReadonlyArray<Action>) => actions.map((a) => a._tag)
 const roleChanges = (actions: ReadonlyArray<Action>) =>
@@ -77,7 +66,7 @@ describe("planReplication", () => {
     })
     assert.deepStrictEqual(roleChanges(d.actions), ["db-0:drain@2", "db-2:primary@2"])
     const drain = d.actions.find((a) => a._tag === "TransitionToStandby")
-    assert.deepStrictEqual(drain?._tag === "TransitionToStandby" ? drain.requireCaughtUp : [], [host(2)])
+    assert.deepStrictEqual(drain?._tag === "TransitionToStandby" ? drain.requireCaughtUp : [], ["db-2"])
     // Traffic leaves the old primary before it is drained; the new one is labelled only after promotion.
     const order = d.actions.map((a) =>
       a._tag === "Apply"
