@@ -15,14 +15,16 @@ export type YamlValue = string | number | boolean | ReadonlyArray<YamlValue> | {
 // Plain scalars we emit unquoted: identifier-like text that no YAML 1.1 resolver turns into a bool, null or number.
 const plainPattern = /^[A-Za-z_][A-Za-z0-9_./-]*$/u
 const yaml11Keywords = /^(?:y|n|yes|no|on|off|true|false|null)$/iu
+// An exponent alone (`e5`): some YAML 1.1 float resolvers read it as a number.
+const exponentLike = /^[eE][-+]?[0-9]/u
 
 const scalar = (value: string | number | boolean): string => {
   if (typeof value === "boolean") return value ? "true" : "false"
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`cannot write ${value} to a Dolt config`)
-    return String(value)
+    return Object.is(value, -0) ? "-0" : String(value)
   }
-  if (plainPattern.test(value) && !yaml11Keywords.test(value)) return value
+  if (plainPattern.test(value) && !yaml11Keywords.test(value) && !exponentLike.test(value)) return value
   return value.includes("${") ? `'${value.replaceAll("'", "''")}'` : JSON.stringify(value)
 }
 
@@ -55,4 +57,5 @@ const lines = (value: YamlValue, indent: string): ReadonlyArray<string> => {
 const inline = (value: YamlValue): string => (isList(value) ? "[]" : isMap(value) ? "{}" : scalar(value))
 
 /** Renders a map as a YAML document (trailing newline included). */
-export const toYaml = (value: { readonly [key: string]: YamlValue }): string => `${lines(value, "").join("\n")}\n`
+export const toYaml = (value: { readonly [key: string]: YamlValue }): string =>
+  isEmpty(value) ? "{}\n" : `${lines(value, "").join("\n")}\n`

@@ -1,0 +1,107 @@
+/**
+ * Runs the generated shell scripts (init, probe, preStop) under /bin/sh with a fake `dolt` on PATH that records its
+ * arguments, stdin and `DOLT_CLI_PASSWORD`, and answers the role query with a canned CSV.
+ */
+import { spawnSync } from "node:child_process"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { Builders } from "../../src/index.ts"
+import { decoded, twoReplicas, withSpec } from "./fixtures.ts"
+
+const password = `p'a"s\\s $w0rd`
+let dir = ""
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "doltdb-scripts-"))
+  // Logs one line per call: the arguments, then DOLT_CLI_PASSWORD, then stdin (for `dolt sql` without -q).
+  const fakeDolt = [
+    "#!/bin/sh",
+    `log="${dir}/calls"`,
+    'printf "ARGS %s\\n" "$*" >> "$log"',
+    'printf "CLIPW %s\\n" "$DOLT_CLI_PASSWORD" >> "$log"',
+    'case "$*" in',
+    '  *"sql -r csv"*) printf "r,e\\n%s\\n" "$FAKE_ROLE_STATE" ;;',
+    '  sql) printf "STDIN %s\\n" "$(cat)" >> "$log" ;;',
+    "esac"
+  ].join("\n")
+  writeFileSync(join(dir, "dolt"), fakeDolt)
+  chmodSync(join(dir, "dolt"), 0o755)
+  writeFileSync(join(dir, "cp"), "#!/bin/sh\nexit 0\n")
+  chmodSync(join(dir, "cp"), 0o755)
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+const run = (command: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const [shell, flag, script] = command
+  assert.strictEqual(shell, "/bin/sh")
+  assert.strictEqual(flag, "-c")
+  rmSync(join(dir, "calls"), { force: true })
+  const result = spawnSync("/bin/sh", ["-c", script!], {
+    cwd: dir,
+    env: { PATH: `${dir}:/usr/bin:/bin`, DOLT_USERNAME: "admin", DOLT_PASSWORD: password, POD_NAME: "pair-0", ...env },
+    encoding: "utf8"
+  })
+  const log = join(dir, "calls")
+  return { status: result.status, calls: existsSync(log) ? readFileSync(log, "utf8") : "" }
+}
+
+const container = (manifest = twoReplicas) => Builders.buildDoltContainer(decoded(manifest))
+
+describe("generated shell scripts", () => {
+  it("are valid POSIX sh", () => {
+    const dolt = container()
+    for (const command of [
+      dolt.readinessProbe?.exec?.command,
+      dolt.lifecycle?.preStop.exec.command,
+      Builders.buildInitContainer(decoded(twoReplicas)).command
+    ]) {
+      const result = spawnSync("/bin/sh", ["-n", "-c", command![2]!], { encoding: "utf8" })
+      assert.strictEqual(result.status, 0, result.stderr)
+    }
+  })
+
+  it("the probe passes the password through DOLT_CLI_PASSWORD, never as an argument", () => {
+    const { status, calls } = run(container().readinessProbe!.exec!.command!)
+    assert.strictEqual(status, 0)
+    assert.strictEqual(
+      calls,
+      `ARGS --host 127.0.0.1 --port 3306 --no-tls -u admin sql -q select 1\nCLIPW ${password}\n`
+    )
+  })
+
+  it("preStop demotes a primary at epoch + 1 with the configured number of caught-up standbys", () => {
+    const manifest = withSpec(twoReplicas, {
+      replicas: 3,
+      replication: { enabled: true, primary: { minCaughtUpStandby: 2 } }
+    })
+    const { status, calls } = run(container(manifest).lifecycle!.preStop.exec.command, { FAKE_ROLE_STATE: "primary,7" })
+    assert.strictEqual(status, 0)
+    const args = calls.split("\n").filter((line) => line.startsWith("ARGS"))
+    assert.strictEqual(args.length, 2)
+    assert.include(args[1]!, "call dolt_cluster_transition_to_standby('8', '2')")
+    assert.notInclude(calls.replaceAll(`CLIPW ${password}`, ""), password)
+  })
+
+  it("preStop does nothing on a standby, or when the server does not answer", () => {
+    for (const state of ["standby,7", "", "primary,"]) {
+      const { status, calls } = run(container().lifecycle!.preStop.exec.command, { FAKE_ROLE_STATE: state })
+      assert.strictEqual(status, 0)
+      assert.strictEqual(calls.split("\n").filter((line) => line.startsWith("ARGS")).length, 1, state)
+    }
+  })
+
+  it("the init script creates the admin user from stdin with SQL-escaped credentials", () => {
+    const { status, calls } = run(Builders.buildInitContainer(decoded(twoReplicas)).command)
+    assert.strictEqual(status, 0)
+    assert.include(calls, "ARGS config --global --add user.name dolt kubernetes deployment")
+    const escaped = `p''a"s\\\\s $w0rd`
+    assert.include(
+      calls,
+      `STDIN CREATE USER IF NOT EXISTS 'admin'@'%' IDENTIFIED BY '${escaped}';\nGRANT ALL PRIVILEGES ON *.* TO 'admin'@'%' WITH GRANT OPTION;`
+    )
+    const argLines = calls.split("\n").filter((line) => line.startsWith("ARGS"))
+    assert.isFalse(argLines.some((line) => line.includes("w0rd")))
+  })
+})
