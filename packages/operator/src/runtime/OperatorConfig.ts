@@ -1,0 +1,275 @@
+/**
+ * The operator's configuration: flags compatible with the reference operator's `cmd/main.go`
+ * (reference-operator.md §10), each with a `DOLTDB_OPERATOR_*` environment fallback, decoded into a schema'd
+ * `OperatorConfig`.
+ *
+ * Mount `operatorConfigFlags` on the `run` command: its keys are `OperatorConfig`'s fields, so the handler
+ * does `OperatorConfig.make(flags)`. Invalid values fail with effect/cli's `InvalidValue`, which names the flag.
+ */
+import { Config, Duration, Effect, type LogLevel, Option, Result, Schema } from "effect"
+import { Flag } from "effect/cli"
+
+// --- value types ---
+
+export const BindAddress = Schema.Union([
+  Schema.TaggedStruct("Disabled", {}),
+  Schema.TaggedStruct("Listen", {
+    /** Absent: every interface. */
+    host: Schema.optionalKey(Schema.String),
+    /** 0 picks a free port (tests). */
+    port: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))
+  })
+])
+export type BindAddress = typeof BindAddress.Type
+
+/** `:8080`, `127.0.0.1:8080`, `[::1]:8080`, or `0` to disable (controller-runtime's convention). */
+export const parseBindAddress = (input: string): Result.Result<BindAddress, string> => {
+  const value = input.trim()
+  if (value === "0") return Result.succeed({ _tag: "Disabled" })
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/u.exec(value)
+  const port = Number(match?.[3])
+  if (!match || port > 65535) return Result.fail('expected "[host]:port" (e.g. ":8080") or "0" to disable')
+  const host = match[1] ?? match[2] ?? ""
+  return Result.succeed(host === "" ? { _tag: "Listen", port } : { _tag: "Listen", host, port })
+}
+
+export const formatBindAddress = (address: BindAddress): string =>
+  address._tag === "Disabled"
+    ? "0"
+    : `${address.host === undefined ? "" : address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/u
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/u
+
+/** Comma list of namespaces; empty means every namespace. */
+export const parseNamespaces = (input: string): Result.Result<ReadonlyArray<string>, string> => {
+  const names = input
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "")
+  const invalid = names.find((name) => !dnsLabel.test(name))
+  return invalid === undefined
+    ? Result.succeed([...new Set(names)])
+    : Result.fail(`"${invalid}" is not a valid namespace name (RFC 1123 label)`)
+}
+
+const goDurationUnits: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000
+}
+
+/** Go's `time.ParseDuration` syntax (`30s`, `1m30s`, `500ms`), as the reference's flags take, or `"30 seconds"`. */
+export const parseDuration = (input: string): Result.Result<Duration.Duration, string> => {
+  const value = input.trim()
+  if (value === "0") return Result.succeed(Duration.zero)
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/u.test(value)) {
+    let millis = 0
+    for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/gu)) {
+      millis += Number(amount) * (goDurationUnits[unit ?? "ms"] ?? 1)
+    }
+    return Result.succeed(Duration.millis(millis))
+  }
+  return Option.match(Duration.fromInput(value as Duration.Input), {
+    onNone: () => Result.fail('expected a duration such as "30s", "1m30s" or "500ms"'),
+    onSome: Result.succeed
+  })
+}
+
+export const LogLevelName = Schema.Literals(["trace", "debug", "info", "warn", "error"])
+export type LogLevelName = typeof LogLevelName.Type
+
+export const toLogLevel = (level: LogLevelName): LogLevel.LogLevel =>
+  (({ trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" }) as const)[level]
+
+export const LogFormat = Schema.Literals(["json", "text"])
+export type LogFormat = typeof LogFormat.Type
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+
+export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig")({
+  /** `--watch-namespaces`: empty = all namespaces. */
+  watchNamespaces: Schema.Array(Schema.String),
+  /** `--metrics-bind-address` (default `:8080`; `0` disables). */
+  metricsBindAddress: BindAddress,
+  /** `--health-probe-bind-address` (default `:8081`; `0` disables). */
+  healthProbeBindAddress: BindAddress,
+  /** `--leader-elect` (default false, as in the reference). */
+  leaderElect: Schema.Boolean,
+  /** `--leader-election-id`: the Lease name (default `k8s.dolthub.com`). */
+  leaderElectionId: Schema.String,
+  /** `--leader-election-namespace`: empty = the operator's own namespace (see `resolveLeaderElectionNamespace`). */
+  leaderElectionNamespace: Schema.String,
+  /** `--max-concurrent-reconciles` (default 1): every controller but DoltDB's. */
+  maxConcurrentReconciles: PositiveInt,
+  /** `--max-doltdb-concurrent-reconciles` (default 10). */
+  maxDoltdbConcurrentReconciles: PositiveInt,
+  /**
+   * `--requeue-sql` (default 30 s): how often Database/User/Grant are re-checked for drift after success.
+   * Our SQL reconcilers compare before writing, so a converged object costs reads only.
+   */
+  requeueSql: Schema.Duration,
+  /** `--log-level` (default info). */
+  logLevel: LogLevelName,
+  /** `--log-format` (default json). */
+  logFormat: LogFormat,
+  /** `--kubeconfig`, else `KUBECONFIG`, else in-cluster / `~/.kube/config`. */
+  kubeconfig: Schema.optionalKey(Schema.String),
+  /** `--cluster-name`, else `CLUSTER_NAME`: the cluster's DNS domain (default `cluster.local`). */
+  clusterName: Schema.String
+}) {}
+
+// --- flags ---
+
+const envName = (flag: string) => `DOLTDB_OPERATOR_${flag.toUpperCase().replaceAll("-", "_")}`
+
+const described = <A>(flag: Flag.Flag<A>, name: string, description: string): Flag.Flag<A> =>
+  Flag.withDescription(flag, `${description} [env ${envName(name)}]`)
+
+/** A string flag with its env fallback and default, parsed by `parse` (errors name the flag). */
+const parsedFlag = <A>(
+  name: string,
+  description: string,
+  defaultValue: string,
+  parse: (input: string) => Result.Result<A, string>,
+  extraEnv?: string
+): Flag.Flag<A> => {
+  const env = Config.String(envName(name))
+  const fallback = extraEnv === undefined ? env : env.pipe(Config.orElse(() => Config.String(extraEnv)))
+  const raw: Flag.Flag<string> = Flag.withDefault(
+    Flag.withFallbackConfig(described(Flag.String(name), name, description), fallback),
+    defaultValue
+  )
+  return Flag.filterMap(
+    raw,
+    (input) => Result.getSuccess(parse(input)),
+    (input) => Option.getOrElse(Result.getFailure(parse(input)), () => "invalid value")
+  )
+}
+
+const parsePositiveInt = (input: string): Result.Result<number, string> => {
+  const value = Number(input.trim())
+  return Number.isInteger(value) && value >= 1 ? Result.succeed(value) : Result.fail("expected an integer >= 1")
+}
+
+const parseMatching =
+  (pattern: RegExp, what: string) =>
+  (input: string): Result.Result<string, string> =>
+    pattern.test(input) ? Result.succeed(input) : Result.fail(`expected ${what}`)
+
+const parseLiteral =
+  <const L extends ReadonlyArray<string>>(literals: L) =>
+  (input: string): Result.Result<L[number], string> =>
+    literals.includes(input.trim().toLowerCase())
+      ? Result.succeed(input.trim().toLowerCase() as L[number])
+      : Result.fail(`expected one of ${literals.join(", ")}`)
+
+const booleanFlag = (name: string, description: string): Flag.Flag<boolean> =>
+  Flag.withDefault(
+    Flag.withFallbackConfig(described(Flag.Boolean(name), name, description), Config.Boolean(envName(name))),
+    false
+  )
+
+/** The `run` command's flags; keys are `OperatorConfig`'s fields. */
+export const operatorConfigFlags = {
+  watchNamespaces: parsedFlag(
+    "watch-namespaces",
+    "Comma-separated namespaces to watch; empty watches all namespaces",
+    "",
+    parseNamespaces
+  ),
+  metricsBindAddress: parsedFlag(
+    "metrics-bind-address",
+    'Address the /metrics endpoint binds to (":8080"); "0" disables it',
+    ":8080",
+    parseBindAddress
+  ),
+  healthProbeBindAddress: parsedFlag(
+    "health-probe-bind-address",
+    'Address the /healthz and /readyz endpoints bind to; "0" disables them',
+    ":8081",
+    parseBindAddress
+  ),
+  leaderElect: booleanFlag("leader-elect", "Elect a leader through a Lease so only one replica reconciles"),
+  leaderElectionId: parsedFlag(
+    "leader-election-id",
+    "Name of the leader election Lease",
+    "k8s.dolthub.com",
+    parseMatching(dnsSubdomain, "a DNS subdomain name")
+  ),
+  leaderElectionNamespace: parsedFlag(
+    "leader-election-namespace",
+    "Namespace of the leader election Lease; empty means the operator's namespace",
+    "",
+    (input) => (input === "" ? Result.succeed("") : parseMatching(dnsLabel, "a namespace name")(input))
+  ),
+  maxConcurrentReconciles: parsedFlag(
+    "max-concurrent-reconciles",
+    "Concurrent reconciles of each controller (DoltDB's excepted)",
+    "1",
+    parsePositiveInt
+  ),
+  maxDoltdbConcurrentReconciles: parsedFlag(
+    "max-doltdb-concurrent-reconciles",
+    "Concurrent reconciles of the DoltDB controller",
+    "10",
+    parsePositiveInt
+  ),
+  requeueSql: parsedFlag(
+    "requeue-sql",
+    "How often Database, User and Grant are re-checked for drift",
+    "30s",
+    parseDuration
+  ),
+  logLevel: parsedFlag("log-level", "trace, debug, info, warn or error", "info", parseLiteral(LogLevelName.literals)),
+  logFormat: parsedFlag("log-format", "json or text", "json", parseLiteral(LogFormat.literals)),
+  kubeconfig: Flag.String("kubeconfig").pipe(
+    Flag.withDescription(
+      `Path to a kubeconfig; default in-cluster or ~/.kube/config [env ${envName("kubeconfig")}, KUBECONFIG]`
+    ),
+    Flag.withFallbackConfig(
+      Config.String(envName("kubeconfig")).pipe(Config.orElse(() => Config.String("KUBECONFIG")))
+    ),
+    Flag.optional
+  ),
+  clusterName: parsedFlag(
+    "cluster-name",
+    "The cluster's DNS domain [env CLUSTER_NAME]",
+    "cluster.local",
+    parseMatching(dnsSubdomain, "a DNS domain such as cluster.local"),
+    "CLUSTER_NAME"
+  )
+} as const
+
+/** Build the config from the parsed flags (`Command.make("run", { config: operatorConfigFlags }, ...)`). */
+export const fromFlags = (
+  flags: {
+    readonly [K in keyof typeof operatorConfigFlags]: (typeof operatorConfigFlags)[K] extends Flag.Flag<infer A>
+      ? A
+      : never
+  }
+): OperatorConfig => {
+  const { kubeconfig, ...rest } = flags
+  return OperatorConfig.make({ ...rest, ...(Option.isSome(kubeconfig) ? { kubeconfig: kubeconfig.value } : {}) })
+}
+
+/**
+ * The Lease namespace: the flag when set, else the operator's namespace from `POD_NAMESPACE` or
+ * `DOLT_OPERATOR_NAMESPACE` (which the Helm chart sets), else the service account's namespace file content
+ * passed in by the caller, else `default`.
+ */
+export const resolveLeaderElectionNamespace = (
+  config: OperatorConfig,
+  serviceAccountNamespace?: string
+): Effect.Effect<string> =>
+  config.leaderElectionNamespace !== ""
+    ? Effect.succeed(config.leaderElectionNamespace)
+    : Config.String("POD_NAMESPACE").pipe(
+        Config.orElse(() => Config.String("DOLT_OPERATOR_NAMESPACE")),
+        Config.withDefault(serviceAccountNamespace?.trim() || "default"),
+        Effect.orElseSucceed(() => serviceAccountNamespace?.trim() || "default")
+      )

@@ -1,0 +1,188 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, FileSystem, Layer, Path, Result, Stdio, Terminal } from "effect"
+import { Command } from "effect/cli"
+import { ChildProcessSpawner } from "effect/process"
+import {
+  fromFlags,
+  type OperatorConfig,
+  operatorConfigFlags,
+  parseBindAddress,
+  parseDuration,
+  resolveLeaderElectionNamespace
+} from "../../src/runtime/OperatorConfig.ts"
+
+const CliTestLayer = Layer.mergeAll(
+  FileSystem.layerNoop({}),
+  Path.layer,
+  Stdio.layerTest({}),
+  Layer.succeed(
+    Terminal.Terminal,
+    Terminal.make({
+      columns: Effect.succeed(80),
+      rows: Effect.succeed(24),
+      size: Effect.die("unused"),
+      readInput: Effect.die("unused"),
+      readLine: Effect.die("unused"),
+      display: () => Effect.void
+    })
+  ),
+  Layer.succeed(
+    ChildProcessSpawner.ChildProcessSpawner,
+    ChildProcessSpawner.make(() => Effect.die("unused"))
+  )
+)
+
+const parse = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    let parsed: OperatorConfig | undefined
+    const run = Command.make("run", { config: operatorConfigFlags }, ({ config }) =>
+      Effect.sync(() => {
+        parsed = fromFlags(config)
+      })
+    )
+    yield* Command.runWith(run, { version: "0.0.0", renderErrors: false })(args)
+    return yield* Effect.fromNullishOr(parsed)
+  }).pipe(Effect.provide(CliTestLayer), Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+
+/** The messages of a failed parse (effect/cli wraps parse errors in `ShowHelp`). */
+const errorsOf = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.map(Effect.flip(parse(args, env)), (error) =>
+    "errors" in error ? (error.errors as ReadonlyArray<{ message: string }>).map((e) => e.message) : [error.message]
+  )
+
+describe("OperatorConfig", () => {
+  it.effect("defaults match the reference operator (metrics on :8080)", () =>
+    Effect.gen(function* () {
+      const config = yield* parse([])
+      assert.deepStrictEqual(config.watchNamespaces, [])
+      assert.deepStrictEqual(config.metricsBindAddress, { _tag: "Listen", port: 8080 })
+      assert.deepStrictEqual(config.healthProbeBindAddress, { _tag: "Listen", port: 8081 })
+      assert.strictEqual(config.leaderElect, false)
+      assert.strictEqual(config.leaderElectionId, "k8s.dolthub.com")
+      assert.strictEqual(config.leaderElectionNamespace, "")
+      assert.strictEqual(config.maxConcurrentReconciles, 1)
+      assert.strictEqual(config.maxDoltdbConcurrentReconciles, 10)
+      assert.strictEqual(Duration.toMillis(config.requeueSql), 30_000)
+      assert.strictEqual(config.logLevel, "info")
+      assert.strictEqual(config.logFormat, "json")
+      assert.isUndefined(config.kubeconfig)
+      assert.strictEqual(config.clusterName, "cluster.local")
+    })
+  )
+
+  it.effect("reference-style flags", () =>
+    Effect.gen(function* () {
+      const config = yield* parse([
+        "--watch-namespaces",
+        "team-a, team-b,,team-a",
+        "--metrics-bind-address=0",
+        "--health-probe-bind-address",
+        "127.0.0.1:9440",
+        "--leader-elect",
+        "--leader-election-id",
+        "doltdb-operator.example.com",
+        "--leader-election-namespace",
+        "ops",
+        "--max-concurrent-reconciles",
+        "3",
+        "--max-doltdb-concurrent-reconciles",
+        "20",
+        "--requeue-sql",
+        "1m30s",
+        "--log-level",
+        "debug",
+        "--log-format",
+        "text",
+        "--kubeconfig",
+        "/tmp/kubeconfig"
+      ])
+      assert.deepStrictEqual(config.watchNamespaces, ["team-a", "team-b"])
+      assert.deepStrictEqual(config.metricsBindAddress, { _tag: "Disabled" })
+      assert.deepStrictEqual(config.healthProbeBindAddress, { _tag: "Listen", host: "127.0.0.1", port: 9440 })
+      assert.strictEqual(config.leaderElect, true)
+      assert.strictEqual(config.leaderElectionId, "doltdb-operator.example.com")
+      assert.strictEqual(config.leaderElectionNamespace, "ops")
+      assert.strictEqual(config.maxConcurrentReconciles, 3)
+      assert.strictEqual(config.maxDoltdbConcurrentReconciles, 20)
+      assert.strictEqual(Duration.toMillis(config.requeueSql), 90_000)
+      assert.strictEqual(config.logLevel, "debug")
+      assert.strictEqual(config.logFormat, "text")
+      assert.strictEqual(config.kubeconfig, "/tmp/kubeconfig")
+    })
+  )
+
+  it.effect("environment fallbacks: DOLTDB_OPERATOR_*, CLUSTER_NAME, KUBECONFIG; flags win over env", () =>
+    Effect.gen(function* () {
+      const env = {
+        DOLTDB_OPERATOR_WATCH_NAMESPACES: "prod",
+        DOLTDB_OPERATOR_LEADER_ELECT: "true",
+        DOLTDB_OPERATOR_MAX_DOLTDB_CONCURRENT_RECONCILES: "4",
+        DOLTDB_OPERATOR_METRICS_BIND_ADDRESS: ":9090",
+        CLUSTER_NAME: "corp.internal",
+        KUBECONFIG: "/etc/kube/config"
+      }
+      const config = yield* parse([], env)
+      assert.deepStrictEqual(config.watchNamespaces, ["prod"])
+      assert.strictEqual(config.leaderElect, true)
+      assert.strictEqual(config.maxDoltdbConcurrentReconciles, 4)
+      assert.deepStrictEqual(config.metricsBindAddress, { _tag: "Listen", port: 9090 })
+      assert.strictEqual(config.clusterName, "corp.internal")
+      assert.strictEqual(config.kubeconfig, "/etc/kube/config")
+      const overridden = yield* parse(["--metrics-bind-address", ":7070", "--watch-namespaces", "dev"], env)
+      assert.deepStrictEqual(overridden.metricsBindAddress, { _tag: "Listen", port: 7070 })
+      assert.deepStrictEqual(overridden.watchNamespaces, ["dev"])
+      assert.strictEqual((yield* parse(["--leader-elect=false"], env)).leaderElect, false)
+    })
+  )
+
+  it.effect("invalid values fail with an error naming the flag", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["--metrics-bind-address", "localhost"], "--metrics-bind-address"],
+        [["--health-probe-bind-address", ":70000"], "--health-probe-bind-address"],
+        [["--max-concurrent-reconciles", "0"], "--max-concurrent-reconciles"],
+        [["--max-doltdb-concurrent-reconciles", "ten"], "--max-doltdb-concurrent-reconciles"],
+        [["--requeue-sql", "soon"], "--requeue-sql"],
+        [["--watch-namespaces", "Team_A"], "--watch-namespaces"],
+        [["--log-level", "loud"], "--log-level"],
+        [["--leader-election-id", "Not Valid"], "--leader-election-id"]
+      ]
+      for (const [args, flag] of cases) {
+        const messages = yield* errorsOf(args)
+        assert.isTrue(
+          messages.some((message) => message.includes(flag)),
+          `${args.join(" ")}: ${messages.join("; ")}`
+        )
+      }
+      const fromEnv = yield* errorsOf([], { DOLTDB_OPERATOR_MAX_CONCURRENT_RECONCILES: "-1" })
+      assert.isTrue(fromEnv.some((message) => message.includes("--max-concurrent-reconciles")))
+    })
+  )
+
+  it("parsers: bind addresses and Go durations", () => {
+    assert.deepStrictEqual(Result.getSuccess(parseBindAddress("[::1]:8443"))._tag, "Some")
+    assert.deepStrictEqual(parseBindAddress("[::1]:8443"), Result.succeed({ _tag: "Listen", host: "::1", port: 8443 }))
+    assert.deepStrictEqual(parseBindAddress(":0"), Result.succeed({ _tag: "Listen", port: 0 }))
+    assert.isTrue(Result.isFailure(parseBindAddress("8080")))
+    assert.strictEqual(Duration.toMillis(Result.getOrThrow(parseDuration("1h2m3s"))), 3_723_000)
+    assert.strictEqual(Duration.toMillis(Result.getOrThrow(parseDuration("250ms"))), 250)
+    assert.strictEqual(Duration.toMillis(Result.getOrThrow(parseDuration("1.5s"))), 1500)
+    assert.strictEqual(Duration.toMillis(Result.getOrThrow(parseDuration("2 minutes"))), 120_000)
+  })
+
+  it.effect("the Lease namespace falls back to the operator's namespace", () =>
+    Effect.gen(function* () {
+      const config = yield* parse([])
+      const fromEnv = yield* resolveLeaderElectionNamespace(config).pipe(
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DOLT_OPERATOR_NAMESPACE: "doltdb-system" })))
+      )
+      assert.strictEqual(fromEnv, "doltdb-system")
+      const fromFile = yield* resolveLeaderElectionNamespace(config, "from-sa\n").pipe(
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({})))
+      )
+      assert.strictEqual(fromFile, "from-sa")
+      const explicit = yield* parse(["--leader-election-namespace", "ops"])
+      assert.strictEqual(yield* resolveLeaderElectionNamespace(explicit), "ops")
+    })
+  )
+})
