@@ -1,0 +1,178 @@
+/**
+ * Observe step of the DoltDB reconciler: reads the DoltDB, its children, its pods and what every pod's
+ * sql-server says, into the plain `DoltDBObserved` value the pure planner takes.
+ */
+import { Builders, DoltDBPlanner, type Replication } from "@doltdb-op/core"
+import { type ClusterStatusRow, Dolt } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
+import { Clock, Effect } from "effect"
+import { type Credentials, doltTarget, readCredentials } from "../Credentials.ts"
+import { childResources } from "../Resources.ts"
+
+export interface ObserveOptions {
+  readonly clusterDomain: string
+  readonly defaults: DoltDBPlanner.ReplicationDefaults
+}
+
+const RevisionLabel = "controller-revision-hash"
+
+const ownedBy = (object: KubeObject, uid: string) =>
+  object.metadata.ownerReferences?.some((o) => o.uid === uid) ?? false
+
+const isReady = (pod: KubeObject): boolean => {
+  const conditions = (pod.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
+    ?.conditions
+  return conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false
+}
+
+/** Folds a primary's status rows per standby remote (the planner's `StandbyReplication`). */
+export const foldStandbys = (rows: ReadonlyArray<ClusterStatusRow>): ReadonlyArray<Replication.StandbyReplication> => {
+  const byRemote = new Map<
+    string,
+    { databases: number; maxLag: number | undefined; nullLag: boolean; errors: number }
+  >()
+  for (const row of rows) {
+    const e = byRemote.get(row.standbyRemote) ?? { databases: 0, maxLag: 0, nullLag: false, errors: 0 }
+    e.databases += 1
+    if (row.replicationLagMillis === null) e.nullLag = true
+    else e.maxLag = Math.max(e.maxLag ?? 0, row.replicationLagMillis)
+    if (row.currentError !== null) e.errors += 1
+    byRemote.set(row.standbyRemote, e)
+  }
+  return [...byRemote.entries()].map(([remote, e]) => ({
+    remote,
+    databases: e.databases,
+    maxLagMillis: e.nullLag ? undefined : e.maxLag,
+    errors: e.errors
+  }))
+}
+
+/**
+ * A standby's staleness per database. `last_update` is the standby's clock; the operator compares it with its own,
+ * which assumes the clocks agree within the planner's caught-up slack (NTP on the nodes).
+ */
+const staleness = (rows: ReadonlyArray<ClusterStatusRow>, now: number) => {
+  const byDb = new Map<string, number | undefined>()
+  for (const row of rows) {
+    const millis = row.lastUpdateMillis === null ? undefined : Math.max(0, now - row.lastUpdateMillis)
+    const previous = byDb.get(row.database)
+    // Several remotes per database on a standby: its freshest evidence of the primary counts.
+    byDb.set(
+      row.database,
+      previous === undefined ? millis : millis === undefined ? previous : Math.min(previous, millis)
+    )
+  }
+  return [...byDb.entries()].map(([database, millis]) => ({ database, millis }))
+}
+
+const observeSql = Effect.fnUntraced(function* (host: string, port: number, credentials: Credentials, now: number) {
+  const dolt = yield* Dolt
+  const target = doltTarget(host, port, credentials)
+  const role = yield* dolt.roleAndEpoch(target)
+  const rows = yield* dolt.clusterStatus(target)
+  return {
+    _tag: "Reachable",
+    role: role.role,
+    epoch: role.epoch,
+    standbys: role.role === "primary" ? foldStandbys(rows) : [],
+    staleness: role.role === "standby" ? staleness(rows, now) : []
+  } satisfies Replication.SqlView
+})
+
+export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
+  doltdb: Builders.IdentifiedDoltDB,
+  options: ObserveOptions
+) {
+  const kube = yield* Kube
+  const now = yield* Clock.currentTimeMillis
+  const { name, namespace, uid } = doltdb.metadata
+  const labelSelector = `${Builders.NameLabel}=${name}`
+
+  const lists = yield* Effect.forEach(childResources, (res) => kube.list(res, { namespace, labelSelector }), {
+    concurrency: "unbounded"
+  })
+  const children = new Map<string, string | undefined>()
+  let statefulSet: DoltDBPlanner.StatefulSetView | undefined
+  for (const list of lists)
+    for (const child of list.items) {
+      if (!ownedBy(child, uid)) continue
+      children.set(
+        DoltDBPlanner.childKey(child.kind, child.metadata.name),
+        child.metadata.annotations?.[DoltDBPlanner.AppliedHashAnnotation]
+      )
+      if (child.kind === "StatefulSet" && child.metadata.name === Builders.statefulSetName(name)) {
+        const status = (child.status ?? {}) as Record<string, unknown>
+        statefulSet = {
+          replicas: Number((child.spec as { replicas?: number } | undefined)?.replicas ?? 0),
+          readyReplicas: Number(status.readyReplicas ?? 0),
+          updateRevision: status.updateRevision as string | undefined,
+          currentRevision: status.currentRevision as string | undefined
+        }
+      }
+    }
+
+  // Pods of this StatefulSet only: the name label alone may match someone else's pods (reference flaw 29).
+  const podList = yield* kube.list(Pods, { namespace, labelSelector })
+  const pods = new Map<number, KubeObject>()
+  for (const p of podList.items) {
+    const owner = p.metadata.ownerReferences?.find((o) => o.kind === "StatefulSet")
+    if (owner === undefined || owner.name !== Builders.statefulSetName(name)) continue
+    const ordinal = Number(p.metadata.name.slice(name.length + 1))
+    if (Number.isInteger(ordinal) && p.metadata.name === Builders.podName(name, ordinal)) pods.set(ordinal, p)
+  }
+
+  const replicated = doltdb.spec.replication.enabled && doltdb.spec.replicas > 1
+  const credentials = replicated
+    ? yield* readCredentials(namespace, name).pipe(
+        Effect.map((c) => ({ _tag: "Ok" as const, c })),
+        Effect.catchTag("CredentialsUnavailable", (e) =>
+          Effect.succeed({ _tag: "Missing" as const, message: e.message })
+        )
+      )
+    : undefined
+  const port = doltdb.spec.server.listener.port
+  const count = Math.max(doltdb.spec.replicas, ...[...pods.keys()].map((o) => o + 1))
+  const views = yield* Effect.forEach(
+    Array.from({ length: count }, (_, i) => i),
+    (ordinal) =>
+      Effect.gen(function* () {
+        const pod = pods.get(ordinal)
+        const podIP = (pod?.status as { podIP?: string } | undefined)?.podIP
+        const host = podIP ?? Builders.podFqdn(name, namespace, ordinal, options.clusterDomain)
+        const sql: Replication.SqlView =
+          pod === undefined || podIP === undefined
+            ? { _tag: "Unreachable", reason: pod === undefined ? "no pod" : "pod has no IP" }
+            : credentials?._tag !== "Ok"
+              ? { _tag: "Unreachable", reason: "not queried" }
+              : yield* observeSql(podIP, port, credentials.c, now).pipe(
+                  Effect.catch((e) => Effect.succeed({ _tag: "Unreachable", reason: e.message } as const))
+                )
+        return {
+          ordinal,
+          name: Builders.podName(name, ordinal),
+          exists: pod !== undefined,
+          uid: pod?.metadata.uid,
+          deleting: pod?.metadata.deletionTimestamp !== undefined,
+          ready: pod !== undefined && isReady(pod),
+          roleLabel: pod?.metadata.labels?.[Builders.ClusterRoleLabel],
+          revision: pod?.metadata.labels?.[RevisionLabel],
+          sql,
+          target: { ordinal, pod: Builders.podName(name, ordinal), host, port }
+        } satisfies DoltDBPlanner.DoltDBPodView
+      }),
+    { concurrency: "unbounded" }
+  )
+
+  return {
+    observed: {
+      now,
+      doltdb,
+      children,
+      statefulSet,
+      pods: views,
+      defaults: options.defaults,
+      ...(credentials?._tag === "Missing" ? { sqlUnavailable: credentials.message } : {})
+    } satisfies DoltDBPlanner.DoltDBObserved,
+    credentials: credentials?._tag === "Ok" ? credentials.c : undefined
+  }
+})

@@ -1,0 +1,47 @@
+/**
+ * The DoltDB reconciler: observe → plan (`planDoltDB`, pure) → execute, for one `namespace/name` key.
+ */
+import { Builders, DoltDBPlanner } from "@doltdb-op/core"
+import { Kube } from "@doltdb-op/core/services/Kube"
+import { Duration, Effect, Option } from "effect"
+import * as Controller from "../../runtime/Controller.ts"
+import { type ExecuteContext, execute } from "../Execute.ts"
+import { DoltDBs } from "../Resources.ts"
+import { type ObserveOptions, observeDoltDB } from "./observeDoltDB.ts"
+
+export interface DoltDBReconcilerOptions extends ObserveOptions {
+  readonly fieldManager: string
+  readonly instance: string
+}
+
+export const splitKey = (key: string): { readonly namespace: string; readonly name: string } => {
+  const slash = key.indexOf("/")
+  return slash < 0
+    ? { namespace: "default", name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) }
+}
+
+export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
+  Effect.fn("DoltDB.reconcile")(function* (key: string) {
+    const kube = yield* Kube
+    const { namespace, name } = splitKey(key)
+    const found = yield* kube.get(DoltDBs, name, { namespace }).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
+    )
+    // Deleted: owner references let the garbage collector remove the children (PVCs follow the retention policy).
+    if (Option.isNone(found) || found.value.metadata.deletionTimestamp !== undefined) return Controller.done
+    const identified = Builders.identify(found.value)
+    if (identified._tag === "MissingName") return Controller.done
+    const { observed, credentials } = yield* observeDoltDB(identified.doltdb, options)
+    const plan = DoltDBPlanner.planDoltDB(observed)
+    const ctx: ExecuteContext = {
+      fieldManager: options.fieldManager,
+      controller: "doltdb-operator",
+      instance: options.instance,
+      credentials,
+      primaryOf: () => Effect.die("the DoltDB plan runs no SQL-resource statements")
+    }
+    const requeue = yield* execute(ctx, plan.actions)
+    return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
+  })
