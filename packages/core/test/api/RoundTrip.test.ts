@@ -1,0 +1,31 @@
+/**
+ * Round-trip laws over generated objects: encoding a decoded DoltDB and decoding it again gives it back, and
+ * the encoded form passes the generated CRD (so whatever the operator writes, the API server accepts).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Api } from "../../src/index.ts"
+import { admit } from "./ApiServer.ts"
+
+const kinds = ["DoltDB", "Database", "User", "Grant", "Snapshot", "Backup", "BackupSchedule"] as const
+
+describe("round trip", () => {
+  for (const kind of kinds) {
+    const info = Api.kindInfo(kind)!
+    it.effect.prop(
+      `${kind}: decode(encode(a)) == a, and encode(a) passes the CRD`,
+      [info.schema],
+      ([value]) =>
+        Effect.gen(function* () {
+          const encoded = yield* info.encode(value as never)
+          assert.deepStrictEqual(yield* info.decode(encoded), value)
+          assert.deepStrictEqual(
+            admit(encoded).violations,
+            [],
+            JSON.stringify({ encoded, v: admit(encoded).violations }).slice(0, 1500)
+          )
+        }),
+      { arbitrary: { runs: 30 } }
+    )
+  }
+})
