@@ -1,0 +1,436 @@
+/**
+ * What the Database, User and Grant planners share: the observed parent DoltDB, the last SQL failure, the
+ * requeue/retry/cleanup policies, the gate on the parent and the deletion (finalizer) flow, and the assembly of a
+ * plan that writes status only when it changed.
+ *
+ * Fixes over the reference (reference-operator.md §7, §13.4, §13.1 item 15):
+ * - The parent gate is "the primary serves SQL", not "every replica is healthy": one broken standby does not stop
+ *   SQL management. The observe step decides readiness and passes `NotReady` with a stable reason.
+ * - A deleting object whose DoltDB stays unreachable releases its finalizer after a bounded wait, with a Warning
+ *   event naming what was left behind, instead of blocking deletion forever.
+ * - Status is written only when it differs (structural comparison), conditions carry `observedGeneration`.
+ */
+import { Equal } from "effect"
+import type { Condition, DoltDBRef, ObjectMeta } from "../api/Common.ts"
+import { ApiVersion } from "../api/Group.ts"
+import {
+  type Action,
+  type ClusterRef,
+  event,
+  type ObjectRef,
+  type Plan,
+  requeueAfter,
+  type SqlOp
+} from "../plan/Action.ts"
+import { type ConditionInput, findCondition, rfc3339, setCondition } from "./Conditions.ts"
+import { parseGoDuration } from "./GoDuration.ts"
+
+export type SqlResourceKind = "Database" | "User" | "Grant"
+
+export const Finalizers = {
+  Database: "database.k8s.dolthub.com/finalizer",
+  User: "user.k8s.dolthub.com/finalizer",
+  Grant: "grant.k8s.dolthub.com/finalizer"
+} as const satisfies Record<SqlResourceKind, string>
+
+/** `Ready` reasons. `Created`/`Failed` are the reference's; the others name what the reference folds into `Failed`. */
+export const ReadyReason = {
+  Created: "Created",
+  Failed: "Failed",
+  DoltDBNotFound: "DoltDBNotFound",
+  DoltDBNotReady: "DoltDBNotReady",
+  InvalidSpec: "InvalidSpec",
+  PasswordSecretNotFound: "PasswordSecretNotFound",
+  PasswordKeyNotFound: "PasswordKeyNotFound",
+  UserNotFound: "UserNotFound",
+  InvalidPrivilege: "InvalidPrivilege",
+  GrantRejected: "GrantRejected"
+} as const
+
+/**
+ * The parent DoltDB as the observe step resolved it. `Ready` means the current primary accepted the SQL reads
+ * (whatever the standbys do); it carries those reads. A failed read is `NotReady` with the error as reason.
+ * `reason` must be stable between reconciles (no timestamps or counters), or the status would churn.
+ */
+export type ParentDoltDB<Reads> =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "NotReady"; readonly reason: string }
+  | { readonly _tag: "Ready"; readonly reads: Reads }
+
+/**
+ * The SQL action that failed when the previous plan for this object ran (the runtime keeps it per object and
+ * clears it after a plan runs through). `error` is the Dolt error tag (`DoltSqlError`, `DoltUnreachable`, ...).
+ */
+export interface SqlFailure {
+  readonly op: SqlOp
+  readonly error: string
+  readonly message: string
+}
+
+/** The reference's SQLTemplate fields, inlined into each spec. */
+export interface SqlTemplate {
+  readonly requeueInterval?: string
+  readonly retryInterval?: string
+  readonly cleanupPolicy?: "Skip" | "Delete"
+}
+
+/** Status fields every SQL resource carries. */
+export interface ResourceStatus {
+  readonly conditions?: ReadonlyArray<Condition>
+  readonly observedGeneration?: number
+}
+
+/** The decoded object (the API's Database/User/Grant types fit this shape). */
+export interface SqlResourceObject<Spec, Status> {
+  readonly metadata: ObjectMeta
+  readonly spec: Spec & SqlTemplate & { readonly doltDBRef: DoltDBRef }
+  readonly status?: Status
+}
+
+export interface PlannerOptions {
+  /** Drift-check period when `spec.requeueInterval` is unset (the reference's `--requeue-sql`, 30 s). Reads only. */
+  readonly defaultRequeueMillis: number
+  /** How long a deleting object waits for an unreachable DoltDB (or a failing cleanup) before giving up. */
+  readonly deletionTimeoutMillis: number
+  /** Upper bound of the waiting backoff hint (parent not ready, user not created yet). */
+  readonly maxWaitMillis: number
+}
+
+export const defaultPlannerOptions: PlannerOptions = {
+  defaultRequeueMillis: 30_000,
+  deletionTimeoutMillis: 600_000,
+  maxWaitMillis: 60_000
+}
+
+export interface PlanResult<S> {
+  readonly actions: Plan
+  /** The status the object has once the plan ran; the observed status object itself when nothing changed. */
+  readonly status: S
+}
+
+/** Where the parent DoltDB is: `spec.doltDBRef`, its namespace defaulting to the object's. */
+export const parentRefOf = (object: SqlResourceObject<unknown, unknown>): ClusterRef => ({
+  namespace:
+    object.spec.doltDBRef.namespace === undefined || object.spec.doltDBRef.namespace === ""
+      ? (object.metadata.namespace ?? "")
+      : object.spec.doltDBRef.namespace,
+  name: object.spec.doltDBRef.name ?? ""
+})
+
+/** Everything the planners derive from the object, the clock and the options. */
+export interface PlanContext {
+  readonly kind: SqlResourceKind
+  readonly ref: ObjectRef
+  readonly cluster: ClusterRef
+  readonly generation: number
+  readonly now: number
+  readonly resourceVersion: string | undefined
+  readonly finalizer: string
+  readonly hasFinalizer: boolean
+  /** Epoch millis of `deletionTimestamp`; `undefined` when not being deleted. */
+  readonly deletingSince: number | undefined
+  readonly cleanupPolicy: "Skip" | "Delete"
+  readonly requeueMillis: number
+  readonly retryMillis: number | undefined
+  readonly options: PlannerOptions
+}
+
+const deletionTime = (meta: ObjectMeta, now: number): number | undefined => {
+  if (meta.deletionTimestamp === undefined) return undefined
+  const parsed = Date.parse(meta.deletionTimestamp)
+  return Number.isNaN(parsed) ? now : parsed
+}
+
+export const makeContext = (
+  kind: SqlResourceKind,
+  object: SqlResourceObject<unknown, unknown>,
+  now: number,
+  options: PlannerOptions = defaultPlannerOptions
+): PlanContext => {
+  const meta = object.metadata
+  const spec = object.spec
+  const retry = spec.retryInterval === undefined ? undefined : parseGoDuration(spec.retryInterval)
+  const requeue = spec.requeueInterval === undefined ? undefined : parseGoDuration(spec.requeueInterval)
+  return {
+    kind,
+    ref: {
+      apiVersion: ApiVersion,
+      kind,
+      namespace: meta.namespace ?? "",
+      name: meta.name ?? "",
+      ...(meta.uid === undefined ? {} : { uid: meta.uid })
+    },
+    cluster: parentRefOf(object),
+    generation: meta.generation ?? 0,
+    now,
+    resourceVersion: meta.resourceVersion,
+    finalizer: Finalizers[kind],
+    hasFinalizer: meta.finalizers?.includes(Finalizers[kind]) === true,
+    deletingSince: deletionTime(meta, now),
+    cleanupPolicy: spec.cleanupPolicy ?? "Delete",
+    // A zero interval would be a hot loop; treat it as unset.
+    requeueMillis: requeue === undefined || requeue === 0 ? options.defaultRequeueMillis : requeue,
+    retryMillis: retry === undefined || retry === 0 ? undefined : retry,
+    options
+  }
+}
+
+/** `status` with the Ready condition set and `observedGeneration` refreshed. */
+export const withReady = <S extends ResourceStatus>(ctx: PlanContext, status: S, ready: ConditionInput): S => ({
+  ...status,
+  conditions: setCondition(status.conditions, ready, ctx.generation, ctx.now),
+  observedGeneration: ctx.generation
+})
+
+export const created: ConditionInput = {
+  type: "Ready",
+  status: "True",
+  reason: ReadyReason.Created,
+  message: "Created"
+}
+
+export const notReady = (reason: string, message: string): ConditionInput => ({
+  type: "Ready",
+  status: "False",
+  reason,
+  message
+})
+
+/**
+ * The backoff hint while waiting on something outside the object (parent not ready, account not created yet):
+ * `spec.retryInterval` when set, else half the time already waited (since the Ready condition turned to `reason`),
+ * between 1 s and `maxWaitMillis`.
+ */
+export const waitMillis = (ctx: PlanContext, status: ResourceStatus | undefined, reason: string): number => {
+  if (ctx.retryMillis !== undefined) return ctx.retryMillis
+  const ready = findCondition(status?.conditions, "Ready")
+  const since = ready?.reason === reason ? Date.parse(ready.lastTransitionTime) : Number.NaN
+  const waited = Number.isNaN(since) ? 0 : Math.max(0, ctx.now - since)
+  return Math.min(ctx.options.maxWaitMillis, Math.max(1_000, Math.floor(waited / 2)))
+}
+
+/** What one reconcile decided, before it becomes a plan. */
+export interface Step<S> {
+  /** SQL to run on the primary, in order. */
+  readonly sql: ReadonlyArray<SqlOp>
+  /** Events describing the SQL (emitted after it ran) or the transition. */
+  readonly events: ReadonlyArray<Action>
+  /** Status once everything succeeded. */
+  readonly status: S
+  /** Status recorded before the SQL is retried after a failure (Ready False naming the error). */
+  readonly failureStatus?: S | undefined
+  /** Emitted with `failureStatus` when that write happens (once per failure transition). */
+  readonly failureEvent?: Action | undefined
+  readonly finalizer: "add" | "remove" | "keep"
+  readonly requeue?: { readonly millis: number; readonly why: string } | undefined
+}
+
+const sameStatus = (a: unknown, b: unknown): boolean => Equal.equals(a, b)
+
+/**
+ * Turns a step into actions: [failure status] -> SQL -> events -> status -> finalizer -> requeue. The executor stops
+ * at the first failure, so status and finalizer record only what succeeded. The first status write carries the
+ * observed resourceVersion (a stale cache must not overwrite the ownership records kept in status).
+ */
+export const assemble = <S extends ResourceStatus>(
+  ctx: PlanContext,
+  current: S | undefined,
+  step: Step<S>
+): PlanResult<S> => {
+  const actions: Array<Action> = []
+  let guarded = false
+  const patch = (status: S) => {
+    actions.push({
+      _tag: "PatchStatus",
+      ref: ctx.ref,
+      status: status as Readonly<Record<string, unknown>>,
+      ...(guarded || ctx.resourceVersion === undefined ? {} : { resourceVersion: ctx.resourceVersion })
+    })
+    guarded = true
+  }
+  let before: S | undefined = current
+  if (step.failureStatus !== undefined && step.sql.length > 0 && !sameStatus(step.failureStatus, current)) {
+    patch(step.failureStatus)
+    if (step.failureEvent !== undefined) actions.push(step.failureEvent)
+    before = step.failureStatus
+  }
+  for (const op of step.sql) actions.push({ _tag: "Sql", cluster: ctx.cluster, op })
+  actions.push(...step.events)
+  const changed = !sameStatus(step.status, before)
+  if (changed) patch(step.status)
+  if (step.finalizer !== "keep") {
+    const present = step.finalizer === "add"
+    if (present !== ctx.hasFinalizer) {
+      actions.push({ _tag: "SetFinalizer", ref: ctx.ref, finalizer: ctx.finalizer, present })
+    }
+  }
+  if (step.requeue !== undefined) actions.push(requeueAfter(step.requeue.millis, step.requeue.why))
+  return { actions, status: changed ? step.status : (before ?? step.status) }
+}
+
+const qualified = (ref: ClusterRef) => `${ref.namespace}/${ref.name}`
+
+/** Ready False while the parent DoltDB is missing or its primary is not serving; no SQL. */
+export const waitForParent = <S extends ResourceStatus>(
+  ctx: PlanContext,
+  current: S | undefined,
+  empty: S,
+  parent: { readonly _tag: "Missing" } | { readonly _tag: "NotReady"; readonly reason: string }
+): PlanResult<S> => {
+  const ready =
+    parent._tag === "Missing"
+      ? notReady(ReadyReason.DoltDBNotFound, `DoltDB ${qualified(ctx.cluster)} not found`)
+      : notReady(ReadyReason.DoltDBNotReady, `DoltDB ${qualified(ctx.cluster)} is not ready: ${parent.reason}`)
+  return assemble(ctx, current, {
+    sql: [],
+    events: [],
+    status: withReady(ctx, current ?? empty, ready),
+    finalizer: "keep",
+    requeue: { millis: waitMillis(ctx, current, ready.reason), why: ready.message }
+  })
+}
+
+/** Ready False naming an invalid spec field; no SQL, no requeue (a spec change triggers the next reconcile). */
+export const rejectSpec = <S extends ResourceStatus>(
+  ctx: PlanContext,
+  current: S | undefined,
+  empty: S,
+  reason: string,
+  message: string
+): PlanResult<S> =>
+  assemble(ctx, current, {
+    sql: [],
+    events: [],
+    status: withReady(ctx, current ?? empty, notReady(reason, message)),
+    finalizer: "keep"
+  })
+
+/** Requeue after a plan that retries failed SQL: `spec.retryInterval` if set, else the runtime's backoff applies. */
+export const retryRequeue = (ctx: PlanContext) =>
+  ctx.retryMillis === undefined ? undefined : { millis: ctx.retryMillis, why: "retry after a failed statement" }
+
+/** A Warning event for a failure the status now reports (emitted once, when the failure status is written). */
+export const failureEvent = (ctx: PlanContext, message: string): Action => event(ctx.ref, "Warning", "Failed", message)
+
+/** What a kind's cleanup does when the parent is ready. */
+export interface Cleanup {
+  readonly sql: ReadonlyArray<SqlOp>
+  readonly events: ReadonlyArray<Action>
+}
+
+/**
+ * The finalizer flow of a deleting object:
+ * - no finalizer: nothing to do;
+ * - cleanupPolicy Skip, or the DoltDB is gone: release without SQL;
+ * - DoltDB not ready (or the cleanup SQL keeps failing) past `deletionTimeoutMillis`: release with a Warning naming
+ *   what was left behind;
+ * - DoltDB not ready: Ready False and wait;
+ * - otherwise run the cleanup SQL, then release.
+ */
+export const planDeletion = <S extends ResourceStatus, Reads>(input: {
+  readonly ctx: PlanContext
+  readonly current: S | undefined
+  readonly empty: S
+  readonly parent: ParentDoltDB<Reads>
+  readonly failure: SqlFailure | undefined
+  /** What cleanup would remove, in words (`database app`, `account 'bob'@'%'`). */
+  readonly leftBehind: string
+  readonly cleanup: (reads: Reads) => Cleanup
+}): PlanResult<S> => {
+  const { ctx, current, parent, failure, leftBehind } = input
+  const unchanged: PlanResult<S> = { actions: [], status: current ?? input.empty }
+  if (!ctx.hasFinalizer) return unchanged
+  const release = (type: "Normal" | "Warning", reason: string, message: string): PlanResult<S> => ({
+    actions: [
+      event(ctx.ref, type, reason, message),
+      { _tag: "SetFinalizer", ref: ctx.ref, finalizer: ctx.finalizer, present: false }
+    ],
+    status: current ?? input.empty
+  })
+  if (ctx.cleanupPolicy === "Skip") {
+    return release("Normal", "CleanupSkipped", `cleanupPolicy Skip: ${leftBehind} left in place`)
+  }
+  if (parent._tag === "Missing") {
+    return release("Normal", "CleanupSkipped", `DoltDB ${qualified(ctx.cluster)} no longer exists: nothing to clean up`)
+  }
+  const since = ctx.deletingSince ?? ctx.now
+  const deadline = since + ctx.options.deletionTimeoutMillis
+  const stuck = parent._tag === "NotReady" || failure !== undefined
+  if (stuck && ctx.now >= deadline) {
+    const why =
+      parent._tag === "NotReady"
+        ? `DoltDB ${qualified(ctx.cluster)} is not ready (${parent.reason})`
+        : `cleanup keeps failing (${failure?.message ?? ""})`
+    return release(
+      "Warning",
+      "CleanupAbandoned",
+      `${why} for ${Math.round(ctx.options.deletionTimeoutMillis / 1000)}s after deletion: ${leftBehind} left behind`
+    )
+  }
+  const empty = current ?? input.empty
+  if (parent._tag === "NotReady") {
+    const ready = notReady(
+      ReadyReason.DoltDBNotReady,
+      `DoltDB ${qualified(ctx.cluster)} is not ready: ${parent.reason}; cleanup of ${leftBehind} waits until ${rfc3339(deadline)}`
+    )
+    return assemble(ctx, current, {
+      sql: [],
+      events: [],
+      status: withReady(ctx, empty, ready),
+      finalizer: "keep",
+      requeue: { millis: Math.min(waitMillis(ctx, current, ready.reason), deadline - ctx.now), why: ready.message }
+    })
+  }
+  const cleanup = input.cleanup(parent.reads)
+  const message = `Error cleaning up ${leftBehind}: ${failure?.message ?? ""}`
+  const failureStatus =
+    failure === undefined || cleanup.sql.length === 0
+      ? undefined
+      : withReady(ctx, empty, notReady(ReadyReason.Failed, message))
+  return assemble(ctx, current, {
+    sql: cleanup.sql,
+    events: cleanup.events,
+    // Nothing more to record once the finalizer is gone: the object disappears.
+    status: failureStatus ?? empty,
+    ...(failureStatus === undefined ? {} : { failureStatus, failureEvent: failureEvent(ctx, message) }),
+    finalizer: "remove"
+  })
+}
+
+const accountText = (name: string, host: string) => `'${name}'@'${host}'`
+const level = (database: string, table: string) => (database === "*" ? "*.*" : `${database}.${table}`)
+
+/** A SQL action in words, for messages (never the password: plans carry only the Secret reference). */
+export const describeSqlOp = (op: SqlOp): string => {
+  switch (op._tag) {
+    case "CreateDatabase":
+      return `CREATE DATABASE ${op.name}`
+    case "DropDatabase":
+      return `DROP DATABASE ${op.name}`
+    case "EnsureBranches":
+      return `creating branches ${op.branches.join(", ")} in ${op.database}`
+    case "EnsureIgnorePatterns":
+      return `committing dolt_ignore patterns ${op.patterns.join(", ")} in ${op.database}`
+    case "CreateUser":
+      return `CREATE USER ${accountText(op.name, op.host)}`
+    case "SetPassword":
+      return `ALTER USER ${accountText(op.name, op.host)}`
+    case "DropUser":
+      return `DROP USER ${accountText(op.name, op.host)}`
+    case "Grant":
+    case "Revoke": {
+      const privileges = op.privileges.length === 0 ? (op._tag === "Grant" ? "USAGE" : "") : op.privileges.join(", ")
+      const option = op.grantOption && op._tag === "Revoke" ? `${privileges === "" ? "" : ", "}GRANT OPTION` : ""
+      const suffix = op.grantOption && op._tag === "Grant" ? " WITH GRANT OPTION" : ""
+      const direction = op._tag === "Grant" ? "TO" : "FROM"
+      return `${op._tag.toUpperCase()} ${privileges}${option} ON ${level(op.database, op.table)} ${direction} ${accountText(op.name, op.host)}${suffix}`
+    }
+  }
+}
+
+/** The failed statement and the server's message. */
+export const failureMessage = (failure: SqlFailure): string => `${describeSqlOp(failure.op)} failed: ${failure.message}`
+
+/** Ready False for the SQL that failed last time (the SQL is planned again after this status is recorded). */
+export const failedReady = (failure: SqlFailure): ConditionInput =>
+  notReady(ReadyReason.Failed, failureMessage(failure))

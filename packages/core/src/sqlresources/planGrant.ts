@@ -1,0 +1,302 @@
+/**
+ * The Grant planner: GRANT only what the account lacks, REVOKE only what this Grant granted earlier and the spec
+ * no longer lists, never touch privileges someone else granted.
+ *
+ * Ownership lives in `status.applied`: the target (account and level) and the privileges and grant option this
+ * Grant issued. A privilege the account already held when the Grant asked for it is not ours and is never revoked.
+ * A Grant that carries the finalizer but no `status.applied` (made by the reference operator, which revokes the
+ * spec's privileges on deletion) adopts the spec's privileges the account holds.
+ * Moving a Grant (other database, table, username or host) revokes ours at the old target, then grants at the new.
+ * REVOKE ALL PRIVILEGES removes the level's privileges whoever granted them: the one place a narrowing spec can
+ * touch someone else's privilege on the same level.
+ * The account is found by `spec.username`/`spec.host`, not through a User object (reference flaw §13.4).
+ */
+import * as Schema from "effect/Schema"
+import type { GrantSpec } from "../api/Grant.ts"
+import { event, type SqlOp } from "../plan/Action.ts"
+import { type Account, HostName, TableName, UserName } from "../services/dolt/names.ts"
+import { afterRevoke, canonical, covers, holds, isStaticPrivilege, normalizePrivileges } from "./Privileges.ts"
+import { type HeldGrant, levelKey, parseShowGrants } from "./ShowGrants.ts"
+import {
+  assemble,
+  created,
+  describeSqlOp,
+  failedReady,
+  failureEvent,
+  failureMessage,
+  makeContext,
+  notReady,
+  type ParentDoltDB,
+  type PlanContext,
+  type PlannerOptions,
+  type PlanResult,
+  planDeletion,
+  ReadyReason,
+  type ResourceStatus,
+  rejectSpec,
+  retryRequeue,
+  type SqlFailure,
+  type SqlResourceObject,
+  waitForParent,
+  waitMillis,
+  withReady
+} from "./SqlResource.ts"
+
+/** What this Grant granted and answers for (proposed `status.applied`). */
+export interface AppliedGrant {
+  readonly username: string
+  readonly host: string
+  readonly database: string
+  readonly table: string
+  /** Privileges this Grant issued, canonical (sorted; `ALL PRIVILEGES` alone). */
+  readonly privileges: ReadonlyArray<string>
+  /** Whether this Grant issued `WITH GRANT OPTION`. */
+  readonly grantOption: boolean
+}
+
+export interface GrantResourceStatus extends ResourceStatus {
+  readonly applied?: AppliedGrant
+}
+
+/** `SHOW GRANTS FOR` one account on the primary. */
+export interface AccountGrants {
+  readonly account: Account
+  readonly exists: boolean
+  /** The raw lines (parsed here, so any server's format is handled in one place). */
+  readonly lines: ReadonlyArray<string>
+}
+
+export interface GrantReads {
+  /** One entry per account of `grantAccountsToRead`. */
+  readonly accounts: ReadonlyArray<AccountGrants>
+}
+
+export interface GrantObserved {
+  /** Operator clock, epoch millis. */
+  readonly now: number
+  readonly grant: SqlResourceObject<GrantSpec, GrantResourceStatus>
+  readonly parent: ParentDoltDB<GrantReads>
+  readonly lastFailure?: SqlFailure | undefined
+  readonly options?: PlannerOptions
+}
+
+const specAccount = (spec: GrantSpec): Account => ({ name: spec.username, host: spec.host.toLowerCase() })
+const sameAccount = (a: Account, b: Account) => a.name === b.name && a.host.toLowerCase() === b.host.toLowerCase()
+const appliedAccount = (a: AppliedGrant): Account => ({ name: a.username, host: a.host })
+const sameLevel = (a: AppliedGrant, database: string, table: string) =>
+  levelKey(a.database, a.table) === levelKey(database, table)
+
+/** The accounts whose `SHOW GRANTS` the observe step reads: the spec's, and the recorded one when it differs. */
+export const grantAccountsToRead = (
+  grant: SqlResourceObject<GrantSpec, GrantResourceStatus>
+): ReadonlyArray<Account> => {
+  const spec = specAccount(grant.spec)
+  const applied = grant.status?.applied
+  return applied === undefined || sameAccount(appliedAccount(applied), spec) ? [spec] : [spec, appliedAccount(applied)]
+}
+
+const noGrants: HeldGrant = { database: "*", table: "*", privileges: [], grantOption: false }
+
+/** What `account` holds on `database.table`; `undefined` when the account does not exist or was not read. */
+const heldOn = (reads: GrantReads, account: Account, database: string, table: string): HeldGrant | undefined => {
+  const entry = reads.accounts.find((a) => sameAccount(a.account, account))
+  if (entry === undefined || !entry.exists) return undefined
+  return parseShowGrants(entry.lines, isStaticPrivilege).get(levelKey(database, table)) ?? noGrants
+}
+
+const accountText = (a: Account) => `'${a.name}'@'${a.host}'`
+const levelText = (database: string, table: string) => (database === "*" ? "*.*" : `${database}.${table}`)
+
+/** Revokes what `owned` lists and the account still holds on the level; `undefined` when nothing is left to revoke. */
+const revokeOwned = (account: Account, owned: AppliedGrant, held: HeldGrant): SqlOp | undefined => {
+  const privileges = owned.privileges.filter((p) => holds(held.privileges, p))
+  const grantOption = owned.grantOption && held.grantOption
+  if (privileges.length === 0 && !grantOption) return undefined
+  return {
+    _tag: "Revoke",
+    name: account.name,
+    host: account.host,
+    privileges,
+    database: owned.database,
+    table: owned.table,
+    grantOption
+  }
+}
+
+const validateTarget = (spec: GrantSpec): string | undefined => {
+  if (!Schema.is(UserName)(spec.username))
+    return `spec.username ${JSON.stringify(spec.username)} is not a valid user name`
+  if (!Schema.is(HostName)(spec.host)) return `spec.host ${JSON.stringify(spec.host)} is not a valid host`
+  if (spec.database !== "*" && !Schema.is(TableName)(spec.database)) {
+    return `spec.database ${JSON.stringify(spec.database)} is not a valid database name`
+  }
+  if (spec.table !== "*" && !Schema.is(TableName)(spec.table)) {
+    return `spec.table ${JSON.stringify(spec.table)} is not a valid table name`
+  }
+  if (spec.database === "*" && spec.table !== "*") return `spec.table ${JSON.stringify(spec.table)} needs a database`
+  return undefined
+}
+
+/** A GRANT the server refused (bad privilege for the level, missing privilege of the admin) vs. any other failure. */
+const failureReady = (failure: SqlFailure) =>
+  failure.op._tag === "Grant" && ["DoltSqlError", "DoltAccessDenied", "DoltInvalidInput"].includes(failure.error)
+    ? notReady(
+        ReadyReason.GrantRejected,
+        `privileges ${failure.op.privileges.join(", ") || "GRANT OPTION"} rejected: ${failureMessage(failure)}`
+      )
+    : failedReady(failure)
+
+const deletion = (
+  o: GrantObserved,
+  ctx: PlanContext,
+  current: GrantResourceStatus | undefined
+): PlanResult<GrantResourceStatus> => {
+  const spec = o.grant.spec
+  const recorded = current?.applied
+  const account = recorded === undefined ? specAccount(spec) : appliedAccount(recorded)
+  const leftBehind =
+    recorded === undefined
+      ? `privileges ${spec.privileges.join(", ")} on ${levelText(spec.database, spec.table)} of ${accountText(account)}`
+      : `privileges ${[...recorded.privileges, ...(recorded.grantOption ? ["GRANT OPTION"] : [])].join(", ") || "(none)"} on ${levelText(recorded.database, recorded.table)} of ${accountText(account)}`
+  return planDeletion({
+    ctx,
+    current,
+    empty: {},
+    parent: o.parent,
+    failure: o.lastFailure,
+    leftBehind,
+    cleanup: (reads) => {
+      const held = heldOn(reads, account, recorded?.database ?? spec.database, recorded?.table ?? spec.table)
+      if (held === undefined) return { sql: [], events: [] }
+      const owned = recorded ?? adopted(spec, held)
+      if (owned === undefined) return { sql: [], events: [] }
+      const op = revokeOwned(account, owned, held)
+      return op === undefined
+        ? { sql: [], events: [] }
+        : { sql: [op], events: [event(ctx.ref, "Normal", "PrivilegesRevoked", `${describeSqlOp(op)} (Grant deleted)`)] }
+    }
+  })
+}
+
+/** The reference operator's ownership: everything the spec lists that the account holds. */
+const adopted = (spec: GrantSpec, held: HeldGrant): AppliedGrant | undefined => {
+  const n = normalizePrivileges(spec.privileges, spec.grantOption)
+  if (n._tag === "Invalid") return undefined
+  return {
+    username: spec.username,
+    host: spec.host.toLowerCase(),
+    database: spec.database,
+    table: spec.table,
+    privileges: n.privileges.filter((p) => holds(held.privileges, p)),
+    grantOption: n.grantOption && held.grantOption
+  }
+}
+
+export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => {
+  const ctx = makeContext("Grant", o.grant, o.now, o.options)
+  const current = o.grant.status
+  const spec = o.grant.spec
+  if (ctx.deletingSince !== undefined) return deletion(o, ctx, current)
+  const invalidTarget = validateTarget(spec)
+  if (invalidTarget !== undefined) return rejectSpec(ctx, current, {}, ReadyReason.InvalidSpec, invalidTarget)
+  const desired = normalizePrivileges(spec.privileges, spec.grantOption)
+  if (desired._tag === "Invalid") {
+    return rejectSpec(
+      ctx,
+      current,
+      {},
+      ReadyReason.InvalidPrivilege,
+      `privileges ${desired.rejected.map((r) => JSON.stringify(r)).join(", ")} are not allowed`
+    )
+  }
+  if (o.parent._tag !== "Ready") return waitForParent(ctx, current, {}, o.parent)
+  const reads = o.parent.reads
+  const account = specAccount(spec)
+  const held = heldOn(reads, account, spec.database, spec.table)
+  if (held === undefined) {
+    const ready = notReady(ReadyReason.UserNotFound, `account ${accountText(account)} does not exist`)
+    return assemble(ctx, current, {
+      sql: [],
+      events: [],
+      status: withReady(ctx, current ?? {}, ready),
+      finalizer: "keep",
+      requeue: { millis: waitMillis(ctx, current, ready.reason), why: ready.message }
+    })
+  }
+
+  const sql: Array<SqlOp> = []
+  const events = []
+  const recorded = current?.applied
+  const moved =
+    recorded !== undefined &&
+    (!sameAccount(appliedAccount(recorded), account) || !sameLevel(recorded, spec.database, spec.table))
+  if (recorded !== undefined && moved) {
+    const oldAccount = appliedAccount(recorded)
+    const oldHeld = heldOn(reads, oldAccount, recorded.database, recorded.table)
+    const op = oldHeld === undefined ? undefined : revokeOwned(oldAccount, recorded, oldHeld)
+    if (op !== undefined) {
+      sql.push(op)
+      events.push(event(ctx.ref, "Normal", "PrivilegesRevoked", `${describeSqlOp(op)} (Grant moved)`))
+    }
+  }
+  const owned: AppliedGrant | undefined =
+    recorded !== undefined && !moved
+      ? recorded
+      : recorded === undefined && ctx.hasFinalizer
+        ? adopted(spec, held)
+        : undefined
+  const ownedPrivileges = owned?.privileges ?? []
+
+  const revoke = ownedPrivileges.filter((p) => !covers(desired.privileges, p) && holds(held.privileges, p))
+  const revokeOption = owned?.grantOption === true && !desired.grantOption && held.grantOption
+  const remaining = afterRevoke(held.privileges, revoke)
+  const grant = desired.privileges.filter((p) => !holds(remaining, p))
+  const grantOption = desired.grantOption && !held.grantOption
+  if (revoke.length > 0 || revokeOption) {
+    const op: SqlOp = {
+      _tag: "Revoke",
+      name: account.name,
+      host: account.host,
+      privileges: revoke,
+      database: spec.database,
+      table: spec.table,
+      grantOption: revokeOption
+    }
+    sql.push(op)
+    events.push(event(ctx.ref, "Normal", "PrivilegesRevoked", `${describeSqlOp(op)} (no longer in spec)`))
+  }
+  if (grant.length > 0 || grantOption) {
+    const op: SqlOp = {
+      _tag: "Grant",
+      name: account.name,
+      host: account.host,
+      privileges: grant,
+      database: spec.database,
+      table: spec.table,
+      grantOption
+    }
+    sql.push(op)
+    events.push(event(ctx.ref, "Normal", "PrivilegesGranted", describeSqlOp(op)))
+  }
+
+  const applied: AppliedGrant = {
+    username: account.name,
+    host: account.host,
+    database: spec.database,
+    table: spec.table,
+    privileges: canonical([...ownedPrivileges.filter((p) => covers(desired.privileges, p)), ...grant]),
+    grantOption: desired.grantOption && (owned?.grantOption === true || grantOption)
+  }
+  const base: GrantResourceStatus = current ?? {}
+  const failure = sql.length > 0 ? o.lastFailure : undefined
+  const failureStatus = failure === undefined ? undefined : withReady(ctx, base, failureReady(failure))
+  return assemble(ctx, current, {
+    sql,
+    events,
+    status: withReady(ctx, { ...base, applied }, created),
+    failureStatus,
+    failureEvent: failure === undefined ? undefined : failureEvent(ctx, failureMessage(failure)),
+    finalizer: "add",
+    requeue: failure === undefined ? { millis: ctx.requeueMillis, why: "drift check" } : retryRequeue(ctx)
+  })
+}
