@@ -7,6 +7,7 @@ import { Duration, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { type ExecuteContext, execute } from "../Execute.ts"
 import { DoltDBs } from "../Resources.ts"
+import * as DoltDBMetrics from "./DoltDBMetrics.ts"
 import { type ObserveOptions, observeDoltDB } from "./observeDoltDB.ts"
 
 export interface DoltDBReconcilerOptions extends ObserveOptions {
@@ -43,5 +44,6 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
       primaryOf: () => Effect.die("the DoltDB plan runs no SQL-resource statements")
     }
     const requeue = yield* execute(ctx, plan.actions)
+    yield* DoltDBMetrics.record(observed, identified.doltdb.status, plan.status)
     return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
   })
