@@ -1,0 +1,99 @@
+/**
+ * The schemas and the generated CRD must agree on every manifest, not only on the hand-written ones: mutate one
+ * field of a valid manifest at random (replace it with a value of another type or range, or delete it) and
+ * require both gates to accept, or both to reject.
+ */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Schema } from "effect"
+import { parse } from "yaml"
+import { Api } from "../../src/index.ts"
+import { admit } from "./ApiServer.ts"
+
+type Json = unknown
+const isNode = (u: unknown): u is Record<string, Json> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Every path under `spec` (objects, arrays and leaves) of a manifest. */
+const pathsOf = (value: Json, path: ReadonlyArray<string | number>): Array<ReadonlyArray<string | number>> => {
+  const here = path.length > 1 ? [path] : []
+  if (Array.isArray(value)) return [...here, ...value.flatMap((v, i) => pathsOf(v, [...path, i]))]
+  if (isNode(value)) return [...here, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...path, k]))]
+  return here
+}
+
+const DELETE = Symbol("delete")
+const replacements: ReadonlyArray<Json | typeof DELETE> = [
+  DELETE,
+  "",
+  "x",
+  "bad-name",
+  "10Gi",
+  "50%",
+  "90s",
+  "2026-11-26T10:00:00Z",
+  0,
+  -1,
+  1,
+  3,
+  1.5,
+  70000,
+  2 ** 31,
+  true,
+  [],
+  ["a"],
+  {},
+  { unknown: 1 }
+]
+
+const mutate = (manifest: Json, path: ReadonlyArray<string | number>, value: Json | typeof DELETE): Json => {
+  const copy = structuredClone(manifest) as Record<string | number, Json>
+  let node: Record<string | number, Json> = copy
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, Json>
+  const last = path[path.length - 1]!
+  if (value === DELETE) {
+    if (Array.isArray(node)) node.splice(last as number, 1)
+    else delete node[last]
+  } else node[last] = value
+  return copy
+}
+
+const fixture = (file: string): Json =>
+  parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "api", "valid", file), "utf8"))
+
+const Index = Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 10_000 }))
+
+describe("schema and CRD agree on mutated manifests", () => {
+  for (const file of [
+    "doltdb-full.yaml",
+    "doltdb-sample.yaml",
+    "backup-s3.yaml",
+    "backupschedule.yaml",
+    "grant.yaml",
+    "database.yaml",
+    "user.yaml",
+    "snapshot.yaml"
+  ]) {
+    const manifest = fixture(file)
+    const spec = (manifest as Record<string, Json>).spec
+    const paths = pathsOf(spec, ["spec"])
+    const info = Api.kindInfo(String((manifest as Record<string, Json>).kind))!
+    it.effect.prop(
+      file,
+      [Index, Index],
+      ([p, r]) =>
+        Effect.gen(function* () {
+          const path = paths[p % paths.length]!
+          const mutated = mutate(manifest, path, replacements[r % replacements.length]!)
+          const crdAccepts = admit(mutated).violations.length === 0
+          const schemaAccepts = Exit.isSuccess(yield* Effect.exit(info.decode(mutated)))
+          assert.strictEqual(
+            schemaAccepts,
+            crdAccepts,
+            `${Api.formatPath(path)} = ${JSON.stringify(replacements[r % replacements.length])}: schema ${schemaAccepts ? "accepts" : "rejects"}, CRD ${crdAccepts ? "accepts" : "rejects"}`
+          )
+        }),
+      { arbitrary: { runs: 100 } }
+    )
+  }
+})
