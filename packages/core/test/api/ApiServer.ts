@@ -37,7 +37,10 @@ const strict = (schema: unknown): unknown => {
 
 const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, strictTypes: false })
 addFormats.default(ajv, ["date-time"])
-ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 })
+ajv.addFormat("int32", {
+  type: "number",
+  validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31
+})
 ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) })
 ajv.addVocabulary([
   "x-kubernetes-validations",
