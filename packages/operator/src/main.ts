@@ -1,3 +1,32 @@
-// Placeholder entry point; the CLI (render, run, simulate) lands with its issues.
-process.stderr.write("doltdb-operator: no commands yet\n")
-process.exitCode = 2
+/**
+ * The `doltdb-operator` entry point (bin/doltdb-operator.js imports this file): parses the command line with
+ * effect/cli and runs the chosen subcommand on the Node platform layer. New subcommands (`run`, `simulate`) are
+ * added to the `withSubcommands` list.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { Command } from "effect/cli"
+import { CliVersion, exitCode, isUsageError, reportUsageError, rootCommand, StderrPresenter } from "./cli/Cli.ts"
+import { renderCommand } from "./cli/RenderCommand.ts"
+
+const cli = rootCommand.pipe(Command.withSubcommands([renderCommand]))
+
+const program = Command.run(cli, { version: CliVersion }).pipe(
+  Effect.tapError(reportUsageError),
+  Effect.provide([NodeServices.layer, StderrPresenter])
+)
+
+NodeRuntime.runMain(program, {
+  // Usage errors are reported above; anything else is a bug and gets its full cause on stderr.
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) && !exit.cause.reasons.some(isUsageReason)) {
+      process.stderr.write(`${Cause.pretty(exit.cause)}\n`)
+    }
+    onExit(exitCode(exit))
+  }
+})
+
+function isUsageReason(reason: Cause.Reason<unknown>): boolean {
+  return Cause.isFailReason(reason) && isUsageError(reason.error)
+}

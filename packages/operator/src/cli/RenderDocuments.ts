@@ -1,0 +1,96 @@
+/**
+ * What `render` does with a manifest's text: parse every YAML document, decode each DoltDB (defaults filled,
+ * every bad field named), build its children with core's builders and format them for stdout.
+ *
+ * Nothing here touches a cluster or the process: the command (RenderCommand.ts) reads the file and writes the
+ * result, so tests can run this directly.
+ */
+import { Api, Builders } from "@doltdb-op/core"
+import { Effect, Schema } from "effect"
+import { parseAllDocuments, stringify } from "yaml"
+
+export const OutputFormats = ["yaml", "json"] as const
+export type OutputFormat = (typeof OutputFormats)[number]
+
+/** The input cannot be rendered; `message` names the file, document and field. Exit code 2. */
+export class RenderInputError extends Schema.TaggedError<RenderInputError>()("RenderInputError", {
+  message: Schema.String
+}) {}
+
+export interface RenderOutput {
+  /** What goes to stdout: the objects, as multi-document YAML or a JSON `List`. */
+  readonly stdout: string
+  /** Notes for stderr: filled-in metadata, skipped documents, settings the engine cannot honour. */
+  readonly notices: ReadonlyArray<string>
+}
+
+/** Multi-document YAML, as `kubectl apply -f` reads it; no line folding, no anchors for shared values. */
+export const toYamlDocuments = (objects: ReadonlyArray<unknown>): string =>
+  objects.map((object) => `---\n${stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("")
+
+/** A `v1/List`, as `kubectl get -o json` prints several objects. */
+export const toJsonList = (objects: ReadonlyArray<unknown>): string =>
+  `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`
+
+const describe = (value: unknown): { readonly kind: unknown; readonly name: unknown } => {
+  if (typeof value !== "object" || value === null) return { kind: undefined, name: undefined }
+  const record = value as { readonly kind?: unknown; readonly metadata?: { readonly name?: unknown } }
+  return { kind: record.kind, name: record.metadata?.name }
+}
+
+export const renderManifests = Effect.fn("Render.renderManifests")(function* (
+  source: string,
+  text: string,
+  format: OutputFormat
+) {
+  const documents = parseAllDocuments(text)
+  const parsed = Array.isArray(documents) ? documents : [documents]
+  const notices: Array<string> = []
+  const objects: Array<Builders.ChildObject> = []
+  let doltdbs = 0
+
+  for (const [index, document] of parsed.entries()) {
+    const where = parsed.length > 1 ? `${source} (document ${index + 1})` : source
+    const [syntaxError] = document.errors
+    if (syntaxError !== undefined) {
+      return yield* new RenderInputError({ message: `${where}: not valid YAML: ${syntaxError.message}` })
+    }
+    const value: unknown = document.toJS()
+    if (value === null || value === undefined) continue
+    const { kind, name } = describe(value)
+    if (kind !== "DoltDB") {
+      if (typeof kind === "string" && kind !== "") {
+        notices.push(`${where}: skipping ${kind} ${String(name ?? "")}: render only builds DoltDB objects`.trimEnd())
+        continue
+      }
+      return yield* new RenderInputError({ message: `${where}: kind: expected "DoltDB", got ${JSON.stringify(kind)}` })
+    }
+    const doltdb = yield* Api.decodeDoltDB(value).pipe(
+      Effect.mapError((error) => new RenderInputError({ message: `${where}: ${error.message}` }))
+    )
+    const identified = Builders.identify(doltdb)
+    if (identified._tag === "MissingName") {
+      return yield* new RenderInputError({ message: `${where}: metadata.name: the DoltDB needs a name` })
+    }
+    if (identified.filled.length > 0) {
+      notices.push(
+        `${where}: DoltDB ${identified.doltdb.metadata.name} has no ${identified.filled
+          .map((field) => field.split("=")[0])
+          .join(" or ")}; rendering with ${identified.filled.join(", ")} (the API server assigns the real uid)`
+      )
+    }
+    const state = Builders.buildDesiredState(identified.doltdb)
+    for (const warning of state.warnings)
+      notices.push(`${where}: DoltDB ${identified.doltdb.metadata.name}: ${warning}`)
+    objects.push(...state.objects)
+    doltdbs++
+  }
+
+  if (doltdbs === 0) {
+    return yield* new RenderInputError({ message: `${source}: no DoltDB object found (kind: DoltDB)` })
+  }
+  return {
+    stdout: format === "json" ? toJsonList(objects) : toYamlDocuments(objects),
+    notices
+  } satisfies RenderOutput
+})
