@@ -1,0 +1,602 @@
+/**
+ * The simulated kubelet (and the bits of scheduler and node controller it needs): binds pods to simulated nodes,
+ * starts their containers through `SimWorld.startContainer` with env (value, secretKeyRef, configMapKeyRef,
+ * fieldRef, envFrom) and mounts (ConfigMap/Secret volumes as Files, PVCs as a Volume whose id is the claim's uid,
+ * emptyDir) resolved, assigns pod IPs, runs startup/readiness/liveness probes at the pod's periods and thresholds
+ * (through Clock), restarts crashed or liveness-failed containers with CrashLoopBackOff, keeps PodReady /
+ * ContainersReady / phase / restartCount in status, and on deletion runs preStop within the grace period, stops the
+ * containers and finishes the deletion.
+ *
+ * Not modelled: init containers (reported as completed without running), resources and eviction, image pulls,
+ * probe handlers (every probe asks the process), subPath, projected/downwardAPI volumes (empty dirs), host ports,
+ * pod-level restartPolicy other than Always.
+ */
+import {
+  ConfigMaps,
+  type KubeObject,
+  type KubeShape,
+  PersistentVolumeClaims,
+  Pods,
+  Secrets
+} from "@doltdb-op/core/services/Kube"
+import { formatTime } from "@doltdb-op/core/services/kube/Resource"
+import type { ContainerSpec, Mount, ProbeKind, Process, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
+import { Clock, Effect, FiberMap, Result } from "effect"
+import type { ApiServerState } from "../memory/ApiServerState.ts"
+
+interface Probe {
+  readonly initialDelaySeconds?: number
+  readonly periodSeconds?: number
+  readonly successThreshold?: number
+  readonly failureThreshold?: number
+}
+
+interface ContainerView {
+  readonly name: string
+  readonly image: string
+  readonly command?: ReadonlyArray<string>
+  readonly args?: ReadonlyArray<string>
+  readonly workingDir?: string
+  readonly env?: ReadonlyArray<{
+    readonly name: string
+    readonly value?: string
+    readonly valueFrom?: {
+      readonly secretKeyRef?: { readonly name: string; readonly key: string; readonly optional?: boolean }
+      readonly configMapKeyRef?: { readonly name: string; readonly key: string; readonly optional?: boolean }
+      readonly fieldRef?: { readonly fieldPath: string }
+    }
+  }>
+  readonly envFrom?: ReadonlyArray<{
+    readonly prefix?: string
+    readonly configMapRef?: { readonly name: string; readonly optional?: boolean }
+    readonly secretRef?: { readonly name: string; readonly optional?: boolean }
+  }>
+  readonly volumeMounts?: ReadonlyArray<{ readonly name: string; readonly mountPath: string }>
+  readonly readinessProbe?: Probe
+  readonly livenessProbe?: Probe
+  readonly startupProbe?: Probe
+}
+
+interface PodSpecView {
+  readonly nodeName?: string
+  readonly containers: ReadonlyArray<ContainerView>
+  readonly initContainers?: ReadonlyArray<{ readonly name: string }>
+  readonly volumes?: ReadonlyArray<{
+    readonly name: string
+    readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
+    readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
+    readonly persistentVolumeClaim?: { readonly claimName: string }
+  }>
+  readonly terminationGracePeriodSeconds?: number
+}
+
+interface ProbeState {
+  readonly probe: Probe
+  nextAt: number
+  successes: number
+  failures: number
+}
+
+interface ContainerRuntime {
+  readonly view: ContainerView
+  process: Process | undefined
+  restartCount: number
+  ready: boolean
+  started: boolean
+  startedAt: string
+  /** CrashLoopBackOff: when the next start may happen. */
+  restartAt: number
+  backoffSeconds: number
+  lastTerminated: { readonly exitCode: number; readonly reason: string; readonly finishedAt: string } | undefined
+  readiness: ProbeState | undefined
+  liveness: ProbeState | undefined
+  startup: ProbeState | undefined
+}
+
+interface PodRuntime {
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+  readonly node: string
+  readonly podIP: string
+  startTime: string
+  containers: Array<ContainerRuntime>
+  /** Hook: readiness forced to fail (the simulation makes the pod unready). */
+  forcedUnready: boolean
+  configError: string | undefined
+  terminating: boolean
+}
+
+export interface KubeletOptions {
+  readonly nodes: ReadonlyArray<string>
+  /** How often each pod's loop looks at its containers (crash detection; probes run at their own periods). */
+  readonly tick: number
+  /** After this long, pods on a lost node are marked not ready (the node controller). */
+  readonly nodeMonitorGracePeriodMillis: number
+}
+
+const decodeBase64 = (s: string) => Buffer.from(s, "base64").toString("utf8")
+
+const secretData = (secret: KubeObject): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries((secret.data ?? {}) as Record<string, string>)) out[k] = decodeBase64(v)
+  // the in-memory API server does not fold stringData into data
+  for (const [k, v] of Object.entries((secret.stringData ?? {}) as Record<string, string>)) out[k] = v
+  return out
+}
+
+const probeState = (probe: Probe | undefined, now: number): ProbeState | undefined =>
+  probe === undefined
+    ? undefined
+    : { probe, nextAt: now + (probe.initialDelaySeconds ?? 0) * 1000, successes: 0, failures: 0 }
+
+export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWorldShape, options: KubeletOptions) =>
+  Effect.gen(function* () {
+    const fibers = yield* FiberMap.make<string>()
+    const pods = new Map<string, PodRuntime>()
+    const lostNodes = new Set<string>()
+    let nextNode = 0
+    let nextIP = 0
+    let busy = 0
+
+    const lookup = (
+      kind: "ConfigMap" | "Secret",
+      namespace: string,
+      name: string
+    ): Record<string, string> | undefined => {
+      const got = state.get(kind === "ConfigMap" ? ConfigMaps : Secrets, namespace, name)
+      if (Result.isFailure(got)) return undefined
+      return kind === "ConfigMap" ? ((got.success.data ?? {}) as Record<string, string>) : secretData(got.success)
+    }
+
+    const fieldRef = (pod: KubeObject, podIP: string, path: string): string => {
+      const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path)
+      if (label !== null) return pod.metadata[label[1] as "labels" | "annotations"]?.[label[2]!] ?? ""
+      switch (path) {
+        case "metadata.name":
+          return pod.metadata.name
+        case "metadata.namespace":
+          return pod.metadata.namespace ?? ""
+        case "metadata.uid":
+          return pod.metadata.uid ?? ""
+        case "status.podIP":
+          return podIP
+        case "spec.nodeName":
+          return (pod.spec as PodSpecView).nodeName ?? ""
+        default:
+          return ""
+      }
+    }
+
+    /** The container's spec for SimWorld, or the reason it cannot start yet (CreateContainerConfigError). */
+    const resolve = (pod: KubeObject, rt: PodRuntime, c: ContainerView): Result.Result<ContainerSpec, string> => {
+      const ns = rt.namespace
+      const env: Record<string, string> = {}
+      for (const from of c.envFrom ?? []) {
+        const ref = from.configMapRef ?? from.secretRef
+        if (ref === undefined) continue
+        const data = lookup(from.configMapRef !== undefined ? "ConfigMap" : "Secret", ns, ref.name)
+        if (data === undefined) {
+          if (ref.optional === true) continue
+          return Result.fail(`envFrom: ${ref.name} not found`)
+        }
+        for (const [k, v] of Object.entries(data)) env[`${from.prefix ?? ""}${k}`] = v
+      }
+      for (const e of c.env ?? []) {
+        if (e.valueFrom === undefined) {
+          env[e.name] = e.value ?? ""
+          continue
+        }
+        const ref = e.valueFrom.secretKeyRef ?? e.valueFrom.configMapKeyRef
+        if (ref !== undefined) {
+          const data = lookup(e.valueFrom.secretKeyRef !== undefined ? "Secret" : "ConfigMap", ns, ref.name)
+          const value = data?.[ref.key]
+          if (value === undefined) {
+            if (ref.optional === true) continue
+            return Result.fail(`env ${e.name}: key "${ref.key}" of ${ref.name} not found`)
+          }
+          env[e.name] = value
+        } else if (e.valueFrom.fieldRef !== undefined) {
+          env[e.name] = fieldRef(pod, rt.podIP, e.valueFrom.fieldRef.fieldPath)
+        }
+      }
+      const mounts: Record<string, Mount> = {}
+      const volumes = (pod.spec as PodSpecView).volumes ?? []
+      for (const m of c.volumeMounts ?? []) {
+        const v = volumes.find((x) => x.name === m.name)
+        if (v === undefined) return Result.fail(`volumeMount ${m.name}: no such volume`)
+        const projected = v.configMap ?? v.secret
+        if (projected !== undefined) {
+          const refName = v.configMap?.name ?? v.secret!.secretName
+          const data = lookup(v.configMap !== undefined ? "ConfigMap" : "Secret", ns, refName)
+          if (data === undefined) return Result.fail(`volume ${v.name}: ${refName} not found`)
+          const files: Record<string, string> = {}
+          if (projected.items === undefined) Object.assign(files, data)
+          else for (const item of projected.items) if (data[item.key] !== undefined) files[item.path] = data[item.key]!
+          mounts[m.mountPath] = { _tag: "Files", files }
+        } else if (v.persistentVolumeClaim !== undefined) {
+          const claim = state.get(PersistentVolumeClaims, ns, v.persistentVolumeClaim.claimName)
+          if (Result.isFailure(claim))
+            return Result.fail(`volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} not found`)
+          mounts[m.mountPath] = { _tag: "Volume", volumeId: claim.success.metadata.uid! }
+        } else {
+          mounts[m.mountPath] = { _tag: "EmptyDir" }
+        }
+      }
+      return Result.succeed({
+        namespace: ns,
+        pod: rt.name,
+        podUid: rt.uid,
+        podIP: rt.podIP,
+        container: c.name,
+        image: c.image,
+        command: c.command ?? [],
+        args: c.args ?? [],
+        workingDir: c.workingDir,
+        env,
+        mounts
+      })
+    }
+
+    const startContainer = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime, c: ContainerRuntime) {
+      const now = yield* Clock.currentTimeMillis
+      const spec = resolve(pod, rt, c.view)
+      if (Result.isFailure(spec)) {
+        rt.configError = spec.failure
+        c.restartAt = now + 1000
+        return
+      }
+      rt.configError = undefined
+      c.process = yield* world.startContainer(spec.success)
+      c.startedAt = formatTime(now)
+      c.ready = false
+      c.started = c.view.startupProbe === undefined
+      c.readiness = probeState(c.view.readinessProbe, now)
+      c.liveness = probeState(c.view.livenessProbe, now)
+      c.startup = probeState(c.view.startupProbe, now)
+    })
+
+    const kill = Effect.fnUntraced(function* (c: ContainerRuntime, reason: string, exitCode: number) {
+      const now = yield* Clock.currentTimeMillis
+      if (c.process !== undefined) yield* c.process.stop("KILL")
+      c.process = undefined
+      c.ready = false
+      c.lastTerminated = { exitCode, reason, finishedAt: formatTime(now) }
+      c.restartCount++
+      c.restartAt = now + c.backoffSeconds * 1000
+      c.backoffSeconds = Math.min(c.backoffSeconds === 0 ? 10 : c.backoffSeconds * 2, 300)
+    })
+
+    /** Runs a probe if it is due; returns whether the probe's verdict changed to failing past its threshold. */
+    const runProbe = Effect.fnUntraced(function* (p: ProbeState, kind: ProbeKind, process: Process, now: number) {
+      if (now < p.nextAt) return undefined
+      p.nextAt = now + (p.probe.periodSeconds ?? 10) * 1000
+      const ok = yield* process.probe(kind)
+      if (ok) {
+        p.successes++
+        p.failures = 0
+      } else {
+        p.failures++
+        p.successes = 0
+      }
+      if (p.failures >= (p.probe.failureThreshold ?? 3)) return false
+      if (p.successes >= (kind === "readiness" ? (p.probe.successThreshold ?? 1) : 1)) return true
+      return undefined
+    })
+
+    const step = Effect.fnUntraced(function* (rt: PodRuntime) {
+      const got = state.get(Pods, rt.namespace, rt.name)
+      if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
+      const pod = got.success
+      const now = yield* Clock.currentTimeMillis
+      for (const c of rt.containers) {
+        if (c.process === undefined) {
+          if (now >= c.restartAt) yield* startContainer(pod, rt, c)
+          continue
+        }
+        const exit = yield* c.process.exitCode
+        if (exit !== undefined) {
+          c.process = undefined
+          yield* kill(c, "Error", exit)
+          continue
+        }
+        if (c.startup !== undefined && !c.started) {
+          const verdict = yield* runProbe(c.startup, "startup", c.process, now)
+          if (verdict === true) c.started = true
+          if (verdict === false) yield* kill(c, "StartupProbeFailed", 137)
+          continue
+        }
+        if (c.liveness !== undefined) {
+          const verdict = yield* runProbe(c.liveness, "liveness", c.process, now)
+          if (verdict === false) {
+            yield* kill(c, "LivenessProbeFailed", 137)
+            continue
+          }
+        }
+        if (c.readiness !== undefined) {
+          const verdict = yield* runProbe(c.readiness, "readiness", c.process, now)
+          if (verdict !== undefined) c.ready = verdict
+        } else {
+          c.ready = true
+        }
+        if (c.ready && c.backoffSeconds > 0 && now - Date.parse(c.startedAt) > 600_000) c.backoffSeconds = 0
+      }
+      yield* publish(pod, rt)
+    })
+
+    const condition = (pod: KubeObject, type: string, ok: boolean, now: string) => {
+      const old = (
+        (pod.status as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> })
+          ?.conditions ?? []
+      ).find((c) => c.type === type)
+      const status = ok ? "True" : "False"
+      return { type, status, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now }
+    }
+
+    const publish = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime) {
+      const now = formatTime(yield* Clock.currentTimeMillis)
+      const containersReady = !rt.forcedUnready && rt.containers.every((c) => c.process !== undefined && c.ready)
+      const status = {
+        phase: rt.containers.some((c) => c.process !== undefined) ? "Running" : "Pending",
+        hostIP: `192.168.0.${options.nodes.indexOf(rt.node) + 1}`,
+        podIP: rt.podIP,
+        podIPs: [{ ip: rt.podIP }],
+        startTime: rt.startTime,
+        conditions: [
+          condition(pod, "PodScheduled", true, now),
+          condition(pod, "Initialized", true, now),
+          condition(pod, "ContainersReady", containersReady, now),
+          condition(pod, "Ready", containersReady, now)
+        ],
+        initContainerStatuses: ((pod.spec as PodSpecView).initContainers ?? []).map((c) => ({
+          name: c.name,
+          ready: true,
+          restartCount: 0,
+          state: { terminated: { exitCode: 0, reason: "Completed" } }
+        })),
+        containerStatuses: rt.containers.map((c) => ({
+          name: c.view.name,
+          image: c.view.image,
+          ready: c.process !== undefined && c.ready,
+          started: c.process !== undefined && c.started,
+          restartCount: c.restartCount,
+          state:
+            c.process !== undefined
+              ? { running: { startedAt: c.startedAt } }
+              : {
+                  waiting: {
+                    reason: rt.configError === undefined ? "CrashLoopBackOff" : "CreateContainerConfigError",
+                    ...(rt.configError === undefined ? {} : { message: rt.configError })
+                  }
+                },
+          ...(c.lastTerminated === undefined ? {} : { lastState: { terminated: c.lastTerminated } })
+        }))
+      }
+      yield* kube
+        .patchStatus(Pods, rt.name, status, { namespace: rt.namespace, fieldManager: "kubelet" })
+        .pipe(Effect.catchTag("NotFound", () => Effect.void))
+    })
+
+    const tracked = <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.sync(() => {
+        busy++
+      }).pipe(
+        Effect.andThen(effect),
+        Effect.ensuring(
+          Effect.sync(() => {
+            busy--
+          })
+        )
+      )
+
+    // the system client has no injected faults; anything else is logged and retried on the next tick
+    const safeStep = (rt: PodRuntime) =>
+      step(rt).pipe(Effect.catch((error) => Effect.logDebug(`kubelet: ${rt.namespace}/${rt.name}`, error)))
+
+    const runPod = (rt: PodRuntime) =>
+      Effect.gen(function* () {
+        yield* tracked(safeStep(rt))
+        while (true) {
+          yield* Effect.sleep(options.tick)
+          yield* tracked(safeStep(rt))
+        }
+      })
+
+    /** A pod's first sight: bind it to a node, give it an IP, start its loop. */
+    const admit = Effect.fnUntraced(function* (pod: KubeObject) {
+      const spec = pod.spec as PodSpecView
+      let node = spec.nodeName
+      if (node === undefined || node === "") {
+        const candidates = options.nodes.filter((n) => !lostNodes.has(n))
+        if (candidates.length === 0) return
+        node = candidates[nextNode++ % candidates.length]!
+        yield* kube.mergePatch(
+          Pods,
+          pod.metadata.name,
+          { spec: { nodeName: node } },
+          {
+            namespace: pod.metadata.namespace!,
+            fieldManager: "default-scheduler"
+          }
+        )
+      }
+      if (lostNodes.has(node)) return
+      const n = ++nextIP
+      const now = yield* Clock.currentTimeMillis
+      const rt: PodRuntime = {
+        namespace: pod.metadata.namespace!,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid!,
+        node,
+        podIP: `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`,
+        startTime: formatTime(now),
+        containers: spec.containers.map((view) => ({
+          view,
+          process: undefined,
+          restartCount: 0,
+          ready: false,
+          started: false,
+          startedAt: "",
+          restartAt: 0,
+          backoffSeconds: 0,
+          lastTerminated: undefined,
+          readiness: undefined,
+          liveness: undefined,
+          startup: undefined
+        })),
+        forcedUnready: false,
+        configError: undefined,
+        terminating: false
+      }
+      pods.set(rt.uid, rt)
+      yield* FiberMap.run(fibers, rt.uid, runPod(rt))
+    })
+
+    /** Graceful termination: preStop within the grace period, TERM, then the final delete. */
+    const terminate = (rt: PodRuntime, graceSeconds: number) =>
+      tracked(
+        Effect.gen(function* () {
+          yield* Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
+            concurrency: "unbounded",
+            discard: true
+          }).pipe(Effect.timeoutOption(graceSeconds * 1000))
+          for (const c of rt.containers) {
+            if (c.process !== undefined) yield* c.process.stop("TERM")
+            c.process = undefined
+          }
+          pods.delete(rt.uid)
+          yield* kube
+            .delete(Pods, rt.name, { namespace: rt.namespace, gracePeriodSeconds: 0, preconditions: { uid: rt.uid } })
+            .pipe(Effect.catchTags({ NotFound: () => Effect.void, Conflict: () => Effect.void }))
+        })
+      )
+
+    const killAll = (rt: PodRuntime) =>
+      Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.stop("KILL")), {
+        discard: true
+      }).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            for (const c of rt.containers) c.process = undefined
+          })
+        )
+      )
+
+    /** Called for every Pod/PVC change the API server commits. */
+    const onChange = Effect.fnUntraced(function* (type: "ADDED" | "MODIFIED" | "DELETED", object: KubeObject) {
+      if (object.kind === "PersistentVolumeClaim") {
+        // reclaim policy Delete: the volume goes with its claim
+        if (type === "DELETED") yield* world.deleteVolume(object.metadata.uid!)
+        return
+      }
+      const uid = object.metadata.uid!
+      const rt = pods.get(uid)
+      if (type === "DELETED") {
+        if (rt !== undefined) {
+          pods.delete(uid)
+          yield* FiberMap.remove(fibers, uid)
+          yield* killAll(rt)
+        }
+        return
+      }
+      if (object.metadata.deletionTimestamp !== undefined) {
+        if (rt === undefined || rt.terminating || lostNodes.has(rt.node)) return
+        rt.terminating = true
+        const grace = object.metadata.deletionGracePeriodSeconds ?? 30
+        // replaces (interrupts) the pod's loop
+        yield* FiberMap.run(fibers, uid, terminate(rt, grace).pipe(Effect.andThen(Effect.never)))
+        return
+      }
+      if (rt === undefined) yield* tracked(admit(object))
+    })
+
+    const nodeLost = Effect.fnUntraced(function* (node: string) {
+      lostNodes.add(node)
+      const victims = [...pods.values()].filter((p) => p.node === node)
+      for (const rt of victims) {
+        yield* FiberMap.remove(fibers, rt.uid)
+        yield* killAll(rt)
+      }
+      // the node controller notices after its grace period and marks the pods not ready
+      yield* Effect.sleep(options.nodeMonitorGracePeriodMillis).pipe(
+        Effect.andThen(
+          Effect.forEach(
+            victims,
+            (rt) =>
+              lostNodes.has(node)
+                ? Effect.gen(function* () {
+                    const now = formatTime(yield* Clock.currentTimeMillis)
+                    const got = state.get(Pods, rt.namespace, rt.name)
+                    if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
+                    yield* kube
+                      .patchStatus(
+                        Pods,
+                        rt.name,
+                        {
+                          conditions: [
+                            { ...condition(got.success, "Ready", false, now), reason: "NodeLost" },
+                            condition(got.success, "ContainersReady", false, now)
+                          ]
+                        },
+                        { namespace: rt.namespace, fieldManager: "node-controller" }
+                      )
+                      .pipe(Effect.catchTag("NotFound", () => Effect.void))
+                  })
+                : Effect.void,
+            { discard: true }
+          )
+        ),
+        Effect.forkDetach
+      )
+    })
+
+    const nodeRestored = Effect.fnUntraced(function* (node: string) {
+      lostNodes.delete(node)
+      for (const rt of [...pods.values()].filter((p) => p.node === node)) {
+        const got = state.get(Pods, rt.namespace, rt.name)
+        if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) {
+          pods.delete(rt.uid)
+          continue
+        }
+        if (got.success.metadata.deletionTimestamp !== undefined) {
+          rt.terminating = true
+          yield* FiberMap.run(fibers, rt.uid, terminate(rt, 0).pipe(Effect.andThen(Effect.never)))
+          continue
+        }
+        // the pod sandbox is recreated: every container restarts
+        for (const c of rt.containers) {
+          c.restartCount++
+          c.restartAt = 0
+        }
+        yield* FiberMap.run(fibers, rt.uid, runPod(rt))
+      }
+    })
+
+    const runtimeOf = (namespace: string, name: string) =>
+      [...pods.values()].find((p) => p.namespace === namespace && p.name === name)
+
+    return {
+      onChange,
+      nodeLost,
+      nodeRestored,
+      runtimeOf,
+      crash: Effect.fnUntraced(function* (namespace: string, pod: string, container?: string) {
+        const rt = runtimeOf(namespace, pod)
+        if (rt === undefined) return false
+        for (const c of rt.containers) {
+          if (container !== undefined && c.view.name !== container) continue
+          if (c.process !== undefined) yield* kill(c, "Error", 1)
+        }
+        yield* tracked(safeStep(rt))
+        return true
+      }),
+      setUnready: Effect.fnUntraced(function* (namespace: string, pod: string, unready: boolean) {
+        const rt = runtimeOf(namespace, pod)
+        if (rt === undefined) return false
+        rt.forcedUnready = unready
+        yield* tracked(safeStep(rt))
+        return true
+      }),
+      idle: () => busy === 0
+    }
+  })
