@@ -106,13 +106,22 @@ export const SqlTemplateFields = {
   retryInterval: Schema.optionalKey(
     Duration.annotate({ description: "RetryInterval is the period after which a failed resource is retried." })
   ),
-  cleanupPolicy: Schema.optionalKey(
-    Schema.Literals(["Skip", "Delete"]).annotate({
+  cleanupPolicy: Schema.Literals(["Skip", "Delete"])
+    .annotate({
       description:
-        "CleanupPolicy says whether the SQL object is dropped when the resource is deleted (Delete, the behaviour when unset) or left in place (Skip)."
+        "CleanupPolicy says whether the SQL object is dropped when the resource is deleted (Delete) or left in place (Skip)."
     })
-  )
+    .pipe(withDefault("Delete"))
 }
+
+/** The DoltDB a reference points at: an empty namespace means the referring object's own namespace. */
+export const resolveDoltDBRef = (
+  ref: DoltDBRef,
+  ownNamespace: string
+): { readonly name: string | undefined; readonly namespace: string } => ({
+  name: ref.name === "" ? undefined : ref.name,
+  namespace: ref.namespace === undefined || ref.namespace === "" ? ownNamespace : ref.namespace
+})
 
 /** A MySQL/Dolt identifier as the reference accepts it (database names, backup database lists). */
 export const SqlName = Schema.String.check(

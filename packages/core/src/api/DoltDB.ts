@@ -56,12 +56,10 @@ export const Storage = Schema.Struct({
     description:
       "WaitForVolumeResize indicates whether to wait for the PVCs to be resized before marking the DoltDB object as ready. This will block other operations such as cluster recovery while the resize is in progress."
   }).pipe(withDefault(true)),
-  retentionPolicy: Schema.optionalKey(
-    StatefulSetPersistentVolumeClaimRetentionPolicy.annotate({
-      description:
-        "RetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates. When unset the PVCs are retained on deletion and on scale-down."
-    })
-  ),
+  retentionPolicy: StatefulSetPersistentVolumeClaimRetentionPolicy.annotate({
+    description:
+      "RetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates. By default the PVCs are retained on deletion and on scale-down."
+  }).pipe(withDefault({ whenDeleted: "Retain", whenScaled: "Retain" })),
   volumeSnapshot: Schema.optionalKey(
     Schema.String.annotate({
       description:
@@ -271,9 +269,9 @@ const DoltDBSpecFields = Schema.Struct({
       description: "ImagePullSecrets specifies the secrets to use for pulling the container image."
     })
   ),
-  securityContext: Schema.optionalKey(
-    PodSecurityContext.annotate({ description: "PodSecurityContext defines the security context for the pod." })
-  ),
+  securityContext: PodSecurityContext.annotate({
+    description: "PodSecurityContext defines the security context for the pod."
+  }).pipe(defaulted),
   podAnnotations: Schema.optionalKey(
     StringMap.annotate({ description: "PodAnnotations defines the annotations for the pod." })
   ),
