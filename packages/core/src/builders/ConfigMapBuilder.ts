@@ -11,7 +11,7 @@ import {
   rolloutRelevantConfig
 } from "./DoltConfig.ts"
 import { toYaml } from "./DoltYaml.ts"
-import { parseEngineVersion } from "./EngineVersion.ts"
+import { parseEngineVersion, supports } from "./EngineVersion.ts"
 import type { ConfigMap } from "./KubeObjects.ts"
 import { configKey, configMapName } from "./Names.ts"
 import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
@@ -52,8 +52,9 @@ export const doltConfigInput = (
 export const isReplicated = (doltdb: IdentifiedDoltDB): boolean => hasClusterSection(doltConfigInput(doltdb))
 
 /** Whether the MCP server block is written (the engine must expand `${VAR}` placeholders). */
-export const isMcpServerEnabled = (doltdb: IdentifiedDoltDB): boolean =>
-  buildDoltConfigs(doltConfigInput(doltdb)).configs[0]?.mcp_server !== undefined
+export const isMcpServerEnabled = (doltdb: DoltDB): boolean =>
+  doltdb.spec.server.mcpServer !== undefined &&
+  supports(parseEngineVersion(doltdb.spec.engineVersion), "envInterpolation")
 
 export const buildConfigData = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> =>
   Object.fromEntries(
