@@ -50,8 +50,9 @@ const doltDB: PrinterColumn = { name: "DoltDB", type: "string", jsonPath: ".spec
 const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }
 
 /**
- * Short names avoid the built-ins (`db` is nothing built in, but too generic next to other database
- * operators) and the popular operators' names (mariadb-operator's `mdb`, CloudNativePG, Velero...).
+ * Short names follow mariadb-operator's convention (`mdb`, `dmdb`, `umdb`...): `ddb` for DoltDB and the kind's
+ * initial(s) + `ddb` for the others. They avoid the built-ins and the popular operators' names; plain `db` would
+ * be too generic next to other database operators.
  */
 export const kinds: ReadonlyArray<KindInfo> = [
   {
@@ -76,7 +77,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "Database",
     plural: "databases",
     singular: "database",
-    shortNames: ["ddbdatabase"],
+    shortNames: ["dddb"],
     description: "Database is a SQL database managed in a DoltDB.",
     schema: Database,
     spec: DatabaseSpec,
@@ -96,7 +97,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "User",
     plural: "users",
     singular: "user",
-    shortNames: ["ddbuser"],
+    shortNames: ["uddb"],
     description: "User is a SQL user managed in a DoltDB.",
     schema: User,
     spec: UserSpec,
@@ -109,7 +110,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "Grant",
     plural: "grants",
     singular: "grant",
-    shortNames: ["ddbgrant"],
+    shortNames: ["gddb"],
     description: "Grant is a set of SQL privileges granted to a user in a DoltDB.",
     schema: Grant,
     spec: GrantSpec,
@@ -130,7 +131,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "Snapshot",
     plural: "snapshots",
     singular: "snapshot",
-    shortNames: ["ddbsnap"],
+    shortNames: ["sddb"],
     description: "Snapshot takes scheduled VolumeSnapshots of a DoltDB's volumes.",
     schema: Snapshot,
     spec: SnapshotSpec,
@@ -143,7 +144,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "Backup",
     plural: "backups",
     singular: "backup",
-    shortNames: ["ddbbackup"],
+    shortNames: ["bddb"],
     description: "Backup is one backup of a DoltDB's databases.",
     schema: Backup,
     spec: BackupSpec,
@@ -156,7 +157,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     kind: "BackupSchedule",
     plural: "backupschedules",
     singular: "backupschedule",
-    shortNames: ["ddbbackupschedule"],
+    shortNames: ["bsddb"],
     description: "BackupSchedule creates Backups of a DoltDB on a cron schedule.",
     schema: BackupSchedule,
     spec: BackupScheduleSpec,
