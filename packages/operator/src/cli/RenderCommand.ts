@@ -2,13 +2,13 @@
  * `doltdb-operator render -f doltdb.yaml [-o yaml|json]`: prints every object the operator would create for the
  * DoltDB(s) in the file, without touching a cluster. Notes go to stderr; on bad input nothing reaches stdout.
  */
-import { Console, Effect, FileSystem } from "effect"
+import { Console, Effect, FileSystem, Stdio, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { OutputFormats, RenderInputError, renderManifests } from "./RenderDocuments.ts"
 
 const filename = Flag.String("filename").pipe(
   Flag.withAlias("f"),
-  Flag.withDescription("DoltDB manifest to render (YAML or JSON; other kinds in the file are skipped)")
+  Flag.withDescription("DoltDB manifest to render (YAML or JSON; other kinds are skipped); - reads stdin")
 )
 
 const output = Flag.Literals("output", OutputFormats).pipe(
@@ -21,11 +21,15 @@ export const renderCommand = Command.make(
   "render",
   { filename, output },
   Effect.fn("RenderCommand")(function* ({ filename, output }) {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs
-      .readFileString(filename)
-      .pipe(Effect.mapError((error) => new RenderInputError({ message: `cannot read ${filename}: ${error.message}` })))
-    const { stdout, notices } = yield* renderManifests(filename, text, output)
+    const source = filename === "-" ? "stdin" : filename
+    const read =
+      filename === "-"
+        ? Stream.mkString(Stream.decodeText((yield* Stdio.Stdio).stdin))
+        : (yield* FileSystem.FileSystem).readFileString(filename)
+    const text = yield* read.pipe(
+      Effect.mapError((error) => new RenderInputError({ message: `cannot read ${source}: ${error.message}` }))
+    )
+    const { stdout, notices } = yield* renderManifests(source, text, output)
     for (const notice of notices) yield* Console.error(`note: ${notice}`)
     yield* Console.log(stdout.endsWith("\n") ? stdout.slice(0, -1) : stdout)
   })
@@ -33,6 +37,7 @@ export const renderCommand = Command.make(
   Command.withDescription("Print the Kubernetes objects the operator creates for a DoltDB, without a cluster"),
   Command.withExamples([
     { command: "doltdb-operator render -f doltdb.yaml", description: "Every child object as multi-document YAML" },
-    { command: "doltdb-operator render -f doltdb.yaml -o json", description: "The same objects as a JSON v1/List" }
+    { command: "doltdb-operator render -f doltdb.yaml -o json", description: "The same objects as a JSON v1/List" },
+    { command: "cat doltdb.yaml | doltdb-operator render -f -", description: "Read the manifest from stdin" }
   ])
 )

@@ -23,6 +23,14 @@ const render = (manifest: string, ...flags: Array<string>) => {
   })
 }
 
+const renderStdin = (manifest: string) =>
+  spawnSync("npx", ["--no-install", "doltdb-operator", "render", "-f", "-"], {
+    cwd: root,
+    input: manifest,
+    encoding: "utf8",
+    timeout: 60_000
+  })
+
 const manifest = (replicas: string) => `apiVersion: k8s.dolthub.com/v1alpha
 kind: DoltDB
 metadata:
@@ -61,8 +69,10 @@ describe("npx doltdb-operator render", () => {
     assert.include(result.stderr, "metadata.namespace=default")
   })
 
-  it("rejects bad input with exit code 2, the field on stderr and nothing on stdout", { timeout: 60_000 }, () => {
-    const result = render(manifest("two"))
+  it("rejects bad input (here on stdin) with exit code 2, the field on stderr and nothing on stdout", {
+    timeout: 60_000
+  }, () => {
+    const result = renderStdin(manifest("two"))
     assert.strictEqual(result.status, 2)
     assert.strictEqual(result.stdout, "")
     assert.include(result.stderr, "spec.replicas")
