@@ -10,8 +10,7 @@
  *   event naming what was left behind, instead of blocking deletion forever.
  * - Status is written only when it differs (structural comparison), conditions carry `observedGeneration`.
  */
-import { Equal } from "effect"
-import type { Condition, DoltDBRef, ObjectMeta } from "../api/Common.ts"
+import { type Condition, type DoltDBRef, type ObjectMeta, resolveDoltDBRef } from "../api/Common.ts"
 import { ApiVersion } from "../api/Group.ts"
 import {
   type Action,
@@ -22,7 +21,7 @@ import {
   requeueAfter,
   type SqlOp
 } from "../plan/Action.ts"
-import { type ConditionInput, findCondition, rfc3339, setCondition } from "./Conditions.ts"
+import { type ConditionInput, findCondition, jsonEqual, rfc3339, setConditions } from "../status/Conditions.ts"
 import { parseGoDuration } from "./GoDuration.ts"
 
 export type SqlResourceKind = "Database" | "User" | "Grant"
@@ -108,14 +107,11 @@ export interface PlanResult<S> {
   readonly status: S
 }
 
-/** Where the parent DoltDB is: `spec.doltDBRef`, its namespace defaulting to the object's. */
-export const parentRefOf = (object: SqlResourceObject<unknown, unknown>): ClusterRef => ({
-  namespace:
-    object.spec.doltDBRef.namespace === undefined || object.spec.doltDBRef.namespace === ""
-      ? (object.metadata.namespace ?? "")
-      : object.spec.doltDBRef.namespace,
-  name: object.spec.doltDBRef.name ?? ""
-})
+/** Where the parent DoltDB is: `spec.doltDBRef`, its namespace defaulting to the object's; name "" when unset. */
+export const parentRefOf = (object: SqlResourceObject<unknown, unknown>): ClusterRef => {
+  const ref = resolveDoltDBRef(object.spec.doltDBRef, object.metadata.namespace ?? "")
+  return { namespace: ref.namespace, name: ref.name ?? "" }
+}
 
 /** Everything the planners derive from the object, the clock and the options. */
 export interface PlanContext {
@@ -178,7 +174,7 @@ export const makeContext = (
 /** `status` with the Ready condition set and `observedGeneration` refreshed. */
 export const withReady = <S extends ResourceStatus>(ctx: PlanContext, status: S, ready: ConditionInput): S => ({
   ...status,
-  conditions: setCondition(status.conditions, ready, ctx.generation, ctx.now),
+  conditions: setConditions(status.conditions, [ready], ctx.generation, ctx.now),
   observedGeneration: ctx.generation
 })
 
@@ -225,7 +221,7 @@ export interface Step<S> {
   readonly requeue?: { readonly millis: number; readonly why: string } | undefined
 }
 
-const sameStatus = (a: unknown, b: unknown): boolean => Equal.equals(a, b)
+const sameStatus = jsonEqual
 
 /**
  * Turns a step into actions: [failure status] -> SQL -> events -> status -> finalizer -> requeue. The executor stops
@@ -289,6 +285,10 @@ export const waitForParent = <S extends ResourceStatus>(
     requeue: { millis: waitMillis(ctx, current, ready.reason), why: ready.message }
   })
 }
+
+/** The spec problems every kind shares (today: a DoltDB reference without a name). */
+export const invalidParentRef = (ctx: PlanContext): string | undefined =>
+  ctx.cluster.name === "" ? "spec.doltDBRef.name is not set" : undefined
 
 /** Ready False naming an invalid spec field; no SQL, no requeue (a spec change triggers the next reconcile). */
 export const rejectSpec = <S extends ResourceStatus>(

@@ -24,6 +24,7 @@ import {
   failedReady,
   failureEvent,
   failureMessage,
+  invalidParentRef,
   makeContext,
   notReady,
   type ParentDoltDB,
@@ -197,6 +198,8 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
   const current = o.grant.status
   const spec = o.grant.spec
   if (ctx.deletingSince !== undefined) return deletion(o, ctx, current)
+  const invalidRef = invalidParentRef(ctx)
+  if (invalidRef !== undefined) return rejectSpec(ctx, current, {}, ReadyReason.InvalidSpec, invalidRef)
   const invalidTarget = validateTarget(spec)
   if (invalidTarget !== undefined) return rejectSpec(ctx, current, {}, ReadyReason.InvalidSpec, invalidTarget)
   const desired = normalizePrivileges(spec.privileges, spec.grantOption)

@@ -1,0 +1,112 @@
+/** Builders for the SQL resource planner tests. */
+import type { Condition, ObjectMeta } from "../../src/api/Common.ts"
+import type { DatabaseSpec } from "../../src/api/Database.ts"
+import type { GrantSpec } from "../../src/api/Grant.ts"
+import type { UserSpec } from "../../src/api/User.ts"
+import type { Action, Plan, SqlOp } from "../../src/plan/Action.ts"
+import type { DatabaseResourceStatus } from "../../src/sqlresources/planDatabase.ts"
+import type { GrantResourceStatus } from "../../src/sqlresources/planGrant.ts"
+import type { UserResourceStatus } from "../../src/sqlresources/planUser.ts"
+import { describeSqlOp, type SqlFailure } from "../../src/sqlresources/SqlResource.ts"
+
+export const NOW = Date.parse("2026-11-26T12:00:00Z")
+export const EARLIER = "2026-11-26T11:00:00Z"
+export const seconds = (n: number) => n * 1000
+
+export const metadata = (overrides: Partial<ObjectMeta> = {}): ObjectMeta => ({
+  name: "res",
+  namespace: "ns",
+  uid: "uid-1",
+  generation: 1,
+  resourceVersion: "100",
+  ...overrides
+})
+
+/** An object being deleted since `millisAgo`. */
+export const deleting = (millisAgo: number, finalizer: string): Partial<ObjectMeta> => ({
+  deletionTimestamp: new Date(NOW - millisAgo).toISOString(),
+  finalizers: [finalizer]
+})
+
+export const databaseSpec = (overrides: Partial<DatabaseSpec> = {}): DatabaseSpec => ({
+  doltDBRef: { name: "dolt" },
+  cleanupPolicy: "Delete",
+  name: "app",
+  charset: "utf8mb4",
+  collation: "utf8mb4_0900_bin",
+  ...overrides
+})
+
+export const userSpec = (overrides: Partial<UserSpec> = {}): UserSpec => ({
+  doltDBRef: { name: "dolt" },
+  cleanupPolicy: "Delete",
+  passwordSecretKeyRef: { name: "bob-password", key: "password" },
+  name: "bob",
+  host: "%",
+  ...overrides
+})
+
+export const grantSpec = (overrides: Partial<GrantSpec> = {}): GrantSpec => ({
+  doltDBRef: { name: "dolt" },
+  cleanupPolicy: "Delete",
+  privileges: ["SELECT", "INSERT"],
+  database: "app",
+  table: "*",
+  username: "bob",
+  host: "%",
+  grantOption: false,
+  ...overrides
+})
+
+export const object = <Spec, Status>(
+  spec: Spec,
+  status?: Status,
+  meta: Partial<ObjectMeta> = {}
+): { readonly metadata: ObjectMeta; readonly spec: Spec; readonly status?: Status } => ({
+  metadata: metadata(meta),
+  spec,
+  ...(status === undefined ? {} : { status })
+})
+
+export const readyCondition = (overrides: Partial<Condition> = {}): Condition => ({
+  type: "Ready",
+  status: "True",
+  observedGeneration: 1,
+  lastTransitionTime: EARLIER,
+  reason: "Created",
+  message: "Created",
+  ...overrides
+})
+
+export type AnyStatus = DatabaseResourceStatus | UserResourceStatus | GrantResourceStatus
+
+export const readyOf = (status: AnyStatus | undefined) => status?.conditions?.find((c) => c.type === "Ready")
+export const conditionOf = (status: AnyStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type)
+
+/** SQL statements of a plan, in words. */
+export const sqlOf = (plan: Plan): ReadonlyArray<string> =>
+  plan.flatMap((a) => (a._tag === "Sql" ? [describeSqlOp(a.op)] : []))
+
+/** Every action that changes something (all but the requeue). */
+export const writesOf = (plan: Plan): ReadonlyArray<Action> => plan.filter((a) => a._tag !== "RequeueAfter")
+
+export const tagsOf = (plan: Plan): ReadonlyArray<string> =>
+  plan.map((a) => (a._tag === "Sql" ? `Sql:${a.op._tag}` : a._tag === "Event" ? `Event:${a.reason}` : a._tag))
+
+export const eventsOf = (plan: Plan): ReadonlyArray<string> =>
+  plan.flatMap((a) => (a._tag === "Event" ? [`${a.type} ${a.reason}: ${a.message}`] : []))
+
+export const finalizerOf = (plan: Plan): boolean | undefined => {
+  const a = plan.find((x) => x._tag === "SetFinalizer")
+  return a?._tag === "SetFinalizer" ? a.present : undefined
+}
+
+export const requeueOfPlan = (plan: Plan): number | undefined => {
+  const a = plan.find((x) => x._tag === "RequeueAfter")
+  return a?._tag === "RequeueAfter" ? a.millis : undefined
+}
+
+export const statusWrites = (plan: Plan) => plan.flatMap((a) => (a._tag === "PatchStatus" ? [a] : []))
+
+export const failure = (op: SqlOp, error = "DoltSqlError", message = "boom"): SqlFailure => ({ op, error, message })
