@@ -4,6 +4,7 @@
 import { buildConfigMap, configHash, doltConfigInput } from "./ConfigMapBuilder.ts"
 import { buildDoltConfigs } from "./DoltConfig.ts"
 import type { ChildObject } from "./KubeObjects.ts"
+import { isValidLabelValue, VersionLabel } from "./Labels.ts"
 import type { IdentifiedDoltDB } from "./Owner.ts"
 import { budgetWarnings, buildPodDisruptionBudget } from "./PodDisruptionBudgetBuilder.ts"
 import { probeWarnings } from "./Probes.ts"
@@ -21,6 +22,11 @@ export interface DesiredState {
 }
 
 export const buildWarnings = (doltdb: IdentifiedDoltDB): ReadonlyArray<string> => [
+  ...(isValidLabelValue(doltdb.spec.engineVersion)
+    ? []
+    : [
+        `spec.engineVersion ${JSON.stringify(doltdb.spec.engineVersion)} is not a valid label value; no ${VersionLabel} label`
+      ]),
   ...buildDoltConfigs(doltConfigInput(doltdb)).warnings,
   ...probeWarnings(doltdb),
   ...budgetWarnings(doltdb)

@@ -21,10 +21,16 @@ export type StringMap = Readonly<Record<string, string>>
 /** The only selector label, as in the reference: StatefulSet selector, every Service, the PDB. */
 export const selectorLabels = (name: string): StringMap => ({ [NameLabel]: name })
 
-/** Labels every child object carries besides the DoltDB's own. */
+/** Kubernetes label values: at most 63 characters, alphanumeric at both ends, `-_.` inside. */
+const labelValuePattern = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/u
+
+/** Whether an image tag can be the `app.kubernetes.io/version` label (a tag may be longer, or hold `+`). */
+export const isValidLabelValue = (value: string): boolean => labelValuePattern.test(value)
+
+/** Labels every child object carries besides the DoltDB's own; the version label only when the tag is a valid value. */
 export const commonLabels = (name: string, engineVersion: string): StringMap => ({
   [NameLabel]: name,
-  [VersionLabel]: engineVersion
+  ...(isValidLabelValue(engineVersion) ? { [VersionLabel]: engineVersion } : {})
 })
 
 /** The DoltDB's annotations minus the ones that must not propagate. */

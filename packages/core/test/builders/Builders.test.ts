@@ -48,6 +48,19 @@ describe("every object", () => {
     }
   })
 
+  it("carries the version label only when the image tag is a valid label value, and warns otherwise", () => {
+    const labels = (engineVersion: string) =>
+      Builders.buildDesiredState(decoded(withSpec(twoReplicas, { engineVersion }))).objects.map(
+        (o) => o.metadata.labels?.["app.kubernetes.io/version"]
+      )
+    assert.isTrue(labels("1.83.6").every((v) => v === "1.83.6"))
+    const odd = "1.83.6+build.7"
+    assert.isTrue(labels(odd).every((v) => v === undefined))
+    assert.isTrue(
+      Builders.buildWarnings(decoded(withSpec(twoReplicas, { engineVersion: odd }))).some((w) => w.includes(odd))
+    )
+  })
+
   it("has the reference's names", () => {
     const names = (manifest: Manifest) =>
       Builders.buildDesiredState(decoded(manifest)).objects.map((o) => `${o.kind}/${o.metadata.name}`)
