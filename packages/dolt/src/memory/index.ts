@@ -1,0 +1,23 @@
+/** The in-memory Dolt cluster: model servers in `SimWorld`, the `Dolt` service over them, and a client API. */
+
+import type { Dolt } from "@doltdb-op/core/services/Dolt"
+import type { SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { Layer } from "effect"
+import { DoltCluster, type DoltClusterOptions } from "./DoltCluster.ts"
+import * as DoltModelLayer from "./DoltModelLayer.ts"
+
+export {
+  ClientEndpoint,
+  DoltCluster,
+  type DoltClusterOptions,
+  type LedgerEntry,
+  type ServerInfo
+} from "./DoltCluster.ts"
+export { GracefulTransitionWaitMillis } from "./DoltModelLayer.ts"
+export * as ModelPods from "./ModelPods.ts"
+
+/** `Dolt` over the model plus the `DoltCluster` client API, in the world's `SimWorld`. */
+export const layer = (
+  options: DoltClusterOptions & DoltModelLayer.DoltModelOptions = {}
+): Layer.Layer<Dolt | DoltCluster, never, SimWorld> =>
+  DoltModelLayer.layer(options).pipe(Layer.provideMerge(DoltCluster.layer(options)))
