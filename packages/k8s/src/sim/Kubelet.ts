@@ -132,6 +132,7 @@ const probeState = (probe: Probe | undefined, now: number): ProbeState | undefin
 
 export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWorldShape, options: KubeletOptions) =>
   Effect.gen(function* () {
+    const scope = yield* Effect.scope
     const fibers = yield* FiberMap.make<string>()
     const pods = new Map<string, PodRuntime>()
     const lostNodes = new Set<string>()
@@ -249,7 +250,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       rt.configError = undefined
       c.process = yield* world.startContainer(spec.success)
       c.startedAt = formatTime(now)
-      c.ready = false
+      // no readiness probe: ready once running (probes with no initial delay run in this same step)
+      c.ready = c.view.readinessProbe === undefined
       c.started = c.view.startupProbe === undefined
       c.readiness = probeState(c.view.readinessProbe, now)
       c.liveness = probeState(c.view.livenessProbe, now)
@@ -290,10 +292,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       const pod = got.success
       const now = yield* Clock.currentTimeMillis
       for (const c of rt.containers) {
-        if (c.process === undefined) {
-          if (now >= c.restartAt) yield* startContainer(pod, rt, c)
-          continue
-        }
+        if (c.process === undefined && now >= c.restartAt) yield* startContainer(pod, rt, c)
+        if (c.process === undefined) continue
         const exit = yield* c.process.exitCode
         if (exit !== undefined) {
           c.process = undefined
@@ -316,8 +316,6 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         if (c.readiness !== undefined) {
           const verdict = yield* runProbe(c.readiness, "readiness", c.process, now)
           if (verdict !== undefined) c.ready = verdict
-        } else {
-          c.ready = true
         }
         if (c.ready && c.backoffSeconds > 0 && now - Date.parse(c.startedAt) > 600_000) c.backoffSeconds = 0
       }
@@ -393,6 +391,22 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     const safeStep = (rt: PodRuntime) =>
       step(rt).pipe(Effect.catch((error) => Effect.logDebug(`kubelet: ${rt.namespace}/${rt.name}`, error)))
 
+    /** Runs `effect` as the pod's fiber; counted busy until it starts, so `settle` cannot miss it. */
+    const runAs = <A, E>(uid: string, effect: Effect.Effect<A, E>) =>
+      Effect.sync(() => {
+        busy++
+      }).pipe(
+        Effect.andThen(
+          FiberMap.run(
+            fibers,
+            uid,
+            Effect.sync(() => {
+              busy--
+            }).pipe(Effect.andThen(effect))
+          )
+        )
+      )
+
     const runPod = (rt: PodRuntime) =>
       Effect.gen(function* () {
         yield* tracked(safeStep(rt))
@@ -449,26 +463,35 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         terminating: false
       }
       pods.set(rt.uid, rt)
-      yield* FiberMap.run(fibers, rt.uid, runPod(rt))
+      yield* runAs(rt.uid, runPod(rt))
     })
 
     /** Graceful termination: preStop within the grace period, TERM, then the final delete. */
     const terminate = (rt: PodRuntime, graceSeconds: number) =>
-      tracked(
-        Effect.gen(function* () {
-          yield* Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
-            concurrency: "unbounded",
-            discard: true
-          }).pipe(Effect.timeoutOption(graceSeconds * 1000))
-          for (const c of rt.containers) {
-            if (c.process !== undefined) yield* c.process.stop("TERM")
-            c.process = undefined
-          }
-          pods.delete(rt.uid)
-          yield* kube
-            .delete(Pods, rt.name, { namespace: rt.namespace, gracePeriodSeconds: 0, preconditions: { uid: rt.uid } })
-            .pipe(Effect.catchTags({ NotFound: () => Effect.void, Conflict: () => Effect.void }))
-        })
+      Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
+        concurrency: "unbounded",
+        discard: true
+      }).pipe(
+        // waiting out preStop is not work in progress: `settle` must not spin on it
+        Effect.timeoutOption(graceSeconds * 1000),
+        Effect.andThen(
+          tracked(
+            Effect.gen(function* () {
+              for (const c of rt.containers) {
+                if (c.process !== undefined) yield* c.process.stop("TERM")
+                c.process = undefined
+              }
+              pods.delete(rt.uid)
+              yield* kube
+                .delete(Pods, rt.name, {
+                  namespace: rt.namespace,
+                  gracePeriodSeconds: 0,
+                  preconditions: { uid: rt.uid }
+                })
+                .pipe(Effect.catchTags({ NotFound: () => Effect.void, Conflict: () => Effect.void }))
+            })
+          )
+        )
       )
 
     const killAll = (rt: PodRuntime) =>
@@ -504,7 +527,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         rt.terminating = true
         const grace = object.metadata.deletionGracePeriodSeconds ?? 30
         // replaces (interrupts) the pod's loop
-        yield* FiberMap.run(fibers, uid, terminate(rt, grace).pipe(Effect.andThen(Effect.never)))
+        yield* runAs(uid, terminate(rt, grace).pipe(Effect.andThen(Effect.never)))
         return
       }
       if (rt === undefined) yield* tracked(admit(object))
@@ -546,7 +569,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
             { discard: true }
           )
         ),
-        Effect.forkDetach
+        Effect.forkIn(scope)
       )
     })
 
@@ -560,7 +583,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         }
         if (got.success.metadata.deletionTimestamp !== undefined) {
           rt.terminating = true
-          yield* FiberMap.run(fibers, rt.uid, terminate(rt, 0).pipe(Effect.andThen(Effect.never)))
+          yield* runAs(rt.uid, terminate(rt, 0).pipe(Effect.andThen(Effect.never)))
           continue
         }
         // the pod sandbox is recreated: every container restarts
@@ -568,7 +591,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           c.restartCount++
           c.restartAt = 0
         }
-        yield* FiberMap.run(fibers, rt.uid, runPod(rt))
+        yield* runAs(rt.uid, runPod(rt))
       }
     })
 

@@ -96,8 +96,12 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
         const idle = () => inFlight === 0 && stsWorker.idle() && epsWorker.idle() && kubelet.idle()
         const settle = Effect.gen(function* () {
           // a bounded number of scheduler turns: controllers converge in a few; a livelock shows as a test failure
-          for (let i = 0; i < 10_000 && !idle(); i++) yield* Effect.yieldNow
-          for (let i = 0; i < 3; i++) yield* Effect.yieldNow
+          // idle must hold for a few turns in a row: a fiber forked in the last turn gets to start
+          let quiet = 0
+          for (let i = 0; i < 10_000 && quiet < 5; i++) {
+            yield* Effect.yieldNow
+            quiet = idle() ? quiet + 1 : 0
+          }
         })
 
         return SimCluster.of({

@@ -16,28 +16,17 @@ export const startWorker = <E>(
   retryAfter: Duration.Input = "1 second"
 ) =>
   Effect.gen(function* () {
+    const scope = yield* Effect.scope
     const queue = yield* Queue.unbounded<string>()
     const pending = new Set<string>()
     let busy = false
-    let retrying = 0
     const enqueue = (key: string) => {
       if (pending.has(key)) return
       pending.add(key)
       Queue.offerUnsafe(queue, key)
     }
     const retry = (key: string) =>
-      Effect.sync(() => {
-        retrying++
-      }).pipe(
-        Effect.andThen(Effect.sleep(retryAfter)),
-        Effect.andThen(
-          Effect.sync(() => {
-            retrying--
-            enqueue(key)
-          })
-        ),
-        Effect.forkDetach
-      )
+      Effect.sleep(retryAfter).pipe(Effect.andThen(Effect.sync(() => enqueue(key))), Effect.forkIn(scope))
     yield* Effect.forever(
       Effect.gen(function* () {
         const key = yield* Queue.take(queue)

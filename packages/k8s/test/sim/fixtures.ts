@@ -42,9 +42,10 @@ export const makeTestRuntime = () => {
               const ok = probeOk.get(spec.pod) ?? { readiness: true, liveness: true }
               return kind === "liveness" ? ok.liveness : kind === "readiness" ? ok.readiness : true
             }),
-          preStop: Effect.sync(() => preStops.push(spec.pod)).pipe(
-            Effect.andThen(preStopSeconds > 0 ? Effect.sleep(`${preStopSeconds} seconds`) : Effect.void)
-          ),
+          preStop: Effect.suspend(() => {
+            preStops.push(spec.pod)
+            return preStopSeconds > 0 ? Effect.sleep(`${preStopSeconds} seconds`) : Effect.void
+          }),
           stop: (signal) =>
             Effect.sync(() => {
               stopped = true
@@ -108,7 +109,7 @@ export const statefulSet = (
             ...(spec.probes === false
               ? {}
               : {
-                  readinessProbe: { periodSeconds: 2, failureThreshold: 2 },
+                  readinessProbe: { initialDelaySeconds: 1, periodSeconds: 2, failureThreshold: 2 },
                   livenessProbe: { periodSeconds: 5, failureThreshold: 3 }
                 })
           }
