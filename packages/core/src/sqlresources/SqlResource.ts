@@ -312,6 +312,32 @@ export const retryRequeue = (ctx: PlanContext) =>
 /** A Warning event for a failure the status now reports (emitted once, when the failure status is written). */
 export const failureEvent = (ctx: PlanContext, message: string): Action => event(ctx.ref, "Warning", "Failed", message)
 
+/**
+ * How a plan with `sql` handles the previous failure: when the SQL is planned again, Ready False naming the error
+ * is recorded first (with a Warning), the final status is built on top of it (so Ready's lastTransitionTime shows
+ * the flip back), and the retry follows `spec.retryInterval` instead of the drift-check period.
+ */
+export const failureHandling = <S extends ResourceStatus>(
+  ctx: PlanContext,
+  current: S | undefined,
+  empty: S,
+  sql: ReadonlyArray<SqlOp>,
+  lastFailure: SqlFailure | undefined,
+  ready: (failure: SqlFailure) => ConditionInput = failedReady
+): Pick<Step<S>, "failureStatus" | "failureEvent" | "requeue"> & { readonly base: S } => {
+  const failure = sql.length > 0 ? lastFailure : undefined
+  if (failure === undefined) {
+    return { base: current ?? empty, requeue: { millis: ctx.requeueMillis, why: "drift check" } }
+  }
+  const failureStatus = withReady(ctx, current ?? empty, ready(failure))
+  return {
+    base: failureStatus,
+    failureStatus,
+    failureEvent: failureEvent(ctx, failureMessage(failure)),
+    requeue: retryRequeue(ctx)
+  }
+}
+
 /** What a kind's cleanup does when the parent is ready. */
 export interface Cleanup {
   readonly sql: ReadonlyArray<SqlOp>

@@ -18,9 +18,7 @@ import { type ConditionInput, setConditions } from "../status/Conditions.ts"
 import {
   assemble,
   created,
-  failedReady,
-  failureEvent,
-  failureMessage,
+  failureHandling,
   invalidParentRef,
   makeContext,
   type ParentDoltDB,
@@ -31,7 +29,6 @@ import {
   ReadyReason,
   type ResourceStatus,
   rejectSpec,
-  retryRequeue,
   type SqlFailure,
   type SqlResourceObject,
   waitForParent,
@@ -206,7 +203,8 @@ export const planDatabase = (o: DatabaseObserved): PlanResult<DatabaseResourceSt
       )
     )
   }
-  const { retainedDatabases: _, ...rest } = current ?? {}
+  const { base, ...onFailure } = failureHandling(ctx, current, {}, sql, o.lastFailure)
+  const { retainedDatabases: _, ...rest } = base
   let conditions = rest.conditions
   const charset = charsetCondition(spec, details)
   if (charset !== undefined) conditions = setConditions(conditions, [charset], ctx.generation, ctx.now)
@@ -232,15 +230,11 @@ export const planDatabase = (o: DatabaseObserved): PlanResult<DatabaseResourceSt
     databaseName: name,
     ...(retained.length === 0 ? {} : { retainedDatabases: retained })
   }
-  const base: DatabaseResourceStatus = current ?? {}
-  const failure = sql.length > 0 ? o.lastFailure : undefined
   return assemble(ctx, current, {
     sql,
     events,
     status: withReady(ctx, next, created),
-    failureStatus: failure === undefined ? undefined : withReady(ctx, base, failedReady(failure)),
-    failureEvent: failure === undefined ? undefined : failureEvent(ctx, failureMessage(failure)),
-    finalizer: "add",
-    requeue: failure === undefined ? { millis: ctx.requeueMillis, why: "drift check" } : retryRequeue(ctx)
+    ...onFailure,
+    finalizer: "add"
   })
 }

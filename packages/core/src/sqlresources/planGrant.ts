@@ -22,7 +22,7 @@ import {
   created,
   describeSqlOp,
   failedReady,
-  failureEvent,
+  failureHandling,
   failureMessage,
   invalidParentRef,
   makeContext,
@@ -35,7 +35,6 @@ import {
   ReadyReason,
   type ResourceStatus,
   rejectSpec,
-  retryRequeue,
   type SqlFailure,
   type SqlResourceObject,
   waitForParent,
@@ -290,16 +289,12 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
     privileges: canonical([...ownedPrivileges.filter((p) => covers(desired.privileges, p)), ...grant]),
     grantOption: desired.grantOption && (owned?.grantOption === true || grantOption)
   }
-  const base: GrantResourceStatus = current ?? {}
-  const failure = sql.length > 0 ? o.lastFailure : undefined
-  const failureStatus = failure === undefined ? undefined : withReady(ctx, base, failureReady(failure))
+  const { base, ...onFailure } = failureHandling(ctx, current, {}, sql, o.lastFailure, failureReady)
   return assemble(ctx, current, {
     sql,
     events,
     status: withReady(ctx, { ...base, applied }, created),
-    failureStatus,
-    failureEvent: failure === undefined ? undefined : failureEvent(ctx, failureMessage(failure)),
-    finalizer: "add",
-    requeue: failure === undefined ? { millis: ctx.requeueMillis, why: "drift check" } : retryRequeue(ctx)
+    ...onFailure,
+    finalizer: "add"
   })
 }

@@ -15,9 +15,7 @@ import { type Account, HostName, UserName } from "../services/dolt/names.ts"
 import {
   assemble,
   created,
-  failedReady,
-  failureEvent,
-  failureMessage,
+  failureHandling,
   invalidParentRef,
   makeContext,
   notReady,
@@ -29,7 +27,6 @@ import {
   ReadyReason,
   type ResourceStatus,
   rejectSpec,
-  retryRequeue,
   type SqlFailure,
   type SqlResourceObject,
   waitForParent,
@@ -202,15 +199,12 @@ export const planUser = (o: UserObserved): PlanResult<UserResourceStatus> => {
       )
     }
   }
-  const base: UserResourceStatus = current ?? {}
-  const failure = sql.length > 0 ? o.lastFailure : undefined
+  const { base, ...onFailure } = failureHandling(ctx, current, {}, sql, o.lastFailure)
   return assemble(ctx, current, {
     sql,
     events,
     status: withReady(ctx, { ...base, account, passwordSecret: applied }, created),
-    failureStatus: failure === undefined ? undefined : withReady(ctx, base, failedReady(failure)),
-    failureEvent: failure === undefined ? undefined : failureEvent(ctx, failureMessage(failure)),
-    finalizer: "add",
-    requeue: failure === undefined ? { millis: ctx.requeueMillis, why: "drift check" } : retryRequeue(ctx)
+    ...onFailure,
+    finalizer: "add"
   })
 }

@@ -296,7 +296,7 @@ describe("planDatabase: parent and failures", () => {
     const tags = tagsOf(r.actions)
     assert.deepStrictEqual(tags.slice(0, 3), ["PatchStatus", "Event:Failed", "Sql:CreateDatabase"])
     const [failed, done] = statusWrites(r.actions)
-    const failedReady = (failed?.status as DatabaseResourceStatus).conditions?.find((c) => c.type === "Ready")
+    const failedReady = readyOf(failed?.status as DatabaseResourceStatus | undefined)
     assert.strictEqual(failedReady?.reason, "Failed")
     assert.strictEqual(failedReady?.message, "CREATE DATABASE app failed: database is read only")
     assert.strictEqual(failed?.resourceVersion, "100")
