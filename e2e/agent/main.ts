@@ -1,0 +1,330 @@
+// The e2e node agent: stands in for kube-scheduler, the kubelet and a hostPath volume provisioner on one
+// Node. Registers the Node (and keeps its Lease fresh), binds pending pods to it, runs them as local
+// processes in their own network + mount namespaces (PodRuntime), provisions PVCs of the e2e StorageClass
+// as host directories, and keeps every pod's /etc/hosts in line with peers' addresses and readiness.
+// On SIGTERM/SIGINT it stops all pods and removes every namespace and interface it made.
+// Plain async Node (test infrastructure). Env: KUBECONFIG, E2E_WORK, E2E_DOLT_BIN (+ names.ts).
+import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
+import { join } from "node:path"
+import { core, group, Kube, KubeError, type KubeObject, type WatchEvent } from "../lib/kube.ts"
+import { BRIDGE_ADDRESS, KUBERNETES_VERSION, NODE_INDEX, NODE_NAME, PROVISIONER } from "../lib/names.ts"
+import { type AgentContext, PodRuntime } from "./pod.ts"
+import { ensureBridge, removeStaleSandboxes } from "./sandbox.ts"
+
+const workDir = process.env.E2E_WORK ?? ""
+const doltBin = process.env.E2E_DOLT_BIN ?? ""
+if (!workDir || !doltBin || !process.env.KUBECONFIG)
+  throw new Error("KUBECONFIG, E2E_WORK and E2E_DOLT_BIN are required")
+const kube = new Kube(process.env.KUBECONFIG)
+const abort = new AbortController()
+const runtimes = new Map<string, PodRuntime>()
+const services = new Map<string, KubeObject>()
+const ips = new Map<string, string>()
+const log = (msg: string) => console.error(`[agent ${new Date().toISOString()}] ${msg}`)
+
+const allocateIp = (uid: string) => {
+  const used = new Set(ips.values())
+  for (let i = 2; i < 255; i++) {
+    const ip = `10.244.${NODE_INDEX}.${i}`
+    if (!used.has(ip)) {
+      ips.set(uid, ip)
+      return ip
+    }
+  }
+  throw new Error("no free pod address")
+}
+
+// --- /etc/hosts: the DNS records CoreDNS would serve for headless services and pod hostnames ----------
+const hostsContent = (self: PodRuntime): string => {
+  const lines = [
+    "# Kubernetes-managed hosts file (e2e node agent).",
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback"
+  ]
+  const selfNs = self.pod.metadata.namespace
+  const fqdn = (h: string, sub: string, ns: string) => [
+    `${h}.${sub}.${ns}.svc.cluster.local`,
+    `${h}.${sub}.${ns}.svc`,
+    `${h}.${sub}.${ns}`,
+    ...(ns === selfNs ? [`${h}.${sub}`] : [])
+  ]
+  if (self.ip) {
+    const h = self.pod.spec.hostname ?? self.pod.metadata.name
+    const sub = self.pod.spec.subdomain
+    lines.push(`${self.ip}\t${sub ? `${fqdn(h, sub, selfNs!).join(" ")} ` : ""}${h}`)
+  }
+  const bySvc = new Map<string, Array<string>>()
+  for (const rt of runtimes.values()) {
+    if (rt === self || !rt.ip || !rt.sb || rt.terminating) continue
+    const ns = rt.pod.metadata.namespace!
+    const sub = rt.pod.spec.subdomain
+    // A headless Service named like the subdomain publishes the pod when it is ready, or always
+    // with publishNotReadyAddresses, as in Kubernetes DNS.
+    const svc = sub && services.get(`${ns}/${sub}`)
+    if (!svc || (!rt.ready && !svc.spec.publishNotReadyAddresses)) continue
+    lines.push(`${rt.ip}\t${fqdn(rt.pod.spec.hostname ?? rt.pod.metadata.name, sub, ns).join(" ")}`)
+    bySvc.set(`${ns}/${sub}`, [...(bySvc.get(`${ns}/${sub}`) ?? []), rt.ip])
+  }
+  for (const [key, addrs] of bySvc) {
+    const [ns, name] = key.split("/") as [string, string]
+    const names = [
+      `${name}.${ns}.svc.cluster.local`,
+      `${name}.${ns}.svc`,
+      `${name}.${ns}`,
+      ...(ns === selfNs ? [name] : [])
+    ]
+    for (const a of addrs) lines.push(`${a}\t${names.join(" ")}`)
+  }
+  return `${lines.join("\n")}\n`
+}
+
+let hostsTimer: NodeJS.Timeout | undefined
+const hostsChanged = () => {
+  clearTimeout(hostsTimer)
+  hostsTimer = setTimeout(() => {
+    // Rewritten in place: each pod's /etc/hosts is a bind mount of this very inode.
+    for (const rt of runtimes.values()) if (rt.sb && !rt.terminating) writeFileSync(rt.hostsFile, hostsContent(rt))
+  }, 20)
+}
+
+const ctx: AgentContext = {
+  kube,
+  nodeName: NODE_NAME,
+  hostIP: BRIDGE_ADDRESS,
+  workDir,
+  doltBin,
+  imageID: `e2e://dolt@${doltBin}`,
+  allocateIp,
+  releaseIp: (uid) => ips.delete(uid),
+  hostsChanged,
+  hostsContent
+}
+
+// --- Node registration and heartbeat --------------------------------------------------------------------
+const nodeStatus = () => {
+  const t = new Date().toISOString().replace(/\.\d+Z$/, "Z")
+  const cond = (type: string, status: string, reason: string) => ({
+    type,
+    status,
+    reason,
+    lastHeartbeatTime: t,
+    lastTransitionTime: t,
+    message: reason
+  })
+  return {
+    capacity: { cpu: "64", memory: "256Gi", pods: "110", "ephemeral-storage": "100Gi" },
+    allocatable: { cpu: "64", memory: "256Gi", pods: "110", "ephemeral-storage": "100Gi" },
+    conditions: [
+      cond("Ready", "True", "KubeletReady"),
+      cond("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+      cond("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+      cond("PIDPressure", "False", "KubeletHasSufficientPID")
+    ],
+    addresses: [
+      { type: "InternalIP", address: BRIDGE_ADDRESS },
+      { type: "Hostname", address: NODE_NAME }
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    nodeInfo: {
+      machineID: "e2e",
+      systemUUID: "e2e",
+      bootID: `e2e-${process.pid}`,
+      kernelVersion: "",
+      osImage: hostname(),
+      containerRuntimeVersion: "e2e://local-process",
+      kubeletVersion: KUBERNETES_VERSION,
+      kubeProxyVersion: "",
+      operatingSystem: "linux",
+      architecture: "amd64"
+    }
+  }
+}
+
+const registerNode = async () => {
+  const labels = { "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" }
+  const existing = await kube.find(core("nodes", undefined, NODE_NAME))
+  if (!existing)
+    await kube.create(core("nodes"), { apiVersion: "v1", kind: "Node", metadata: { name: NODE_NAME, labels } })
+  await kube.mergePatch(`${core("nodes", undefined, NODE_NAME)}/status`, { status: nodeStatus() })
+}
+
+const heartbeat = async () => {
+  const path = group("coordination.k8s.io/v1", "leases", "kube-node-lease", NODE_NAME)
+  const renewTime = new Date().toISOString().replace("Z", "000Z")
+  const lease = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: NODE_NAME, namespace: "kube-node-lease" },
+    spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40, renewTime }
+  }
+  await kube.apply(path, lease, "e2e-node-agent")
+  await kube.mergePatch(`${core("nodes", undefined, NODE_NAME)}/status`, {
+    status: { conditions: nodeStatus().conditions }
+  })
+}
+
+// --- Scheduler: every pending pod goes to this node (nodeSelector must match; affinity is ignored) -----
+const schedule = async (e: WatchEvent) => {
+  const pod = e.object
+  if (e.type === "DELETED" || pod.spec.nodeName || pod.metadata.deletionTimestamp) return
+  if ((pod.spec.schedulerName ?? "default-scheduler") !== "default-scheduler") return
+  const labels: Record<string, string> = {
+    "kubernetes.io/hostname": NODE_NAME,
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64"
+  }
+  const selector = (pod.spec.nodeSelector ?? {}) as Record<string, string>
+  if (Object.entries(selector).some(([k, v]) => labels[k] !== v))
+    return log(`${pod.metadata.name}: nodeSelector does not match, left pending`)
+  try {
+    await kube.create(`${core("pods", pod.metadata.namespace, pod.metadata.name)}/binding`, {
+      apiVersion: "v1",
+      kind: "Binding",
+      metadata: { name: pod.metadata.name, uid: pod.metadata.uid },
+      target: { apiVersion: "v1", kind: "Node", name: NODE_NAME }
+    })
+  } catch (err) {
+    if (!(err instanceof KubeError && (err.code === 409 || err.code === 404)))
+      log(`bind ${pod.metadata.name}: ${(err as Error).message}`)
+  }
+}
+
+// --- Kubelet ---------------------------------------------------------------------------------------------
+const finalDelete = async (pod: KubeObject) => {
+  await kube
+    .delete(core("pods", pod.metadata.namespace, pod.metadata.name), {
+      apiVersion: "v1",
+      kind: "DeleteOptions",
+      gracePeriodSeconds: 0,
+      preconditions: { uid: pod.metadata.uid }
+    })
+    .catch((err) => {
+      if (!(err instanceof KubeError && (err.code === 404 || err.code === 409)))
+        log(`delete ${pod.metadata.name}: ${err.message}`)
+    })
+}
+
+const onPod = async (e: WatchEvent) => {
+  const pod = e.object
+  const uid = pod.metadata.uid!
+  let rt = runtimes.get(uid)
+  if (e.type === "DELETED") {
+    // Force-deleted (or finished): stop right away.
+    if (rt) void rt.terminate(0).then(() => runtimes.delete(uid))
+    return
+  }
+  if (rt) rt.pod = pod
+  if (pod.metadata.deletionTimestamp) {
+    if (!rt) return void finalDelete(pod)
+    if (!rt.terminating) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
+      log(`${rt.key}: deleting with grace ${grace}s`)
+      void rt.terminate(grace).then(async () => {
+        await finalDelete(pod)
+        runtimes.delete(uid)
+      })
+    }
+    return
+  }
+  if (!rt && !["Succeeded", "Failed"].includes(pod.status?.phase)) {
+    rt = new PodRuntime(ctx, pod)
+    runtimes.set(uid, rt)
+    log(`${rt.key}: starting`)
+    rt.run().catch((err) => log(`${rt!.key}: ${err.stack ?? err}`))
+  }
+}
+
+// --- Volume provisioner for the e2e StorageClass -------------------------------------------------------
+const onClaim = async (e: WatchEvent) => {
+  const pvc = e.object
+  const ann = pvc.metadata.annotations ?? {}
+  const wanted = ann["volume.kubernetes.io/storage-provisioner"] ?? ann["volume.beta.kubernetes.io/storage-provisioner"]
+  if (e.type === "DELETED" || wanted !== PROVISIONER || pvc.spec.volumeName || pvc.metadata.deletionTimestamp) return
+  const name = `pvc-${pvc.metadata.uid}`
+  const path = join(workDir, "volumes", name)
+  mkdirSync(path, { recursive: true })
+  const sc = await kube.find(group("storage.k8s.io/v1", "storageclasses", undefined, pvc.spec.storageClassName))
+  try {
+    await kube.create(core("persistentvolumes"), {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name, annotations: { "pv.kubernetes.io/provisioned-by": PROVISIONER } },
+      spec: {
+        capacity: { storage: pvc.spec.resources?.requests?.storage ?? "1Gi" },
+        accessModes: pvc.spec.accessModes ?? ["ReadWriteOnce"],
+        persistentVolumeReclaimPolicy: sc?.reclaimPolicy ?? "Delete",
+        storageClassName: pvc.spec.storageClassName,
+        volumeMode: pvc.spec.volumeMode ?? "Filesystem",
+        hostPath: { path, type: "Directory" },
+        claimRef: {
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          namespace: pvc.metadata.namespace,
+          name: pvc.metadata.name,
+          uid: pvc.metadata.uid
+        }
+      }
+    })
+    log(`provisioned ${name} for ${pvc.metadata.namespace}/${pvc.metadata.name}`)
+  } catch (err) {
+    if (!(err instanceof KubeError && err.code === 409)) throw err
+  }
+}
+
+const onVolume = async (e: WatchEvent) => {
+  const pv = e.object
+  if (e.type === "DELETED" || pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) return
+  if (pv.status?.phase !== "Released" || pv.spec.persistentVolumeReclaimPolicy !== "Delete") return
+  rmSync(pv.spec.hostPath.path, { recursive: true, force: true })
+  await kube.delete(core("persistentvolumes", undefined, pv.metadata.name)).catch(() => {})
+  log(`deleted released ${pv.metadata.name}`)
+}
+
+const onService = (e: WatchEvent) => {
+  const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`
+  if (e.type === "DELETED") services.delete(key)
+  else services.set(key, e.object)
+  hostsChanged()
+}
+
+// --- Lifecycle -------------------------------------------------------------------------------------------
+const readyFile = join(workDir, "run", "node-agent.ready")
+const guard = (what: string, f: (e: WatchEvent) => unknown) => async (e: WatchEvent) => {
+  try {
+    await f(e)
+  } catch (err) {
+    log(`${what}: ${(err as Error).stack ?? err}`)
+  }
+}
+
+const shutdown = async (signal: string) => {
+  log(`${signal}: stopping ${runtimes.size} pods`)
+  abort.abort()
+  try {
+    unlinkSync(readyFile)
+  } catch {}
+  // The control plane is going away too: a short grace, no API calls needed.
+  await Promise.all([...runtimes.values()].map((rt) => rt.terminate(Number(process.env.E2E_SHUTDOWN_GRACE ?? 5))))
+  await removeStaleSandboxes()
+  kube.close()
+  log("stopped")
+  process.exit(0)
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"))
+process.on("SIGINT", () => void shutdown("SIGINT"))
+
+await ensureBridge()
+await removeStaleSandboxes()
+await registerNode()
+await heartbeat()
+const beat = setInterval(() => heartbeat().catch((err) => log(`heartbeat: ${err.message}`)), 10_000)
+abort.signal.addEventListener("abort", () => clearInterval(beat))
+void kube.watch(core("services"), guard("services", onService), abort.signal)
+void kube.watch(core("persistentvolumeclaims"), guard("pvc", onClaim), abort.signal)
+void kube.watch(core("persistentvolumes"), guard("pv", onVolume), abort.signal)
+void kube.watch(core("pods"), guard("scheduler", schedule), abort.signal, "fieldSelector=spec.nodeName%3D")
+void kube.watch(core("pods"), guard("kubelet", onPod), abort.signal, `fieldSelector=spec.nodeName%3D${NODE_NAME}`)
+mkdirSync(join(workDir, "run"), { recursive: true })
+writeFileSync(readyFile, `${process.pid}\n`)
+log(`node ${NODE_NAME} ready`)

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Local control plane for the e2e tests: etcd + kube-apiserver + kube-controller-manager on loopback,
+# the CRDs from crds/, and the node agent (e2e/agent) standing in for scheduler + kubelet.
+#   e2e/cluster.sh up      start everything (idempotent: a running cluster is left alone)
+#   e2e/cluster.sh down    stop everything it started, remove pod namespaces/interfaces and the state
+#   e2e/cluster.sh status  print what is running
+# Everything lives in $E2E_WORK (default e2e/.work); binaries come from e2e/build.sh's cache.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+CACHE="${DOLTDB_E2E_CACHE:-$HOME/.cache/doltdb-operator-e2e}"
+WORK="${E2E_WORK:-$here/.work}"
+ETCD_PORT="${E2E_ETCD_PORT:-23790}"
+ETCD_PEER_PORT="${E2E_ETCD_PEER_PORT:-23800}"
+API_PORT="${E2E_API_PORT:-26443}"
+# Pod network: names and range shared with the agent (e2e/agent/sandbox.ts reads the same env).
+BRIDGE="${E2E_BRIDGE:-dolte2e0}"
+NETNS_PREFIX="${E2E_NETNS_PREFIX:-dolte2e-}"
+PKI="$WORK/pki"
+RUN="$WORK/run"
+LOGS="$WORK/logs"
+KUBECONFIG_OUT="$WORK/kubeconfig"
+
+log() { printf '[e2e-cluster %s] %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >&2; }
+bin() { echo "$CACHE/$1-$2/$1"; }
+# $E2E_DOLT_BIN if set, the pinned dolt if it was built, else the fallback the proxy serves (see versions.env).
+dolt_bin() {
+  if [[ -n "${E2E_DOLT_BIN:-}" ]]; then echo "$E2E_DOLT_BIN"; return; fi
+  if [[ -x "$(bin dolt "$DOLT_VERSION")" ]]; then bin dolt "$DOLT_VERSION"; else bin dolt "$DOLT_FALLBACK_VERSION"; fi
+}
+
+alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+# start <name> <cmd...>: own session (so the whole group can be signalled), pid file, log file.
+start() {
+  local name="$1"
+  shift
+  if alive "$name"; then log "$name already running (pid $(cat "$RUN/$name.pid"))"; return; fi
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+  log "$name started (pid $!)"
+}
+
+# stop <name> [grace seconds]: TERM the process group, KILL after the grace period.
+stop() {
+  local name="$1" grace="${2:-10}" pid i
+  [[ -f "$RUN/$name.pid" ]] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in ${grace}s, killing"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "$name stopped"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+# wait_for <what> <seconds> <cmd...>
+wait_for() {
+  local what="$1" secs="$2" i
+  shift 2
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  log "timed out after ${secs}s waiting for $what"
+  return 1
+}
+
+gen_pki() {
+  [[ -f "$PKI/.done" ]] && return
+  rm -rf "$PKI" && mkdir -p "$PKI"
+  (
+    cd "$PKI"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=doltdb-e2e-ca" 2>/dev/null
+    # Serving cert for the API server: loopback plus the in-cluster names clients may use.
+    cat >apiserver.ext <<EOF
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+extendedKeyUsage=serverAuth
+EOF
+    issue() { # issue <name> <subject> [extfile]
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 \
+        ${3:+-extfile "$3"} 2>/dev/null
+      rm -f "$1.csr"
+    }
+    issue apiserver "/CN=kube-apiserver" apiserver.ext
+    issue admin "/O=system:masters/CN=e2e-admin"
+    issue controller-manager "/CN=system:kube-controller-manager"
+    # Service-account token signing key (the API server signs, the controller manager's token controller too).
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+  )
+  touch "$PKI/.done"
+}
+
+kubeconfig() { # kubeconfig <file> <client cert name>
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: e2e
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    certificate-authority: $PKI/ca.crt
+users:
+- name: $2
+  user:
+    client-certificate: $PKI/$2.crt
+    client-key: $PKI/$2.key
+contexts:
+- name: e2e
+  context: {cluster: e2e, user: $2}
+current-context: e2e
+EOF
+}
+
+api_ready() {
+  curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "https://127.0.0.1:$API_PORT/readyz" >/dev/null
+}
+
+up() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  mkdir -p "$WORK" "$RUN" "$LOGS"
+  for b in "$(bin etcd "$ETCD_VERSION")" "$(bin kube-apiserver "$KUBERNETES_VERSION")" \
+    "$(bin kube-controller-manager "$KUBERNETES_VERSION")" "$(dolt_bin)"; do
+    [[ -x "$b" ]] || { log "missing $b: run npm run e2e:build first"; exit 1; }
+  done
+  # A half-started cluster is torn down again, so a failed `up` leaves nothing running.
+  trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "up failed ($rc), tearing down"; down; fi' EXIT
+  gen_pki
+  kubeconfig "$KUBECONFIG_OUT" admin
+  kubeconfig "$WORK/controller-manager.kubeconfig" controller-manager
+
+  start etcd "$(bin etcd "$ETCD_VERSION")" --name e2e --data-dir "$WORK/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "e2e=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --unsafe-no-fsync --quota-backend-bytes 1073741824 --log-level warn
+  wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+
+  start kube-apiserver "$(bin kube-apiserver "$KUBERNETES_VERSION")" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+    --client-ca-file "$PKI/ca.crt" \
+    --authorization-mode RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+    --api-audiences https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range 10.96.0.0/16 \
+    --endpoint-reconciler-type none \
+    --allow-privileged=true --profiling=false -v=1
+  wait_for kube-apiserver 60 api_ready
+
+  start kube-controller-manager "$(bin kube-controller-manager "$KUBERNETES_VERSION")" \
+    --kubeconfig "$WORK/controller-manager.kubeconfig" \
+    --secure-port 0 --leader-elect=false \
+    --use-service-account-credentials=true \
+    --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
+    --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
+    --cluster-name doltdb-e2e -v=1
+
+  # CRDs, default StorageClass, then the node agent; apply.ts waits for the CRDs to be Established.
+  (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
+  start node-agent env KUBECONFIG="$KUBECONFIG_OUT" E2E_WORK="$WORK" \
+    E2E_DOLT_BIN="$(dolt_bin)" E2E_BRIDGE="$BRIDGE" E2E_NETNS_PREFIX="$NETNS_PREFIX" \
+    "$repo/node_modules/.bin/node" "$here/agent/main.ts"
+  wait_for "node agent to register a Ready node" 30 test -f "$RUN/node-agent.ready"
+  trap - EXIT
+  t1=$(date +%s.%N)
+  log "cluster up in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s; KUBECONFIG=$KUBECONFIG_OUT"
+}
+
+# Removes every pod network namespace and the bridge, killing whatever still runs inside.
+net_cleanup() {
+  local ns pids
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NETNS_PREFIX" || true); do
+    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+    # shellcheck disable=SC2086
+    [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+    log "removed leftover netns $ns"
+  done
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" && log "removed bridge $BRIDGE"; fi
+}
+
+down() {
+  mkdir -p "$RUN"
+  # The agent stops its pods (preStop hooks, grace periods) and removes their namespaces itself.
+  stop node-agent 60
+  net_cleanup
+  stop kube-controller-manager 10
+  stop kube-apiserver 20
+  stop etcd 10
+  # Refuse to delete the work dir if anything is still mounted under it (a pod root leaking into the
+  # host mount namespace would otherwise let rm follow bind mounts into the host's /usr).
+  if grep -q " $WORK" /proc/self/mountinfo; then
+    log "mounts left under $WORK:" && grep " $WORK" /proc/self/mountinfo >&2
+    exit 1
+  fi
+  if [[ "${E2E_KEEP_WORK:-}" != 1 ]]; then
+    rm -rf --one-file-system "$WORK/etcd" "$WORK/volumes" "$WORK/pods" "$RUN"
+  fi
+  log "cluster down"
+}
+
+status() {
+  local n
+  for n in etcd kube-apiserver kube-controller-manager node-agent; do
+    if alive "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
+  done
+  ip netns list 2>/dev/null | grep "^$NETNS_PREFIX" || true
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+status) status ;;
+*) echo "usage: $0 up|down|status" >&2 && exit 2 ;;
+esac

@@ -1,0 +1,11 @@
+// Names shared by the cluster script, the node agent and the tests.
+export const NODE_NAME = process.env.E2E_NODE_NAME ?? "e2e-node-1"
+/** Node index N: the node's pods get addresses 10.244.N.2-254 on the shared bridge (10.244.0.1/16). */
+export const NODE_INDEX = Number(process.env.E2E_NODE_INDEX ?? "1")
+export const BRIDGE = process.env.E2E_BRIDGE ?? "dolte2e0"
+export const BRIDGE_ADDRESS = "10.244.0.1"
+export const POD_PREFIX_LENGTH = 16
+export const NETNS_PREFIX = process.env.E2E_NETNS_PREFIX ?? "dolte2e-"
+export const STORAGE_CLASS = "e2e-hostpath"
+export const PROVISIONER = "e2e.doltdb.io/hostpath"
+export const KUBERNETES_VERSION = "v1.36.3"
