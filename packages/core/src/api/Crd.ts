@@ -18,7 +18,8 @@ export const openApiSchemaOf = (info: KindInfo): OpenApiSchema => ({
   properties: {
     apiVersion: { description: apiVersionDescription, type: "string" },
     kind: { description: kindDescription, type: "string" },
-    metadata: { description: "Standard object metadata.", type: "object" },
+    // the API server forbids anything but `type` here (and name/generateName constraints)
+    metadata: { type: "object" },
     spec: toOpenApi(info.spec),
     status: toOpenApi(info.status)
   },
