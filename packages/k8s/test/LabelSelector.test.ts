@@ -52,7 +52,7 @@ describe("LabelSelector", () => {
   })
 
   it("rejects bad input and names the term", () => {
-    for (const bad of ["a in (b", "=x", "a=b c", "bad key!=1", "a=" + "v".repeat(64)]) {
+    for (const bad of ["a in (b", "=x", "a=b c", "bad key!=1", `a=${"v".repeat(64)}`]) {
       const r = LabelSelector.parse(bad)
       assert.isTrue(Result.isFailure(r), bad)
     }
