@@ -13,7 +13,7 @@
  * `run` returns once the queue is shut down and every worker has finished its key; interrupting `run`
  * interrupts the reconciles in flight (reconcilers are idempotent, so a cut reconcile is safe to redo).
  */
-import { Cause, Clock, Data, Duration, Effect, Exit, Metric } from "effect"
+import { Cause, Clock, Data, Duration, Effect, Exit, Fiber, Metric } from "effect"
 import * as ControllerMetrics from "./ControllerMetrics.ts"
 import type { WorkQueue } from "./WorkQueue.ts"
 
@@ -47,6 +47,13 @@ export interface Controller {
   readonly workers: number
   /** Run the workers until the queue shuts down (or until interrupted). */
   readonly run: Effect.Effect<void>
+}
+
+interface WorkerSlot {
+  /** The key this worker is processing, if any. */
+  key: string | undefined
+  /** Whether it is counted in `controller_runtime_active_workers`. */
+  active: boolean
 }
 
 export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Controller, never, R> =>
@@ -87,15 +94,17 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
       return Effect.all([queue.forget(key), Metric.update(total("success"), 1)])
     }
 
-    const handle = (key: string) =>
+    const handle = (key: string, slot: WorkerSlot) =>
       Effect.gen(function* () {
         const started = yield* Clock.currentTimeMillis
         yield* Metric.modify(active, 1)
+        slot.active = true
         const exit = yield* Effect.exit(reconcile(key)).pipe(
           Effect.ensuring(
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Effect.andThen(Metric.modify(active, -1), Metric.update(time, (now - started) / 1000))
-            )
+            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              slot.active = false
+              return Effect.andThen(Metric.modify(active, -1), Metric.update(time, (now - started) / 1000))
+            })
           )
         )
         if (Exit.isSuccess(exit)) return yield* onResult(key, exit.value)
@@ -106,10 +115,42 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
 
     // Taking a key and registering its `done` happen with interruption masked, so no key is ever lost
     // between the two; waiting for a key and the reconcile itself stay interruptible.
-    const processNext = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(queue.take), (key) => restore(handle(key)).pipe(Effect.ensuring(queue.done(key))))
-    )
-    const worker = Effect.forever(processNext).pipe(Effect.catchTag("WorkQueueShutDown", () => Effect.void))
+    const processNext = (slot: WorkerSlot) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(queue.take), (key) => {
+          slot.key = key
+          return restore(handle(key, slot)).pipe(
+            Effect.ensuring(
+              Effect.suspend(() => {
+                slot.key = undefined
+                return queue.done(key)
+              })
+            )
+          )
+        })
+      )
+    const worker = (slot: WorkerSlot) =>
+      Effect.forever(processNext(slot)).pipe(Effect.catchTag("WorkQueueShutDown", () => Effect.void))
+
+    // A fiber can die without running its handlers (a reconciler handing the runtime a value that is not an
+    // Effect, which `Effect.andThen(effect, () => value)` type-checks but fails at run time). Supervise each
+    // worker: count the crash as a panic, release and retry its key, start a new worker.
+    const supervisedWorker = Effect.gen(function* () {
+      while (true) {
+        const slot: WorkerSlot = { key: undefined, active: false }
+        const exit = yield* Fiber.await(yield* Effect.forkChild(worker(slot), { startImmediately: true }))
+        if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
+        yield* Effect.logError("Worker crashed; starting a new one", exit.cause)
+        yield* Metric.update(panics, 1)
+        yield* Metric.update(errors, 1)
+        yield* Metric.update(total("error"), 1)
+        if (slot.active) yield* Metric.modify(active, -1)
+        if (slot.key !== undefined) {
+          yield* queue.done(slot.key)
+          yield* queue.addRateLimited(slot.key)
+        }
+      }
+    })
 
     const run = Effect.gen(function* () {
       for (const result of ControllerMetrics.resultLabels) yield* Metric.update(total(result), 0)
@@ -118,7 +159,7 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
       yield* Metric.update(active, 0)
       yield* Metric.update(maxConcurrent, workers)
       yield* Effect.logInfo("Starting workers", { workers })
-      yield* Effect.forEach(Array.from({ length: workers }), () => worker, {
+      yield* Effect.forEach(Array.from({ length: workers }), () => supervisedWorker, {
         concurrency: "unbounded",
         discard: true
       })

@@ -137,6 +137,35 @@ describe("Controller", () => {
     }).pipe(isolated)
   )
 
+  it.effect("a worker whose fiber crashes is replaced and its key retried", () =>
+    Effect.gen(function* () {
+      const queue = yield* WorkQueue.make({ name: "crash" })
+      let attempts = 0
+      const controller = yield* Controller.make({
+        name: "crash",
+        queue,
+        reconcile: () =>
+          Effect.suspend(() => {
+            attempts++
+            // Type-checks, but the runtime kills the fiber ("not a valid effect") past any error handler.
+            const notAnEffect = (() => 0) as unknown as () => Effect.Effect<Controller.ReconcileResult>
+            return attempts === 1 ? Effect.andThen(Effect.void, notAnEffect) : Effect.succeed(Controller.done)
+          })
+      })
+      const running = yield* Effect.forkChild(controller.run, { startImmediately: true })
+      yield* queue.add("x")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(attempts, 2, "retried after the crash")
+      assert.isUndefined(running.pollUnsafe(), "the controller keeps running")
+      assert.strictEqual(yield* counter(ControllerMetrics.reconcilePanics, "crash"), 1)
+      assert.strictEqual(yield* total("crash", "success"), 1)
+      assert.strictEqual(yield* gauge(ControllerMetrics.activeWorkers, "crash"), 0)
+      yield* queue.add("y")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(attempts, 3, "the replacement worker takes new keys")
+    }).pipe(isolated)
+  )
+
   it.effect("queue shutDown lets the in-flight reconcile finish, then run returns", () =>
     Effect.gen(function* () {
       const queue = yield* WorkQueue.make({ name: "s" })
