@@ -28,6 +28,7 @@ import {
 } from "@doltdb-op/core/services/Dolt"
 import { type Endpoint, OperatorEndpoint } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, Layer, Redacted } from "effect"
+import type { DoltSession } from "../DoltSession.ts"
 import { DoltCluster, type DoltClusterShape } from "./DoltCluster.ts"
 import { BranchControlStore, type Connection, type ModelServer, MysqlStore } from "./ModelServer.ts"
 import {
@@ -226,31 +227,55 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
       ? Effect.void
       : Effect.fail(new DoltInvalidInput({ field, value: String(value), message: `invalid ${field} ${value}` }))
 
+  /** `dolt_assume_cluster_role` on an open connection (assume_role.go + setRoleAndEpoch). */
+  const assumeRoleOn =
+    (host: string, role: string, epoch: number): Op<void> =>
+    (s, conn, now) =>
+      Effect.gen(function* () {
+        yield* requireCluster(s, host, "assumeRole", "stored procedure dolt_assume_cluster_role does not exist")
+        if (role === "detected_broken_config") {
+          return yield* sqlError(
+            host,
+            "assumeRole",
+            1105,
+            "cannot set role to detected_broken_config; valid values are 'primary' and 'standby'"
+          )
+        }
+        const check = s.checkRoleChange(role, epoch, true)
+        if (check._tag === "NoOp") return
+        if (check._tag === "Invalid") return yield* sqlError(host, "assumeRole", 1105, check.message)
+        if (check._tag === "EpochConflict") {
+          return yield* new DoltEpochConflict({ host, op: "assumeRole", errno: 1105, message: check.message })
+        }
+        if (role === "standby" && check.changesRole) {
+          yield* graceful(host, "assumeRole", s, conn, epoch, 0)
+          return
+        }
+        s.applyRole(role === "primary" ? "primary" : "standby", epoch, now, conn)
+      })
+
   const assumeRole = (t: DoltTarget, role: "primary" | "standby", epoch: number) =>
-    checkEpoch(epoch).pipe(
-      Effect.andThen(
-        run(t, "assumeRole", (s, conn, now) =>
+    checkEpoch(epoch).pipe(Effect.andThen(run(t, "assumeRole", assumeRoleOn(t.host, role, epoch))))
+
+  /** A connection kept open across statements (see `DoltSession`). */
+  const openSession = (t: DoltTarget): Effect.Effect<DoltSession, DoltError> =>
+    Effect.map(
+      cluster.connect(t.host, t.port, t.user, Redacted.value(t.password), from, "openSession"),
+      (conn): DoltSession => ({
+        roleAndEpoch: Effect.gen(function* () {
+          const s = yield* cluster.check(conn, t.host, from, "roleAndEpoch")
+          yield* requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable 'dolt_cluster_role'")
+          return new RoleAndEpoch({ role: s.role, epoch: s.epoch })
+        }),
+        assumeRole: (role, epoch) =>
           Effect.gen(function* () {
-            yield* requireCluster(s, t.host, "assumeRole", "stored procedure dolt_assume_cluster_role does not exist")
-            const check = s.checkRoleChange(role, epoch, true)
-            if (check._tag === "NoOp") return
-            if (check._tag === "Invalid") return yield* sqlError(t.host, "assumeRole", 1105, check.message)
-            if (check._tag === "EpochConflict") {
-              return yield* new DoltEpochConflict({
-                host: t.host,
-                op: "assumeRole",
-                errno: 1105,
-                message: check.message
-              })
-            }
-            if (role === "standby" && check.changesRole) {
-              yield* graceful(t.host, "assumeRole", s, conn, epoch, 0)
-              return
-            }
-            s.applyRole(role, epoch, now, conn)
-          })
-        )
-      )
+            const s = yield* cluster.check(conn, t.host, from, "assumeRole")
+            const now = yield* Clock.currentTimeMillis
+            yield* assumeRoleOn(t.host, role, epoch)(s, conn, now)
+            yield* cluster.wake
+          }),
+        close: cluster.close(conn)
+      })
     )
 
   const transitionToStandby = (t: DoltTarget, epoch: number, minCaughtUp: number) =>
@@ -591,7 +616,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
       )
     })
 
-  return Dolt.of({
+  const service = Dolt.of({
     roleAndEpoch,
     clusterStatus,
     assumeRole,
@@ -616,6 +641,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
     backupRemove,
     backupRestore
   })
+  return { service, openSession }
 }
 
 /** `Dolt` answered by the in-memory cluster (needs `DoltCluster`). */
@@ -623,6 +649,6 @@ export const layer = (options: DoltModelOptions = {}): Layer.Layer<Dolt, never, 
   Layer.effect(
     Dolt,
     Effect.gen(function* () {
-      return make(yield* DoltCluster, options)
+      return make(yield* DoltCluster, options).service
     })
   )
