@@ -6,22 +6,13 @@
  * Fixes over the reference (reference-operator.md §7, §13.4, §13.1 item 15):
  * - The parent gate is "the primary serves SQL", not "every replica is healthy": one broken standby does not stop
  *   SQL management. The observe step decides readiness and passes `NotReady` with a stable reason.
- * - A deleting object whose DoltDB stays unreachable releases its finalizer after a bounded wait, with a Warning
- *   event naming what was left behind, instead of blocking deletion forever.
+ * - A deleting object whose DoltDB stays unreachable releases its finalizer after a bounded wait (`Deletion.ts`).
  * - Status is written only when it differs (structural comparison), conditions carry `observedGeneration`.
  */
 import { type Condition, type DoltDBRef, type ObjectMeta, resolveDoltDBRef } from "../api/Common.ts"
 import { ApiVersion } from "../api/Group.ts"
-import {
-  type Action,
-  type ClusterRef,
-  event,
-  type ObjectRef,
-  type Plan,
-  requeueAfter,
-  type SqlOp
-} from "../plan/Action.ts"
-import { type ConditionInput, findCondition, jsonEqual, rfc3339, setConditions } from "../status/Conditions.ts"
+import { type Action, type ClusterRef, type ObjectRef, type Plan, requeueAfter, type SqlOp } from "../plan/Action.ts"
+import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../status/Conditions.ts"
 import { parseGoDuration } from "./GoDuration.ts"
 
 export type SqlResourceKind = "Database" | "User" | "Grant"
@@ -264,7 +255,7 @@ export const assemble = <S extends ResourceStatus>(
   return { actions, status: changed ? step.status : (before ?? step.status) }
 }
 
-const qualified = (ref: ClusterRef) => `${ref.namespace}/${ref.name}`
+export const qualified = (ref: ClusterRef) => `${ref.namespace}/${ref.name}`
 
 /** Ready False while the parent DoltDB is missing or its primary is not serving; no SQL. */
 export const waitForParent = <S extends ResourceStatus>(
@@ -304,159 +295,3 @@ export const rejectSpec = <S extends ResourceStatus>(
     status: withReady(ctx, current ?? empty, notReady(reason, message)),
     finalizer: "keep"
   })
-
-/** Requeue after a plan that retries failed SQL: `spec.retryInterval` if set, else the runtime's backoff applies. */
-export const retryRequeue = (ctx: PlanContext) =>
-  ctx.retryMillis === undefined ? undefined : { millis: ctx.retryMillis, why: "retry after a failed statement" }
-
-/** A Warning event for a failure the status now reports (emitted once, when the failure status is written). */
-export const failureEvent = (ctx: PlanContext, message: string): Action => event(ctx.ref, "Warning", "Failed", message)
-
-/**
- * How a plan with `sql` handles the previous failure: when the SQL is planned again, Ready False naming the error
- * is recorded first (with a Warning), the final status is built on top of it (so Ready's lastTransitionTime shows
- * the flip back), and the retry follows `spec.retryInterval` instead of the drift-check period.
- */
-export const failureHandling = <S extends ResourceStatus>(
-  ctx: PlanContext,
-  current: S | undefined,
-  empty: S,
-  sql: ReadonlyArray<SqlOp>,
-  lastFailure: SqlFailure | undefined,
-  ready: (failure: SqlFailure) => ConditionInput = failedReady
-): Pick<Step<S>, "failureStatus" | "failureEvent" | "requeue"> & { readonly base: S } => {
-  const failure = sql.length > 0 ? lastFailure : undefined
-  if (failure === undefined) {
-    return { base: current ?? empty, requeue: { millis: ctx.requeueMillis, why: "drift check" } }
-  }
-  const failureStatus = withReady(ctx, current ?? empty, ready(failure))
-  return {
-    base: failureStatus,
-    failureStatus,
-    failureEvent: failureEvent(ctx, failureMessage(failure)),
-    requeue: retryRequeue(ctx)
-  }
-}
-
-/** What a kind's cleanup does when the parent is ready. */
-export interface Cleanup {
-  readonly sql: ReadonlyArray<SqlOp>
-  readonly events: ReadonlyArray<Action>
-}
-
-/**
- * The finalizer flow of a deleting object:
- * - no finalizer: nothing to do;
- * - cleanupPolicy Skip, or the DoltDB is gone: release without SQL;
- * - DoltDB not ready (or the cleanup SQL keeps failing) past `deletionTimeoutMillis`: release with a Warning naming
- *   what was left behind;
- * - DoltDB not ready: Ready False and wait;
- * - otherwise run the cleanup SQL, then release.
- */
-export const planDeletion = <S extends ResourceStatus, Reads>(input: {
-  readonly ctx: PlanContext
-  readonly current: S | undefined
-  readonly empty: S
-  readonly parent: ParentDoltDB<Reads>
-  readonly failure: SqlFailure | undefined
-  /** What cleanup would remove, in words (`database app`, `account 'bob'@'%'`). */
-  readonly leftBehind: string
-  readonly cleanup: (reads: Reads) => Cleanup
-}): PlanResult<S> => {
-  const { ctx, current, parent, failure, leftBehind } = input
-  const unchanged: PlanResult<S> = { actions: [], status: current ?? input.empty }
-  if (!ctx.hasFinalizer) return unchanged
-  const release = (type: "Normal" | "Warning", reason: string, message: string): PlanResult<S> => ({
-    actions: [
-      event(ctx.ref, type, reason, message),
-      { _tag: "SetFinalizer", ref: ctx.ref, finalizer: ctx.finalizer, present: false }
-    ],
-    status: current ?? input.empty
-  })
-  if (ctx.cleanupPolicy === "Skip") {
-    return release("Normal", "CleanupSkipped", `cleanupPolicy Skip: ${leftBehind} left in place`)
-  }
-  if (parent._tag === "Missing") {
-    return release("Normal", "CleanupSkipped", `DoltDB ${qualified(ctx.cluster)} no longer exists: nothing to clean up`)
-  }
-  const since = ctx.deletingSince ?? ctx.now
-  const deadline = since + ctx.options.deletionTimeoutMillis
-  const stuck = parent._tag === "NotReady" || failure !== undefined
-  if (stuck && ctx.now >= deadline) {
-    const why =
-      parent._tag === "NotReady"
-        ? `DoltDB ${qualified(ctx.cluster)} is not ready (${parent.reason})`
-        : `cleanup keeps failing (${failure?.message ?? ""})`
-    return release(
-      "Warning",
-      "CleanupAbandoned",
-      `${why} for ${Math.round(ctx.options.deletionTimeoutMillis / 1000)}s after deletion: ${leftBehind} left behind`
-    )
-  }
-  const empty = current ?? input.empty
-  if (parent._tag === "NotReady") {
-    const ready = notReady(
-      ReadyReason.DoltDBNotReady,
-      `DoltDB ${qualified(ctx.cluster)} is not ready: ${parent.reason}; cleanup of ${leftBehind} waits until ${rfc3339(deadline)}`
-    )
-    return assemble(ctx, current, {
-      sql: [],
-      events: [],
-      status: withReady(ctx, empty, ready),
-      finalizer: "keep",
-      requeue: { millis: Math.min(waitMillis(ctx, current, ready.reason), deadline - ctx.now), why: ready.message }
-    })
-  }
-  const cleanup = input.cleanup(parent.reads)
-  const message = `Error cleaning up ${leftBehind}: ${failure?.message ?? ""}`
-  const failureStatus =
-    failure === undefined || cleanup.sql.length === 0
-      ? undefined
-      : withReady(ctx, empty, notReady(ReadyReason.Failed, message))
-  return assemble(ctx, current, {
-    sql: cleanup.sql,
-    events: cleanup.events,
-    // Nothing more to record once the finalizer is gone: the object disappears.
-    status: failureStatus ?? empty,
-    ...(failureStatus === undefined ? {} : { failureStatus, failureEvent: failureEvent(ctx, message) }),
-    finalizer: "remove"
-  })
-}
-
-const accountText = (name: string, host: string) => `'${name}'@'${host}'`
-const level = (database: string, table: string) => (database === "*" ? "*.*" : `${database}.${table}`)
-
-/** A SQL action in words, for messages (never the password: plans carry only the Secret reference). */
-export const describeSqlOp = (op: SqlOp): string => {
-  switch (op._tag) {
-    case "CreateDatabase":
-      return `CREATE DATABASE ${op.name}`
-    case "DropDatabase":
-      return `DROP DATABASE ${op.name}`
-    case "EnsureBranches":
-      return `creating branches ${op.branches.join(", ")} in ${op.database}`
-    case "EnsureIgnorePatterns":
-      return `committing dolt_ignore patterns ${op.patterns.join(", ")} in ${op.database}`
-    case "CreateUser":
-      return `CREATE USER ${accountText(op.name, op.host)}`
-    case "SetPassword":
-      return `ALTER USER ${accountText(op.name, op.host)}`
-    case "DropUser":
-      return `DROP USER ${accountText(op.name, op.host)}`
-    case "Grant":
-    case "Revoke": {
-      const privileges = op.privileges.length === 0 ? (op._tag === "Grant" ? "USAGE" : "") : op.privileges.join(", ")
-      const option = op.grantOption && op._tag === "Revoke" ? `${privileges === "" ? "" : ", "}GRANT OPTION` : ""
-      const suffix = op.grantOption && op._tag === "Grant" ? " WITH GRANT OPTION" : ""
-      const direction = op._tag === "Grant" ? "TO" : "FROM"
-      return `${op._tag.toUpperCase()} ${privileges}${option} ON ${level(op.database, op.table)} ${direction} ${accountText(op.name, op.host)}${suffix}`
-    }
-  }
-}
-
-/** The failed statement and the server's message. */
-export const failureMessage = (failure: SqlFailure): string => `${describeSqlOp(failure.op)} failed: ${failure.message}`
-
-/** Ready False for the SQL that failed last time (the SQL is planned again after this status is recorded). */
-export const failedReady = (failure: SqlFailure): ConditionInput =>
-  notReady(ReadyReason.Failed, failureMessage(failure))

@@ -15,17 +15,17 @@ import type { DatabaseSpec } from "../api/Database.ts"
 import { type Action, event, type SqlOp } from "../plan/Action.ts"
 import { BranchName, CharsetName, DatabaseName, ParameterText } from "../services/dolt/names.ts"
 import { type ConditionInput, setConditions } from "../status/Conditions.ts"
+import { planDeletion } from "./Deletion.ts"
+import { failureHandling } from "./SqlFailures.ts"
 import {
   assemble,
   created,
-  failureHandling,
   invalidParentRef,
   makeContext,
   type ParentDoltDB,
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
-  planDeletion,
   ReadyReason,
   type ResourceStatus,
   rejectSpec,

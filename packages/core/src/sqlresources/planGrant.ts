@@ -15,15 +15,13 @@ import * as Schema from "effect/Schema"
 import type { GrantSpec } from "../api/Grant.ts"
 import { event, type SqlOp } from "../plan/Action.ts"
 import { type Account, HostName, TableName, UserName } from "../services/dolt/names.ts"
+import { planDeletion } from "./Deletion.ts"
 import { afterRevoke, canonical, covers, holds, isStaticPrivilege, normalizePrivileges } from "./Privileges.ts"
 import { type HeldGrant, levelKey, parseShowGrants } from "./ShowGrants.ts"
+import { describeSqlOp, failedReady, failureHandling, failureMessage } from "./SqlFailures.ts"
 import {
   assemble,
   created,
-  describeSqlOp,
-  failedReady,
-  failureHandling,
-  failureMessage,
   invalidParentRef,
   makeContext,
   notReady,
@@ -31,7 +29,6 @@ import {
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
-  planDeletion,
   ReadyReason,
   type ResourceStatus,
   rejectSpec,

@@ -12,10 +12,11 @@ import * as Schema from "effect/Schema"
 import type { UserSpec } from "../api/User.ts"
 import { type Action, event, type SqlOp } from "../plan/Action.ts"
 import { type Account, HostName, UserName } from "../services/dolt/names.ts"
+import { planDeletion } from "./Deletion.ts"
+import { failureHandling } from "./SqlFailures.ts"
 import {
   assemble,
   created,
-  failureHandling,
   invalidParentRef,
   makeContext,
   notReady,
@@ -23,7 +24,6 @@ import {
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
-  planDeletion,
   ReadyReason,
   type ResourceStatus,
   rejectSpec,

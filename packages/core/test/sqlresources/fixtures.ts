@@ -7,7 +7,8 @@ import type { Action, Plan, SqlOp } from "../../src/plan/Action.ts"
 import type { DatabaseResourceStatus } from "../../src/sqlresources/planDatabase.ts"
 import type { GrantResourceStatus } from "../../src/sqlresources/planGrant.ts"
 import type { UserResourceStatus } from "../../src/sqlresources/planUser.ts"
-import { describeSqlOp, type SqlFailure } from "../../src/sqlresources/SqlResource.ts"
+import { describeSqlOp } from "../../src/sqlresources/SqlFailures.ts"
+import type { SqlFailure } from "../../src/sqlresources/SqlResource.ts"
 
 export const NOW = Date.parse("2026-11-26T12:00:00Z")
 export const EARLIER = "2026-11-26T11:00:00Z"
