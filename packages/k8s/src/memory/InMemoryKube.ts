@@ -163,19 +163,9 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
             }
           }
           let dropOne = fail
-          if (options.resourceVersion === undefined || options.resourceVersion === "0") {
-            const listed = state.list(res, options.namespace, options.labelSelector, options.fieldSelector)
-            if (Result.isSuccess(listed)) {
-              for (const o of listed.success.items) {
-                Queue.offerUnsafe(queue, {
-                  type: "ADDED",
-                  object: o,
-                  resourceVersion: o.metadata.resourceVersion ?? ""
-                })
-              }
-            }
-          } else {
-            const from = Number(options.resourceVersion)
+          let from: number | undefined
+          if (options.resourceVersion !== undefined && options.resourceVersion !== "0") {
+            from = Number(options.resourceVersion)
             if (!Number.isInteger(from)) {
               return yield* Effect.fail(
                 kubeError(
@@ -190,8 +180,6 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
                 kubeError("Gone", { verb: "watch", kind: res.kind }, "injected fault: too old resource version")
               )
             }
-            const backlog = yield* fromResult(state.eventsSince(res, from))
-            for (const e of backlog) deliver(e)
           }
           let closed = false
           const close = (error: KubeError) => {
@@ -200,10 +188,28 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
             fail(error)
           }
           dropOne = close
-          yield* Effect.acquireRelease(
-            Effect.sync(() => {
+          // the snapshot (or backlog) and the subscription happen in one synchronous step: no commit in between
+          const started = yield* Effect.acquireRelease(
+            Effect.sync((): Result.Result<void, KubeError> => {
+              if (from === undefined) {
+                const listed = state.list(res, options.namespace, options.labelSelector, options.fieldSelector)
+                if (Result.isSuccess(listed)) {
+                  for (const o of listed.success.items) {
+                    Queue.offerUnsafe(queue, {
+                      type: "ADDED",
+                      object: o,
+                      resourceVersion: o.metadata.resourceVersion ?? ""
+                    })
+                  }
+                }
+              } else {
+                const backlog = state.eventsSince(res, from)
+                if (Result.isFailure(backlog)) return Result.fail(backlog.failure)
+                for (const e of backlog.success) deliver(e)
+              }
               state.listeners.add(deliver)
               openWatches.add(close)
+              return Result.void
             }),
             () =>
               Effect.sync(() => {
@@ -211,6 +217,7 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
                 openWatches.delete(close)
               })
           )
+          yield* fromResult(started)
           if (options.timeout !== undefined) {
             yield* Effect.sleep(options.timeout)
             closed = true

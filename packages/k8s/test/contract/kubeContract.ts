@@ -16,7 +16,7 @@ import {
   StatefulSets
 } from "@doltdb-op/core/services/Kube"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Fiber, type Layer, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, type Layer, Schedule, Stream } from "effect"
 
 export interface ContractOptions {
   readonly namespace: string
@@ -161,10 +161,16 @@ export const kubeContract = (title: string, kubeLayer: Layer.Layer<Kube, unknown
       Effect.gen(function* () {
         const kube = yield* Kube
         const name = n("ssa")
+        // an empty `data` is left out: the manager then applies no data field at all
         const applyAs = (manager: string, data: Record<string, string>, force = false) =>
           kube.apply(
             ConfigMaps,
-            { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data },
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name, namespace: ns },
+              ...(Object.keys(data).length === 0 ? {} : { data })
+            },
             { fieldManager: manager, force }
           )
         yield* applyAs("alpha", { x: "1", y: "2", z: "3" })
@@ -352,10 +358,15 @@ export const kubeContract = (title: string, kubeLayer: Layer.Layer<Kube, unknown
         const kube = yield* Kube
         const app = n("inf")
         yield* kube.create(ConfigMaps, cm(ns, n("inf-a"), {}, { labels: { app } }))
-        const fiber = yield* kube
-          .informer(ConfigMaps, { namespace: ns, labelSelector: `app=${app}` })
-          .pipe(Stream.take(2), Stream.runCollect, Effect.timeout("20 seconds"), Effect.forkChild)
-        yield* Effect.sleep("200 millis")
+        const synced = yield* Deferred.make<void>()
+        const fiber = yield* kube.informer(ConfigMaps, { namespace: ns, labelSelector: `app=${app}` }).pipe(
+          Stream.tap((e) => (e.type === "SYNC" ? Deferred.succeed(synced, undefined) : Effect.void)),
+          Stream.take(2),
+          Stream.runCollect,
+          Effect.timeout("20 seconds"),
+          Effect.forkChild
+        )
+        yield* Deferred.await(synced)
         yield* kube.create(ConfigMaps, cm(ns, n("inf-b"), {}, { labels: { app } }))
         const events = yield* Fiber.join(fiber)
         const first = events[0]!
