@@ -14,7 +14,17 @@ import { readFileSync } from "node:fs"
 import { request } from "node:https"
 import { Effect } from "effect"
 import { Api } from "../src/index.ts"
-import { base, invalid, type Manifest, patch, sample, valid } from "../test/fixtures/api/cases.ts"
+import {
+  base,
+  invalid,
+  type Manifest,
+  mutate,
+  patch,
+  pathsOf,
+  replacements,
+  sample,
+  valid
+} from "../test/fixtures/api/cases.ts"
 import { renderCrds } from "./gen-crds.ts"
 
 const env = (name: string): string => {
@@ -188,6 +198,26 @@ await update(
 )
 await update("backup changes", base["backup-s3"]!, patch("backup-s3", { backoffLimit: 9 }), "backup spec is immutable")
 await update("schedule changes", base.backupschedule!, patch("backupschedule", { schedule: "0 3 * * *" }), undefined)
+
+// 5. every single-field mutation of the richest fixtures: the API server and our decoder agree
+let mutations = 0
+for (const file of ["doltdb-full.yaml", "backup-s3.yaml", "grant.yaml", "user.yaml"]) {
+  const manifest = valid.find((v) => v.file === file)!.manifest
+  const info = Api.kindInfo(String(manifest.kind))!
+  for (const path of pathsOf(manifest.spec, ["spec"])) {
+    for (const replacement of replacements) {
+      const mutated = mutate(manifest, path, replacement) as Manifest
+      const server = (await create(mutated)).status < 300
+      const ours = (await Effect.runPromise(Effect.exit(info.decode(mutated))))._tag === "Success"
+      mutations++
+      if (server !== ours)
+        fail(
+          `${file} ${Api.formatPath(path)} = ${typeof replacement === "symbol" ? "(deleted)" : JSON.stringify(replacement)}: API server ${server ? "accepts" : "rejects"}, decoder ${ours ? "accepts" : "rejects"}`
+        )
+    }
+  }
+}
+console.log(`${mutations} mutations compared`)
 
 console.log(failures.length === 0 ? "all checks passed" : `${failures.length} failures`)
 process.exit(failures.length === 0 ? 0 : 1)

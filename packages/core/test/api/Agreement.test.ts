@@ -9,54 +9,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Schema } from "effect"
 import { parse } from "yaml"
 import { Api } from "../../src/index.ts"
+import { type Json, mutate, pathsOf, replacements } from "../fixtures/api/cases.ts"
 import { admit } from "./ApiServer.ts"
-
-type Json = unknown
-const isNode = (u: unknown): u is Record<string, Json> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** Every path under `spec` (objects, arrays and leaves) of a manifest. */
-const pathsOf = (value: Json, path: ReadonlyArray<string | number>): Array<ReadonlyArray<string | number>> => {
-  const here = path.length > 1 ? [path] : []
-  if (Array.isArray(value)) return [...here, ...value.flatMap((v, i) => pathsOf(v, [...path, i]))]
-  if (isNode(value)) return [...here, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...path, k]))]
-  return here
-}
-
-const DELETE = Symbol("delete")
-const replacements: ReadonlyArray<Json | typeof DELETE> = [
-  DELETE,
-  "",
-  "x",
-  "bad-name",
-  "10Gi",
-  "50%",
-  "90s",
-  "2026-11-26T10:00:00Z",
-  0,
-  -1,
-  1,
-  3,
-  1.5,
-  70000,
-  2 ** 31,
-  true,
-  [],
-  ["a"],
-  {},
-  { unknown: 1 }
-]
-
-const mutate = (manifest: Json, path: ReadonlyArray<string | number>, value: Json | typeof DELETE): Json => {
-  const copy = structuredClone(manifest) as Record<string | number, Json>
-  let node: Record<string | number, Json> = copy
-  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, Json>
-  const last = path[path.length - 1]!
-  if (value === DELETE) {
-    if (Array.isArray(node)) node.splice(last as number, 1)
-    else delete node[last]
-  } else node[last] = value
-  return copy
-}
 
 const fixture = (file: string): Json =>
   parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "api", "valid", file), "utf8"))
