@@ -13,7 +13,7 @@
  */
 import * as Schema from "effect/Schema"
 import type { GrantSpec } from "../api/Grant.ts"
-import { event, type SqlOp } from "../plan/Action.ts"
+import { type Action, event, type SqlOp } from "../plan/Action.ts"
 import { type Account, HostName, TableName, UserName } from "../services/dolt/names.ts"
 import { planDeletion } from "./Deletion.ts"
 import { afterRevoke, canonical, covers, holds, isStaticPrivilege, normalizePrivileges } from "./Privileges.ts"
@@ -224,7 +224,7 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
   }
 
   const sql: Array<SqlOp> = []
-  const events = []
+  const events: Array<Action> = []
   const recorded = current?.applied
   const moved =
     recorded !== undefined &&
