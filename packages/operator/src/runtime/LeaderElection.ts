@@ -12,6 +12,7 @@
  * `true` and interrupts it on `false`.
  */
 import {
+  Cause,
   Clock,
   Config,
   Context,
@@ -21,6 +22,7 @@ import {
   Layer,
   Option,
   Random,
+  Schedule,
   Schema,
   type Scope,
   Stream,
@@ -240,13 +242,17 @@ export class LeaderElection extends Context.Service<LeaderElection, LeaderElecti
   )
 }
 
+/** Restart delays for leader work that failed: 1 s doubling, at most 1 minute. */
+const workRestartSchedule = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("1 minute")])
+
 /**
  * Run `work` (in its own scope) whenever `isLeader` turns true and interrupt it when it turns false
- * (effect4-idioms §1.3). Returns only if interrupted; run it forked in the operator's scope.
+ * (effect4-idioms §1.3). Work that fails while we lead is logged and restarted with a capped backoff, so a
+ * failure never leaves a leader that does nothing. Returns only if interrupted; run it forked.
  */
 export const whileLeader = <A, E, R>(
   work: Effect.Effect<A, E, R>
-): Effect.Effect<void, E, LeaderElection | Exclude<R, Scope.Scope>> =>
+): Effect.Effect<void, never, LeaderElection | Exclude<R, Scope.Scope>> =>
   Effect.flatMap(LeaderElection, ({ isLeader }) =>
     SubscriptionRef.changes(isLeader).pipe(
       Stream.changes,
@@ -254,6 +260,14 @@ export const whileLeader = <A, E, R>(
         leading
           ? Stream.fromEffectDrain(
               Effect.scoped(work).pipe(
+                Effect.tapCause((cause) =>
+                  Cause.hasInterruptsOnly(cause)
+                    ? Effect.void
+                    : Effect.logError("Leader work failed; restarting", cause)
+                ),
+                Effect.retry(workRestartSchedule),
+                // The schedule never ends, so this is unreachable; it only tells the types so.
+                Effect.catch(() => Effect.void),
                 Effect.onInterrupt(() => Effect.logInfo("Not the leader any more: controllers stopped"))
               )
             )

@@ -171,6 +171,31 @@ describe("LeaderElection", () => {
     })
   )
 
+  it.effect("whileLeader restarts failed work with a backoff while leading", () =>
+    Effect.gen(function* () {
+      const isLeader = yield* SubscriptionRef.make(true)
+      let runs = 0
+      const work = Effect.suspend(() => {
+        runs++
+        return runs < 3 ? Effect.fail("informer exploded") : Effect.never
+      })
+      yield* LeaderElection.whileLeader(work).pipe(
+        Effect.provideService(LeaderElection.LeaderElection, { identity: "me", isLeader, decided: Effect.void }),
+        Effect.forkChild({ startImmediately: true })
+      )
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(runs, 1)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(runs, 2)
+      yield* TestClock.adjust("1998 millis")
+      assert.strictEqual(runs, 2, "the second restart waits 2 s")
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(runs, 3)
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(runs, 3, "running work is left alone")
+    })
+  )
+
   it.effect("identity is the pod name plus a random suffix", () =>
     Effect.gen(function* () {
       const identity = yield* LeaderElection.makeIdentity
