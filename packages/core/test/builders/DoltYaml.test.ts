@@ -28,10 +28,18 @@ describe("toYaml", () => {
     assert.strictEqual(text, 'a: "on"\nb: "no"\nc: "0.0.0.0"\nd: "12"\ne: ""\nf: plain_value\n')
   })
 
-  it("single-quotes ${VAR} placeholders so an expanded value cannot break the document", () => {
-    assert.strictEqual(Builders.toYaml({ password: "${DOLT_MCP_PASSWORD}" }), "password: '${DOLT_MCP_PASSWORD}'\n")
-    const expanded = Builders.toYaml({ password: "${P}" }).replace("${P}", 'p"a\\s: #w')
-    assert.deepStrictEqual(parse(expanded, { version: "1.1" }), { password: 'p"a\\s: #w' })
+  it("writes a ${VAR} placeholder as a block scalar, so any expanded value except a newline survives", () => {
+    const text = Builders.toYaml({ mcp_server: { password: "${DOLT_MCP_PASSWORD}", port: 7007 } })
+    assert.strictEqual(text, "mcp_server:\n  password: |2-\n    ${DOLT_MCP_PASSWORD}\n  port: 7007\n")
+    for (const value of [` s3'cr\\et: #x"`, "it's", 'say "hi"', "a: b", "- x", "{}", "&anchor", "*alias", "%"]) {
+      // What Dolt does before parsing: paste the variable's value in place of the placeholder.
+      const expanded = text.replace("${DOLT_MCP_PASSWORD}", value)
+      assert.deepStrictEqual(
+        parse(expanded, { version: "1.1" }),
+        { mcp_server: { password: value, port: 7007 } },
+        value
+      )
+    }
   })
 
   it("writes nested lists of maps in block style", () => {
