@@ -45,7 +45,7 @@ export interface Session {
   ) => Effect.Effect<Rows, DoltError>
 }
 
-const baseOptions = (target: DoltTarget, options: LiveOptions): mysql.ConnectionOptions => ({
+export const baseOptions = (target: DoltTarget, options: LiveOptions): mysql.ConnectionOptions => ({
   host: target.host,
   port: target.port,
   user: target.user,
@@ -93,7 +93,7 @@ const bounded = <A>(
     })
   )
 
-const runQuery = (
+export const runQuery = (
   target: DoltTarget,
   queryable: mysql.Pool | mysql.Connection,
   op: string,

@@ -1,0 +1,114 @@
+/**
+ * Real `dolt sql-server`s for the contract suite: three servers on 127.0.0.1 (own data dir and DOLT_ROOT_PATH in a
+ * temp dir each, free ports), full-mesh cluster config, root@% with a password. Everything is stopped and removed
+ * when the scope closes. Only used when DOLTDB_E2E_DOLT_BIN points at a dolt binary.
+ */
+import { spawn } from "node:child_process"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { DoltTarget } from "@doltdb-op/core/services/Dolt"
+import { Effect, Redacted, type Scope } from "effect"
+import * as mysql from "mysql2/promise"
+import { stringify } from "yaml"
+import { openSession } from "../../src/live/session.ts"
+import type { ContractFixture } from "./suite.ts"
+
+const PASSWORD = "contract-secret"
+
+const freePort = () =>
+  Effect.promise(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const server = createServer()
+        server.once("error", reject)
+        server.listen(0, "127.0.0.1", () => {
+          const address = server.address()
+          const port = typeof address === "object" && address !== null ? address.port : 0
+          server.close(() => resolve(port))
+        })
+      })
+  )
+
+const run = (bin: string, args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv) =>
+  Effect.promise(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(bin, [...args], { cwd, env, stdio: "ignore" })
+        child.once("error", reject)
+        child.once("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(" ")}: exit ${code}`))
+        )
+      })
+  )
+
+const waitForSql = (port: number) =>
+  Effect.promise(async () => {
+    for (let i = 0; i < 150; i++) {
+      try {
+        const c = await mysql.createConnection({ host: "127.0.0.1", port, user: "root", password: PASSWORD })
+        c.destroy()
+        return
+      } catch {
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+    throw new Error(`dolt sql-server on 127.0.0.1:${port} did not answer within 30 s`)
+  })
+
+export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<ContractFixture, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const ports = yield* Effect.forEach(Array.from({ length: replicas }), () =>
+      Effect.all({ sql: freePort(), remotes: freePort() })
+    )
+    const servers = yield* Effect.forEach(ports, (port, i) =>
+      Effect.gen(function* () {
+        const dir = yield* Effect.acquireRelease(
+          Effect.promise(() => mkdtemp(join(tmpdir(), `doltdb-contract-${i}-`))),
+          (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
+        )
+        const env = {
+          ...process.env,
+          DOLT_ROOT_PATH: dir,
+          DOLT_ROOT_HOST: "%",
+          DOLT_ROOT_PASSWORD: PASSWORD
+        }
+        yield* run(bin, ["config", "--global", "--add", "user.name", "contract"], dir, env)
+        yield* run(bin, ["config", "--global", "--add", "user.email", "contract@example.com"], dir, env)
+        const config = {
+          log_level: "warning",
+          listener: { host: "127.0.0.1", port: port.sql },
+          cluster: {
+            standby_remotes: ports.flatMap((p, j) =>
+              j === i ? [] : [{ name: `dolt-${j}`, remote_url_template: `http://127.0.0.1:${p.remotes}/{database}` }]
+            ),
+            bootstrap_role: i === 0 ? "primary" : "standby",
+            bootstrap_epoch: 1,
+            remotesapi: { port: port.remotes }
+          }
+        }
+        yield* Effect.promise(() => writeFile(join(dir, "config.yaml"), stringify(config)))
+        const child = yield* Effect.acquireRelease(
+          Effect.sync(() => spawn(bin, ["sql-server", "--config", "config.yaml"], { cwd: dir, env, stdio: "ignore" })),
+          (c) => Effect.sync(() => c.kill("SIGKILL"))
+        )
+        return { child, port }
+      })
+    )
+    yield* Effect.forEach(servers, (s) => waitForSql(s.port.sql), { discard: true })
+    const targets: ReadonlyArray<DoltTarget> = servers.map((s) => ({
+      host: "127.0.0.1",
+      port: s.port.sql,
+      user: "root",
+      password: Redacted.make(PASSWORD)
+    }))
+    const fixture: ContractFixture = {
+      targets,
+      session: (i) => openSession(targets[i]!),
+      stop: (i) => Effect.sync(() => void servers[i]!.child.kill("SIGKILL")),
+      wait: (ms) => Effect.sleep(ms),
+      during: (effect) => effect
+    }
+    return fixture
+  }).pipe(Effect.orDie)

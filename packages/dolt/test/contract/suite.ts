@@ -1,0 +1,128 @@
+/**
+ * Dolt contract scenarios, written once against the `Dolt` service and a small fixture, run against the in-memory
+ * model (always) and against real `dolt sql-server`s (when DOLTDB_E2E_DOLT_BIN is set). A difference between the
+ * two is a bug in the model (or a wrong reading of Dolt) that these tests make visible.
+ */
+import { Dolt, type DoltError, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
+import { assert, describe } from "@effect/vitest"
+import { Effect } from "effect"
+import type { DoltSession } from "../../src/DoltSession.ts"
+
+/** Three servers: `targets[0]` bootstraps as primary at epoch 1, the others as standbys at epoch 1. */
+export interface ContractFixture {
+  readonly targets: ReadonlyArray<DoltTarget>
+  readonly session: (i: number) => Effect.Effect<DoltSession, DoltError>
+  readonly stop: (i: number) => Effect.Effect<void>
+  /** Lets `ms` of (simulated or real) time pass. */
+  readonly wait: (ms: number) => Effect.Effect<void>
+  /** Runs a call that blocks inside Dolt while `ms` of time pass (graceful transitions wait up to 10 s). */
+  readonly during: <A, E>(effect: Effect.Effect<A, E, Dolt>, ms: number) => Effect.Effect<A, E, Dolt>
+}
+
+export type Register = (name: string, body: (f: ContractFixture) => Effect.Effect<void, unknown, Dolt>) => void
+
+const roleOf = (t: DoltTarget) =>
+  Effect.gen(function* () {
+    const r = yield* (yield* Dolt).roleAndEpoch(t)
+    return `${r.role}@${r.epoch}`
+  })
+
+export const contractSuite = (label: string, register: Register): void => {
+  describe(`Dolt contract: ${label}`, () => {
+    register("bootstrap: one primary and standbys, all at epoch 1", (f) =>
+      Effect.gen(function* () {
+        assert.deepStrictEqual(yield* Effect.forEach(f.targets, roleOf), ["primary@1", "standby@1", "standby@1"])
+      })
+    )
+
+    register("same role and same epoch is a no-op that leaves the connection usable", (f) =>
+      Effect.gen(function* () {
+        const s = yield* f.session(0)
+        yield* s.assumeRole("primary", 1)
+        assert.strictEqual((yield* s.roleAndEpoch).role, "primary")
+        yield* s.close
+      })
+    )
+
+    register("a lower epoch is rejected", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.assumeRole(f.targets[2]!, "standby", 5)
+        const e = yield* Effect.flip(dolt.assumeRole(f.targets[2]!, "standby", 4))
+        assert.strictEqual(e._tag, "DoltEpochConflict")
+        assert.strictEqual(yield* roleOf(f.targets[2]!), "standby@5")
+      })
+    )
+
+    register("the same epoch with a different role is rejected", (f) =>
+      Effect.gen(function* () {
+        const e = yield* Effect.flip((yield* Dolt).assumeRole(f.targets[1]!, "primary", 1))
+        assert.strictEqual(e._tag, "DoltEpochConflict")
+        assert.strictEqual(yield* roleOf(f.targets[1]!), "standby@1")
+      })
+    )
+
+    register("a role change taints the calling connection; a fresh connection works", (f) =>
+      Effect.gen(function* () {
+        const s = yield* f.session(1)
+        yield* s.assumeRole("primary", 2)
+        const e = yield* Effect.flip(s.roleAndEpoch)
+        assert.strictEqual(e._tag, "DoltConnectionTainted")
+        yield* s.close
+        assert.strictEqual(yield* roleOf(f.targets[1]!), "primary@2")
+        // The old primary hears about epoch 2 from the new one and steps down.
+        yield* f.wait(5_000)
+        assert.strictEqual(yield* roleOf(f.targets[0]!), "standby@2")
+      })
+    )
+
+    register("status rows: one per database and standby; caught up with lag 0 and no error", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_app" })
+        yield* f.wait(3_000)
+        const rows = yield* dolt.clusterStatus(f.targets[0]!)
+        const app = rows.filter((r) => r.database === "contract_app")
+        assert.strictEqual(app.length, 2)
+        assert.isTrue(app.every((r) => r.role === "primary" && r.epoch === 1))
+        assert.isTrue(app.every((r) => r.replicationLagMillis === 0 && r.currentError === null))
+        assert.include(yield* dolt.listDatabases(f.targets[1]!), "contract_app")
+      })
+    )
+
+    register("graceful switchover: transition_to_standby reports caught-up hosts, one of them is promoted", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_sw" })
+        yield* f.wait(3_000)
+        const rows = yield* f.during(dolt.transitionToStandby(f.targets[0]!, 2, 1), 1_000)
+        assert.isTrue(rows.some((r) => r.database === "mysql"))
+        assert.isTrue(rows.some((r) => r.database === "dolt_branch_control"))
+        const caught = standbysCaughtUp(rows).filter((h) => h.caughtUp)
+        assert.strictEqual(caught.length, 2)
+        assert.strictEqual(yield* roleOf(f.targets[0]!), "standby@2")
+        yield* dolt.assumeRole(f.targets[1]!, "primary", 2)
+        assert.strictEqual(yield* roleOf(f.targets[1]!), "primary@2")
+      })
+    )
+
+    register("graceful transition without caught-up standbys fails after Dolt's wait and stays primary", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* f.stop(1)
+        yield* f.stop(2)
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_nc" })
+        const e = yield* f.during(Effect.flip(dolt.transitionToStandby(f.targets[0]!, 2, 1)), 11_000)
+        assert.strictEqual(e._tag, "DoltNotCaughtUp")
+        assert.strictEqual(yield* roleOf(f.targets[0]!), "primary@1")
+      })
+    )
+
+    register("transition_to_standby on a standby is refused", (f) =>
+      Effect.gen(function* () {
+        const e = yield* Effect.flip((yield* Dolt).transitionToStandby(f.targets[1]!, 2, 1))
+        assert.strictEqual(e._tag, "DoltReadOnly")
+      })
+    )
+  })
+}
