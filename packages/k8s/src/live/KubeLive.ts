@@ -28,7 +28,7 @@ import {
 } from "@doltdb-op/core/services/Kube"
 import { type Bookmark, makeInformer } from "@doltdb-op/core/services/kube/Informer"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Clock, Config, Duration, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Option, Random, Schedule, Schema, Stream } from "effect"
 import { eventObject } from "../EventObject.ts"
 import { type ApiRequest, send } from "./ApiRequest.ts"
 import { watchStream } from "./WatchStream.ts"
@@ -254,7 +254,7 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const namespace = event.regarding.namespace ?? "default"
-      yield* create(Events, eventObject(event, namespace, now))
+      yield* create(Events, eventObject(event, namespace, now, yield* Random.next))
     })
 
   const shape: KubeShape = {

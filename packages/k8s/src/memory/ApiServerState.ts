@@ -702,8 +702,19 @@ export class ApiServerState {
         `apiVersion/kind: expected ${res.apiVersion} ${res.kind}, got ${String(o.apiVersion)} ${String(o.kind)}`
       )
     }
-    if (name === undefined || name === "")
+    const prefix = o.metadata.generateName
+    if (prefix !== undefined && prefix !== "" && !dns1123Subdomain.test(prefix.replace(/-$/, "a"))) {
+      return this.invalid(
+        verb,
+        res,
+        namespace,
+        name,
+        `metadata.generateName: Invalid value "${prefix}": a lowercase RFC 1123 subdomain prefix is required`
+      )
+    }
+    if (name === undefined || name === "") {
       return this.invalid(verb, res, namespace, name, "metadata.name: Required value")
+    }
     if (name.length > 253 || !dns1123Subdomain.test(name)) {
       return this.invalid(
         verb,

@@ -310,7 +310,14 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
       Effect.gen(function* () {
         const now = yield* enter("event", "Event")
         const namespace = event.regarding.namespace ?? "default"
-        yield* fromResult(state.create(Events, eventObject(event, namespace, now), event.reportingController, now))
+        yield* fromResult(
+          state.create(
+            Events,
+            eventObject(event, namespace, now, rng.nextDoubleUnsafe()),
+            event.reportingController,
+            now
+          )
+        )
       })
 
     const shape: KubeShape = {
