@@ -60,6 +60,14 @@ export const holds = (held: ReadonlyArray<string>, privilege: string): boolean =
   return privilege === ALL && AllImpliedBy.every((p) => held.includes(p))
 }
 
+/**
+ * Whether `held` lists `privilege` itself, not only through someone's `ALL PRIVILEGES`: what may be revoked.
+ * Revoking SELECT from an account that also holds ALL would split the ALL (MySQL keeps the rest), taking away a
+ * privilege someone else granted; so a privilege covered by an ALL we did not grant is left alone.
+ */
+export const holdsExplicitly = (held: ReadonlyArray<string>, privilege: string): boolean =>
+  privilege === ALL ? holds(held, ALL) : held.includes(privilege)
+
 /** Whether a desired set asks for `privilege` (`ALL PRIVILEGES` asks for every privilege). */
 export const covers = (desired: ReadonlyArray<string>, privilege: string): boolean =>
   desired.includes(privilege) || desired.includes(ALL)

@@ -35,6 +35,12 @@ import {
   withReady
 } from "./SqlResource.ts"
 
+// Guards built once: building one per call dominates the planner's cost.
+const isDatabaseName = Schema.is(DatabaseName)
+const isCharsetName = Schema.is(CharsetName)
+const isBranchName = Schema.is(BranchName)
+const isParameterText = Schema.is(ParameterText)
+
 export interface DatabaseResourceStatus extends ResourceStatus {
   /** The database this object created or adopted (proposed `status.databaseName`). */
   readonly databaseName?: string
@@ -105,15 +111,15 @@ const deletion = (o: DatabaseObserved, ctx: PlanContext, current: DatabaseResour
 }
 
 const validateSpec = (spec: DatabaseSpec): string | undefined => {
-  if (!Schema.is(DatabaseName)(spec.name)) return `spec.name ${JSON.stringify(spec.name)} is not a valid database name`
-  if (spec.charset !== "" && !Schema.is(CharsetName)(spec.charset))
+  if (!isDatabaseName(spec.name)) return `spec.name ${JSON.stringify(spec.name)} is not a valid database name`
+  if (spec.charset !== "" && !isCharsetName(spec.charset))
     return `spec.charset ${JSON.stringify(spec.charset)} is not valid`
-  if (spec.collation !== "" && !Schema.is(CharsetName)(spec.collation)) {
+  if (spec.collation !== "" && !isCharsetName(spec.collation)) {
     return `spec.collation ${JSON.stringify(spec.collation)} is not valid`
   }
-  const branch = (spec.systemBranches ?? []).find((b) => !Schema.is(BranchName)(b))
+  const branch = (spec.systemBranches ?? []).find((b) => !isBranchName(b))
   if (branch !== undefined) return `spec.systemBranches entry ${JSON.stringify(branch)} is not a valid branch name`
-  const pattern = (spec.doltIgnorePatterns ?? []).find((p) => !Schema.is(ParameterText)(p))
+  const pattern = (spec.doltIgnorePatterns ?? []).find((p) => !isParameterText(p))
   if (pattern !== undefined) return `spec.doltIgnorePatterns entry ${JSON.stringify(pattern)} is not valid`
   return undefined
 }

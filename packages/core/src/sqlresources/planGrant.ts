@@ -16,7 +16,15 @@ import type { GrantSpec } from "../api/Grant.ts"
 import { type Action, event, type SqlOp } from "../plan/Action.ts"
 import { type Account, HostName, TableName, UserName } from "../services/dolt/names.ts"
 import { planDeletion } from "./Deletion.ts"
-import { afterRevoke, canonical, covers, holds, isStaticPrivilege, normalizePrivileges } from "./Privileges.ts"
+import {
+  afterRevoke,
+  canonical,
+  covers,
+  holds,
+  holdsExplicitly,
+  isStaticPrivilege,
+  normalizePrivileges
+} from "./Privileges.ts"
 import { type HeldGrant, levelKey, parseShowGrants } from "./ShowGrants.ts"
 import { describeSqlOp, failedReady, failureHandling, failureMessage } from "./SqlFailures.ts"
 import {
@@ -38,6 +46,11 @@ import {
   waitMillis,
   withReady
 } from "./SqlResource.ts"
+
+// Guards built once: building one per call dominates the planner's cost.
+const isUserName = Schema.is(UserName)
+const isHostName = Schema.is(HostName)
+const isTableName = Schema.is(TableName)
 
 /** What this Grant granted and answers for (proposed `status.applied`). */
 export interface AppliedGrant {
@@ -106,7 +119,7 @@ const levelText = (database: string, table: string) => (database === "*" ? "*.*"
 
 /** Revokes what `owned` lists and the account still holds on the level; `undefined` when nothing is left to revoke. */
 const revokeOwned = (account: Account, owned: AppliedGrant, held: HeldGrant): SqlOp | undefined => {
-  const privileges = owned.privileges.filter((p) => holds(held.privileges, p))
+  const privileges = owned.privileges.filter((p) => holdsExplicitly(held.privileges, p))
   const grantOption = owned.grantOption && held.grantOption
   if (privileges.length === 0 && !grantOption) return undefined
   return {
@@ -121,13 +134,12 @@ const revokeOwned = (account: Account, owned: AppliedGrant, held: HeldGrant): Sq
 }
 
 const validateTarget = (spec: GrantSpec): string | undefined => {
-  if (!Schema.is(UserName)(spec.username))
-    return `spec.username ${JSON.stringify(spec.username)} is not a valid user name`
-  if (!Schema.is(HostName)(spec.host)) return `spec.host ${JSON.stringify(spec.host)} is not a valid host`
-  if (spec.database !== "*" && !Schema.is(TableName)(spec.database)) {
+  if (!isUserName(spec.username)) return `spec.username ${JSON.stringify(spec.username)} is not a valid user name`
+  if (!isHostName(spec.host)) return `spec.host ${JSON.stringify(spec.host)} is not a valid host`
+  if (spec.database !== "*" && !isTableName(spec.database)) {
     return `spec.database ${JSON.stringify(spec.database)} is not a valid database name`
   }
-  if (spec.table !== "*" && !Schema.is(TableName)(spec.table)) {
+  if (spec.table !== "*" && !isTableName(spec.table)) {
     return `spec.table ${JSON.stringify(spec.table)} is not a valid table name`
   }
   if (spec.database === "*" && spec.table !== "*") return `spec.table ${JSON.stringify(spec.table)} needs a database`
@@ -246,7 +258,7 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
         : undefined
   const ownedPrivileges = owned?.privileges ?? []
 
-  const revoke = ownedPrivileges.filter((p) => !covers(desired.privileges, p) && holds(held.privileges, p))
+  const revoke = ownedPrivileges.filter((p) => !covers(desired.privileges, p) && holdsExplicitly(held.privileges, p))
   const revokeOption = owned?.grantOption === true && !desired.grantOption && held.grantOption
   const remaining = afterRevoke(held.privileges, revoke)
   const grant = desired.privileges.filter((p) => !holds(remaining, p))

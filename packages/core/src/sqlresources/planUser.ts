@@ -34,6 +34,10 @@ import {
   withReady
 } from "./SqlResource.ts"
 
+// Guards built once: building one per call dominates the planner's cost.
+const isUserName = Schema.is(UserName)
+const isHostName = Schema.is(HostName)
+
 /** The Secret version whose password was last set on the account (proposed `status.passwordSecret`). */
 export interface AppliedPasswordSecret {
   readonly name: string
@@ -114,7 +118,7 @@ export const planUser = (o: UserObserved): PlanResult<UserResourceStatus> => {
   if (ctx.deletingSince !== undefined) return deletion(o, ctx, current)
   const invalidRef = invalidParentRef(ctx)
   if (invalidRef !== undefined) return rejectSpec(ctx, current, {}, ReadyReason.InvalidSpec, invalidRef)
-  if (!Schema.is(UserName)(spec.name)) {
+  if (!isUserName(spec.name)) {
     return rejectSpec(
       ctx,
       current,
@@ -123,7 +127,7 @@ export const planUser = (o: UserObserved): PlanResult<UserResourceStatus> => {
       `spec.name ${JSON.stringify(spec.name)} is not a valid user name`
     )
   }
-  if (!Schema.is(HostName)(spec.host)) {
+  if (!isHostName(spec.host)) {
     return rejectSpec(
       ctx,
       current,
