@@ -5,7 +5,7 @@
  */
 import { Dolt, type DoltError, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
 import { assert, describe } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import type { DoltSession } from "../../src/DoltSession.ts"
 
 /** Three servers: `targets[0]` bootstraps as primary at epoch 1, the others as standbys at epoch 1. */
@@ -115,6 +115,81 @@ export const contractSuite = (label: string, register: Register): void => {
         const e = yield* f.during(Effect.flip(dolt.transitionToStandby(f.targets[0]!, 2, 1)), 11_000)
         assert.strictEqual(e._tag, "DoltNotCaughtUp")
         assert.strictEqual(yield* roleOf(f.targets[0]!), "primary@1")
+      })
+    )
+
+    register("a standby refuses server-level writes as a read-only server", (f) =>
+      Effect.gen(function* () {
+        const e = yield* Effect.flip((yield* Dolt).createDatabase(f.targets[1]!, { name: "contract_ro" }))
+        assert.strictEqual(e._tag, "DoltReadOnly")
+      })
+    )
+
+    register("databases, users and grants made on the primary replicate to the standbys", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        const account = { name: "contract_user", host: "%" }
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_db" })
+        assert.isTrue(yield* dolt.createUser(f.targets[0]!, account, Redacted.make("pw'\\x")))
+        assert.isFalse(yield* dolt.createUser(f.targets[0]!, account, Redacted.make("other")))
+        const grant = {
+          account,
+          privileges: ["SELECT", "INSERT"],
+          database: "contract_db",
+          table: "*",
+          grantOption: false
+        }
+        yield* dolt.grant(f.targets[0]!, grant)
+        yield* dolt.grant(f.targets[0]!, grant)
+        yield* f.wait(3_000)
+        assert.include(yield* dolt.listDatabases(f.targets[2]!), "contract_db")
+        assert.isTrue(yield* dolt.userExists(f.targets[2]!, account))
+        const grants = yield* dolt.showGrants(f.targets[2]!, account)
+        assert.isTrue(grants.some((g) => g.includes("contract_db") && g.includes("SELECT") && g.includes("INSERT")))
+        yield* dolt.revoke(f.targets[0]!, grant)
+        yield* dolt.revoke(f.targets[0]!, grant)
+        assert.isFalse((yield* dolt.showGrants(f.targets[0]!, account)).some((g) => g.includes("contract_db")))
+        yield* dolt.dropUser(f.targets[0]!, account)
+        yield* dolt.dropUser(f.targets[0]!, account)
+        yield* dolt.dropDatabase(f.targets[0]!, "contract_db")
+        yield* f.wait(3_000)
+        assert.isFalse(yield* dolt.userExists(f.targets[2]!, account))
+        assert.notInclude(yield* dolt.listDatabases(f.targets[2]!), "contract_db")
+      })
+    )
+
+    register("system branches and committed dolt_ignore patterns: created once, then nothing to do", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_br" })
+        assert.deepStrictEqual(yield* dolt.ensureBranches(f.targets[0]!, "contract_br", ["dev", "qa"]), ["dev", "qa"])
+        assert.deepStrictEqual(yield* dolt.ensureBranches(f.targets[0]!, "contract_br", ["dev", "qa"]), [])
+        assert.deepStrictEqual(yield* dolt.ensureIgnorePatterns(f.targets[0]!, "contract_br", ["tmp_*", "scratch"]), [
+          "tmp_*",
+          "scratch"
+        ])
+        assert.deepStrictEqual(yield* dolt.ensureIgnorePatterns(f.targets[0]!, "contract_br", ["tmp_*", "scratch"]), [])
+        yield* f.wait(3_000)
+        const branches = (yield* dolt.listBranches(f.targets[1]!, "contract_br")).map((b) => b.name).sort()
+        assert.deepStrictEqual(branches, ["dev", "main", "qa"])
+      })
+    )
+
+    register("backups: add is idempotent, definitions are per server", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_bk" })
+        yield* f.wait(3_000)
+        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", "file:///tmp/doltdb-contract-backup-never-synced")
+        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", "file:///tmp/doltdb-contract-backup-never-synced")
+        assert.deepStrictEqual(
+          (yield* dolt.listBackups(f.targets[0]!, "contract_bk")).map((b) => b.name),
+          ["bk1"]
+        )
+        assert.deepStrictEqual(yield* dolt.listBackups(f.targets[1]!, "contract_bk"), [])
+        yield* dolt.backupRemove(f.targets[0]!, "contract_bk", "bk1")
+        yield* dolt.backupRemove(f.targets[0]!, "contract_bk", "bk1")
+        assert.deepStrictEqual(yield* dolt.listBackups(f.targets[0]!, "contract_bk"), [])
       })
     )
 
