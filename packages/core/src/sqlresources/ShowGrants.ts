@@ -10,6 +10,7 @@
  * Lines about routines, proxies and roles, and column-level privileges, are left out: a Grant manages static
  * privileges on `*.*`, `db.*` and `db.table` only.
  */
+import { isStaticPrivilege } from "./Privileges.ts"
 
 type Token =
   | { readonly kind: "word"; readonly text: string }
@@ -135,7 +136,7 @@ export const levelKey = (database: string, table: string) => `${database.toLower
  */
 export const parseShowGrants = (
   lines: ReadonlyArray<string>,
-  isStatic: (privilege: string) => boolean
+  isStatic: (privilege: string) => boolean = isStaticPrivilege
 ): ReadonlyMap<string, HeldGrant> => {
   const byLevel = new Map<string, HeldGrant>()
   for (const line of lines) {
