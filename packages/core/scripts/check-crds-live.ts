@@ -148,7 +148,7 @@ for (const { file, manifest } of valid) {
     continue
   }
   const info = Api.kindInfo(String(manifest.kind))!
-  const encoded = await Effect.runPromise(Effect.flatMap(info.decode(manifest), (d) => info.encode(d as never)))
+  const encoded = await Effect.runPromise(Effect.flatMap(info.decode(manifest), (d) => info.encode(d)))
   // a create ignores status (status subresource), so compare without it
   const { status: _, ...ours } = comparable(encoded as Record<string, unknown>)
   if (!sameJson(comparable(res.body), ours))

@@ -2,7 +2,7 @@
  * Generates packages/core/src/api/k8s/Models.generated.ts: Effect Schemas for the Kubernetes types our
  * kinds embed (Affinity, Toleration, Probe, ResourceRequirements, EnvVar, PodSecurityContext, ...).
  *
- * Source: the OpenAPI-generated models of @kubernetes/client-node (release-1.36 spec): `attributeTypeMap`
+ * Source: the OpenAPI-generated models of @kubernetes/client-node (a root devDependency) (release-1.36 spec): `attributeTypeMap`
  * in each model's .js gives field names, types and integer formats; the .d.ts gives descriptions and which
  * fields are required. client-node types resource.Quantity as a plain string, so kubernetes-models' .d.ts
  * (which keeps the Quantity type name) tells us which fields are quantities. Both are read as files here,

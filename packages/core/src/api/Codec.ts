@@ -32,3 +32,12 @@ export const makeEncoder = <S extends Schema.Codec<unknown, unknown>>(kind: stri
       Effect.mapError((error) => makeApiValidationError(kind, nameOf(a), fieldIssues(error.issue)))
     ) as Effect.Effect<S["Encoded"], ApiValidationError>
 }
+
+/** Like `makeEncoder`, for generic callers holding an `unknown` (the value is checked while encoding). */
+export const makeUnknownEncoder = <S extends Schema.Codec<unknown, unknown>>(kind: string, schema: S) => {
+  const encode = Schema.encodeUnknownEffect(schema, options)
+  return (a: unknown): Effect.Effect<S["Encoded"], ApiValidationError> =>
+    encode(a).pipe(
+      Effect.mapError((error) => makeApiValidationError(kind, nameOf(a), fieldIssues(error.issue)))
+    ) as Effect.Effect<S["Encoded"], ApiValidationError>
+}

@@ -1,19 +1,14 @@
 /** The table of the 7 kinds: names, CRD metadata and schemas. */
 import type { Effect, Schema } from "effect"
 import type { ApiValidationError } from "./ApiValidationError.ts"
-import { Backup, BackupSpec, BackupStatus, decodeBackup, encodeBackup } from "./Backup.ts"
-import {
-  BackupSchedule,
-  BackupScheduleSpec,
-  BackupScheduleStatus,
-  decodeBackupSchedule,
-  encodeBackupSchedule
-} from "./BackupSchedule.ts"
-import { Database, DatabaseSpec, DatabaseStatus, decodeDatabase, encodeDatabase } from "./Database.ts"
-import { DoltDB, DoltDBSpec, DoltDBStatus, decodeDoltDB, encodeDoltDB } from "./DoltDB.ts"
-import { decodeGrant, encodeGrant, Grant, GrantSpec, GrantStatus } from "./Grant.ts"
-import { decodeSnapshot, encodeSnapshot, Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
-import { decodeUser, encodeUser, User, UserSpec, UserStatus } from "./User.ts"
+import { Backup, BackupSpec, BackupStatus, decodeBackup } from "./Backup.ts"
+import { BackupSchedule, BackupScheduleSpec, BackupScheduleStatus, decodeBackupSchedule } from "./BackupSchedule.ts"
+import { makeUnknownEncoder } from "./Codec.ts"
+import { Database, DatabaseSpec, DatabaseStatus, decodeDatabase } from "./Database.ts"
+import { DoltDB, DoltDBSpec, DoltDBStatus, decodeDoltDB } from "./DoltDB.ts"
+import { decodeGrant, Grant, GrantSpec, GrantStatus } from "./Grant.ts"
+import { decodeSnapshot, Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
+import { decodeUser, User, UserSpec, UserStatus } from "./User.ts"
 
 export interface PrinterColumn {
   readonly name: string
@@ -35,8 +30,8 @@ export interface KindInfo {
   readonly printerColumns: ReadonlyArray<PrinterColumn>
   /** The kind's decode helper, untyped for generic callers (use `decodeDoltDB` etc. for the typed ones). */
   readonly decode: (u: unknown) => Effect.Effect<unknown, ApiValidationError>
-  /** The kind's encode helper; `a` must be a decoded object of this kind. */
-  readonly encode: (a: never) => Effect.Effect<unknown, ApiValidationError>
+  /** The kind's encode helper; fails with `ApiValidationError` when `a` is not a decoded object of this kind. */
+  readonly encode: (a: unknown) => Effect.Effect<unknown, ApiValidationError>
 }
 
 /** kubectl category: `kubectl get dolt` lists every kind. */
@@ -65,7 +60,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: DoltDBSpec,
     status: DoltDBStatus,
     decode: decodeDoltDB,
-    encode: encodeDoltDB,
+    encode: makeUnknownEncoder("DoltDB", DoltDB),
     printerColumns: [
       ...ready,
       { name: "CurrentPrimary", type: "string", jsonPath: ".status.currentPrimary" },
@@ -83,7 +78,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: DatabaseSpec,
     status: DatabaseStatus,
     decode: decodeDatabase,
-    encode: encodeDatabase,
+    encode: makeUnknownEncoder("Database", Database),
     printerColumns: [
       ...ready,
       { name: "CharSet", type: "string", jsonPath: ".spec.charset" },
@@ -103,7 +98,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: UserSpec,
     status: UserStatus,
     decode: decodeUser,
-    encode: encodeUser,
+    encode: makeUnknownEncoder("User", User),
     printerColumns: [...ready, doltDB, age]
   },
   {
@@ -116,7 +111,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: GrantSpec,
     status: GrantStatus,
     decode: decodeGrant,
-    encode: encodeGrant,
+    encode: makeUnknownEncoder("Grant", Grant),
     printerColumns: [
       ...ready,
       { name: "Database", type: "string", jsonPath: ".spec.database" },
@@ -137,7 +132,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: SnapshotSpec,
     status: SnapshotStatus,
     decode: decodeSnapshot,
-    encode: encodeSnapshot,
+    encode: makeUnknownEncoder("Snapshot", Snapshot),
     printerColumns: [...ready, doltDB]
   },
   {
@@ -150,7 +145,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: BackupSpec,
     status: BackupStatus,
     decode: decodeBackup,
-    encode: encodeBackup,
+    encode: makeUnknownEncoder("Backup", Backup),
     printerColumns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }, doltDB, age]
   },
   {
@@ -163,7 +158,7 @@ export const kinds: ReadonlyArray<KindInfo> = [
     spec: BackupScheduleSpec,
     status: BackupScheduleStatus,
     decode: decodeBackupSchedule,
-    encode: encodeBackupSchedule,
+    encode: makeUnknownEncoder("BackupSchedule", BackupSchedule),
     printerColumns: [
       { name: "Schedule", type: "string", jsonPath: ".spec.schedule" },
       { name: "Suspend", type: "boolean", jsonPath: ".spec.suspend" },

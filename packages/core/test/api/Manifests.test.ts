@@ -26,7 +26,7 @@ describe("valid manifests", () => {
         const admitted = admit(manifest)
         assert.deepStrictEqual(admitted.violations, [])
         const decoded = yield* info.decode(manifest)
-        const encoded = yield* info.encode(decoded as never)
+        const encoded = yield* info.encode(decoded)
         // the API server's structural defaulting and our decoding fill exactly the same fields
         assert.deepStrictEqual(encoded, admitted.stored)
         // idempotent: decoding the encoded form again changes nothing

@@ -17,7 +17,7 @@ describe("round trip", () => {
       [info.schema],
       ([value]) =>
         Effect.gen(function* () {
-          const encoded = yield* info.encode(value as never)
+          const encoded = yield* info.encode(value)
           assert.deepStrictEqual(yield* info.decode(encoded), value)
           assert.deepStrictEqual(
             admit(encoded).violations,
