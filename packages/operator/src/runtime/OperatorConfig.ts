@@ -120,7 +120,14 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
   /** `--kubeconfig`, else `KUBECONFIG`, else in-cluster / `~/.kube/config`. */
   kubeconfig: Schema.optionalKey(Schema.String),
   /** `--cluster-name`, else `CLUSTER_NAME`: the cluster's DNS domain (default `cluster.local`). */
-  clusterName: Schema.String
+  clusterName: Schema.String,
+  /**
+   * `--metrics-secure`, accepted for compatibility with the reference's manifests (which pass `=false`); metrics
+   * are served over plain HTTP, so `true` only earns a warning at startup.
+   */
+  metricsSecure: Schema.Boolean,
+  /** `--enable-http2`, accepted for compatibility and ignored (HTTP/1.1 only, as the reference's default). */
+  enableHttp2: Schema.Boolean
 }) {}
 
 // --- flags ---
@@ -242,7 +249,9 @@ export const operatorConfigFlags = {
     "cluster.local",
     parseMatching(dnsSubdomain, "a DNS domain such as cluster.local"),
     "CLUSTER_NAME"
-  )
+  ),
+  metricsSecure: booleanFlag("metrics-secure", "Accepted for compatibility; metrics are served over plain HTTP"),
+  enableHttp2: booleanFlag("enable-http2", "Accepted for compatibility and ignored")
 } as const
 
 /** Build the config from the parsed flags (`Command.make("run", { config: operatorConfigFlags }, ...)`). */

@@ -53,6 +53,13 @@ export const leaderElectionLayer = (
  * `ProbeEndpoints` so the program (and tests) can inspect them; fails with `InvalidLeaderElectionOptions` or
  * `ServeError` (address in use); requires `Kube` plus whatever the controllers need.
  */
+const compatibilityWarnings = (config: OperatorConfig): Layer.Layer<never> =>
+  Layer.effectDiscard(
+    config.metricsSecure
+      ? Effect.logWarning("--metrics-secure is not supported: /metrics is served over plain HTTP")
+      : Effect.void
+  )
+
 export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Manager.ControllerDefinition<R>>) =>
   Manager.layer(controllers).pipe(
     Layer.provideMerge(
@@ -63,5 +70,6 @@ export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Mana
     ),
     Layer.provideMerge(leaderElectionLayer(config)),
     Layer.provideMerge(Health.layer),
+    Layer.provideMerge(compatibilityWarnings(config)),
     Layer.provide(loggerLayer(config))
   )

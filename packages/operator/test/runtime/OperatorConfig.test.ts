@@ -67,6 +67,8 @@ describe("OperatorConfig", () => {
       assert.strictEqual(config.logFormat, "json")
       assert.isUndefined(config.kubeconfig)
       assert.strictEqual(config.clusterName, "cluster.local")
+      assert.strictEqual(config.metricsSecure, false)
+      assert.strictEqual(config.enableHttp2, false)
     })
   )
 
@@ -108,6 +110,26 @@ describe("OperatorConfig", () => {
       assert.strictEqual(config.logLevel, "debug")
       assert.strictEqual(config.logFormat, "text")
       assert.strictEqual(config.kubeconfig, "/tmp/kubeconfig")
+    })
+  )
+
+  it.effect("the reference's kustomize and Helm args parse unchanged", () =>
+    Effect.gen(function* () {
+      const kustomize = yield* parse([
+        "--health-probe-bind-address=:8081",
+        "--leader-elect",
+        "--metrics-bind-address=:8080",
+        "--metrics-secure=false"
+      ])
+      assert.strictEqual(kustomize.leaderElect, true)
+      assert.strictEqual(kustomize.metricsSecure, false)
+      const helm = yield* parse([
+        "--leader-elect",
+        "--leader-election-id=k8s.dolthub.com",
+        "--leader-election-namespace="
+      ])
+      assert.strictEqual(helm.leaderElectionNamespace, "")
+      assert.strictEqual(helm.leaderElectionId, "k8s.dolthub.com")
     })
   )
 

@@ -24,7 +24,9 @@ const config = (leaderElect: boolean) =>
     requeueSql: Duration.seconds(30),
     logLevel: "info",
     logFormat: "json",
-    clusterName: "cluster.local"
+    clusterName: "cluster.local",
+    metricsSecure: false,
+    enableHttp2: false
   })
 
 const settle = Effect.gen(function* () {
