@@ -96,6 +96,46 @@ export const toReferrers =
       ? Effect.succeed([])
       : options.referrers(object)
 
+interface Versioned {
+  readonly metadata?:
+    | (ObjectMeta & {
+        readonly generation?: number | undefined
+        readonly deletionTimestamp?: string | undefined
+        readonly finalizers?: ReadonlyArray<string> | undefined
+      })
+    | undefined
+}
+
+/**
+ * Drop `MODIFIED` events that change none of `metadata.generation`, labels, annotations, finalizers and
+ * `deletionTimestamp`: status-only updates, our own status patches included (controller-runtime's
+ * `GenerationChangedPredicate` or'ed with the label/annotation predicates). Opt-in, for a controller's primary
+ * kind when it does not react to others' status writes; objects without a generation always pass. Remembers the
+ * last state per object, so make one per source.
+ */
+export const onlySpecChanges = <A extends Versioned, R>(mapper: KeyMapper<A, R>): KeyMapper<A, R> => {
+  const seen = new Map<string, string>()
+  return (event) => {
+    const meta = event.object.metadata
+    if (meta?.generation === undefined || meta.name === undefined) return mapper(event)
+    const key = objectKey(meta.namespace, meta.name)
+    if (event.type === "DELETED") {
+      seen.delete(key)
+      return mapper(event)
+    }
+    const fingerprint = JSON.stringify([
+      meta.generation,
+      meta.labels ?? {},
+      meta.annotations ?? {},
+      meta.finalizers ?? [],
+      meta.deletionTimestamp ?? ""
+    ])
+    const unchanged = event.type === "MODIFIED" && seen.get(key) === fingerprint
+    seen.set(key, fingerprint)
+    return unchanged ? Effect.succeed([]) : mapper(event)
+  }
+}
+
 /** Restart delays after a watch stream fails: 200 ms doubling, at most 30 s. */
 export const defaultRestartSchedule: Schedule.Schedule<unknown> = Schedule.min([
   Schedule.exponential("200 millis"),

@@ -76,6 +76,31 @@ describe("EventSource", () => {
     })
   )
 
+  it.effect("onlySpecChanges drops status-only updates of objects with a generation", () =>
+    Effect.gen(function* () {
+      const mapper = EventSource.onlySpecChanges(EventSource.toSelf)
+      const db = (generation: number, extra: Record<string, unknown> = {}) => ({
+        metadata: { name: "db", namespace: "prod", generation, ...extra }
+      })
+      assert.deepStrictEqual(yield* mapper(event(db(1))), ["prod/db"])
+      assert.deepStrictEqual(yield* mapper(event(db(1), "MODIFIED")), [], "status-only update")
+      assert.deepStrictEqual(yield* mapper(event(db(2), "MODIFIED")), ["prod/db"], "spec change")
+      assert.deepStrictEqual(yield* mapper(event(db(2, { labels: { tier: "gold" } }), "MODIFIED")), ["prod/db"])
+      assert.deepStrictEqual(
+        yield* mapper(
+          event(db(2, { labels: { tier: "gold" }, deletionTimestamp: "2026-11-26T00:00:00Z" }), "MODIFIED")
+        ),
+        ["prod/db"],
+        "deletion started"
+      )
+      assert.deepStrictEqual(yield* mapper(event(db(2), "DELETED")), ["prod/db"])
+      assert.deepStrictEqual(yield* mapper(event(db(2), "ADDED")), ["prod/db"], "recreated")
+      const noGeneration = { metadata: { name: "cm", namespace: "prod" } }
+      assert.deepStrictEqual(yield* mapper(event(noGeneration, "MODIFIED")), ["prod/cm"])
+      assert.deepStrictEqual(yield* mapper(event(noGeneration, "MODIFIED")), ["prod/cm"], "no generation: always")
+    })
+  )
+
   it.effect("feed adds mapped keys and restarts a failed watch after a backoff", () =>
     Effect.gen(function* () {
       const queue = yield* WorkQueue.make({ name: "feed" })
