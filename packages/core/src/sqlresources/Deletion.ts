@@ -5,7 +5,7 @@
  */
 import { type Action, event, type SqlOp } from "../plan/Action.ts"
 import { rfc3339 } from "../status/Conditions.ts"
-import { failureEvent } from "./SqlFailures.ts"
+import { failureEvent, failureMessage } from "./SqlFailures.ts"
 import {
   assemble,
   notReady,
@@ -90,7 +90,7 @@ export const planDeletion = <S extends ResourceStatus, Reads>(input: {
     })
   }
   const cleanup = input.cleanup(parent.reads)
-  const message = `Error cleaning up ${leftBehind}: ${failure?.message ?? ""}`
+  const message = `Error cleaning up ${leftBehind}: ${failure === undefined ? "" : failureMessage(failure)}`
   const failureStatus =
     failure === undefined || cleanup.sql.length === 0
       ? undefined
