@@ -8,7 +8,7 @@
  */
 import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { KubeError } from "./kube/Errors.ts"
-import type { KubeObject, OwnerReference, Resource } from "./kube/Resource.ts"
+import type { KubeObject, ObjectMeta, OwnerReference, Resource } from "./kube/Resource.ts"
 
 export * from "./kube/Errors.ts"
 export * as LabelSelector from "./kube/LabelSelector.ts"
@@ -74,7 +74,8 @@ export interface WriteOptions extends NamespaceOption {
 export interface ApplyConfig {
   readonly apiVersion: string
   readonly kind: string
-  readonly metadata: { readonly name: string; readonly namespace?: string } & Readonly<Record<string, unknown>>
+  /** `name` (and `namespace` for namespaced kinds) identify the object; labels, annotations, owners are applied. */
+  readonly metadata: ObjectMeta
   readonly [field: string]: unknown
 }
 

@@ -203,7 +203,7 @@ export const kubeContract = (title: string, kubeLayer: Layer.Layer<Kube, unknown
           metadata: { name, namespace: ns },
           spec: { template: { spec: { containers: [c] } } }
         })
-        yield* kube.apply(StatefulSets, base as never, { fieldManager: "owner" })
+        yield* kube.apply(StatefulSets, base, { fieldManager: "owner" })
         const applied = yield* kube.apply(StatefulSets, container({ name: "main", env: [{ name: "A", value: "1" }] }), {
           fieldManager: "sidecar-env"
         })
@@ -212,6 +212,92 @@ export const kubeContract = (title: string, kubeLayer: Layer.Layer<Kube, unknown
         assert.strictEqual(containers.length, 1)
         assert.strictEqual(containers[0]!.image, "busybox:1")
         assert.deepStrictEqual(containers[0]!.env, [{ name: "A", value: "1" }])
+      })
+    )
+
+    it.effect(
+      "server-side apply removes list items a manager stopped applying; a stale resourceVersion conflicts",
+      () =>
+        Effect.gen(function* () {
+          const kube = yield* Kube
+          const name = n("ssa-drop")
+          const withEnv = (
+            env: ReadonlyArray<{ name: string; value: string }>,
+            extra: Record<string, unknown> = {}
+          ) => {
+            const base = sts(ns, name)
+            const spec = base.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }
+            return {
+              ...base,
+              metadata: { ...base.metadata, ...extra },
+              spec: {
+                ...spec,
+                template: { ...spec.template, spec: { containers: [{ ...spec.template.spec.containers[0], env }] } }
+              }
+            } as KubeObject
+          }
+          const envOf = (o: KubeObject) =>
+            (
+              o.spec as { template: { spec: { containers: Array<{ env?: Array<{ name: string }> }> } } }
+            ).template.spec.containers[0]!.env?.map((e) => e.name)
+          const first = yield* kube.apply(
+            StatefulSets,
+            withEnv([
+              { name: "A", value: "1" },
+              { name: "B", value: "2" }
+            ]),
+            { fieldManager: "owner" }
+          )
+          assert.deepStrictEqual(envOf(first), ["A", "B"])
+          const dropped = yield* kube.apply(StatefulSets, withEnv([{ name: "A", value: "1" }]), {
+            fieldManager: "owner"
+          })
+          assert.deepStrictEqual(envOf(dropped), ["A"])
+          yield* expectError(
+            kube.apply(
+              StatefulSets,
+              withEnv([{ name: "A", value: "3" }], { resourceVersion: first.metadata.resourceVersion }),
+              {
+                fieldManager: "owner"
+              }
+            ),
+            "Conflict"
+          )
+        })
+    )
+
+    it.effect("replace without a resourceVersion is unconditional; a delete precondition on uid conflicts", () =>
+      Effect.gen(function* () {
+        const kube = yield* Kube
+        const name = n("uncond")
+        yield* kube.create(ConfigMaps, cm(ns, name, { a: "1" }))
+        const replaced = yield* kube.replace(ConfigMaps, cm(ns, name, { a: "2" }))
+        assert.deepStrictEqual(replaced.data, { a: "2" })
+        yield* expectError(
+          kube.delete(ConfigMaps, name, {
+            namespace: ns,
+            preconditions: { uid: "00000000-0000-0000-0000-000000000000" }
+          }),
+          "Conflict"
+        )
+        yield* kube.delete(ConfigMaps, name, { namespace: ns, preconditions: { uid: replaced.metadata.uid! } })
+        yield* eventually(gone(ConfigMaps, name, ns))
+      })
+    )
+
+    it.effect("a watch without a resourceVersion starts with the current objects as ADDED", () =>
+      Effect.gen(function* () {
+        const kube = yield* Kube
+        const app = n("watch-now")
+        yield* kube.create(ConfigMaps, cm(ns, n("watch-now-a"), {}, { labels: { app } }))
+        yield* kube.create(ConfigMaps, cm(ns, n("watch-now-b"), {}, { labels: { app } }))
+        const events = yield* kube
+          .watch(ConfigMaps, { namespace: ns, labelSelector: `app=${app}` })
+          .pipe(Stream.take(2), Stream.runCollect, Effect.timeout("20 seconds"))
+        assert.deepStrictEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`).sort(), [
+          `ADDED ${n("watch-now-a")}`,
+          `ADDED ${n("watch-now-b")}`
+        ])
       })
     )
 
