@@ -5,7 +5,8 @@
  * Nothing here touches a cluster or the process: the command (RenderCommand.ts) reads the file and writes the
  * result, so tests can run this directly.
  */
-import { Api, Builders } from "@doltdb-op/core"
+import * as Api from "@doltdb-op/core/api/index"
+import * as Builders from "@doltdb-op/core/builders/index"
 import { Effect, Schema } from "effect"
 import { parseAllDocuments, stringify } from "yaml"
 
