@@ -406,7 +406,8 @@ export class PodRuntime {
           : running
             ? "Running"
             : "Pending",
-      ...((this.failedReason ?? this.message) && { message: this.failedReason ?? this.message }),
+      // null clears a stale message (merge patch).
+      message: this.failedReason ?? this.message ?? null,
       conditions: [
         this.condition("PodReadyToStartContainers", this.sb !== undefined),
         this.condition("Initialized", this.initialized, "ContainersNotInitialized"),

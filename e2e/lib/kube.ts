@@ -75,7 +75,9 @@ export class Kube {
           timeout: timeoutMs,
           headers: {
             accept: "application/json",
-            ...(payload !== undefined && { "content-type": contentType }),
+            // An explicit length: Node sends DELETE bodies unframed otherwise, which the server then
+            // reads as the next request on the keep-alive connection.
+            ...(payload !== undefined && { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
             ...(this.token && { authorization: `Bearer ${this.token}` })
           }
         },

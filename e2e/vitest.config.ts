@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config"
+
+// Only for `npm run e2e`: the default `npm test` runs the packages' projects and never these.
+export default defineConfig({
+  test: {
+    root: import.meta.dirname,
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["./global-setup.ts"],
+    // One control plane and one node: test files run one after the other.
+    fileParallelism: false,
+    testTimeout: 300_000,
+    hookTimeout: 300_000
+  }
+})
