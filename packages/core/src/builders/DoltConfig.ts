@@ -91,10 +91,11 @@ export const buildDoltConfigs = (input: DoltConfigInput): DoltConfigs => {
   if (hasClusterSection(input) && primary.warning !== undefined) warnings.push(primary.warning)
 
   const writeAutoGc = supports(version, "autoGcBehavior")
-  if (!writeAutoGc && input.autoGcEnabled) {
+  // Before 1.50 there is no auto-GC to configure; an unknown engine may well have it on by default (>= 1.75).
+  if (!writeAutoGc && (input.autoGcEnabled || version._tag === "Unknown")) {
     warnings.push(
       `server.behavior.autoGCBehavior.enabled needs Dolt >= ${formatRelease(MinimumVersions.autoGcBehavior)}; ` +
-        `engine ${versionText} does not get the key`
+        `engine ${versionText} does not get the key and runs with its own default`
     )
   }
   const writeMcp = input.mcpServer !== undefined && supports(version, "envInterpolation")

@@ -108,6 +108,13 @@ describe("per-pod Dolt config", () => {
     assert.isTrue(warnings.every((w) => w.includes('"latest"')))
   })
 
+  it("warns about auto-GC on an unknown engine even when it is off (newer engines default it on)", () => {
+    const warnings = (engineVersion: string) => configsOf(withSpec(twoReplicas, { engineVersion })).warnings
+    assert.isTrue(warnings("latest").some((w) => w.includes("autoGCBehavior")))
+    assert.deepStrictEqual(warnings("1.40.0"), [])
+    assert.deepStrictEqual(warnings("1.83.6"), [])
+  })
+
   it.prop(
     "replicas form a full mesh with exactly one bootstrap primary, the requested podIndex",
     {
