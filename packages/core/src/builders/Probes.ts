@@ -112,7 +112,9 @@ export const preStopMinCaughtUp = (doltdb: DoltDB): number => {
  * Bounded: each SQL call runs under `timeout` (5 s for the role query, up to 20 s for the demotion, less when the
  * grace period is short), every failure ends the hook with success, and the kubelet kills a hook that outlives the
  * pod's terminationGracePeriodSeconds anyway, so it never blocks termination. Unlike the reference there is no
- * trailing `sleep 5`: endpoint removal does not depend on it, and it only delayed every pod's shutdown.
+ * trailing `sleep 5`: it kept a terminating server answering while kube-proxy caught up, which helps readers of a
+ * standby for a moment but delayed every pod's shutdown (and every rolling step) by 5 s; after the demotion a
+ * former primary refuses writes anyway, and clients reconnect through the Services.
  */
 export const buildPreStop = (doltdb: DoltDB): { readonly preStop: ExecHandler } | undefined => {
   if (!doltdb.spec.replication.enabled) return undefined
