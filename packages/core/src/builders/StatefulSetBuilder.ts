@@ -6,13 +6,17 @@
  * - `updateStrategy`: `ReplicasFirstPrimaryLast` and `OnDelete` are `OnDelete` (the operator, or the user, deletes
  *   pods); `RollingUpdate` is the StatefulSet controller's; `Never` is `OnDelete` too. The reference left `Never`
  *   as `{}`, which the API server defaults to RollingUpdate, so template changes rolled anyway (flaw 20).
- * - The volumeClaimTemplate carries labels only (immutable after creation, so no annotations that change).
+ * - The volumeClaimTemplate carries only labels that never change: the selector label and
+ *   `pvc.k8s.dolthub.com/role`. `spec.volumeClaimTemplates` is immutable, so the reference's copies of the DoltDB's
+ *   labels, annotations and the version label would make every later label edit or engine upgrade un-appliable
+ *   (the reference never noticed because it only ever patched the pod template). Size, class and data source are
+ *   in it too: changing those needs the StatefulSet recreated (orphaning its pods), which is the planner's job.
  */
 import type { UpdateStrategy } from "../api/DoltDB.ts"
 import type { PersistentVolumeClaimTemplate, StatefulSet } from "./KubeObjects.ts"
-import { DoltDBAnnotation, PvcRoleLabel, ReplicationAnnotation, selectorLabels } from "./Labels.ts"
+import { DoltDBAnnotation, PvcRoleLabel, ReplicationAnnotation, selectorLabels, sortKeys } from "./Labels.ts"
 import { dataVolumeName, internalServiceName, statefulSetName } from "./Names.ts"
-import { childLabels, childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
+import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
 import { buildPodTemplate } from "./PodTemplate.ts"
 
 export const statefulSetUpdateStrategy = (strategy: UpdateStrategy): "OnDelete" | "RollingUpdate" =>
@@ -21,7 +25,10 @@ export const statefulSetUpdateStrategy = (strategy: UpdateStrategy): "OnDelete" 
 export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVolumeClaimTemplate => {
   const { storage } = doltdb.spec
   return {
-    metadata: { name: dataVolumeName, labels: childLabels(doltdb, { [PvcRoleLabel]: dataVolumeName }) },
+    metadata: {
+      name: dataVolumeName,
+      labels: sortKeys({ ...selectorLabels(doltdb.metadata.name), [PvcRoleLabel]: dataVolumeName })
+    },
     spec: {
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: storage.size } },

@@ -100,7 +100,10 @@ describe("StatefulSet", () => {
     })
     const [claim] = sts.spec.volumeClaimTemplates
     assert.strictEqual(claim?.metadata.name, "dolt-data")
-    assert.strictEqual(claim?.metadata.labels?.["pvc.k8s.dolthub.com/role"], "dolt-data")
+    assert.deepStrictEqual(claim?.metadata.labels, {
+      "app.kubernetes.io/name": "pair",
+      "pvc.k8s.dolthub.com/role": "dolt-data"
+    })
     assert.deepStrictEqual(claim?.spec.resources, { requests: { storage: "20Gi" } })
     assert.deepStrictEqual(sts.metadata.annotations, {
       "k8s.dolthub.com/doltdb": "pair",
@@ -122,6 +125,12 @@ describe("StatefulSet", () => {
         strategy === "Never"
       )
     }
+  })
+
+  it("keeps the immutable volumeClaimTemplates unchanged across label edits and engine upgrades", () => {
+    const claims = (manifest: Manifest) => Builders.buildStatefulSet(decoded(manifest)).spec.volumeClaimTemplates
+    const relabelled = withMetadata(everyOption, { ...everyOption.metadata, labels: { team: "other" } })
+    assert.deepStrictEqual(claims(everyOption), claims(withSpec(relabelled, { engineVersion: "2.8.0" })))
   })
 
   it("a scale change on a current engine leaves the pod template alone", () => {
