@@ -1,4 +1,12 @@
-import { ConfigMaps, formatMicroTime, Kube, type KubeObject, type Lease, Leases } from "@doltdb-op/core/services/Kube"
+import {
+  ConfigMaps,
+  formatMicroTime,
+  Kube,
+  type KubeObject,
+  type Lease,
+  Leases,
+  resource
+} from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -161,6 +169,42 @@ describe("InMemoryKube", () => {
       )
       const got = yield* kube.get(Leases, "doltdb-operator", { namespace: "ops" })
       assert.strictEqual(got.spec?.holderIdentity, "a")
+    }).pipe(Effect.provide(InMemoryKube.layer()))
+  )
+
+  it.effect("an object that does not decode is skipped by lists and watches, and fails a get", () =>
+    Effect.gen(function* () {
+      const kube = yield* Kube
+      const untyped = resource({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        plural: "leases",
+        namespaced: true
+      })
+      const lease = (name: string, duration: unknown) => ({
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name, namespace: "ops" },
+        spec: { leaseDurationSeconds: duration }
+      })
+      const start = yield* kube.create(untyped, lease("good", 15))
+      yield* kube.create(untyped, lease("bad", "fifteen"))
+      yield* kube.create(untyped, lease("good-2", 10))
+      const listed = yield* kube.list(Leases, { namespace: "ops" })
+      assert.deepStrictEqual(
+        listed.items.map((l) => l.metadata.name),
+        ["good", "good-2"]
+      )
+      const events = yield* kube
+        .watch(Leases, { namespace: "ops", resourceVersion: start.metadata.resourceVersion! })
+        .pipe(Stream.take(1), Stream.runCollect)
+      assert.deepStrictEqual(
+        events.map((e) => e.object.metadata.name),
+        ["good-2"]
+      )
+      const error = yield* kube.get(Leases, "bad", { namespace: "ops" }).pipe(Effect.flip)
+      assert.strictEqual(error._tag, "Invalid")
+      assert.include(error.message, "leaseDurationSeconds")
     }).pipe(Effect.provide(InMemoryKube.layer()))
   )
 

@@ -16,7 +16,6 @@ import {
   type KubeError,
   type KubeObject,
   type KubeShape,
-  kubeError,
   type ListOptions,
   type NamespaceOption,
   type PatchOptions,
@@ -29,6 +28,7 @@ import {
 import { type Bookmark, makeInformer } from "@doltdb-op/core/services/kube/Informer"
 import { KubeConfig } from "@kubernetes/client-node"
 import { Clock, Config, Duration, Effect, Layer, Option, Random, Schedule, Schema, Stream } from "effect"
+import { decodeItems, decodeOrSkip, decoderFor, encoderFor } from "../Codec.ts"
 import { eventObject } from "../EventObject.ts"
 import { type ApiRequest, send } from "./ApiRequest.ts"
 import { watchStream } from "./WatchStream.ts"
@@ -69,23 +69,7 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
     return idempotent ? once.pipe(Effect.retry({ schedule: retry, times, while: isRetryable })) : once
   }
 
-  const decoderFor = <A>(res: Resource<A>, verb: string) => {
-    const schema = res.schema
-    if (schema === undefined) return (json: unknown) => Effect.succeed(json as A)
-    const decode = Schema.decodeUnknownEffect(schema)
-    return (json: unknown) =>
-      decode(json).pipe(
-        Effect.mapError((e) => kubeError("Invalid", { verb, kind: res.kind }, `decoding ${res.kind}: ${e.message}`, e))
-      )
-  }
-  const encode = <A>(res: Resource<A>, verb: string, a: A): Effect.Effect<KubeObject, KubeError> => {
-    const schema = res.schema
-    if (schema === undefined) return Effect.succeed(a as unknown as KubeObject)
-    return Schema.encodeUnknownEffect(schema)(a).pipe(
-      Effect.map((json) => json as KubeObject),
-      Effect.mapError((e) => kubeError("Invalid", { verb, kind: res.kind }, `encoding ${res.kind}: ${e.message}`, e))
-    )
-  }
+  const encode = <A>(res: Resource<A>, verb: string, a: A) => encoderFor(res, verb)(a)
   const nsOf = (res: Resource<unknown>, namespace: string | undefined) => (res.namespaced ? namespace : undefined)
 
   const get = <A>(res: Resource<A>, name: string, opts: NamespaceOption = {}) => {
@@ -112,7 +96,10 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
         const body = json as { items?: Array<Record<string, unknown>>; metadata?: { resourceVersion?: string } }
         // list items come without apiVersion/kind
         const items = (body.items ?? []).map((i) => ({ apiVersion: res.apiVersion, kind: res.kind, ...i }))
-        return Effect.forEach(items, decoderFor(res, "list")).pipe(
+        return decodeItems(
+          res,
+          "list"
+        )(items).pipe(
           Effect.map((decoded) => ({ items: decoded, resourceVersion: body.metadata?.resourceVersion ?? "" }))
         )
       })
@@ -138,12 +125,19 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
         connectTimeout: timeout
       }
     )
-    const decode = decoderFor(res, "watch")
+    const decode = decodeOrSkip(res, "watch")
     return events.pipe(
       Stream.mapEffect(
-        (e): Effect.Effect<WatchEvent<A> | Bookmark, KubeError> =>
-          e.type === "BOOKMARK" ? Effect.succeed(e) : Effect.map(decode(e.object), (object) => ({ ...e, object }))
-      )
+        (e): Effect.Effect<Option.Option<WatchEvent<A> | Bookmark>> =>
+          e.type === "BOOKMARK"
+            ? Effect.succeed(Option.some(e))
+            : Effect.map(
+                decode(e.object),
+                Option.map((object) => ({ ...e, object }))
+              )
+      ),
+      Stream.filter(Option.isSome),
+      Stream.map((o) => o.value)
     )
   }
 

@@ -21,7 +21,8 @@ import {
   type WatchOptions
 } from "@doltdb-op/core/services/Kube"
 import { makeInformer } from "@doltdb-op/core/services/kube/Informer"
-import { Cause, Clock, Context, type Duration, Effect, Layer, Queue, Random, Result, Schema, Stream } from "effect"
+import { Cause, Clock, Context, type Duration, Effect, Layer, Option, Queue, Random, Result, Stream } from "effect"
+import { decodeItems, decodeOrSkip, decoderFor, encoderFor } from "../Codec.ts"
 import { eventObject } from "../EventObject.ts"
 import { ApiServerState, type StoreEvent, typeKeyOf } from "./ApiServerState.ts"
 import type { Json } from "./FieldSet.ts"
@@ -75,34 +76,6 @@ export class InMemoryKube extends Context.Service<InMemoryKube, InMemoryKubeShap
 
 type Rng = Random.Random
 
-const decoderFor = <A>(res: Resource<A>, verb: string) => {
-  const schema = res.schema
-  if (schema === undefined) return (o: KubeObject) => Effect.succeed(o as unknown as A)
-  const decode = Schema.decodeUnknownEffect(schema)
-  return (o: KubeObject) =>
-    decode(o).pipe(
-      Effect.mapError((e) =>
-        kubeError(
-          "Invalid",
-          { verb, kind: res.kind, namespace: o.metadata.namespace, name: o.metadata.name },
-          `decoding ${res.kind}: ${e.message}`,
-          e
-        )
-      )
-    )
-}
-
-const encoderFor = <A>(res: Resource<A>, verb: string) => {
-  const schema = res.schema
-  if (schema === undefined) return (a: A) => Effect.succeed(a as unknown as KubeObject)
-  const encode = Schema.encodeUnknownEffect(schema)
-  return (a: A) =>
-    encode(a).pipe(
-      Effect.map((o) => o as KubeObject),
-      Effect.mapError((e) => kubeError("Invalid", { verb, kind: res.kind }, `encoding ${res.kind}: ${e.message}`, e))
-    )
-}
-
 const fromResult = <A>(r: Result.Result<A, KubeError>): Effect.Effect<A, KubeError> =>
   Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(r.failure)
 
@@ -129,9 +102,7 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
         const listed = yield* fromResult(
           state.list(res, options.namespace, options.labelSelector, options.fieldSelector)
         )
-        const decode = decoderFor(res, "list")
-        const items =
-          res.schema === undefined ? (listed.items as unknown as Array<A>) : yield* Effect.forEach(listed.items, decode)
+        const items = yield* decodeItems(res, "list")(listed.items)
         return { items, resourceVersion: listed.resourceVersion }
       })
 
@@ -231,8 +202,17 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
     const watch = <A>(res: Resource<A>, options: WatchOptions = {}): Stream.Stream<WatchEvent<A>, KubeError> => {
       const raw = rawWatch(res as Resource<unknown>, options)
       if (res.schema === undefined) return raw as unknown as Stream.Stream<WatchEvent<A>, KubeError>
-      const decode = decoderFor(res, "watch")
-      return raw.pipe(Stream.mapEffect((e) => Effect.map(decode(e.object), (object) => ({ ...e, object }))))
+      const decode = decodeOrSkip(res, "watch")
+      return raw.pipe(
+        Stream.mapEffect((e) =>
+          Effect.map(
+            decode(e.object),
+            Option.map((object) => ({ ...e, object }))
+          )
+        ),
+        Stream.filter(Option.isSome),
+        Stream.map((o) => o.value)
+      )
     }
 
     const get = <A>(res: Resource<A>, name: string, options: { readonly namespace?: string } = {}) =>
