@@ -3,7 +3,7 @@
  * that fails never lets a promotion run). Returns the plan's requeue request.
  */
 import { Plan as PlanModule } from "@doltdb-op/core"
-import type { Action, ClusterRef, Plan, PodTarget, SecretKeyRef } from "@doltdb-op/core/plan/Action"
+import type { Action, ClusterRef, Plan, PodTarget, SecretKeyRef, SqlOp } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Secrets } from "@doltdb-op/core/services/Kube"
 import { Data, Effect, Redacted } from "effect"
@@ -15,6 +15,10 @@ export class ActionFailed extends Data.TaggedError("ActionFailed")<{
   readonly action: Action["_tag"]
   readonly message: string
   readonly cause?: unknown
+  /** The SQL statement that failed (`Sql` actions), for the SQL-resource planners' `lastFailure`. */
+  readonly op?: SqlOp
+  /** The failure's tag (`DoltReadOnly`, `DoltUnreachable`, ...). */
+  readonly errorTag?: string
 }> {}
 
 export interface ExecuteContext {
@@ -47,6 +51,7 @@ const podTarget = (ctx: ExecuteContext, target: PodTarget, action: Action["_tag"
 
 const readSecret = Effect.fnUntraced(function* (ref: SecretKeyRef) {
   const kube = yield* Kube
+  // Read at execution time: plans never carry secrets.
   const secret = yield* kube.get(Secrets, ref.name, { namespace: ref.namespace }).pipe(Effect.mapError(fail("Sql")))
   const value = secretValue(secret as KubeObject, ref.key)
   if (value === undefined)
@@ -145,7 +150,21 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
     case "Sql": {
       const target = yield* ctx.primaryOf(action.cluster)
       const op = action.op
-      const run = <A, E>(e: Effect.Effect<A, E>) => e.pipe(Effect.asVoid, Effect.mapError(fail("Sql")))
+      const run = <A, E, R>(e: Effect.Effect<A, E, R>) =>
+        e.pipe(
+          Effect.asVoid,
+          Effect.mapError(
+            (cause) =>
+              new ActionFailed({
+                action: "Sql",
+                message: describe(cause),
+                cause,
+                op,
+                errorTag:
+                  typeof cause === "object" && cause !== null && "_tag" in cause ? String(cause._tag) : "Unknown"
+              })
+          )
+        )
       switch (op._tag) {
         case "CreateDatabase":
           return yield* run(
@@ -162,9 +181,17 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
         case "EnsureIgnorePatterns":
           return yield* run(dolt.ensureIgnorePatterns(target, op.database, op.patterns))
         case "CreateUser":
-          return yield* run(dolt.createUser(target, { name: op.name, host: op.host }, yield* readSecret(op.password)))
+          return yield* run(
+            Effect.flatMap(readSecret(op.password), (password) =>
+              dolt.createUser(target, { name: op.name, host: op.host }, password)
+            )
+          )
         case "SetPassword":
-          return yield* run(dolt.setPassword(target, { name: op.name, host: op.host }, yield* readSecret(op.password)))
+          return yield* run(
+            Effect.flatMap(readSecret(op.password), (password) =>
+              dolt.setPassword(target, { name: op.name, host: op.host }, password)
+            )
+          )
         case "DropUser":
           return yield* run(dolt.dropUser(target, { name: op.name, host: op.host }))
         case "Grant":
