@@ -8,11 +8,11 @@
  * synced (see `Health`).
  */
 import { type InformerEvent, Kube, type Resource } from "@doltdb-op/core/services/Kube"
-import { Effect, Layer, type Scope, Stream } from "effect"
+import { Effect, Layer, type Scope, Stream, SubscriptionRef } from "effect"
 import * as Controller from "./Controller.ts"
 import type * as EventSource from "./EventSource.ts"
 import { Health } from "./Health.ts"
-import { type LeaderElection, whileLeader } from "./LeaderElection.ts"
+import { LeaderElection, whileLeader } from "./LeaderElection.ts"
 import type * as RateLimiter from "./RateLimiter.ts"
 import * as WorkQueue from "./WorkQueue.ts"
 
@@ -92,13 +92,17 @@ export const watch = <A, R = never>(
     })
 })
 
+const gateOf = <R>(definition: ControllerDefinition<R>) =>
+  Effect.flatMap(Health, (health) => health.gate(`${definition.name}-controller`))
+
 /** Run one controller with its sources in the current scope until interrupted (or its queue shuts down). */
 export const runController = <R>(
-  definition: ControllerDefinition<R>
+  definition: ControllerDefinition<R>,
+  /** The opener of a readiness gate registered by the caller; absent: register `<name>-controller` here. */
+  readyGate?: Effect.Effect<void>
 ): Effect.Effect<void, never, R | Health | Scope.Scope> =>
   Effect.gen(function* () {
-    const health = yield* Health
-    const openGate = yield* health.gate(`${definition.name}-controller`)
+    const openGate = readyGate ?? (yield* gateOf(definition))
     const queue = yield* WorkQueue.make({
       name: definition.name,
       ...(definition.rateLimiter === undefined ? {} : { rateLimiter: yield* definition.rateLimiter })
@@ -119,17 +123,37 @@ export const runController = <R>(
 /**
  * Run `definitions` whenever this replica leads (all of them, concurrently), stop them when it does not.
  * Add it to the program's layers; it needs `LeaderElection` (or `LeaderElection.layerAlwaysLeader`) and `Health`.
+ *
+ * Readiness: a `controllers-started` gate stays closed until this replica has acted on its first known
+ * leadership state (as a standby: nothing to start; as the leader: every controller's gate is registered), so
+ * `/readyz` never reports ready in the moment between startup and the controllers' own gates.
  */
 export const layer = <R>(
   definitions: ReadonlyArray<ControllerDefinition<R>>
 ): Layer.Layer<never, never, Exclude<R, Scope.Scope> | LeaderElection | Health> =>
   Layer.effectDiscard(
-    Effect.forkScoped(
-      whileLeader(
+    Effect.gen(function* () {
+      const health = yield* Health
+      const election = yield* LeaderElection
+      const openStarted = yield* health.gate("controllers-started")
+      yield* Effect.forkScoped(
         Effect.gen(function* () {
-          yield* Effect.logInfo("Leading: starting controllers", { controllers: definitions.map((d) => d.name) })
-          yield* Effect.forEach(definitions, runController, { concurrency: "unbounded", discard: true })
+          yield* election.decided
+          if (!(yield* SubscriptionRef.get(election.isLeader))) yield* openStarted
         })
       )
-    )
+      yield* Effect.forkScoped(
+        whileLeader(
+          Effect.gen(function* () {
+            yield* Effect.logInfo("Leading: starting controllers", { controllers: definitions.map((d) => d.name) })
+            const gates = yield* Effect.forEach(definitions, gateOf)
+            yield* openStarted
+            yield* Effect.forEach(definitions, (definition, i) => runController(definition, gates[i]), {
+              concurrency: "unbounded",
+              discard: true
+            })
+          })
+        )
+      )
+    })
   )

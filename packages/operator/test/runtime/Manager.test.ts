@@ -1,7 +1,7 @@
 import { ConfigMaps, Kube, type KubeObject } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Metric, SubscriptionRef } from "effect"
+import { Deferred, Effect, Layer, Metric, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../src/runtime/Controller.ts"
 import * as EventSource from "../../src/runtime/EventSource.ts"
@@ -25,6 +25,24 @@ const settle = Effect.gen(function* () {
 })
 
 describe("Manager", () => {
+  it.effect("not ready until the first leadership state is known", () =>
+    Effect.gen(function* () {
+      const health = yield* Health
+      const isLeader = yield* SubscriptionRef.make(false)
+      const decided = yield* Deferred.make<void>()
+      yield* Layer.build(
+        Manager.layer<never>([]).pipe(
+          Layer.provide(Layer.succeed(LeaderElection, { identity: "test", isLeader, decided: Deferred.await(decided) }))
+        )
+      )
+      yield* settle
+      assert.isFalse(yield* health.isReady)
+      yield* Deferred.succeed(decided, undefined)
+      yield* settle
+      assert.isTrue(yield* health.isReady, "a standby is ready")
+    }).pipe(Effect.provide(Health.layer))
+  )
+
   it.effect("runs controllers fed by informers only while leading, re-listing on every new term", () =>
     Effect.gen(function* () {
       const kube = yield* Kube
@@ -55,13 +73,16 @@ describe("Manager", () => {
       yield* TestClock.adjust("1 second")
       yield* settle
       assert.deepStrictEqual(reconciled, [], "nothing runs while standing by")
-      assert.deepStrictEqual(yield* health.readiness, [])
+      assert.deepStrictEqual(yield* health.readiness, [{ name: "controllers-started", ready: true }])
 
       yield* SubscriptionRef.set(isLeader, true)
       yield* TestClock.adjust("1 second")
       yield* settle
       assert.deepStrictEqual(reconciled, ["team-a/a"])
-      assert.deepStrictEqual(yield* health.readiness, [{ name: "configmap-controller", ready: true }])
+      assert.deepStrictEqual(yield* health.readiness, [
+        { name: "configmap-controller", ready: true },
+        { name: "controllers-started", ready: true }
+      ])
 
       yield* kube.create(ConfigMaps, configMap("team-b", "b"), { namespace: "team-b" })
       yield* kube.create(ConfigMaps, configMap("team-b", "slow"), { namespace: "team-b" })
@@ -73,7 +94,11 @@ describe("Manager", () => {
       yield* TestClock.adjust("1 second")
       yield* settle
       assert.strictEqual(interrupted, 1, "the reconcile in flight is interrupted on lost leadership")
-      assert.deepStrictEqual(yield* health.readiness, [], "a standby has no controller gate")
+      assert.deepStrictEqual(
+        yield* health.readiness,
+        [{ name: "controllers-started", ready: true }],
+        "a standby has no controller gate"
+      )
       yield* kube.create(ConfigMaps, configMap("team-a", "c"), { namespace: "team-a" })
       yield* TestClock.adjust("1 second")
       yield* settle

@@ -75,7 +75,7 @@ describe("OperatorRuntime", () => {
       const ready = yield* readyz(health!)
       assert.deepStrictEqual(ready, {
         status: 200,
-        body: "[+]configmap-controller ok\n[+]leader-election ok\nreadyz check passed\n"
+        body: "[+]configmap-controller ok\n[+]controllers-started ok\n[+]leader-election ok\nreadyz check passed\n"
       })
     }).pipe(
       Effect.scoped,
