@@ -25,11 +25,10 @@ import {
   validateGrant,
   validatePassword
 } from "@doltdb-op/core/services/Dolt"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import {
   checkTarget,
   defaultLiveOptions,
-  firstResultSet,
   type LiveOptions,
   makePools,
   parseDateTime,
@@ -413,4 +412,21 @@ export const layer = (options: Partial<LiveOptions> = {}): Layer.Layer<Dolt> =>
     ).pipe(Effect.map((m) => m.service))
   )
 
-export { firstResultSet }
+/**
+ * The live layer with timeouts from config: DOLT_CONNECT_TIMEOUT (5 s), DOLT_QUERY_TIMEOUT (10 s),
+ * DOLT_ROLE_CHANGE_TIMEOUT (30 s), DOLT_BACKUP_TIMEOUT (1 h), DOLT_POOL_SIZE (2). Durations as "30 seconds".
+ */
+export const layerConfig: Layer.Layer<Dolt, Config.ConfigError> = Layer.unwrap(
+  Effect.gen(function* () {
+    const duration = (name: string, fallback: Duration.Input) =>
+      Config.Duration(name).pipe(Config.withDefault(Duration.fromInputUnsafe(fallback)))
+    const options = yield* Config.all({
+      connectTimeout: duration("DOLT_CONNECT_TIMEOUT", defaultLiveOptions.connectTimeout),
+      queryTimeout: duration("DOLT_QUERY_TIMEOUT", defaultLiveOptions.queryTimeout),
+      roleChangeTimeout: duration("DOLT_ROLE_CHANGE_TIMEOUT", defaultLiveOptions.roleChangeTimeout),
+      backupTimeout: duration("DOLT_BACKUP_TIMEOUT", defaultLiveOptions.backupTimeout),
+      poolSize: Config.Int("DOLT_POOL_SIZE").pipe(Config.withDefault(defaultLiveOptions.poolSize))
+    })
+    return layer(options)
+  })
+)

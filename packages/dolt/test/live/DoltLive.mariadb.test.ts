@@ -1,6 +1,8 @@
 import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
-import { assert, layer } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { defaultLiveOptions, withFreshConnection } from "../../src/live/connections.ts"
+import * as DoltLive from "../../src/live/DoltLive.ts"
 import { adminQuery, adminTarget, connectAs, MariaDbLive } from "./mariadb.ts"
 
 const t = adminTarget
@@ -157,6 +159,36 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
       const unreachable = yield* Effect.flip(dolt.assumeRole(closed, "primary", 1))
       assert.strictEqual(unreachable._tag, "DoltUnreachable")
       assert.strictEqual(unreachable._tag === "DoltUnreachable" ? unreachable.host : "", t.host)
+    })
+  )
+})
+
+describe("live connections", () => {
+  it.live("a statement past its timeout fails with DoltTimeout (and mysql2 drops that connection)", () =>
+    Effect.gen(function* () {
+      const options = { ...defaultLiveOptions, queryTimeout: Duration.millis(200) }
+      const e = yield* Effect.flip(
+        withFreshConnection(t, options, "sleep", undefined, (s) => s.query("sleep", "SELECT SLEEP(3)"))
+      )
+      assert.strictEqual(e._tag, "DoltTimeout")
+    })
+  )
+
+  it.effect("layerConfig reads timeouts from config and rejects bad values naming the key", () =>
+    Effect.gen(function* () {
+      const bad = yield* Effect.flip(
+        Layer.build(DoltLive.layerConfig).pipe(
+          Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DOLT_QUERY_TIMEOUT: "soon" })))
+        )
+      )
+      assert.include(String(bad), "DOLT_QUERY_TIMEOUT")
+      const dolt = yield* Effect.gen(function* () {
+        return yield* Dolt
+      }).pipe(
+        Effect.provide(DoltLive.layerConfig),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DOLT_QUERY_TIMEOUT: "5 seconds" })))
+      )
+      assert.match(yield* dolt.serverVersion(t), /MariaDB/u)
     })
   )
 })
