@@ -174,8 +174,27 @@ const typeExpr = (attr: Attribute, quantity: boolean): string => {
   return go(attr.type)
 }
 
-const annotateDescription = (expr: string, description: string | undefined): string =>
-  description === undefined ? expr : `${expr}.annotate({ description: ${JSON.stringify(description)} })`
+/**
+ * Server-side-apply markers of the upstream Go types (`+structType=atomic`, `+listType=map`), which the reference
+ * CRD carries. Hand-written because neither model package keeps them; lists without a marker are atomic for CRDs
+ * anyway, so only atomic structs and keyed lists need listing. Checked against the reference's CRD YAML.
+ */
+const atomicStructs: ReadonlySet<string> = new Set([
+  "V1LocalObjectReference",
+  "V1NodeSelector",
+  "V1NodeSelectorTerm",
+  "V1LabelSelector",
+  "V1SecretKeySelector",
+  "V1ConfigMapKeySelector",
+  "V1ObjectFieldSelector",
+  "V1ResourceFieldSelector"
+])
+const keyedLists: Readonly<Record<string, ReadonlyArray<string>>> = { "V1ResourceRequirements.claims": ["name"] }
+
+const annotateDescription = (expr: string, description: string | undefined, extra = ""): string =>
+  description === undefined && extra === ""
+    ? expr
+    : `${expr}.annotate({ ${[description === undefined ? "" : `description: ${JSON.stringify(description)}`, extra].filter((x) => x !== "").join(", ")} })`
 
 export const renderModels = (): string => {
   const models = new Map<string, Model>()
@@ -207,21 +226,30 @@ export const renderModels = (): string => {
       const field = model.fields.get(attr.name)
       const dep = referencedModels(attr.type)[0]
       const description = field?.description ?? (dep === undefined ? undefined : models.get(dep)?.description)
-      const expr = annotateDescription(typeExpr(attr, quantities.has(attr.name)), description)
+      const keys = keyedLists[`${name}.${attr.name}`]
+      const listMarkers =
+        keys === undefined
+          ? ""
+          : `"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ${JSON.stringify(keys)}`
+      const base = typeExpr(attr, quantities.has(attr.name))
+      const unique = keys === undefined ? base : `${base}.check(uniqueBy(${JSON.stringify(keys)}))`
+      const expr = annotateDescription(unique, description, listMarkers)
       const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(attr.baseName) ? attr.baseName : JSON.stringify(attr.baseName)
       return field?.optional === false ? `  ${key}: ${expr},` : `  ${key}: Schema.optionalKey(${expr}),`
     })
     if (model.description !== undefined) out.push(`/** ${model.description.replace(/\*\//g, "*\\/")} */`)
     out.push(`export const ${short} = Schema.Struct({`)
     out.push(...fieldLines)
-    out.push(
-      model.description === undefined ? "})" : `}).annotate({ description: ${JSON.stringify(model.description)} })`
-    )
+    const modelAnnotations = [
+      model.description === undefined ? "" : `description: ${JSON.stringify(model.description)}`,
+      atomicStructs.has(name) ? `"x-kubernetes-map-type": "atomic"` : ""
+    ].filter((x) => x !== "")
+    out.push(modelAnnotations.length === 0 ? "})" : `}).annotate({ ${modelAnnotations.join(", ")} })`)
     out.push(`export type ${short} = typeof ${short}.Type`, "")
   }
   const body = out.join("\n")
-  const used = ["Double", "Int32", "Int64", "Integer", "IntOrString", "Quantity", "Time"].filter((p) =>
-    new RegExp(`[(:,] ?${p}[.),]`).test(body.replace("__PRIMITIVES__", ""))
+  const used = ["Double", "Int32", "Int64", "Integer", "IntOrString", "Quantity", "Time", "uniqueBy"].filter((p) =>
+    new RegExp(`[(:,] ?${p}[.),(]`).test(body.replace("__PRIMITIVES__", ""))
   )
   return `${body.replace("__PRIMITIVES__", `import { ${used.join(", ")} } from "./Primitives.ts"`).trimEnd()}\n`
 }

@@ -47,9 +47,16 @@ ajv.addVocabulary([
   "x-kubernetes-int-or-string",
   "x-kubernetes-map-type",
   "x-kubernetes-list-type",
-  "x-kubernetes-list-map-keys",
   "x-kubernetes-preserve-unknown-fields"
 ])
+// a keyed list (`x-kubernetes-list-type: map`) holds at most one item per key, as the API server enforces
+ajv.addKeyword({
+  keyword: "x-kubernetes-list-map-keys",
+  type: "array",
+  errors: false,
+  validate: (keys: ReadonlyArray<string>, items: ReadonlyArray<Record<string, unknown>>) =>
+    new Set(items.map((item) => JSON.stringify(keys.map((k) => item[k])))).size === items.length
+})
 
 const validators = new Map<string, { readonly validate: ValidateFunction; readonly schema: Node }>()
 const validatorOf = (kind: string) => {

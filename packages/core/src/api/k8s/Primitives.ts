@@ -86,3 +86,21 @@ export const GoDurationPattern = /^([+-]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m
 export const Duration = Schema.String.check(
   Schema.isPattern(GoDurationPattern, { expected: 'a duration such as "30s", "5m" or "1h30m"' })
 )
+
+/**
+ * The uniqueness `x-kubernetes-list-type: map` implies: no two items share the same values at `keys`. The CRD
+ * expresses it with the list markers, so this check exports no JSON Schema of its own.
+ */
+export const uniqueBy = (keys: ReadonlyArray<string>) =>
+  Schema.makeFilter<ReadonlyArray<Record<string, unknown>>>(
+    (items) => {
+      const seen = new Set<string>()
+      for (const [i, item] of items.entries()) {
+        const key = JSON.stringify(keys.map((k) => item[k]))
+        if (seen.has(key)) return `item ${i} repeats ${keys.join(", ")} ${key}`
+        seen.add(key)
+      }
+      return undefined
+    },
+    { toJsonSchema: () => ({}) }
+  )
