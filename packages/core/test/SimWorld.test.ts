@@ -53,10 +53,32 @@ describe("SimWorld", () => {
         mounts: {}
       })
       assert.isTrue(yield* p.probe("readiness"))
+      assert.isUndefined(yield* p.exitCode)
       yield* p.stop("TERM")
       assert.isFalse(yield* p.probe("liveness"))
       yield* w.deleteVolume("pvc-1")
       assert.deepStrictEqual(yield* w.volumeIds, [])
+    })
+  )
+
+  it.effect("an init container of an unknown image exits 0 at once", () =>
+    Effect.gen(function* () {
+      const w = makeSimWorld()
+      const p = yield* w.startContainer({
+        namespace: "ns",
+        pod: "x-0",
+        podUid: "u",
+        podIP: "10.0.0.1",
+        container: "init",
+        image: "busybox:1",
+        command: ["sh", "-c", "true"],
+        args: [],
+        workingDir: undefined,
+        env: {},
+        mounts: {},
+        init: true
+      })
+      assert.strictEqual(yield* p.exitCode, 0)
     })
   )
 

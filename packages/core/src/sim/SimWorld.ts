@@ -45,6 +45,8 @@ export interface ContainerSpec {
   readonly env: Readonly<Record<string, string>>
   /** mountPath -> mount */
   readonly mounts: Readonly<Record<string, Mount>>
+  /** An init container: the kubelet waits for it to exit (0 = done) before starting the next container. */
+  readonly init?: boolean
 }
 
 export type ProbeKind = "readiness" | "liveness" | "startup"
@@ -77,7 +79,7 @@ export interface SimWorldShape {
   readonly registerRuntime: (repository: string, runtime: ImageRuntime) => Effect.Effect<void>
   /**
    * Start a container. Images without a registered runtime get a generic process that is always healthy
-   * and exits only when stopped.
+   * and exits only when stopped (an init container of such an image exits 0 at once).
    */
   readonly startContainer: (spec: ContainerSpec) => Effect.Effect<Process>
 
@@ -107,7 +109,7 @@ export const makeSimWorld = (): SimWorldShape => {
   // `isolate` cuts against endpoints we have not seen yet too, so it is kept as a rule, not as links.
   const isolated = new Map<Endpoint, ReadonlySet<Endpoint>>()
 
-  const genericProcess = (): Process => {
+  const genericProcess = (init: boolean): Process => {
     let stopped = false
     return {
       probe: () => Effect.sync(() => !stopped),
@@ -116,7 +118,7 @@ export const makeSimWorld = (): SimWorldShape => {
         Effect.sync(() => {
           stopped = true
         }),
-      exitCode: Effect.succeed(undefined)
+      exitCode: Effect.succeed(init ? 0 : undefined)
     }
   }
 
@@ -143,7 +145,7 @@ export const makeSimWorld = (): SimWorldShape => {
     startContainer: (spec) =>
       Effect.suspend(() => {
         const runtime = runtimeFor(spec.image)
-        return runtime === undefined ? Effect.succeed(genericProcess()) : runtime.start(spec)
+        return runtime === undefined ? Effect.succeed(genericProcess(spec.init === true)) : runtime.start(spec)
       }),
     volume: (volumeId) =>
       Effect.sync(() => {
