@@ -159,17 +159,17 @@ export const buildInitContainer = (doltdb: IdentifiedDoltDB): Container => ({
   volumeMounts
 })
 
-/** The pod-template annotations: ours plus `spec.podAnnotations` (never the DoltDB's own annotations). */
+/**
+ * The pod-template annotations: `spec.podAnnotations` plus ours (never the DoltDB's own annotations). Ours win a
+ * clash: the pod controller finds the DoltDB through them, and the hash must be the one we computed.
+ */
 export const podAnnotations = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> | undefined =>
-  mergeMaps(
-    {
-      [DoltDBAnnotation]: doltdb.metadata.name,
-      [ReplicationAnnotation]: String(doltdb.spec.replication.enabled),
-      // `Never` promises no operator-driven restarts, so a config change must not change the template either.
-      ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) })
-    },
-    doltdb.spec.podAnnotations
-  )
+  mergeMaps(doltdb.spec.podAnnotations, {
+    [DoltDBAnnotation]: doltdb.metadata.name,
+    [ReplicationAnnotation]: String(doltdb.spec.replication.enabled),
+    // `Never` promises no operator-driven restarts, so a config change must not change the template either.
+    ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) })
+  })
 
 export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
   const { spec } = doltdb

@@ -133,6 +133,16 @@ describe("StatefulSet", () => {
     assert.deepStrictEqual(claims(everyOption), claims(withSpec(relabelled, { engineVersion: "2.8.0" })))
   })
 
+  it("keeps its own pod-template annotations when spec.podAnnotations uses the same keys", () => {
+    const manifest = withSpec(twoReplicas, {
+      podAnnotations: { "k8s.dolthub.com/doltdb": "other", "k8s.dolthub.com/configmap-hash": "x", keep: "me" }
+    })
+    const annotations = Builders.buildPodTemplate(decoded(manifest)).metadata.annotations ?? {}
+    assert.strictEqual(annotations["k8s.dolthub.com/doltdb"], "pair")
+    assert.strictEqual(annotations["k8s.dolthub.com/configmap-hash"], Builders.configHash(decoded(manifest)))
+    assert.strictEqual(annotations.keep, "me")
+  })
+
   it("a scale change on a current engine leaves the pod template alone", () => {
     const template = (replicas: number) =>
       Builders.buildStatefulSet(decoded(withSpec(everyOption, { replicas }))).spec.template
