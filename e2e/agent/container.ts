@@ -67,8 +67,12 @@ export const probeOnce = async (probe: Any, t: ProbeTarget): Promise<boolean> =>
   if (probe.tcpSocket) {
     return new Promise((resolve) => {
       const s = connect({ host: t.podIP, port: portOf(probe.tcpSocket.port, t.ports), timeout: timeoutMs })
-      s.on("connect", () => (s.destroy(), resolve(true)))
-      s.on("timeout", () => (s.destroy(), resolve(false)))
+      const done = (ok: boolean) => {
+        s.destroy()
+        resolve(ok)
+      }
+      s.on("connect", () => done(true))
+      s.on("timeout", () => done(false))
       s.on("error", () => resolve(false))
     })
   }

@@ -36,20 +36,21 @@ const allocateIp = (uid: string) => {
 }
 
 // --- /etc/hosts: the DNS records CoreDNS would serve for headless services and pod hostnames ----------
-const hostsContent = (self: PodRuntime): string => {
+/** The hosts file of pod `self`, or (no `self`) the host-side view for clients outside the pods. */
+const hostsContent = (self?: PodRuntime): string => {
   const lines = [
     "# Kubernetes-managed hosts file (e2e node agent).",
     "127.0.0.1\tlocalhost",
     "::1\tlocalhost ip6-localhost ip6-loopback"
   ]
-  const selfNs = self.pod.metadata.namespace
+  const selfNs = self?.pod.metadata.namespace
   const fqdn = (h: string, sub: string, ns: string) => [
     `${h}.${sub}.${ns}.svc.cluster.local`,
     `${h}.${sub}.${ns}.svc`,
     `${h}.${sub}.${ns}`,
     ...(ns === selfNs ? [`${h}.${sub}`] : [])
   ]
-  if (self.ip) {
+  if (self?.ip) {
     const h = self.pod.spec.hostname ?? self.pod.metadata.name
     const sub = self.pod.spec.subdomain
     lines.push(`${self.ip}\t${sub ? `${fqdn(h, sub, selfNs!).join(" ")} ` : ""}${h}`)
@@ -85,6 +86,8 @@ const hostsChanged = () => {
   hostsTimer = setTimeout(() => {
     // Rewritten in place: each pod's /etc/hosts is a bind mount of this very inode.
     for (const rt of runtimes.values()) if (rt.sb && !rt.terminating) writeFileSync(rt.hostsFile, hostsContent(rt))
+    // The same records for clients on the host (e.g. an operator run outside the cluster): e2e/.work/hosts.
+    writeFileSync(join(workDir, "hosts"), hostsContent())
   }, 20)
 }
 

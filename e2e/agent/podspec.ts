@@ -37,7 +37,7 @@ const decode = (kind: "ConfigMap" | "Secret", obj: KubeObject | undefined): Reco
 
 const fieldValue = (pod: KubeObject, fieldPath: string): string => {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath)
-  if (m) return (pod.metadata[m[1] as "labels" | "annotations"] ?? {})[m[2]!] ?? ""
+  if (m) return pod.metadata[m[1] as "labels" | "annotations"]?.[m[2]!] ?? ""
   switch (fieldPath) {
     case "metadata.name":
       return pod.metadata.name

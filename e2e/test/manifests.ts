@@ -33,6 +33,7 @@ const INIT_SCRIPT = [
   'dolt config --global --add user.name "e2e"',
   'dolt config --global --add user.email "e2e@example.com"',
   "dolt config --global --add metrics.disabled true",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, expanded by /bin/sh
   "cp /etc/doltdb/${POD_NAME}.yaml config.yaml",
   `if [ -n "$DOLT_PASSWORD" ] && [ ! -f .doltcfg/privileges.db ]; then dolt sql -q "create user '$DOLT_USERNAME' identified by '$DOLT_PASSWORD'; grant all privileges on *.* to '$DOLT_USERNAME' with grant option;"; fi`
 ].join("\n")
