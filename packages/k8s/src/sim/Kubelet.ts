@@ -7,7 +7,9 @@
  * ContainersReady / phase / restartCount in status, and on deletion runs preStop within the grace period, stops the
  * containers and finishes the deletion.
  *
- * Not modelled: init containers (reported as completed without running), resources and eviction, image pulls,
+ * Init containers run first, one at a time, each until it exits 0 (a failing one restarts with backoff).
+ *
+ * Not modelled: resources and eviction, image pulls,
  * probe handlers (every probe asks the process), subPath, projected/downwardAPI volumes (empty dirs), host ports,
  * pod-level restartPolicy other than Always.
  */
@@ -60,7 +62,7 @@ interface ContainerView {
 interface PodSpecView {
   readonly nodeName?: string
   readonly containers: ReadonlyArray<ContainerView>
-  readonly initContainers?: ReadonlyArray<{ readonly name: string }>
+  readonly initContainers?: ReadonlyArray<ContainerView>
   readonly volumes?: ReadonlyArray<{
     readonly name: string
     readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
@@ -100,6 +102,9 @@ interface PodRuntime {
   readonly node: string
   readonly podIP: string
   startTime: string
+  /** Init containers, run one after the other; `initIndex` is the next to run (= length once initialized). */
+  inits: Array<ContainerRuntime>
+  initIndex: number
   containers: Array<ContainerRuntime>
   /** Hook: readiness forced to fail (the simulation makes the pod unready). */
   forcedUnready: boolean
@@ -124,6 +129,21 @@ const secretData = (secret: KubeObject): Record<string, string> => {
   for (const [k, v] of Object.entries((secret.stringData ?? {}) as Record<string, string>)) out[k] = v
   return out
 }
+
+const containerRuntime = (view: ContainerView): ContainerRuntime => ({
+  view,
+  process: undefined,
+  restartCount: 0,
+  ready: false,
+  started: false,
+  startedAt: "",
+  restartAt: 0,
+  backoffSeconds: 0,
+  lastTerminated: undefined,
+  readiness: undefined,
+  liveness: undefined,
+  startup: undefined
+})
 
 const probeState = (probe: Probe | undefined, now: number): ProbeState | undefined =>
   probe === undefined
@@ -170,7 +190,12 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     }
 
     /** The container's spec for SimWorld, or the reason it cannot start yet (CreateContainerConfigError). */
-    const resolve = (pod: KubeObject, rt: PodRuntime, c: ContainerView): Result.Result<ContainerSpec, string> => {
+    const resolve = (
+      pod: KubeObject,
+      rt: PodRuntime,
+      c: ContainerView,
+      init: boolean
+    ): Result.Result<ContainerSpec, string> => {
       const ns = rt.namespace
       const env: Record<string, string> = {}
       for (const from of c.envFrom ?? []) {
@@ -235,13 +260,19 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         args: c.args ?? [],
         workingDir: c.workingDir,
         env,
-        mounts
+        mounts,
+        ...(init ? { init: true } : {})
       })
     }
 
-    const startContainer = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime, c: ContainerRuntime) {
+    const startContainer = Effect.fnUntraced(function* (
+      pod: KubeObject,
+      rt: PodRuntime,
+      c: ContainerRuntime,
+      init = false
+    ) {
       const now = yield* Clock.currentTimeMillis
-      const spec = resolve(pod, rt, c.view)
+      const spec = resolve(pod, rt, c.view, init)
       if (Result.isFailure(spec)) {
         rt.configError = spec.failure
         c.restartAt = now + 1000
@@ -291,6 +322,22 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
       const pod = got.success
       const now = yield* Clock.currentTimeMillis
+      // init containers first, one at a time, each until it exits 0
+      while (rt.initIndex < rt.inits.length) {
+        const c = rt.inits[rt.initIndex]!
+        if (c.process === undefined && now >= c.restartAt) yield* startContainer(pod, rt, c, true)
+        if (c.process === undefined) break
+        const exit = yield* c.process.exitCode
+        if (exit === undefined) break
+        c.process = undefined
+        if (exit !== 0) {
+          yield* kill(c, "Error", exit)
+          break
+        }
+        c.lastTerminated = { exitCode: 0, reason: "Completed", finishedAt: formatTime(now) }
+        rt.initIndex++
+      }
+      if (rt.initIndex < rt.inits.length) return yield* publish(pod, rt)
       for (const c of rt.containers) {
         if (c.process === undefined && now >= c.restartAt) yield* startContainer(pod, rt, c)
         if (c.process === undefined) continue
@@ -333,6 +380,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
 
     const publish = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime) {
       const now = formatTime(yield* Clock.currentTimeMillis)
+      const initialized = rt.initIndex >= rt.inits.length
       const containersReady = !rt.forcedUnready && rt.containers.every((c) => c.process !== undefined && c.ready)
       const status = {
         phase: rt.containers.some((c) => c.process !== undefined) ? "Running" : "Pending",
@@ -342,15 +390,25 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         startTime: rt.startTime,
         conditions: [
           condition(pod, "PodScheduled", true, now),
-          condition(pod, "Initialized", true, now),
+          condition(pod, "Initialized", initialized, now),
           condition(pod, "ContainersReady", containersReady, now),
           condition(pod, "Ready", containersReady, now)
         ],
-        initContainerStatuses: ((pod.spec as PodSpecView).initContainers ?? []).map((c) => ({
-          name: c.name,
-          ready: true,
-          restartCount: 0,
-          state: { terminated: { exitCode: 0, reason: "Completed" } }
+        initContainerStatuses: rt.inits.map((c, i) => ({
+          name: c.view.name,
+          image: c.view.image,
+          ready: i < rt.initIndex,
+          restartCount: c.restartCount,
+          state:
+            i < rt.initIndex
+              ? { terminated: c.lastTerminated }
+              : c.process !== undefined
+                ? { running: { startedAt: c.startedAt } }
+                : {
+                    waiting: {
+                      reason: i === rt.initIndex && c.restartCount > 0 ? "CrashLoopBackOff" : "PodInitializing"
+                    }
+                  }
         })),
         containerStatuses: rt.containers.map((c) => ({
           name: c.view.name,
@@ -363,7 +421,12 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
               ? { running: { startedAt: c.startedAt } }
               : {
                   waiting: {
-                    reason: rt.configError === undefined ? "CrashLoopBackOff" : "CreateContainerConfigError",
+                    reason:
+                      rt.configError !== undefined
+                        ? "CreateContainerConfigError"
+                        : initialized
+                          ? "CrashLoopBackOff"
+                          : "PodInitializing",
                     ...(rt.configError === undefined ? {} : { message: rt.configError })
                   }
                 },
@@ -444,20 +507,9 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         node,
         podIP: `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`,
         startTime: formatTime(now),
-        containers: spec.containers.map((view) => ({
-          view,
-          process: undefined,
-          restartCount: 0,
-          ready: false,
-          started: false,
-          startedAt: "",
-          restartAt: 0,
-          backoffSeconds: 0,
-          lastTerminated: undefined,
-          readiness: undefined,
-          liveness: undefined,
-          startup: undefined
-        })),
+        inits: (spec.initContainers ?? []).map(containerRuntime),
+        initIndex: 0,
+        containers: spec.containers.map(containerRuntime),
         forcedUnready: false,
         configError: undefined,
         terminating: false
@@ -477,7 +529,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         Effect.andThen(
           tracked(
             Effect.gen(function* () {
-              for (const c of rt.containers) {
+              for (const c of [...rt.inits, ...rt.containers]) {
                 if (c.process !== undefined) yield* c.process.stop("TERM")
                 c.process = undefined
               }
@@ -495,12 +547,14 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       )
 
     const killAll = (rt: PodRuntime) =>
-      Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.stop("KILL")), {
-        discard: true
-      }).pipe(
+      Effect.forEach(
+        [...rt.inits, ...rt.containers],
+        (c) => (c.process === undefined ? Effect.void : c.process.stop("KILL")),
+        { discard: true }
+      ).pipe(
         Effect.andThen(
           Effect.sync(() => {
-            for (const c of rt.containers) c.process = undefined
+            for (const c of [...rt.inits, ...rt.containers]) c.process = undefined
           })
         )
       )
@@ -586,7 +640,9 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           yield* runAs(rt.uid, terminate(rt, 0).pipe(Effect.andThen(Effect.never)))
           continue
         }
-        // the pod sandbox is recreated: every container restarts
+        // the pod sandbox is recreated: init containers run again, every container restarts
+        rt.initIndex = 0
+        for (const c of rt.inits) c.restartAt = 0
         for (const c of rt.containers) {
           c.restartCount++
           c.restartAt = 0

@@ -159,6 +159,52 @@ describe("simulated kubelet", () => {
     }).pipe(Effect.provide(simLayer))
   )
 
+  it.effect("init containers run in order, each until it exits 0, before the main containers", () =>
+    Effect.gen(function* () {
+      const runtime = yield* registerTestRuntime
+      const kube = yield* Kube
+      runtime.setInitExits("first", [1])
+      yield* kube.create(
+        Pods,
+        bare("p", {
+          initContainers: [
+            { name: "first", image: "test/app", command: ["sh", "-c", "init"] },
+            { name: "second", image: "test/app" }
+          ],
+          containers: [{ name: "main", image: "test/app" }]
+        })
+      )
+      yield* advance(0)
+      // the first run of `first` failed: nothing else started, the pod is not initialized
+      assert.deepStrictEqual(
+        runtime.started.map((s) => `${s.container}${s.init === true ? " (init)" : ""}`),
+        ["first (init)"]
+      )
+      let status = yield* podStatus("p")
+      assert.strictEqual(status.phase, "Pending")
+      assert.isFalse((status.conditions ?? []).some((c) => c.type === "Initialized" && c.status === "True"))
+      yield* advance(2)
+      assert.deepStrictEqual(
+        runtime.started.map((s) => `${s.container}${s.init === true ? " (init)" : ""}`),
+        ["first (init)", "first (init)", "second (init)", "main"]
+      )
+      status = yield* podStatus("p")
+      assert.strictEqual(status.phase, "Running")
+      assert.isTrue(isReady(status))
+      const pod = yield* kube.get(Pods, "p", { namespace: "db" })
+      const inits = (
+        pod.status as { initContainerStatuses: Array<{ name: string; restartCount: number; ready: boolean }> }
+      ).initContainerStatuses
+      assert.deepStrictEqual(
+        inits.map((i) => [i.name, i.restartCount, i.ready]),
+        [
+          ["first", 1, true],
+          ["second", 0, true]
+        ]
+      )
+    }).pipe(Effect.provide(simLayer))
+  )
+
   it.effect("readiness follows the probe at its period and failure threshold; the unready hook overrides it", () =>
     Effect.gen(function* () {
       const runtime = yield* registerTestRuntime

@@ -29,11 +29,13 @@ export const makeTestRuntime = () => {
   const stops: Array<{ pod: string; signal: string }> = []
   const preStops: Array<string> = []
   let preStopSeconds = 0
+  // init container name -> exit codes of its next runs (0 when none left)
+  const initExits = new Map<string, Array<number>>()
   const runtime = {
     start: (spec: ContainerSpec) =>
       Effect.sync((): Process => {
         started.push(spec)
-        let exit: number | undefined
+        const exit: number | undefined = spec.init === true ? (initExits.get(spec.container)?.shift() ?? 0) : undefined
         let stopped = false
         return {
           probe: (kind) =>
@@ -63,7 +65,8 @@ export const makeTestRuntime = () => {
     setProbe: (pod: string, ok: { readiness: boolean; liveness: boolean }) => probeOk.set(pod, ok),
     setPreStopSeconds: (s: number) => {
       preStopSeconds = s
-    }
+    },
+    setInitExits: (container: string, codes: Array<number>) => initExits.set(container, codes)
   }
 }
 
