@@ -3,9 +3,10 @@
  * (identifiers with doubled backticks) and mysql2's escaping/parameters are the second, so a value that passes here
  * still never leaves its literal.
  *
- * Limits: database names follow the reference CRD (`^[a-zA-Z0-9_]+$`, max 80); user names max 80 characters
- * (MariaDB >= 10.6 and the reference CRD; MySQL 8 allows 32, Dolt does not limit them), hosts max 255 (MySQL 8.0.17+,
- * MariaDB). Lengths count Unicode code points, as the servers do.
+ * Limits: database names follow the reference CRD (`^[a-zA-Z0-9_]+$`, max 80). User names: at most 32 bytes of
+ * UTF-8, Dolt's limit (dolt 1.86.4 refuses 28 x "日": "too long for user name (should be no longer than 32)"),
+ * though the reference CRD allows 80 characters (MariaDB's limit); hosts at most 255 code points (Dolt, MariaDB,
+ * MySQL 8.0.17+).
  */
 import { Effect, Schema } from "effect"
 import { DoltInvalidInput } from "./errors.ts"
@@ -25,14 +26,18 @@ const accountText = /^(?! )[^\0\u{10000}-\u{10FFFF}]*(?<! )$/u
 /** MariaDB strips surrounding single quotes from the login name: `'bob'` could be created but never log in. */
 const notSingleQuoted = /^(?!'[\s\S]*'$)/u
 
-/** SQL user name: 1-80 code points, see `accountText` and `notSingleQuoted`. */
+const utf8 = new TextEncoder()
+const utf8Length = (s: string): number => utf8.encode(s).length
+
+/** SQL user name: 1-32 bytes of UTF-8, see `accountText` and `notSingleQuoted`. */
 export const UserName = Schema.String.check(
   Schema.isPattern(accountText),
   Schema.isPattern(notSingleQuoted),
-  Schema.isBetweenCodePoints(1, 80)
+  Schema.isMinLength(1),
+  Schema.makeFilter((s: string) => utf8Length(s) <= 32 || "at most 32 bytes of UTF-8 (Dolt's limit)")
 ).annotate({
   description:
-    "user name: 1-80 characters, no NUL, no 4-byte characters, no leading or trailing space, not wrapped in single quotes"
+    "user name: 1-32 bytes of UTF-8 (Dolt's limit), no NUL, no 4-byte characters, no leading or trailing space, not wrapped in single quotes"
 })
 
 /** Account host (`%`, `10.0.0.%`, a hostname): 1-255 code points, see `accountText`; MariaDB and MySQL refuse `@`. */
