@@ -1,11 +1,13 @@
 /**
  * `npm run gen:crds`: regenerates the Kubernetes model schemas (src/api/k8s/Models.generated.ts), then writes
- * crds/<group>_<plural>.yaml for the 7 kinds from core's Effect Schemas. Tests fail when either is stale.
+ * crds/<group>_<plural>.yaml for the 7 kinds from core's Effect Schemas, and docs/api-reference.md. Tests fail
+ * when any of them is stale.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { stringify } from "yaml"
+import { apiReferenceFile, renderApiReference } from "./api-reference.ts"
 import { modelsFile, renderModels } from "./gen-k8s-models.ts"
 
 export const crdsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "crds")
@@ -28,4 +30,6 @@ if (import.meta.main) {
     writeFileSync(join(crdsDir, file), text)
     console.log(`wrote crds/${file}`)
   }
+  writeFileSync(apiReferenceFile, await renderApiReference())
+  console.log("wrote docs/api-reference.md")
 }

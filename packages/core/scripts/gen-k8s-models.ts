@@ -242,7 +242,9 @@ export const renderModels = (): string => {
     out.push(...fieldLines)
     const modelAnnotations = [
       model.description === undefined ? "" : `description: ${JSON.stringify(model.description)}`,
-      atomicStructs.has(name) ? `"x-kubernetes-map-type": "atomic"` : ""
+      atomicStructs.has(name) ? `"x-kubernetes-map-type": "atomic"` : "",
+      // names the Kubernetes type in the generated API reference (docs/api-reference.md); not part of the CRD
+      `"x-doltdb-type": ${JSON.stringify(short)}`
     ].filter((x) => x !== "")
     out.push(modelAnnotations.length === 0 ? "})" : `}).annotate({ ${modelAnnotations.join(", ")} })`)
     out.push(`export type ${short} = typeof ${short}.Type`, "")

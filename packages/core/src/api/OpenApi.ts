@@ -53,8 +53,8 @@ const intOrString = (n: Node): Node => {
   }
 }
 
-const convert = (node: unknown, definitions: Record<string, unknown>): unknown => {
-  if (Array.isArray(node)) return node.map((item) => convert(item, definitions))
+const convert = (node: unknown, definitions: Record<string, unknown>, typeNames: boolean): unknown => {
+  if (Array.isArray(node)) return node.map((item) => convert(item, definitions, typeNames))
   if (!isNode(node)) return node
   let n: Node = node
   while (typeof n.$ref === "string") {
@@ -66,13 +66,14 @@ const convert = (node: unknown, definitions: Record<string, unknown>): unknown =
   if (Array.isArray(n.allOf)) {
     const { allOf, ...rest } = n
     n = (allOf as ReadonlyArray<unknown>).reduce<Node>(
-      (acc, part) => intersect(acc, convert(part, definitions) as Node),
+      (acc, part) => intersect(acc, convert(part, definitions, typeNames) as Node),
       rest
     )
   }
   const out: Node = {}
   for (const [key, value] of Object.entries(n)) {
     if (key === "$schema" || key === "$defs" || key === "title" || key === "examples") continue
+    if (key === TypeNameKey && !typeNames) continue
     if (key === "additionalProperties" && (value === true || (isNode(value) && Object.keys(value).length === 0)))
       continue
     if (key === "const") {
@@ -86,9 +87,9 @@ const convert = (node: unknown, definitions: Record<string, unknown>): unknown =
     out[key] =
       key === "properties" || key === "default" || key === "x-kubernetes-validations"
         ? key === "properties"
-          ? Object.fromEntries(Object.entries(value as Node).map(([k, v]) => [k, convert(v, definitions)]))
+          ? Object.fromEntries(Object.entries(value as Node).map(([k, v]) => [k, convert(v, definitions, typeNames)]))
           : value
-        : convert(value, definitions)
+        : convert(value, definitions, typeNames)
   }
   if (out["x-kubernetes-int-or-string"] === true) return intOrString(out)
   if (Array.isArray(out.anyOf) && (out.anyOf as ReadonlyArray<Node>).every((b) => Array.isArray(b.enum))) {
@@ -99,10 +100,20 @@ const convert = (node: unknown, definitions: Record<string, unknown>): unknown =
   return dropNoiseBounds(out)
 }
 
-/** The structural OpenAPI v3 schema of `schema`'s encoded (wire) form. */
-export const toOpenApi = (schema: Schema.Top): OpenApiSchema => {
+/** Annotation naming an embedded Kubernetes type (set by the generated models), for documentation only. */
+export const TypeNameKey = "x-doltdb-type"
+
+/**
+ * The structural OpenAPI v3 schema of `schema`'s encoded (wire) form. With `typeNames`, nodes of embedded
+ * Kubernetes types keep their `x-doltdb-type` name (for the API reference; a CRD must not carry it).
+ */
+export const toOpenApi = (schema: Schema.Top, options?: { readonly typeNames?: boolean }): OpenApiSchema => {
   const document = Schema.toJsonSchemaDocument(schema, {
-    includeAnnotationKey: (key) => key.startsWith("x-kubernetes-") || key === "format"
+    includeAnnotationKey: (key) => key.startsWith("x-kubernetes-") || key === "format" || key === TypeNameKey
   })
-  return convert(document.schema, document.definitions as Record<string, unknown>) as OpenApiSchema
+  return convert(
+    document.schema,
+    document.definitions as Record<string, unknown>,
+    options?.typeNames === true
+  ) as OpenApiSchema
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { parse } from "yaml"
+import { apiReferenceFile, renderApiReference } from "../../scripts/api-reference.ts"
 import { crdsDir, renderCrds } from "../../scripts/gen-crds.ts"
 import { modelsFile, renderModels } from "../../scripts/gen-k8s-models.ts"
 import { Api } from "../../src/index.ts"
@@ -12,6 +13,13 @@ const isNode = (u: unknown): u is Node => typeof u === "object" && u !== null &&
 describe("generated files are up to date (run `npm run gen:crds`)", () => {
   it("src/api/k8s/Models.generated.ts", () => {
     assert.strictEqual(readFileSync(modelsFile, "utf8"), renderModels())
+  })
+
+  it("docs/api-reference.md", async () => {
+    const text = await renderApiReference()
+    assert.strictEqual(readFileSync(apiReferenceFile, "utf8"), text)
+    for (const info of Api.kinds) assert.include(text, `## ${info.kind}\n`)
+    assert.include(text, "| `replication.primary.minCaughtUpStandby` |")
   })
 
   it("crds/*.yaml", async () => {

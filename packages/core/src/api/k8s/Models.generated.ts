@@ -8,34 +8,34 @@ export const NodeSelectorRequirement = Schema.Struct({
   key: Schema.String.annotate({ description: "The label key that the selector applies to." }),
   operator: Schema.String.annotate({ description: "Represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt." }),
   values: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. If the operator is Gt or Lt, the values array must have a single element, which will be interpreted as an integer. This array is replaced during a strategic merge patch." })),
-}).annotate({ description: "A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values." })
+}).annotate({ description: "A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values.", "x-doltdb-type": "NodeSelectorRequirement" })
 export type NodeSelectorRequirement = typeof NodeSelectorRequirement.Type
 
 /** A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm. */
 export const NodeSelectorTerm = Schema.Struct({
   matchExpressions: Schema.optionalKey(Schema.Array(NodeSelectorRequirement).annotate({ description: "A list of node selector requirements by node's labels." })),
   matchFields: Schema.optionalKey(Schema.Array(NodeSelectorRequirement).annotate({ description: "A list of node selector requirements by node's fields." })),
-}).annotate({ description: "A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "NodeSelectorTerm" })
 export type NodeSelectorTerm = typeof NodeSelectorTerm.Type
 
 /** An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op). */
 export const PreferredSchedulingTerm = Schema.Struct({
   preference: NodeSelectorTerm.annotate({ description: "A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm." }),
   weight: Int32.annotate({ description: "Weight associated with matching the corresponding nodeSelectorTerm, in the range 1-100." }),
-}).annotate({ description: "An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op)." })
+}).annotate({ description: "An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).", "x-doltdb-type": "PreferredSchedulingTerm" })
 export type PreferredSchedulingTerm = typeof PreferredSchedulingTerm.Type
 
 /** A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms. */
 export const NodeSelector = Schema.Struct({
   nodeSelectorTerms: Schema.Array(NodeSelectorTerm).annotate({ description: "Required. A list of node selector terms. The terms are ORed." }),
-}).annotate({ description: "A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "NodeSelector" })
 export type NodeSelector = typeof NodeSelector.Type
 
 /** Node affinity is a group of node affinity scheduling rules. */
 export const NodeAffinity = Schema.Struct({
   preferredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(Schema.Array(PreferredSchedulingTerm).annotate({ description: "The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this field, but it may choose a node that violates one or more of the expressions. The node that is most preferred is the one with the greatest sum of weights, i.e. for each node that meets all of the scheduling requirements (resource request, requiredDuringScheduling affinity expressions, etc.), compute a sum by iterating through the elements of this field and adding \"weight\" to the sum if the node matches the corresponding matchExpressions; the node(s) with the highest sum are the most preferred." })),
   requiredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(NodeSelector.annotate({ description: "A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms." })),
-}).annotate({ description: "Node affinity is a group of node affinity scheduling rules." })
+}).annotate({ description: "Node affinity is a group of node affinity scheduling rules.", "x-doltdb-type": "NodeAffinity" })
 export type NodeAffinity = typeof NodeAffinity.Type
 
 /** A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values. */
@@ -43,14 +43,14 @@ export const LabelSelectorRequirement = Schema.Struct({
   key: Schema.String.annotate({ description: "key is the label key that the selector applies to." }),
   operator: Schema.String.annotate({ description: "operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist." }),
   values: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch." })),
-}).annotate({ description: "A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values." })
+}).annotate({ description: "A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.", "x-doltdb-type": "LabelSelectorRequirement" })
 export type LabelSelectorRequirement = typeof LabelSelectorRequirement.Type
 
 /** A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects. */
 export const LabelSelector = Schema.Struct({
   matchExpressions: Schema.optionalKey(Schema.Array(LabelSelectorRequirement).annotate({ description: "matchExpressions is a list of label selector requirements. The requirements are ANDed." })),
   matchLabels: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({ description: "matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is \"key\", the operator is \"In\", and the values array contains only \"value\". The requirements are ANDed." })),
-}).annotate({ description: "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "LabelSelector" })
 export type LabelSelector = typeof LabelSelector.Type
 
 /** Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running */
@@ -61,28 +61,28 @@ export const PodAffinityTerm = Schema.Struct({
   namespaceSelector: Schema.optionalKey(LabelSelector.annotate({ description: "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects." })),
   namespaces: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "namespaces specifies a static list of namespace names that the term applies to. The term is applied to the union of the namespaces listed in this field and the ones selected by namespaceSelector. null or empty namespaces list and null namespaceSelector means \"this pod's namespace\"." })),
   topologyKey: Schema.String.annotate({ description: "This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of the label with key topologyKey matches that of any node on which any of the selected pods is running. Empty topologyKey is not allowed." }),
-}).annotate({ description: "Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running" })
+}).annotate({ description: "Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running", "x-doltdb-type": "PodAffinityTerm" })
 export type PodAffinityTerm = typeof PodAffinityTerm.Type
 
 /** The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s) */
 export const WeightedPodAffinityTerm = Schema.Struct({
   podAffinityTerm: PodAffinityTerm.annotate({ description: "Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running" }),
   weight: Int32.annotate({ description: "weight associated with matching the corresponding podAffinityTerm, in the range 1-100." }),
-}).annotate({ description: "The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)" })
+}).annotate({ description: "The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)", "x-doltdb-type": "WeightedPodAffinityTerm" })
 export type WeightedPodAffinityTerm = typeof WeightedPodAffinityTerm.Type
 
 /** Pod affinity is a group of inter pod affinity scheduling rules. */
 export const PodAffinity = Schema.Struct({
   preferredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(Schema.Array(WeightedPodAffinityTerm).annotate({ description: "The scheduler will prefer to schedule pods to nodes that satisfy the affinity expressions specified by this field, but it may choose a node that violates one or more of the expressions. The node that is most preferred is the one with the greatest sum of weights, i.e. for each node that meets all of the scheduling requirements (resource request, requiredDuringScheduling affinity expressions, etc.), compute a sum by iterating through the elements of this field and adding \"weight\" to the sum if the node has pods which matches the corresponding podAffinityTerm; the node(s) with the highest sum are the most preferred." })),
   requiredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(Schema.Array(PodAffinityTerm).annotate({ description: "If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied." })),
-}).annotate({ description: "Pod affinity is a group of inter pod affinity scheduling rules." })
+}).annotate({ description: "Pod affinity is a group of inter pod affinity scheduling rules.", "x-doltdb-type": "PodAffinity" })
 export type PodAffinity = typeof PodAffinity.Type
 
 /** Pod anti affinity is a group of inter pod anti affinity scheduling rules. */
 export const PodAntiAffinity = Schema.Struct({
   preferredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(Schema.Array(WeightedPodAffinityTerm).annotate({ description: "The scheduler will prefer to schedule pods to nodes that satisfy the anti-affinity expressions specified by this field, but it may choose a node that violates one or more of the expressions. The node that is most preferred is the one with the greatest sum of weights, i.e. for each node that meets all of the scheduling requirements (resource request, requiredDuringScheduling anti-affinity expressions, etc.), compute a sum by iterating through the elements of this field and subtracting \"weight\" from the sum if the node has pods which matches the corresponding podAffinityTerm; the node(s) with the highest sum are the most preferred." })),
   requiredDuringSchedulingIgnoredDuringExecution: Schema.optionalKey(Schema.Array(PodAffinityTerm).annotate({ description: "If the anti-affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the anti-affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied." })),
-}).annotate({ description: "Pod anti affinity is a group of inter pod anti affinity scheduling rules." })
+}).annotate({ description: "Pod anti affinity is a group of inter pod anti affinity scheduling rules.", "x-doltdb-type": "PodAntiAffinity" })
 export type PodAntiAffinity = typeof PodAntiAffinity.Type
 
 /** Affinity is a group of affinity scheduling rules. */
@@ -90,7 +90,7 @@ export const Affinity = Schema.Struct({
   nodeAffinity: Schema.optionalKey(NodeAffinity.annotate({ description: "Node affinity is a group of node affinity scheduling rules." })),
   podAffinity: Schema.optionalKey(PodAffinity.annotate({ description: "Pod affinity is a group of inter pod affinity scheduling rules." })),
   podAntiAffinity: Schema.optionalKey(PodAntiAffinity.annotate({ description: "Pod anti affinity is a group of inter pod anti affinity scheduling rules." })),
-}).annotate({ description: "Affinity is a group of affinity scheduling rules." })
+}).annotate({ description: "Affinity is a group of affinity scheduling rules.", "x-doltdb-type": "Affinity" })
 export type Affinity = typeof Affinity.Type
 
 /** The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>. */
@@ -100,27 +100,27 @@ export const Toleration = Schema.Struct({
   operator: Schema.optionalKey(Schema.String.annotate({ description: "Operator represents a key's relationship to the value. Valid operators are Exists, Equal, Lt, and Gt. Defaults to Equal. Exists is equivalent to wildcard for value, so that a pod can tolerate all taints of a particular category. Lt and Gt perform numeric comparisons (requires feature gate TaintTolerationComparisonOperators)." })),
   tolerationSeconds: Schema.optionalKey(Int64.annotate({ description: "TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not set, which means tolerate the taint forever (do not evict). Zero and negative values will be treated as 0 (evict immediately) by the system." })),
   value: Schema.optionalKey(Schema.String.annotate({ description: "Value is the taint value the toleration matches to. If the operator is Exists, the value should be empty, otherwise just a regular string." })),
-}).annotate({ description: "The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>." })
+}).annotate({ description: "The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>.", "x-doltdb-type": "Toleration" })
 export type Toleration = typeof Toleration.Type
 
 /** ExecAction describes a "run in container" action. */
 export const ExecAction = Schema.Struct({
   command: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "Command is the command line to execute inside the container, the working directory for the command  is root ('/') in the container's filesystem. The command is simply exec'd, it is not run inside a shell, so traditional shell instructions ('|', etc) won't work. To use a shell, you need to explicitly call out to that shell. Exit status of 0 is treated as live/healthy and non-zero is unhealthy." })),
-}).annotate({ description: "ExecAction describes a \"run in container\" action." })
+}).annotate({ description: "ExecAction describes a \"run in container\" action.", "x-doltdb-type": "ExecAction" })
 export type ExecAction = typeof ExecAction.Type
 
 /** GRPCAction specifies an action involving a GRPC service. */
 export const GRPCAction = Schema.Struct({
   port: Int32.annotate({ description: "Port number of the gRPC service. Number must be in the range 1 to 65535." }),
   service: Schema.optionalKey(Schema.String.annotate({ description: "Service is the name of the service to place in the gRPC HealthCheckRequest (see https://github.com/grpc/grpc/blob/master/doc/health-checking.md).  If this is not specified, the default behavior is defined by gRPC." })),
-}).annotate({ description: "GRPCAction specifies an action involving a GRPC service." })
+}).annotate({ description: "GRPCAction specifies an action involving a GRPC service.", "x-doltdb-type": "GRPCAction" })
 export type GRPCAction = typeof GRPCAction.Type
 
 /** HTTPHeader describes a custom header to be used in HTTP probes */
 export const HTTPHeader = Schema.Struct({
   name: Schema.String.annotate({ description: "The header field name. This will be canonicalized upon output, so case-variant names will be understood as the same header." }),
   value: Schema.String.annotate({ description: "The header field value" }),
-}).annotate({ description: "HTTPHeader describes a custom header to be used in HTTP probes" })
+}).annotate({ description: "HTTPHeader describes a custom header to be used in HTTP probes", "x-doltdb-type": "HTTPHeader" })
 export type HTTPHeader = typeof HTTPHeader.Type
 
 /** HTTPGetAction describes an action based on HTTP Get requests. */
@@ -130,14 +130,14 @@ export const HTTPGetAction = Schema.Struct({
   path: Schema.optionalKey(Schema.String.annotate({ description: "Path to access on the HTTP server." })),
   port: IntOrString.annotate({ description: "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number." }),
   scheme: Schema.optionalKey(Schema.String.annotate({ description: "Scheme to use for connecting to the host. Defaults to HTTP." })),
-}).annotate({ description: "HTTPGetAction describes an action based on HTTP Get requests." })
+}).annotate({ description: "HTTPGetAction describes an action based on HTTP Get requests.", "x-doltdb-type": "HTTPGetAction" })
 export type HTTPGetAction = typeof HTTPGetAction.Type
 
 /** TCPSocketAction describes an action based on opening a socket */
 export const TCPSocketAction = Schema.Struct({
   host: Schema.optionalKey(Schema.String.annotate({ description: "Optional: Host name to connect to, defaults to the pod IP." })),
   port: IntOrString.annotate({ description: "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number." }),
-}).annotate({ description: "TCPSocketAction describes an action based on opening a socket" })
+}).annotate({ description: "TCPSocketAction describes an action based on opening a socket", "x-doltdb-type": "TCPSocketAction" })
 export type TCPSocketAction = typeof TCPSocketAction.Type
 
 /** Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic. */
@@ -152,14 +152,14 @@ export const Probe = Schema.Struct({
   tcpSocket: Schema.optionalKey(TCPSocketAction.annotate({ description: "TCPSocketAction describes an action based on opening a socket" })),
   terminationGracePeriodSeconds: Schema.optionalKey(Int64.annotate({ description: "Optional duration in seconds the pod needs to terminate gracefully upon probe failure. The grace period is the duration in seconds after the processes running in the pod are sent a termination signal and the time when the processes are forcibly halted with a kill signal. Set this value longer than the expected cleanup time for your process. If this value is nil, the pod's terminationGracePeriodSeconds will be used. Otherwise, this value overrides the value provided by the pod spec. Value must be non-negative integer. The value zero indicates stop immediately via the kill signal (no opportunity to shut down). This is a beta field and requires enabling ProbeTerminationGracePeriod feature gate. Minimum value is 1. spec.terminationGracePeriodSeconds is used if unset." })),
   timeoutSeconds: Schema.optionalKey(Int32.annotate({ description: "Number of seconds after which the probe times out. Defaults to 1 second. Minimum value is 1. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes" })),
-}).annotate({ description: "Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic." })
+}).annotate({ description: "Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic.", "x-doltdb-type": "Probe" })
 export type Probe = typeof Probe.Type
 
 /** ResourceClaim references one entry in PodSpec.ResourceClaims. */
 export const ResourceClaim = Schema.Struct({
   name: Schema.String.annotate({ description: "Name must match the name of one entry in pod.spec.resourceClaims of the Pod where this field is used. It makes that resource available inside a container." }),
   request: Schema.optionalKey(Schema.String.annotate({ description: "Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request." })),
-}).annotate({ description: "ResourceClaim references one entry in PodSpec.ResourceClaims." })
+}).annotate({ description: "ResourceClaim references one entry in PodSpec.ResourceClaims.", "x-doltdb-type": "ResourceClaim" })
 export type ResourceClaim = typeof ResourceClaim.Type
 
 /** ResourceRequirements describes the compute resource requirements. */
@@ -167,7 +167,7 @@ export const ResourceRequirements = Schema.Struct({
   claims: Schema.optionalKey(Schema.Array(ResourceClaim).check(uniqueBy(["name"])).annotate({ description: "Claims lists the names of resources, defined in spec.resourceClaims, that are used by this container.  This field depends on the DynamicResourceAllocation feature gate.  This field is immutable. It can only be set for containers.", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] })),
   limits: Schema.optionalKey(Schema.Record(Schema.String, Quantity).annotate({ description: "Limits describes the maximum amount of compute resources allowed. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/" })),
   requests: Schema.optionalKey(Schema.Record(Schema.String, Quantity).annotate({ description: "Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/" })),
-}).annotate({ description: "ResourceRequirements describes the compute resource requirements." })
+}).annotate({ description: "ResourceRequirements describes the compute resource requirements.", "x-doltdb-type": "ResourceRequirements" })
 export type ResourceRequirements = typeof ResourceRequirements.Type
 
 /** Selects a key from a ConfigMap. */
@@ -175,14 +175,14 @@ export const ConfigMapKeySelector = Schema.Struct({
   key: Schema.String.annotate({ description: "The key to select." }),
   name: Schema.optionalKey(Schema.String.annotate({ description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names" })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({ description: "Specify whether the ConfigMap or its key must be defined" })),
-}).annotate({ description: "Selects a key from a ConfigMap.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "Selects a key from a ConfigMap.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "ConfigMapKeySelector" })
 export type ConfigMapKeySelector = typeof ConfigMapKeySelector.Type
 
 /** ObjectFieldSelector selects an APIVersioned field of an object. */
 export const ObjectFieldSelector = Schema.Struct({
   apiVersion: Schema.optionalKey(Schema.String.annotate({ description: "Version of the schema the FieldPath is written in terms of, defaults to \"v1\"." })),
   fieldPath: Schema.String.annotate({ description: "Path of the field to select in the specified API version." }),
-}).annotate({ description: "ObjectFieldSelector selects an APIVersioned field of an object.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "ObjectFieldSelector selects an APIVersioned field of an object.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "ObjectFieldSelector" })
 export type ObjectFieldSelector = typeof ObjectFieldSelector.Type
 
 /** FileKeySelector selects a key of the env file. */
@@ -191,7 +191,7 @@ export const FileKeySelector = Schema.Struct({
   optional: Schema.optionalKey(Schema.Boolean.annotate({ description: "Specify whether the file or its key must be defined. If the file or key does not exist, then the env var is not published. If optional is set to true and the specified key does not exist, the environment variable will not be set in the Pod's containers.  If optional is set to false and the specified key does not exist, an error will be returned during Pod creation." })),
   path: Schema.String.annotate({ description: "The path within the volume from which to select the file. Must be relative and may not contain the '..' path or start with '..'." }),
   volumeName: Schema.String.annotate({ description: "The name of the volume mount containing the env file." }),
-}).annotate({ description: "FileKeySelector selects a key of the env file." })
+}).annotate({ description: "FileKeySelector selects a key of the env file.", "x-doltdb-type": "FileKeySelector" })
 export type FileKeySelector = typeof FileKeySelector.Type
 
 /** ResourceFieldSelector represents container resources (cpu, memory) and their output format */
@@ -199,7 +199,7 @@ export const ResourceFieldSelector = Schema.Struct({
   containerName: Schema.optionalKey(Schema.String.annotate({ description: "Container name: required for volumes, optional for env vars" })),
   divisor: Schema.optionalKey(Quantity.annotate({ description: "Specifies the output format of the exposed resources, defaults to \"1\"" })),
   resource: Schema.String.annotate({ description: "Required: resource to select" }),
-}).annotate({ description: "ResourceFieldSelector represents container resources (cpu, memory) and their output format", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "ResourceFieldSelector represents container resources (cpu, memory) and their output format", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "ResourceFieldSelector" })
 export type ResourceFieldSelector = typeof ResourceFieldSelector.Type
 
 /** SecretKeySelector selects a key of a Secret. */
@@ -207,7 +207,7 @@ export const SecretKeySelector = Schema.Struct({
   key: Schema.String.annotate({ description: "The key of the secret to select from.  Must be a valid secret key." }),
   name: Schema.optionalKey(Schema.String.annotate({ description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names" })),
   optional: Schema.optionalKey(Schema.Boolean.annotate({ description: "Specify whether the Secret or its key must be defined" })),
-}).annotate({ description: "SecretKeySelector selects a key of a Secret.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "SecretKeySelector selects a key of a Secret.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "SecretKeySelector" })
 export type SecretKeySelector = typeof SecretKeySelector.Type
 
 /** EnvVarSource represents a source for the value of an EnvVar. */
@@ -217,7 +217,7 @@ export const EnvVarSource = Schema.Struct({
   fileKeyRef: Schema.optionalKey(FileKeySelector.annotate({ description: "FileKeySelector selects a key of the env file." })),
   resourceFieldRef: Schema.optionalKey(ResourceFieldSelector.annotate({ description: "ResourceFieldSelector represents container resources (cpu, memory) and their output format" })),
   secretKeyRef: Schema.optionalKey(SecretKeySelector.annotate({ description: "SecretKeySelector selects a key of a Secret." })),
-}).annotate({ description: "EnvVarSource represents a source for the value of an EnvVar." })
+}).annotate({ description: "EnvVarSource represents a source for the value of an EnvVar.", "x-doltdb-type": "EnvVarSource" })
 export type EnvVarSource = typeof EnvVarSource.Type
 
 /** EnvVar represents an environment variable present in a Container. */
@@ -225,14 +225,14 @@ export const EnvVar = Schema.Struct({
   name: Schema.String.annotate({ description: "Name of the environment variable. May consist of any printable ASCII characters except '='." }),
   value: Schema.optionalKey(Schema.String.annotate({ description: "Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the container and any service environment variables. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. \"$$(VAR_NAME)\" will produce the string literal \"$(VAR_NAME)\". Escaped references will never be expanded, regardless of whether the variable exists or not. Defaults to \"\"." })),
   valueFrom: Schema.optionalKey(EnvVarSource.annotate({ description: "EnvVarSource represents a source for the value of an EnvVar." })),
-}).annotate({ description: "EnvVar represents an environment variable present in a Container." })
+}).annotate({ description: "EnvVar represents an environment variable present in a Container.", "x-doltdb-type": "EnvVar" })
 export type EnvVar = typeof EnvVar.Type
 
 /** AppArmorProfile defines a pod or container's AppArmor settings. */
 export const AppArmorProfile = Schema.Struct({
   localhostProfile: Schema.optionalKey(Schema.String.annotate({ description: "localhostProfile indicates a profile loaded on the node that should be used. The profile must be preconfigured on the node to work. Must match the loaded name of the profile. Must be set if and only if type is \"Localhost\"." })),
   type: Schema.String.annotate({ description: "type indicates which kind of AppArmor profile will be applied. Valid options are:   Localhost - a profile pre-loaded on the node.   RuntimeDefault - the container runtime's default profile.   Unconfined - no AppArmor enforcement." }),
-}).annotate({ description: "AppArmorProfile defines a pod or container's AppArmor settings." })
+}).annotate({ description: "AppArmorProfile defines a pod or container's AppArmor settings.", "x-doltdb-type": "AppArmorProfile" })
 export type AppArmorProfile = typeof AppArmorProfile.Type
 
 /** SELinuxOptions are the labels to be applied to the container */
@@ -241,21 +241,21 @@ export const SELinuxOptions = Schema.Struct({
   role: Schema.optionalKey(Schema.String.annotate({ description: "Role is a SELinux role label that applies to the container." })),
   type: Schema.optionalKey(Schema.String.annotate({ description: "Type is a SELinux type label that applies to the container." })),
   user: Schema.optionalKey(Schema.String.annotate({ description: "User is a SELinux user label that applies to the container." })),
-}).annotate({ description: "SELinuxOptions are the labels to be applied to the container" })
+}).annotate({ description: "SELinuxOptions are the labels to be applied to the container", "x-doltdb-type": "SELinuxOptions" })
 export type SELinuxOptions = typeof SELinuxOptions.Type
 
 /** SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set. */
 export const SeccompProfile = Schema.Struct({
   localhostProfile: Schema.optionalKey(Schema.String.annotate({ description: "localhostProfile indicates a profile defined in a file on the node should be used. The profile must be preconfigured on the node to work. Must be a descending path, relative to the kubelet's configured seccomp profile location. Must be set if type is \"Localhost\". Must NOT be set for any other type." })),
   type: Schema.String.annotate({ description: "type indicates which kind of seccomp profile will be applied. Valid options are:  Localhost - a profile defined in a file on the node should be used. RuntimeDefault - the container runtime default profile should be used. Unconfined - no profile should be applied." }),
-}).annotate({ description: "SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set." })
+}).annotate({ description: "SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.", "x-doltdb-type": "SeccompProfile" })
 export type SeccompProfile = typeof SeccompProfile.Type
 
 /** Sysctl defines a kernel parameter to be set */
 export const Sysctl = Schema.Struct({
   name: Schema.String.annotate({ description: "Name of a property to set" }),
   value: Schema.String.annotate({ description: "Value of a property to set" }),
-}).annotate({ description: "Sysctl defines a kernel parameter to be set" })
+}).annotate({ description: "Sysctl defines a kernel parameter to be set", "x-doltdb-type": "Sysctl" })
 export type Sysctl = typeof Sysctl.Type
 
 /** WindowsSecurityContextOptions contain Windows-specific options and credentials. */
@@ -264,7 +264,7 @@ export const WindowsSecurityContextOptions = Schema.Struct({
   gmsaCredentialSpecName: Schema.optionalKey(Schema.String.annotate({ description: "GMSACredentialSpecName is the name of the GMSA credential spec to use." })),
   hostProcess: Schema.optionalKey(Schema.Boolean.annotate({ description: "HostProcess determines if a container should be run as a 'Host Process' container. All of a Pod's containers must have the same effective HostProcess value (it is not allowed to have a mix of HostProcess containers and non-HostProcess containers). In addition, if HostProcess is true then HostNetwork must also be set to true." })),
   runAsUserName: Schema.optionalKey(Schema.String.annotate({ description: "The UserName in Windows to run the entrypoint of the container process. Defaults to the user specified in image metadata if unspecified. May also be set in PodSecurityContext. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence." })),
-}).annotate({ description: "WindowsSecurityContextOptions contain Windows-specific options and credentials." })
+}).annotate({ description: "WindowsSecurityContextOptions contain Windows-specific options and credentials.", "x-doltdb-type": "WindowsSecurityContextOptions" })
 export type WindowsSecurityContextOptions = typeof WindowsSecurityContextOptions.Type
 
 /** PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext. */
@@ -282,7 +282,7 @@ export const PodSecurityContext = Schema.Struct({
   supplementalGroupsPolicy: Schema.optionalKey(Schema.String.annotate({ description: "Defines how supplemental groups of the first container processes are calculated. Valid values are \"Merge\" and \"Strict\". If not specified, \"Merge\" is used. (Alpha) Using the field requires the SupplementalGroupsPolicy feature gate to be enabled and the container runtime must implement support for this feature. Note that this field cannot be set when spec.os.name is windows." })),
   sysctls: Schema.optionalKey(Schema.Array(Sysctl).annotate({ description: "Sysctls hold a list of namespaced sysctls used for the pod. Pods with unsupported sysctls (by the container runtime) might fail to launch. Note that this field cannot be set when spec.os.name is windows." })),
   windowsOptions: Schema.optionalKey(WindowsSecurityContextOptions.annotate({ description: "WindowsSecurityContextOptions contain Windows-specific options and credentials." })),
-}).annotate({ description: "PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext." })
+}).annotate({ description: "PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.", "x-doltdb-type": "PodSecurityContext" })
 export type PodSecurityContext = typeof PodSecurityContext.Type
 
 /** TopologySpreadConstraint specifies how to spread matching pods among the given topology. */
@@ -295,18 +295,18 @@ export const TopologySpreadConstraint = Schema.Struct({
   nodeTaintsPolicy: Schema.optionalKey(Schema.String.annotate({ description: "NodeTaintsPolicy indicates how we will treat node taints when calculating pod topology spread skew. Options are: - Honor: nodes without taints, along with tainted nodes for which the incoming pod has a toleration, are included. - Ignore: node taints are ignored. All nodes are included.  If this value is nil, the behavior is equivalent to the Ignore policy." })),
   topologyKey: Schema.String.annotate({ description: "TopologyKey is the key of node labels. Nodes that have a label with this key and identical values are considered to be in the same topology. We consider each <key, value> as a \"bucket\", and try to put balanced number of pods into each bucket. We define a domain as a particular instance of a topology. Also, we define an eligible domain as a domain whose nodes meet the requirements of nodeAffinityPolicy and nodeTaintsPolicy. e.g. If TopologyKey is \"kubernetes.io/hostname\", each Node is a domain of that topology. And, if TopologyKey is \"topology.kubernetes.io/zone\", each zone is a domain of that topology. It's a required field." }),
   whenUnsatisfiable: Schema.String.annotate({ description: "WhenUnsatisfiable indicates how to deal with a pod if it doesn't satisfy the spread constraint. - DoNotSchedule (default) tells the scheduler not to schedule it. - ScheduleAnyway tells the scheduler to schedule the pod in any location,   but giving higher precedence to topologies that would help reduce the   skew. A constraint is considered \"Unsatisfiable\" for an incoming pod if and only if every possible node assignment for that pod would violate \"MaxSkew\" on some topology. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 3/1/1: | zone1 | zone2 | zone3 | | P P P |   P   |   P   | If WhenUnsatisfiable is set to DoNotSchedule, incoming pod can only be scheduled to zone2(zone3) to become 3/2/1(3/1/2) as ActualSkew(2-1) on zone2(zone3) satisfies MaxSkew(1). In other words, the cluster can still be imbalanced, but scheduler won't make it *more* imbalanced. It's a required field." }),
-}).annotate({ description: "TopologySpreadConstraint specifies how to spread matching pods among the given topology." })
+}).annotate({ description: "TopologySpreadConstraint specifies how to spread matching pods among the given topology.", "x-doltdb-type": "TopologySpreadConstraint" })
 export type TopologySpreadConstraint = typeof TopologySpreadConstraint.Type
 
 /** LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace. */
 export const LocalObjectReference = Schema.Struct({
   name: Schema.optionalKey(Schema.String.annotate({ description: "Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names" })),
-}).annotate({ description: "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.", "x-kubernetes-map-type": "atomic" })
+}).annotate({ description: "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.", "x-kubernetes-map-type": "atomic", "x-doltdb-type": "LocalObjectReference" })
 export type LocalObjectReference = typeof LocalObjectReference.Type
 
 /** StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates. */
 export const StatefulSetPersistentVolumeClaimRetentionPolicy = Schema.Struct({
   whenDeleted: Schema.optionalKey(Schema.String.annotate({ description: "WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is deleted. The default policy of `Retain` causes PVCs to not be affected by StatefulSet deletion. The `Delete` policy causes those PVCs to be deleted." })),
   whenScaled: Schema.optionalKey(Schema.String.annotate({ description: "WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not be affected by a scaledown. The `Delete` policy causes the associated PVCs for any excess pods above the replica count to be deleted." })),
-}).annotate({ description: "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates." })
+}).annotate({ description: "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.", "x-doltdb-type": "StatefulSetPersistentVolumeClaimRetentionPolicy" })
 export type StatefulSetPersistentVolumeClaimRetentionPolicy = typeof StatefulSetPersistentVolumeClaimRetentionPolicy.Type
