@@ -11,6 +11,7 @@ import { LeaseClient } from "./LeaseClient.ts"
 import * as Manager from "./Manager.ts"
 import { type OperatorConfig, resolveLeaderElectionNamespace, toLogLevel } from "./OperatorConfig.ts"
 import * as ProbeServer from "./ProbeServer.ts"
+import * as ProcessMetrics from "./ProcessMetrics.ts"
 
 /** `--log-format` json (one JSON object per line) or text (logfmt), at `--log-level`. */
 export const loggerLayer = (config: OperatorConfig): Layer.Layer<never> =>
@@ -71,5 +72,6 @@ export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Mana
     Layer.provideMerge(leaderElectionLayer(config)),
     Layer.provideMerge(Health.layer),
     Layer.provideMerge(compatibilityWarnings(config)),
+    Layer.provideMerge(ProcessMetrics.layer),
     Layer.provide(loggerLayer(config))
   )
