@@ -53,6 +53,10 @@ export const layer: Layer.Layer<never> = Layer.effectDiscard(
         ...noUpdates
       })
     ]
-    yield* Effect.addFinalizer(() => Effect.sync(() => registrations.forEach((registration) => registration.remove())))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const registration of registrations) registration.remove()
+      })
+    )
   })
 )

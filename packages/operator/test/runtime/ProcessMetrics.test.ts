@@ -3,7 +3,7 @@ import { Effect, Layer, Metric } from "effect"
 import { PrometheusMetrics } from "effect/observability"
 import * as ProcessMetrics from "../../src/runtime/ProcessMetrics.ts"
 
-const valueOf = (text: string, name: string) => {
+const sampleOf = (text: string, name: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${name} `))
   return line === undefined ? undefined : Number(line.slice(name.length + 1))
 }
@@ -14,10 +14,10 @@ describe("ProcessMetrics", () => {
       yield* Layer.build(ProcessMetrics.layer)
       const text = yield* PrometheusMetrics.format()
       assert.include(text, "# TYPE process_cpu_seconds_total counter")
-      assert.isAbove(valueOf(text, "process_cpu_seconds_total") ?? 0, 0)
-      assert.isAbove(valueOf(text, "process_resident_memory_bytes") ?? 0, 1_000_000)
-      assert.isAbove(valueOf(text, "nodejs_heap_size_used_bytes") ?? 0, 0)
-      assert.isAbove(valueOf(text, "process_start_time_seconds") ?? 0, 1_700_000_000)
+      assert.isAbove(sampleOf(text, "process_cpu_seconds_total") ?? 0, 0)
+      assert.isAbove(sampleOf(text, "process_resident_memory_bytes") ?? 0, 1_000_000)
+      assert.isAbove(sampleOf(text, "nodejs_heap_size_used_bytes") ?? 0, 0)
+      assert.isAbove(sampleOf(text, "process_start_time_seconds") ?? 0, 1_700_000_000)
     }).pipe(Effect.scoped, Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
