@@ -17,7 +17,7 @@ import {
 } from "@doltdb-op/core/services/Kube"
 import { Effect, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
-import { stableHash } from "./Worker.ts"
+import { revisionHash } from "./Worker.ts"
 
 export const RevisionLabel = "controller-revision-hash"
 export const PodNameLabel = "statefulset.kubernetes.io/pod-name"
@@ -70,7 +70,7 @@ export const ordinalOf = (stsName: string, podName: string): number | undefined 
 }
 
 export const revisionOf = (sts: KubeObject): string =>
-  `${sts.metadata.name}-${stableHash((sts.spec as StatefulSetSpec).template)}`
+  `${sts.metadata.name}-${revisionHash((sts.spec as StatefulSetSpec).template)}`
 
 export const makeStatefulSetController = (state: ApiServerState, kube: KubeShape) => {
   // revision name -> template, so pods below a partition keep getting the old template (ControllerRevisions)

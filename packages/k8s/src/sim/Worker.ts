@@ -66,3 +66,15 @@ export const stableHash = (value: unknown): string => {
   }
   return h.toString(16).padStart(8, "0")
 }
+
+/**
+ * A revision hash in the API server's alphabet: the hash's decimal digits mapped like apimachinery's
+ * `rand.SafeEncodeString` (so `<sts>-<hash>` looks like a real `controller-revision-hash`, e.g. `db-6b85664f4d`).
+ */
+export const revisionHash = (value: unknown): string => {
+  const alphanums = "bcdfghjklmnpqrstvwxz2456789"
+  const decimal = String(Number.parseInt(stableHash(value), 16))
+  let out = ""
+  for (let i = 0; i < decimal.length; i++) out += alphanums[decimal.charCodeAt(i) % alphanums.length]
+  return out
+}

@@ -68,6 +68,16 @@ describe("simulated StatefulSet controller", () => {
       assert.strictEqual(status.replicas, 3)
       assert.strictEqual(status.currentRevision, status.updateRevision)
       assert.strictEqual(pod.metadata.labels?.[RevisionLabel], status.updateRevision)
+      // the real controller's shape: `<sts>-<hash in apimachinery's safe alphabet>`
+      assert.match(status.updateRevision as string, /^db-[bcdfghjklmnpqrstvwxz2456789]{6,10}$/)
+      assert.deepStrictEqual(
+        pod.metadata.ownerReferences?.map((o) => [o.kind, o.controller, o.blockOwnerDeletion]),
+        [["StatefulSet", true, true]]
+      )
+      assert.deepStrictEqual(
+        [(pod.spec as { hostname?: string }).hostname, (pod.spec as { subdomain?: string }).subdomain],
+        ["db-1", "db-internal"]
+      )
     }).pipe(Effect.provide(simLayer))
   )
 
