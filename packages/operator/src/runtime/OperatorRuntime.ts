@@ -75,3 +75,7 @@ export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Mana
     Layer.provideMerge(ProcessMetrics.layer),
     Layer.provide(loggerLayer(config))
   )
+
+/** Build the runtime and keep it running until interrupted (SIGTERM through `NodeRuntime.runMain`). */
+export const launch = <R>(config: OperatorConfig, controllers: ReadonlyArray<Manager.ControllerDefinition<R>>) =>
+  Layer.launch(layer(config, controllers))

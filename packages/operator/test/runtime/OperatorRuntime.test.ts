@@ -1,7 +1,7 @@
 import { ConfigMaps, Kube, Leases } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Context, Duration, Effect, Layer, Metric, SubscriptionRef } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Fiber, Layer, Metric, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../src/runtime/Controller.ts"
 import * as EventSource from "../../src/runtime/EventSource.ts"
@@ -79,6 +79,48 @@ describe("OperatorRuntime", () => {
       })
     }).pipe(
       Effect.scoped,
+      Effect.provide(InMemoryKube.layer()),
+      Effect.provide(
+        ConfigProvider.layer(
+          ConfigProvider.fromUnknown({ DOLT_OPERATOR_NAMESPACE: "doltdb-system", POD_NAME: "doltdb-operator-7d9f" })
+        )
+      ),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
+  )
+
+  it.effect("launch runs until interrupted (SIGTERM), then releases the Lease and stops the controllers", () =>
+    Effect.gen(function* () {
+      const kube = yield* Kube
+      let interrupted = 0
+      const controllers: ReadonlyArray<Manager.ControllerDefinition<Kube>> = [
+        {
+          name: "configmap",
+          workers: 1,
+          reconcile: () =>
+            Effect.as(
+              Effect.onInterrupt(Effect.never, () => Effect.sync(() => interrupted++)),
+              Controller.done
+            ),
+          sources: [Manager.watch(ConfigMaps, { namespaces: ["apps"], toKeys: EventSource.toSelf })]
+        }
+      ]
+      yield* kube.create(
+        ConfigMaps,
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "apps" } },
+        { namespace: "apps" }
+      )
+      const running = yield* Effect.forkChild(OperatorRuntime.launch(config(true), controllers))
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      const held = yield* kube.get(Leases, "k8s.dolthub.com", { namespace: "doltdb-system" })
+      assert.match(held.spec?.holderIdentity ?? "", /^doltdb-operator-7d9f_/)
+      yield* Fiber.interrupt(running)
+      assert.strictEqual(interrupted, 1, "the reconcile in flight was interrupted")
+      const released = yield* kube.get(Leases, "k8s.dolthub.com", { namespace: "doltdb-system" })
+      assert.strictEqual(released.spec?.holderIdentity, "")
+      assert.strictEqual(released.spec?.leaseDurationSeconds, 1)
+    }).pipe(
       Effect.provide(InMemoryKube.layer()),
       Effect.provide(
         ConfigProvider.layer(
