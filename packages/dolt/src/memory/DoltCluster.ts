@@ -16,6 +16,7 @@ import {
 import { type ContainerSpec, type Endpoint, type Mount, type Process, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Context, Duration, Effect, HashMap, HashSet, Layer, Queue } from "effect"
 import { parseServerConfig } from "./config.ts"
+import { gracefulTransitionToStandby } from "./graceful.ts"
 import { parseHost, templateHostPort } from "./hosts.ts"
 import { type Connection, ModelServer } from "./ModelServer.ts"
 import { seededRandom } from "./random.ts"
@@ -37,6 +38,12 @@ export interface DoltClusterOptions {
   readonly version?: string
   /** Resolves names the model does not know (Service DNS names) to a pod IP or pod DNS name. */
   readonly resolveHost?: (host: string) => Effect.Effect<string | undefined>
+  /**
+   * What the container's preStop does, as our builders write it (`Probes.buildPreStop`): a primary runs
+   * `dolt_cluster_transition_to_standby(epoch + 1, n)` (`n` = this, default 1) and the pod stops either way.
+   * `false`: preStop does nothing (pods without the hook, replication disabled).
+   */
+  readonly preStopDemote?: number | false
 }
 
 export interface LedgerEntry {
@@ -246,7 +253,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       return fresh
     }
 
-    if (!isServerCommand(spec)) {
+    if (spec.init === true || !isServerCommand(spec)) {
       // The init container: creates the admin user once (when privileges.db is absent), then exits 0.
       const data = yield* loadData(resolvePath(".", cwd))
       initAdmin(data, spec)
@@ -287,9 +294,19 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       server.running = false
       server.killConnections()
     }).pipe(Effect.andThen(wake))
+    const minCaughtUp = options.preStopDemote ?? 1
+    const preStop = Effect.gen(function* () {
+      if (minCaughtUp === false || !server.running || server.role !== "primary" || !server.clustered) return
+      const conn: Connection = { id: nextConnection++, server, killed: false, tainted: false }
+      server.connections.add(conn)
+      yield* Effect.ignore(
+        gracefulTransitionToStandby(wake, spec.podIP, "preStop", server, conn, server.epoch + 1, minCaughtUp)
+      )
+      server.connections.delete(conn)
+    })
     const process: Process = {
       probe: () => Effect.sync(() => server.running),
-      preStop: Effect.void,
+      preStop,
       stop: () => stop,
       exitCode: Effect.sync(() => (server.running ? undefined : 0))
     }

@@ -286,3 +286,39 @@ describe("§2.3 dolt_cluster_transition_to_standby", () => {
     )
   )
 })
+
+describe("the modelled preStop hook (as Probes.buildPreStop writes it)", () => {
+  it.effect("a primary being stopped hands over gracefully: standby at epoch + 1 once its standbys caught up", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes } = yield* boot(three)
+        yield* (yield* Dolt).createDatabase(targets[0]!, { name: "app" })
+        yield* tick(100)
+        yield* processes[0]!.preStop
+        assert.strictEqual(yield* roleOf(targets[0]!), "standby@2")
+      })
+    )
+  )
+  it.effect("without a reachable standby the primary stays primary after Dolt's 10 s wait", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes } = yield* boot(three)
+        yield* processes[1]!.stop("KILL")
+        yield* processes[2]!.stop("KILL")
+        yield* during(processes[0]!.preStop, 10_100)
+        assert.strictEqual(yield* roleOf(targets[0]!), "primary@1")
+      })
+    )
+  )
+  it.effect("preStopDemote: false leaves the role alone", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes } = yield* boot(three)
+        yield* tick(100)
+        yield* processes[0]!.preStop
+        assert.strictEqual(yield* roleOf(targets[0]!), "primary@1")
+      }),
+      { preStopDemote: false }
+    )
+  )
+})
