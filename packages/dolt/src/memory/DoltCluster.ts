@@ -434,7 +434,9 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       server.connections.add(conn)
       const deadline = startedAt + timeoutSecs * 1000
       const replicated = (h: (typeof hooks)[number]) => h.pushedId !== undefined && h.pushedId >= root.id
-      const waitFor = hooks.filter((h) => !h.breakerOpen)
+      // An open breaker fast-fails the wait, except for one half-open probe per timeout interval (2.2.2).
+      const waitFor = hooks.filter((h) => !h.breakerOpen || startedAt >= h.breakerProbeAt)
+      for (const h of waitFor) if (h.breakerOpen) h.breakerProbeAt = deadline
       while (true) {
         const now = yield* Clock.currentTimeMillis
         if (conn.killed || !server.running) {
@@ -449,7 +451,14 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       }
       server.connections.delete(conn)
       const missing = hooks.filter((h) => !replicated(h))
-      for (const h of missing) h.breakerOpen = true
+      for (const h of waitFor) {
+        if (replicated(h)) h.breakerOpen = false
+        else if (!h.breakerOpen) {
+          h.breakerOpen = true
+          h.breakerProbeAt = (yield* Clock.currentTimeMillis) + timeoutSecs * 1000
+        }
+      }
+      for (const h of missing) if (!waitFor.includes(h)) h.breakerOpen = true
       if (missing.length > 0)
         warning = `3024: Timed out replication of commit to ${missing.length} out of ${hooks.length} replicas.`
     }

@@ -258,7 +258,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
                 drops = new Map()
                 s.pendingDrops.set(remote.name, drops)
               }
-              drops.set(valid, now)
+              drops.set(valid, { nextAt: now, backoffMillis: 1 })
             }
           }
         })

@@ -43,6 +43,8 @@ export interface Hook {
   standbyLastUpdate: number | null
   /** `dolt_cluster_ack_writes_timeout_secs` circuit breaker: open after a timed-out wait until caught up. */
   breakerOpen: boolean
+  /** While open, the first commit at or after this time waits for real (2.2.2's half-open probe). */
+  breakerProbeAt: number
 }
 
 export interface Connection {
@@ -71,8 +73,11 @@ export class ModelServer {
   /** Set while a graceful primary -> standby transition waits for the standbys. */
   readOnlyOverride = false
   readonly hooks = new Map<string, Map<string, Hook>>()
-  /** DROP DATABASE replication still owed: remote name -> database -> next attempt (in memory only, like Dolt's). */
-  readonly pendingDrops = new Map<string, Map<string, number>>()
+  /**
+   * DROP DATABASE replication still owed: remote name -> database -> next attempt and backoff (in memory only, like
+   * Dolt's, which retries with exponential backoff from 1 ms to 1 min).
+   */
+  readonly pendingDrops = new Map<string, Map<string, { nextAt: number; backoffMillis: number }>>()
   readonly connections = new Set<Connection>()
 
   constructor(init: {
@@ -247,7 +252,8 @@ const freshHook = (remote: StandbyRemote, database: string, now: number): Hook =
   lastHeartbeatAt: now,
   currentError: null,
   standbyLastUpdate: null,
-  breakerOpen: false
+  breakerOpen: false,
+  breakerProbeAt: 0
 })
 
 const resetHook = (h: Hook, now: number): void => {

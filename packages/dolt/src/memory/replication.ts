@@ -20,6 +20,8 @@ export interface Network {
 
 export const RetryMillis = 1_000
 export const HeartbeatMillis = 1_000
+/** DROP DATABASE replication retries: exponential from 1 ms, capped at 1 min (controller.go replicateDropDatabase). */
+export const DropBackoffMaxMillis = 60_000
 
 export type Received = { readonly accepted: true } | { readonly accepted: false; readonly error: string }
 
@@ -157,12 +159,13 @@ const stepDrops = Effect.fnUntraced(function* (net: Network, p: ModelServer, now
   for (const remote of p.remotes) {
     const drops = p.pendingDrops.get(remote.name)
     if (drops === undefined) continue
-    for (const [database, at] of [...drops]) {
+    for (const [database, retry] of [...drops]) {
       if (p.role !== "primary") return
-      if (now < at) continue
+      if (now < retry.nextAt) continue
       const target = net.resolveRemote(p, remote)
       if (target === undefined || !(yield* net.reachable(p, target))) {
-        drops.set(database, now + RetryMillis)
+        const backoffMillis = Math.min(retry.backoffMillis * 2, DropBackoffMaxMillis)
+        drops.set(database, { nextAt: now + retry.backoffMillis, backoffMillis })
         continue
       }
       const received = exchangeEpochs(p, target, now)
@@ -200,8 +203,9 @@ export const nextEventAt = (servers: Iterable<ModelServer>, now: number): number
         next = Math.min(next, Math.max(now, h.lastHeartbeatAt + HeartbeatMillis))
       }
     }
-    for (const drops of p.pendingDrops.values())
-      for (const at of drops.values()) next = Math.min(next, Math.max(now, at))
+    for (const drops of p.pendingDrops.values()) {
+      for (const retry of drops.values()) next = Math.min(next, Math.max(now, retry.nextAt))
+    }
   }
   return next
 }

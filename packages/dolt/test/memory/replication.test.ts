@@ -255,3 +255,43 @@ describe("the ledger of acknowledged writes", () => {
     )
   )
 })
+
+describe("§2.6 circuit breaker half-open probe (2.2.2)", () => {
+  it.effect("an open breaker lets one commit per timeout interval wait for real, and closes when it succeeds", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { host, cluster, world } = yield* setup(2, { ackWritesTimeoutSecs: 1 })
+        yield* tick(100)
+        yield* world.cutBoth("ns/db-0", "ns/db-1")
+        const opened = yield* during(cluster.write(host(0), "app", "a", "1"), 1_100)
+        assert.include(opened.warning ?? "", "3024")
+        const fastFail = yield* during(cluster.write(host(0), "app", "b", "2"), 10)
+        assert.strictEqual(fastFail.finishedAt, fastFail.startedAt)
+        yield* world.healAll
+        yield* tick(1_000)
+        // The probe waits for real, succeeds, and closes the breaker.
+        const probe = yield* during(cluster.write(host(0), "app", "c", "3"), 500)
+        assert.isAbove(probe.finishedAt, probe.startedAt)
+        assert.isUndefined(probe.warning)
+        const closed = yield* during(cluster.write(host(0), "app", "d", "4"), 500)
+        assert.isAbove(closed.finishedAt, closed.startedAt)
+        assert.isUndefined(closed.warning)
+      })
+    )
+  )
+  it.effect("DROP DATABASE replication to an unreachable standby keeps retrying and lands once it is back", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, dolt, world } = yield* setup(2)
+        yield* tick(100)
+        yield* world.cutBoth("ns/db-0", "ns/db-1")
+        yield* dolt.dropDatabase(targets[0]!, "app")
+        yield* tick(30_000)
+        assert.deepStrictEqual(yield* dolt.listDatabases(targets[1]!), ["app"])
+        yield* world.healAll
+        yield* tick(61_000)
+        assert.deepStrictEqual(yield* dolt.listDatabases(targets[1]!), [])
+      })
+    )
+  )
+})
