@@ -508,6 +508,8 @@ export class ApiServerState {
     const old = entry.object as unknown as JsonObject
     const updated = next as unknown as JsonObject
     const pick = (o: JsonObject): JsonObject => (scope === "status" ? { status: o.status ?? null } : o)
+    // most writes of a converged object change nothing: skip the field bookkeeping
+    if (jsonEqual(pick(old), pick(updated))) return this.commitUpdate(entry, next, entry.managers, verb, now)
     const oldFields = fieldsOf(pick(old), scope === "status" ? "status" : "all")
     const newFields = fieldsOf(pick(updated), scope === "status" ? "status" : "all")
     const touched = new Set<string>()

@@ -25,6 +25,7 @@ import { formatTime } from "@doltdb-op/core/services/kube/Resource"
 import type { ContainerSpec, Mount, ProbeKind, Process, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, FiberMap, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
+import { type Json, jsonEqual } from "../memory/FieldSet.ts"
 
 interface Probe {
   readonly initialDelaySeconds?: number
@@ -433,6 +434,9 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           ...(c.lastTerminated === undefined ? {} : { lastState: { terminated: c.lastTerminated } })
         }))
       }
+      // the kubelet only reports changes: comparing with what the server holds is far cheaper than a no-op write
+      const current = (pod.status ?? {}) as Record<string, unknown>
+      if (Object.entries(status).every(([k, v]) => jsonEqual(current[k] as Json, v as Json))) return
       yield* kube
         .patchStatus(Pods, rt.name, status, { namespace: rt.namespace, fieldManager: "kubelet" })
         .pipe(Effect.catchTag("NotFound", () => Effect.void))
