@@ -124,11 +124,15 @@ const isDir = (p: string) => {
   }
 }
 
+const short = (uid: string) => uid.replaceAll("-", "").slice(0, 8)
+/** Names of a pod's network namespace and of the host end of its veth (e2e/lib/faults.ts uses them too). */
+export const netnsName = (uid: string) => `${nodePrefix}${short(uid)}`
+export const hostVethName = (uid: string) => `ve${NODE_INDEX}${short(uid)}`.slice(0, 15)
+
 export const createSandbox = async (spec: SandboxSpec): Promise<Sandbox> => {
-  const short = spec.uid.replaceAll("-", "").slice(0, 8)
-  const netns = `${nodePrefix}${short}`
-  const hostVeth = `ve${NODE_INDEX}${short}`.slice(0, 15)
-  const podVeth = `vp${NODE_INDEX}${short}`.slice(0, 15)
+  const netns = netnsName(spec.uid)
+  const hostVeth = hostVethName(spec.uid)
+  const podVeth = `vp${NODE_INDEX}${short(spec.uid)}`.slice(0, 15)
   await sh("ip", ["netns", "add", netns])
   await sh("ip", ["link", "add", hostVeth, "type", "veth", "peer", "name", podVeth])
   await sh("ip", ["link", "set", podVeth, "netns", netns])

@@ -1,6 +1,7 @@
 // Smoke test of the harness without the operator: a 1-replica Dolt StatefulSet on a PVC comes up, serves
 // SQL on its pod IP, and keeps its data when its pod is deleted and recreated.
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { killContainer } from "../lib/faults.ts"
 import { core, group, type Kube } from "../lib/kube.ts"
 import { connect, createNamespace, deleteNamespace, kube, query, readyPod, record, waitFor } from "./helpers.ts"
 import { doltCluster, PASSWORD, USER } from "./manifests.ts"
@@ -63,11 +64,7 @@ describe("e2e harness: single Dolt pod", () => {
 
   it("reports restarts of a crashed container and keeps serving", async () => {
     const pod = await readyPod(k, ns, `${name}-0`, 60_000)
-    const pid = await waitFor("dolt container id", 10_000, async () => {
-      const s = (await k.get(core("pods", ns, `${name}-0`))).status.containerStatuses?.[0]
-      return s?.containerID?.split("/").pop()
-    })
-    process.kill(Number(pid), "SIGKILL")
+    killContainer(pod, "dolt")
     const restarted = await waitFor("restartCount 1 and Ready again", 60_000, async () => {
       const p = await k.get(core("pods", ns, `${name}-0`))
       const s = p.status.containerStatuses?.[0]
