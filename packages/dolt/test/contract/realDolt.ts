@@ -57,6 +57,39 @@ const waitForSql = (port: number) =>
     throw new Error(`dolt sql-server on 127.0.0.1:${port} did not answer within 30 s`)
   })
 
+/** Temp dir, global config and environment of one server (DOLT_ROOT_PATH in its own dir, root@% with a password). */
+const serverDir = (bin: string, label: string) =>
+  Effect.gen(function* () {
+    const dir = yield* Effect.acquireRelease(
+      Effect.promise(() => mkdtemp(join(tmpdir(), `doltdb-${label}-`))),
+      (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
+    )
+    const env = { ...process.env, DOLT_ROOT_PATH: dir, DOLT_ROOT_HOST: "%", DOLT_ROOT_PASSWORD: PASSWORD }
+    yield* run(bin, ["config", "--global", "--add", "user.name", "contract"], dir, env)
+    yield* run(bin, ["config", "--global", "--add", "user.email", "contract@example.com"], dir, env)
+    return { dir, env }
+  })
+
+const startServer = (bin: string, dir: string, env: NodeJS.ProcessEnv, config: object) =>
+  Effect.gen(function* () {
+    yield* Effect.promise(() => writeFile(join(dir, "config.yaml"), stringify(config)))
+    return yield* Effect.acquireRelease(
+      Effect.sync(() => spawn(bin, ["sql-server", "--config", "config.yaml"], { cwd: dir, env, stdio: "ignore" })),
+      (c) => Effect.sync(() => c.kill("SIGKILL"))
+    )
+  })
+
+/** One plain (non-cluster) `dolt sql-server` on a free 127.0.0.1 port, for the SQL-safety property. */
+export const singleDoltServer = (bin: string): Effect.Effect<DoltTarget, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const port = yield* freePort()
+    const { dir, env } = yield* serverDir(bin, "sqlsafety")
+    yield* startServer(bin, dir, env, { log_level: "warning", listener: { host: "127.0.0.1", port } })
+    yield* waitForSql(port)
+    const target: DoltTarget = { host: "127.0.0.1", port, user: "root", password: Redacted.make(PASSWORD) }
+    return target
+  }).pipe(Effect.orDie)
+
 export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<ContractFixture, never, Scope.Scope> =>
   Effect.gen(function* () {
     const ports = yield* Effect.forEach(Array.from({ length: replicas }), () =>
@@ -64,18 +97,7 @@ export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<Contra
     )
     const servers = yield* Effect.forEach(ports, (port, i) =>
       Effect.gen(function* () {
-        const dir = yield* Effect.acquireRelease(
-          Effect.promise(() => mkdtemp(join(tmpdir(), `doltdb-contract-${i}-`))),
-          (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
-        )
-        const env = {
-          ...process.env,
-          DOLT_ROOT_PATH: dir,
-          DOLT_ROOT_HOST: "%",
-          DOLT_ROOT_PASSWORD: PASSWORD
-        }
-        yield* run(bin, ["config", "--global", "--add", "user.name", "contract"], dir, env)
-        yield* run(bin, ["config", "--global", "--add", "user.email", "contract@example.com"], dir, env)
+        const { dir, env } = yield* serverDir(bin, `contract-${i}`)
         const config = {
           log_level: "warning",
           listener: { host: "127.0.0.1", port: port.sql },
@@ -88,11 +110,7 @@ export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<Contra
             remotesapi: { port: port.remotes }
           }
         }
-        yield* Effect.promise(() => writeFile(join(dir, "config.yaml"), stringify(config)))
-        const child = yield* Effect.acquireRelease(
-          Effect.sync(() => spawn(bin, ["sql-server", "--config", "config.yaml"], { cwd: dir, env, stdio: "ignore" })),
-          (c) => Effect.sync(() => c.kill("SIGKILL"))
-        )
+        const child = yield* startServer(bin, dir, env, config)
         return { child, port }
       })
     )

@@ -6,8 +6,11 @@
  */
 import { Dolt, HostName, Password, UserName } from "@doltdb-op/core/services/Dolt"
 import { assert, layer } from "@effect/vitest"
-import { Arbitrary, Effect, Redacted, Schema } from "effect"
-import { adminQuery, connectAs, MariaDbLive, adminTarget as t } from "./mariadb.ts"
+import { Arbitrary, Effect, Layer, Redacted, Schema } from "effect"
+import * as DoltLive from "../../src/live/DoltLive.ts"
+import { singleDoltServer } from "../contract/realDolt.ts"
+import { AdminSql, adminSqlFor } from "./adminSql.ts"
+import { MariaDbLive } from "./mariadb.ts"
 
 /** Pieces that break naive quoting, plus unicode (2-, 3- and 4-byte, bidi), plus plain text. */
 const Atom = Schema.Literals([
@@ -54,6 +57,18 @@ const PREFIX = "p"
 // Accounts of DoltLive.mariadb.test.ts, which vitest may run at the same time in another worker.
 const otherSuite = (user: string) => user.startsWith("doltop_live_")
 
+const adminQuery = (sql: string, values?: ReadonlyArray<unknown>) =>
+  Effect.gen(function* () {
+    return yield* (yield* AdminSql).query(sql, values)
+  })
+const login = (user: string, password: string) =>
+  Effect.gen(function* () {
+    return yield* (yield* AdminSql).login(user, password)
+  })
+const targetOf = Effect.gen(function* () {
+  return (yield* AdminSql).target
+})
+
 const allAccounts = adminQuery(
   "SELECT CONVERT(User USING utf8mb4) AS u, CONVERT(Host USING utf8mb4) AS h FROM mysql.user"
 ).pipe(
@@ -61,9 +76,15 @@ const allAccounts = adminQuery(
 )
 
 /** The server's own accounts (root, doltop, mariadb.sys, Dolt's internal ones), taken before the first case. */
-let baseline: ReadonlySet<string> | undefined
+const baselines = new Map<string, ReadonlySet<string>>()
 const baselineAccounts = Effect.gen(function* () {
-  if (baseline === undefined) baseline = new Set((yield* allAccounts).map((a) => `${a.user}@${a.host}`))
+  const t = yield* targetOf
+  const key = `${t.host}:${t.port}`
+  let baseline = baselines.get(key)
+  if (baseline === undefined) {
+    baseline = new Set((yield* allAccounts).map((a) => `${a.user}@${a.host}`))
+    baselines.set(key, baseline)
+  }
   return baseline
 })
 
@@ -78,108 +99,115 @@ const accountsNow = Effect.gen(function* () {
 
 const databasesNow = adminQuery("SHOW DATABASES").pipe(Effect.map((rows) => rows.map((r) => String(r.Database)).sort()))
 
-const login = (user: string, password: string) =>
-  Effect.promise(() =>
-    connectAs(user, password).then(
-      (c) => {
-        c.destroy()
-        return "ok"
-      },
-      (e: unknown) => String(e)
+/** Registers the SQL-safety properties against the server `serverLayer` provides. */
+const sqlSafetySuite = (label: string, serverLayer: Layer.Layer<Dolt | AdminSql, unknown>) =>
+  layer(serverLayer, { timeout: "60 seconds" })(`SQL safety against ${label}`, (it) => {
+    it.effect.prop(
+      "hostile user names, hosts and passwords never leave their literals",
+      [hostile(6), hostile(4), hostile(8)],
+      ([rawName, rawHost, password]) =>
+        Effect.gen(function* () {
+          const dolt = yield* Dolt
+          const t = yield* targetOf
+          // Keep generated accounts apart from the server's own (a generated "root"@"localhost" must not clash).
+          const name = `${PREFIX}${rawName}`
+          const host = rawHost
+          yield* baselineAccounts
+          const databasesBefore = yield* databasesNow
+          assert.deepStrictEqual(yield* accountsNow, [], "left-over accounts from an earlier case")
+          const valid = Schema.is(UserName)(name) && Schema.is(HostName)(host) && Schema.is(Password)(password)
+          const account = { name, host }
+          const anyHost = { name, host: "%" }
+          const created = yield* Effect.exit(dolt.createUser(t, account, Redacted.make(password)))
+          if (!valid) {
+            assert.isTrue(created._tag === "Failure", "invalid input was accepted")
+            const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make(password)))
+            assert.strictEqual(e._tag, "DoltInvalidInput")
+            assert.match(e.message, /user name|user host|password/u)
+            // The message names the field and value but never the password.
+            if (password.length > 3 && !name.includes(password) && !host.includes(password)) {
+              assert.notInclude(e.message, password)
+            }
+            assert.deepStrictEqual(yield* accountsNow, [])
+            return
+          }
+          assert.strictEqual(created._tag, "Success", `createUser failed: ${String(created)}`)
+          yield* dolt.createUser(t, anyHost, Redacted.make(password))
+          // Hosts are case-insensitive; the service stores them lower-cased.
+          const expected = [...new Set([`${name}@${host.toLowerCase()}`, `${name}@%`])].sort()
+          assert.deepStrictEqual(yield* accountsNow, expected)
+          assert.strictEqual(yield* login(name, password), "ok")
+          // A second hostile password replaces the first.
+          const second = `${password}'\\"\``
+          yield* dolt.setPassword(t, anyHost, Redacted.make(second))
+          if (host !== "%") yield* dolt.setPassword(t, account, Redacted.make(second))
+          assert.strictEqual(yield* login(name, second), "ok")
+          // A database-level grant on a hostile database name lands as exactly that name.
+          const grantDb = `g${rawHost}`.slice(0, 60)
+          yield* dolt.grant(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
+          const dbRows = yield* adminQuery(
+            "SELECT CONVERT(Db USING utf8mb4) AS d FROM mysql.db WHERE User = ? AND Host = ?",
+            [name, host.toLowerCase()]
+          )
+          assert.deepStrictEqual(
+            dbRows.map((r) => String(r.d)),
+            [grantDb]
+          )
+          yield* dolt.revoke(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
+          yield* dolt.dropUser(t, account)
+          yield* dolt.dropUser(t, anyHost)
+          assert.deepStrictEqual(yield* accountsNow, [])
+          assert.deepStrictEqual(yield* databasesNow, databasesBefore)
+        }).pipe(
+          // Never leave an account behind for the next case, whatever failed.
+          Effect.ensuring(
+            Effect.gen(function* () {
+              const base = yield* baselineAccounts
+              for (const a of yield* allAccounts) {
+                if (!base.has(`${a.user}@${a.host}`)) yield* adminQuery("DROP USER IF EXISTS ?@?", [a.user, a.host])
+              }
+            }).pipe(Effect.ignore)
+          )
+        ),
+      { timeout: 120_000, arbitrary: { runs: 100 } }
+    )
+
+    it.effect.prop(
+      "names at the 32-byte limit: accepted up to 32 bytes of UTF-8, refused above",
+      [nearLimit],
+      ([name]) =>
+        Effect.gen(function* () {
+          const dolt = yield* Dolt
+          const t = yield* targetOf
+          const account = { name, host: "%" }
+          const exit = yield* Effect.exit(dolt.createUser(t, account, Redacted.make("pw")))
+          if (!Schema.is(UserName)(name)) {
+            // Too long (> 32 bytes) or wrapped in single quotes.
+            assert.strictEqual(exit._tag, "Failure")
+            const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make("pw")))
+            assert.include(e.message, "user name")
+            return
+          }
+          assert.strictEqual(exit._tag, "Success", String(exit))
+          assert.deepStrictEqual(yield* accountsNow, [`${name}@%`])
+          assert.strictEqual(yield* login(name, "pw"), "ok")
+          yield* dolt.dropUser(t, account)
+          assert.deepStrictEqual(yield* accountsNow, [])
+        }).pipe(Effect.ensuring(adminQuery("DROP USER IF EXISTS ?@'%'", [name]).pipe(Effect.ignore))),
+      { timeout: 60_000, arbitrary: { runs: 20 } }
+    )
+  })
+
+sqlSafetySuite("MariaDB (DOLTDB_TEST_MYSQL_URL)", MariaDbLive)
+
+const doltBin = process.env.DOLTDB_E2E_DOLT_BIN
+if (doltBin === undefined || doltBin === "") {
+  console.log("SQL-safety property vs real dolt: NOT RUN — DOLTDB_E2E_DOLT_BIN is not set")
+} else {
+  sqlSafetySuite(
+    `real dolt (${doltBin})`,
+    Layer.effect(AdminSql, Effect.map(singleDoltServer(doltBin), adminSqlFor)).pipe(
+      Layer.provideMerge(DoltLive.layer({ queryTimeout: "20 seconds" }))
     )
   )
-
-layer(MariaDbLive)("SQL safety against the server at DOLTDB_TEST_MYSQL_URL", (it) => {
-  it.effect.prop(
-    "hostile user names, hosts and passwords never leave their literals",
-    [hostile(6), hostile(4), hostile(8)],
-    ([rawName, rawHost, password]) =>
-      Effect.gen(function* () {
-        const dolt = yield* Dolt
-        // Keep generated accounts apart from the server's own (a generated "root"@"localhost" must not clash).
-        const name = `${PREFIX}${rawName}`
-        const host = rawHost
-        yield* baselineAccounts
-        const databasesBefore = yield* databasesNow
-        assert.deepStrictEqual(yield* accountsNow, [], "left-over accounts from an earlier case")
-        const valid = Schema.is(UserName)(name) && Schema.is(HostName)(host) && Schema.is(Password)(password)
-        const account = { name, host }
-        const anyHost = { name, host: "%" }
-        const created = yield* Effect.exit(dolt.createUser(t, account, Redacted.make(password)))
-        if (!valid) {
-          assert.isTrue(created._tag === "Failure", "invalid input was accepted")
-          const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make(password)))
-          assert.strictEqual(e._tag, "DoltInvalidInput")
-          assert.match(e.message, /user name|user host|password/u)
-          // The message names the field and value but never the password.
-          if (password.length > 3 && !name.includes(password) && !host.includes(password)) {
-            assert.notInclude(e.message, password)
-          }
-          assert.deepStrictEqual(yield* accountsNow, [])
-          return
-        }
-        assert.strictEqual(created._tag, "Success", `createUser failed: ${String(created)}`)
-        yield* dolt.createUser(t, anyHost, Redacted.make(password))
-        // Hosts are case-insensitive; the service stores them lower-cased.
-        const expected = [...new Set([`${name}@${host.toLowerCase()}`, `${name}@%`])].sort()
-        assert.deepStrictEqual(yield* accountsNow, expected)
-        assert.strictEqual(yield* login(name, password), "ok")
-        // A second hostile password replaces the first.
-        const second = `${password}'\\"\``
-        yield* dolt.setPassword(t, anyHost, Redacted.make(second))
-        if (host !== "%") yield* dolt.setPassword(t, account, Redacted.make(second))
-        assert.strictEqual(yield* login(name, second), "ok")
-        // A database-level grant on a hostile database name lands as exactly that name.
-        const grantDb = `g${rawHost}`.slice(0, 60)
-        yield* dolt.grant(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
-        const dbRows = yield* adminQuery(
-          "SELECT CONVERT(Db USING utf8mb4) AS d FROM mysql.db WHERE User = ? AND Host = ?",
-          [name, host.toLowerCase()]
-        )
-        assert.deepStrictEqual(
-          dbRows.map((r) => String(r.d)),
-          [grantDb]
-        )
-        yield* dolt.revoke(t, { account, privileges: ["SELECT"], database: grantDb, table: "*", grantOption: false })
-        yield* dolt.dropUser(t, account)
-        yield* dolt.dropUser(t, anyHost)
-        assert.deepStrictEqual(yield* accountsNow, [])
-        assert.deepStrictEqual(yield* databasesNow, databasesBefore)
-      }).pipe(
-        // Never leave an account behind for the next case, whatever failed.
-        Effect.ensuring(
-          Effect.gen(function* () {
-            const base = yield* baselineAccounts
-            for (const a of yield* allAccounts) {
-              if (!base.has(`${a.user}@${a.host}`)) yield* adminQuery("DROP USER IF EXISTS ?@?", [a.user, a.host])
-            }
-          }).pipe(Effect.ignore)
-        )
-      ),
-    { timeout: 120_000, arbitrary: { runs: 100 } }
-  )
-
-  it.effect.prop(
-    "names at the 32-byte limit: accepted up to 32 bytes of UTF-8, refused above",
-    [nearLimit],
-    ([name]) =>
-      Effect.gen(function* () {
-        const dolt = yield* Dolt
-        const account = { name, host: "%" }
-        const exit = yield* Effect.exit(dolt.createUser(t, account, Redacted.make("pw")))
-        if (!Schema.is(UserName)(name)) {
-          // Too long (> 32 bytes) or wrapped in single quotes.
-          assert.strictEqual(exit._tag, "Failure")
-          const e = yield* Effect.flip(dolt.createUser(t, account, Redacted.make("pw")))
-          assert.include(e.message, "user name")
-          return
-        }
-        assert.strictEqual(exit._tag, "Success", String(exit))
-        assert.deepStrictEqual(yield* accountsNow, [`${name}@%`])
-        assert.strictEqual(yield* login(name, "pw"), "ok")
-        yield* dolt.dropUser(t, account)
-        assert.deepStrictEqual(yield* accountsNow, [])
-      }).pipe(Effect.ensuring(adminQuery("DROP USER IF EXISTS ?@'%'", [name]).pipe(Effect.ignore))),
-    { timeout: 60_000, arbitrary: { runs: 20 } }
-  )
-})
+}

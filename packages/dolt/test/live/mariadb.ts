@@ -8,6 +8,7 @@ import { Effect, Layer, Redacted } from "effect"
 import * as mysql from "mysql2/promise"
 import * as DoltLive from "../../src/live/DoltLive.ts"
 import { targetFromUrl } from "../../src/live/targetFromUrl.ts"
+import { AdminSql, adminSqlFor } from "./adminSql.ts"
 
 export const testUrl = process.env.DOLTDB_TEST_MYSQL_URL ?? "mysql://doltop:doltop-test-only@127.0.0.1:3307"
 
@@ -37,7 +38,7 @@ export const adminQuery = (sql: string, values: ReadonlyArray<unknown> = []) =>
 
 class MariaDbUnavailable extends Error {}
 
-/** Fails loudly when the server is missing; provides the live Dolt layer otherwise. */
+/** Fails loudly when the server is missing; provides the live Dolt layer and admin access otherwise. */
 export const MariaDbLive = Layer.effectDiscard(
   Effect.tryPromise({
     try: async () => {
@@ -50,4 +51,8 @@ export const MariaDbLive = Layer.effectDiscard(
           `${String(cause)}. Start it with: scripts/mariadb.sh start`
       )
   }).pipe(Effect.orDie)
-).pipe(Layer.provideMerge(DoltLive.layer({ queryTimeout: "20 seconds" })))
+).pipe(
+  Layer.provideMerge(
+    Layer.merge(DoltLive.layer({ queryTimeout: "20 seconds" }), Layer.succeed(AdminSql, adminSqlFor(adminTarget)))
+  )
+)
