@@ -32,7 +32,8 @@ const modelFixture = Effect.gen(function* () {
         const fiber = yield* Effect.forkChild(effect, { startImmediately: true })
         yield* TestClock.adjust(ms)
         return yield* Fiber.join(fiber)
-      })
+      }),
+    scratchUrl: (name) => `file:///model/${name}`
   }
   return fixture
 })

@@ -111,7 +111,7 @@ export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<Contra
           }
         }
         const child = yield* startServer(bin, dir, env, config)
-        return { child, port }
+        return { child, port, dir }
       })
     )
     yield* Effect.forEach(servers, (s) => waitForSql(s.port.sql), { discard: true })
@@ -126,7 +126,8 @@ export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<Contra
       session: (i) => openSession(targets[i]!),
       stop: (i) => Effect.sync(() => void servers[i]!.child.kill("SIGKILL")),
       wait: (ms) => Effect.sleep(ms),
-      during: (effect) => effect
+      during: (effect) => effect,
+      scratchUrl: (name) => `file://${join(servers[0]!.dir, name)}`
     }
     return fixture
   }).pipe(Effect.orDie)

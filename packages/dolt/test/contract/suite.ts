@@ -17,6 +17,8 @@ export interface ContractFixture {
   readonly wait: (ms: number) => Effect.Effect<void>
   /** Runs a call that blocks inside Dolt while `ms` of time pass (graceful transitions wait up to 10 s). */
   readonly during: <A, E>(effect: Effect.Effect<A, E, Dolt>, ms: number) => Effect.Effect<A, E, Dolt>
+  /** A `file://` URL for backups that is removed with the fixture. */
+  readonly scratchUrl: (name: string) => string
 }
 
 export type Register = (name: string, body: (f: ContractFixture) => Effect.Effect<void, unknown, Dolt>) => void
@@ -180,8 +182,9 @@ export const contractSuite = (label: string, register: Register): void => {
         const dolt = yield* Dolt
         yield* dolt.createDatabase(f.targets[0]!, { name: "contract_bk" })
         yield* f.wait(3_000)
-        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", "file:///tmp/doltdb-contract-backup-never-synced")
-        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", "file:///tmp/doltdb-contract-backup-never-synced")
+        const url = f.scratchUrl("backup-never-synced")
+        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", url)
+        yield* dolt.backupAdd(f.targets[0]!, "contract_bk", "bk1", url)
         assert.deepStrictEqual(
           (yield* dolt.listBackups(f.targets[0]!, "contract_bk")).map((b) => b.name),
           ["bk1"]
