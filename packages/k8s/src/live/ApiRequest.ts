@@ -7,7 +7,7 @@
 import { type ErrorContext, type KubeError, kubeError, tagForStatus } from "@doltdb-op/core/services/Kube"
 import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node"
 import { Duration, Effect } from "effect"
-import { fetch } from "undici"
+import { type Dispatcher, fetch } from "undici"
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 
@@ -35,11 +35,43 @@ export const urlOf = (kc: KubeConfig, path: string, query: Readonly<Record<strin
   return url
 }
 
-/** An authenticated request context (headers + TLS dispatcher) for `url`. */
-export const authenticate = async (kc: KubeConfig, url: URL, method: Method): Promise<RequestContext> => {
-  const ctx = new RequestContext(url.toString(), methods[method])
-  await kc.applySecurityAuthentication(ctx)
-  return ctx
+export interface Authenticated {
+  readonly headers: Record<string, string>
+  readonly dispatcher: Dispatcher | undefined
+}
+
+/**
+ * The credentials and the connection pool of one API server. client-node's `applySecurityAuthentication` builds a
+ * new undici Agent on every call (no connection reuse: a TLS handshake per request, idle sockets piling up), so
+ * headers are refreshed per request (rotating service-account tokens, exec plugins) while the first dispatcher is
+ * kept and reused. (A client certificate that rotates is picked up only by a new connection.)
+ */
+export interface Connection {
+  readonly kc: KubeConfig
+  readonly authenticate: (url: URL, method: Method) => Promise<Authenticated>
+  readonly close: () => Promise<void>
+}
+
+export const makeConnection = (kc: KubeConfig): Connection => {
+  let pooled: Dispatcher | undefined
+  let closed = false
+  return {
+    kc,
+    authenticate: async (url, method) => {
+      const ctx = new RequestContext(url.toString(), methods[method])
+      await kc.applySecurityAuthentication(ctx)
+      const fresh = ctx.getDispatcher()
+      if (pooled === undefined && !closed) pooled = fresh
+      else if (fresh !== undefined && fresh !== pooled) void fresh.close()
+      return { headers: ctx.getHeaders(), dispatcher: pooled }
+    },
+    close: async () => {
+      closed = true
+      const d = pooled
+      pooled = undefined
+      if (d !== undefined) await d.close()
+    }
+  }
 }
 
 interface RawResponse {
@@ -75,18 +107,17 @@ export const errorForFailure = (ctx: ErrorContext, cause: unknown): KubeError =>
 }
 
 export const send = (
-  kc: KubeConfig,
+  conn: Connection,
   timeout: Duration.Duration,
   ctx: ErrorContext,
   request: ApiRequest
 ): Effect.Effect<unknown, KubeError> =>
   Effect.tryPromise({
     try: async (signal): Promise<RawResponse> => {
-      const url = urlOf(kc, request.path, request.query)
-      const auth = await authenticate(kc, url, request.method)
-      const headers: Record<string, string> = { ...auth.getHeaders(), Accept: "application/json" }
+      const url = urlOf(conn.kc, request.path, request.query)
+      const { headers: authHeaders, dispatcher } = await conn.authenticate(url, request.method)
+      const headers: Record<string, string> = { ...authHeaders, Accept: "application/json" }
       if (request.body !== undefined) headers["Content-Type"] = request.contentType ?? "application/json"
-      const dispatcher = auth.getDispatcher()
       const response = await fetch(url, {
         method: request.method,
         headers,

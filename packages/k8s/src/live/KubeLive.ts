@@ -27,10 +27,10 @@ import {
 } from "@doltdb-op/core/services/Kube"
 import { type Bookmark, makeInformer } from "@doltdb-op/core/services/kube/Informer"
 import { KubeConfig } from "@kubernetes/client-node"
-import { Clock, Config, Duration, Effect, Layer, Option, Random, Schedule, Schema, Stream } from "effect"
+import { Clock, Config, Duration, Effect, Layer, Option, Random, Schedule, Schema, type Scope, Stream } from "effect"
 import { decodeItems, decodeOrSkip, decoderFor, encoderFor } from "../Codec.ts"
 import { eventObject } from "../EventObject.ts"
-import { type ApiRequest, send } from "./ApiRequest.ts"
+import { type ApiRequest, type Connection, makeConnection, send } from "./ApiRequest.ts"
 import { watchStream } from "./WatchStream.ts"
 
 export interface KubeLiveOptions {
@@ -52,7 +52,8 @@ const mergeMeta = (o: KubeObject, namespace: string | undefined): KubeObject => 
   return { ...o, metadata: (name === "" ? withNs : { ...withNs, name }) as KubeObject["metadata"] }
 }
 
-export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape => {
+/** The service over a connection; `make`/`makeScoped` own the connection's lifetime. */
+const makeWith = (conn: Connection, options: KubeLiveOptions): KubeShape => {
   const timeout = Duration.fromInputUnsafe(options.requestTimeout ?? "30 seconds")
   const retry = Schedule.exponential("100 millis").pipe(Schedule.jittered)
   const times = options.retries ?? 3
@@ -65,7 +66,7 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
     idempotent: boolean
   ) => {
     const ctx = { verb, kind: res.kind, namespace: target.namespace, name: target.name }
-    const once = send(kc, timeout, ctx, request)
+    const once = send(conn, timeout, ctx, request)
     return idempotent ? once.pipe(Effect.retry({ schedule: retry, times, while: isRetryable })) : once
   }
 
@@ -112,7 +113,7 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
   ): Stream.Stream<WatchEvent<A> | Bookmark, KubeError> => {
     const ns = nsOf(res, opts.namespace)
     const events = watchStream(
-      kc,
+      conn,
       { verb: "watch", kind: res.kind, namespace: ns },
       {
         path: resourcePath(res, ns),
@@ -268,9 +269,22 @@ export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape =
   return shape
 }
 
+/** The service for a process-long client (its pooled connections close with the process). */
+export const make = (kc: KubeConfig, options: KubeLiveOptions = {}): KubeShape => makeWith(makeConnection(kc), options)
+
+/** The service whose pooled connections close with the scope. */
+export const makeScoped = (
+  kc: KubeConfig,
+  options: KubeLiveOptions = {}
+): Effect.Effect<KubeShape, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => makeConnection(kc)),
+    (conn) => Effect.promise(() => conn.close())
+  ).pipe(Effect.map((conn) => makeWith(conn, options)))
+
 /** A Kube layer over an already loaded kubeconfig (tests, the e2e harness). */
 export const layerFromKubeConfig = (kc: KubeConfig, options?: KubeLiveOptions): Layer.Layer<Kube> =>
-  Layer.succeed(Kube, make(kc, options))
+  Layer.effect(Kube, makeScoped(kc, options))
 
 /** Loads a kubeconfig file; `KubeConfigError` names the file when it cannot be used. */
 export const loadKubeConfig = (path: string | undefined): Effect.Effect<KubeConfig, KubeConfigError> =>
@@ -301,6 +315,6 @@ export const layer: Layer.Layer<Kube, KubeConfigError | Config.ConfigError> = La
     // KUBECONFIG may list several files (colon-separated); client-node's default loader merges them
     const single = Option.filter(path, (p) => !p.includes(":"))
     const kc = yield* loadKubeConfig(Option.getOrUndefined(single))
-    return make(kc, { requestTimeout })
+    return yield* makeScoped(kc, { requestTimeout })
   })
 )

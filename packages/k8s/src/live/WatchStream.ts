@@ -13,10 +13,9 @@ import {
   type WatchEvent
 } from "@doltdb-op/core/services/Kube"
 import type { Bookmark } from "@doltdb-op/core/services/kube/Informer"
-import type { KubeConfig } from "@kubernetes/client-node"
 import { Cause, Duration, Effect, Queue, Stream } from "effect"
 import { fetch } from "undici"
-import { authenticate, errorForFailure, errorForResponse, urlOf } from "./ApiRequest.ts"
+import { type Connection, errorForFailure, errorForResponse, urlOf } from "./ApiRequest.ts"
 
 export interface WatchRequest {
   readonly path: string
@@ -30,7 +29,7 @@ export interface WatchRequest {
 type Event = WatchEvent<KubeObject> | Bookmark
 
 export const watchStream = (
-  kc: KubeConfig,
+  conn: Connection,
   ctx: ErrorContext,
   request: WatchRequest
 ): Stream.Stream<Event, KubeError> =>
@@ -39,7 +38,7 @@ export const watchStream = (
       const controller = new AbortController()
       yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
       const seconds = Math.max(1, Math.round(Duration.toSeconds(request.timeout)))
-      const url = urlOf(kc, request.path, {
+      const url = urlOf(conn.kc, request.path, {
         ...request.query,
         watch: "true",
         allowWatchBookmarks: "true",
@@ -49,11 +48,10 @@ export const watchStream = (
       const deadline = AbortSignal.timeout(seconds * 1000 + 15_000)
       const response = yield* Effect.tryPromise({
         try: async () => {
-          const auth = await authenticate(kc, url, "GET")
-          const dispatcher = auth.getDispatcher()
+          const { headers, dispatcher } = await conn.authenticate(url, "GET")
           return fetch(url, {
             method: "GET",
-            headers: { ...auth.getHeaders(), Accept: "application/json" },
+            headers: { ...headers, Accept: "application/json" },
             ...(dispatcher === undefined ? {} : { dispatcher }),
             signal: AbortSignal.any([controller.signal, deadline])
           })

@@ -39,6 +39,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
 export const fakeApiServer = (handler: Handler) =>
   Effect.gen(function* () {
     const requests: Array<RecordedRequest> = []
+    let connections = 0
     const server = createServer((req, res) => {
       void readBody(req).then((text) => {
         const url = new URL(req.url ?? "/", "http://127.0.0.1")
@@ -53,6 +54,9 @@ export const fakeApiServer = (handler: Handler) =>
         handler(recorded, res)
       })
     })
+    server.on("connection", () => {
+      connections++
+    })
     const port = yield* Effect.acquireRelease(
       Effect.callback<number>((resume) => {
         server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
@@ -63,7 +67,7 @@ export const fakeApiServer = (handler: Handler) =>
           server.close(() => resume(Effect.void))
         })
     )
-    return { requests, port, kubeConfig: kubeConfigFor(`http://127.0.0.1:${port}`) }
+    return { requests, port, connections: () => connections, kubeConfig: kubeConfigFor(`http://127.0.0.1:${port}`) }
   })
 
 export const kubeConfigFor = (server: string): KubeConfig => {

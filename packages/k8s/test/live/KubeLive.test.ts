@@ -66,6 +66,17 @@ describe("KubeLive", () => {
     })
   )
 
+  it.live("reuses one connection pool instead of client-node's agent per request", () =>
+    Effect.gen(function* () {
+      const server = yield* fakeApiServer((_req, res) => json(res, 200, cmJson("a", "1")))
+      const kube = yield* KubeLive.makeScoped(server.kubeConfig)
+      for (let i = 0; i < 10; i++) yield* kube.get(ConfigMaps, "a", { namespace: "ns" })
+      assert.strictEqual(server.requests.length, 10)
+      // client-node alone opens one connection per request (10 here); the pool keeps it to one or two
+      assert.isAtMost(server.connections(), 2)
+    })
+  )
+
   it.live("retries idempotent requests on 5xx, never creates", () =>
     Effect.gen(function* () {
       let gets = 0
