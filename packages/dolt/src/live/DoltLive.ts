@@ -287,27 +287,25 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
     yield* session.query("grant", Sql.grant(g))
   })
 
-  // ER_NONEXISTING_GRANT (1141), ER_NONEXISTING_TABLE_GRANT (1147): revoking what is not held is success.
+  // ER_NONEXISTING_GRANT (1141), ER_NONEXISTING_TABLE_GRANT (1147); Dolt says the same with errno 1105.
   const revokeAbsent = new Set([1141, 1147])
+  const noSuchGrant = (e: DoltSqlError) =>
+    (e.errno !== undefined && revokeAbsent.has(e.errno)) || e.message.startsWith("There is no such grant defined")
   const revoke = Effect.fn("Dolt.revoke")(function* (target: DoltTarget, spec: Parameters<typeof validateGrant>[0]) {
     const g = yield* validateGrant(spec)
     const session = yield* pooled(target, "revoke")
     yield* session
       .query("revoke", Sql.revoke(g))
-      .pipe(
-        Effect.catchTag("DoltSqlError", (e) =>
-          e.errno !== undefined && revokeAbsent.has(e.errno) ? Effect.void : Effect.fail(e)
-        )
-      )
+      .pipe(Effect.catchTag("DoltSqlError", (e) => (noSuchGrant(e) ? Effect.void : Effect.fail(e))))
   })
 
-  // ER_NONEXISTING_GRANT (1141) is also "no such account" for SHOW GRANTS.
+  // "no such grant" is also "no such account" for SHOW GRANTS.
   const showGrants = Effect.fn("Dolt.showGrants")(function* (target: DoltTarget, account: Account) {
     const a = yield* validateAccount(account)
     const session = yield* pooled(target, "showGrants")
     const rows = yield* session
       .query("showGrants", Sql.showGrants(a))
-      .pipe(Effect.catchTag("DoltSqlError", (e) => (e.errno === 1141 ? Effect.succeed([] as Rows) : Effect.fail(e))))
+      .pipe(Effect.catchTag("DoltSqlError", (e) => (noSuchGrant(e) ? Effect.succeed([] as Rows) : Effect.fail(e))))
     return rows.map((r) => String(Object.values(r)[0])) as ReadonlyArray<string>
   })
 

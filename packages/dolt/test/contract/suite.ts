@@ -160,6 +160,23 @@ export const contractSuite = (label: string, register: Register): void => {
       })
     )
 
+    register("an account that does not exist: no grants to show, nothing to revoke, nothing to drop", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        const ghost = { name: "contract_ghost", host: "%" }
+        assert.deepStrictEqual(yield* dolt.showGrants(f.targets[0]!, ghost), [])
+        yield* dolt.revoke(f.targets[0]!, {
+          account: ghost,
+          privileges: ["SELECT"],
+          database: "x",
+          table: "*",
+          grantOption: true
+        })
+        yield* dolt.dropUser(f.targets[0]!, ghost)
+        assert.isFalse(yield* dolt.userExists(f.targets[0]!, ghost))
+      })
+    )
+
     register("system branches and committed dolt_ignore patterns: created once, then nothing to do", (f) =>
       Effect.gen(function* () {
         const dolt = yield* Dolt
