@@ -78,6 +78,30 @@ export const contractSuite = (label: string, register: Register): void => {
       })
     )
 
+    register("a role change kills the server's other connections", (f) =>
+      Effect.gen(function* () {
+        const other = yield* f.session(1)
+        assert.strictEqual((yield* other.roleAndEpoch).role, "standby")
+        yield* (yield* Dolt).assumeRole(f.targets[1]!, "primary", 2)
+        const e = yield* Effect.flip(other.roleAndEpoch)
+        assert.strictEqual(e._tag, "DoltUnreachable")
+        yield* other.close
+      })
+    )
+
+    register("status rows on a standby: its role and epoch, no lag, no error, last_update from the primary", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_sb" })
+        yield* f.wait(3_000)
+        const rows = (yield* dolt.clusterStatus(f.targets[1]!)).filter((r) => r.database === "contract_sb")
+        assert.strictEqual(rows.length, 2)
+        assert.isTrue(rows.every((r) => r.role === "standby" && r.epoch === 1))
+        assert.isTrue(rows.every((r) => r.replicationLagMillis === null && r.currentError === null))
+        assert.isTrue(rows.some((r) => r.lastUpdateMillis !== null))
+      })
+    )
+
     register("status rows: one per database and standby; caught up with lag 0 and no error", (f) =>
       Effect.gen(function* () {
         const dolt = yield* Dolt
