@@ -4,12 +4,13 @@
 // as host directories, and keeps every pod's /etc/hosts in line with peers' addresses and readiness.
 // On SIGTERM/SIGINT it stops all pods and removes every namespace and interface it made.
 // Plain async Node (test infrastructure). Env: KUBECONFIG, E2E_WORK, E2E_DOLT_BIN (+ names.ts).
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs"
+import { mkdirSync, unlinkSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { core, group, Kube, KubeError, type KubeObject, type WatchEvent } from "../lib/kube.ts"
-import { BRIDGE_ADDRESS, KUBERNETES_VERSION, NODE_INDEX, NODE_NAME, PROVISIONER } from "../lib/names.ts"
+import { BRIDGE_ADDRESS, KUBERNETES_VERSION, NODE_INDEX, NODE_NAME } from "../lib/names.ts"
 import { type AgentContext, PodRuntime } from "./pod.ts"
+import { onClaim, onVolume } from "./provisioner.ts"
 import { ensureBridge, removeStaleSandboxes } from "./sandbox.ts"
 
 const workDir = process.env.E2E_WORK ?? ""
@@ -220,7 +221,9 @@ const onPod = async (e: WatchEvent) => {
   if (rt) rt.pod = pod
   if (pod.metadata.deletionTimestamp) {
     if (!rt) return void finalDelete(pod)
-    if (!rt.terminating) {
+    if (!rt.deleteRequested) {
+      rt.deleteRequested = true
+      // terminate() is idempotent: a pod that already finished (a Job's) goes straight to the final delete.
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
       log(`${rt.key}: deleting with grace ${grace}s`)
       void rt.terminate(grace).then(async () => {
@@ -236,52 +239,6 @@ const onPod = async (e: WatchEvent) => {
     log(`${rt.key}: starting`)
     rt.run().catch((err) => log(`${rt!.key}: ${err.stack ?? err}`))
   }
-}
-
-// --- Volume provisioner for the e2e StorageClass -------------------------------------------------------
-const onClaim = async (e: WatchEvent) => {
-  const pvc = e.object
-  const ann = pvc.metadata.annotations ?? {}
-  const wanted = ann["volume.kubernetes.io/storage-provisioner"] ?? ann["volume.beta.kubernetes.io/storage-provisioner"]
-  if (e.type === "DELETED" || wanted !== PROVISIONER || pvc.spec.volumeName || pvc.metadata.deletionTimestamp) return
-  const name = `pvc-${pvc.metadata.uid}`
-  const path = join(workDir, "volumes", name)
-  mkdirSync(path, { recursive: true })
-  const sc = await kube.find(group("storage.k8s.io/v1", "storageclasses", undefined, pvc.spec.storageClassName))
-  try {
-    await kube.create(core("persistentvolumes"), {
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name, annotations: { "pv.kubernetes.io/provisioned-by": PROVISIONER } },
-      spec: {
-        capacity: { storage: pvc.spec.resources?.requests?.storage ?? "1Gi" },
-        accessModes: pvc.spec.accessModes ?? ["ReadWriteOnce"],
-        persistentVolumeReclaimPolicy: sc?.reclaimPolicy ?? "Delete",
-        storageClassName: pvc.spec.storageClassName,
-        volumeMode: pvc.spec.volumeMode ?? "Filesystem",
-        hostPath: { path, type: "Directory" },
-        claimRef: {
-          apiVersion: "v1",
-          kind: "PersistentVolumeClaim",
-          namespace: pvc.metadata.namespace,
-          name: pvc.metadata.name,
-          uid: pvc.metadata.uid
-        }
-      }
-    })
-    log(`provisioned ${name} for ${pvc.metadata.namespace}/${pvc.metadata.name}`)
-  } catch (err) {
-    if (!(err instanceof KubeError && err.code === 409)) throw err
-  }
-}
-
-const onVolume = async (e: WatchEvent) => {
-  const pv = e.object
-  if (e.type === "DELETED" || pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) return
-  if (pv.status?.phase !== "Released" || pv.spec.persistentVolumeReclaimPolicy !== "Delete") return
-  rmSync(pv.spec.hostPath.path, { recursive: true, force: true })
-  await kube.delete(core("persistentvolumes", undefined, pv.metadata.name)).catch(() => {})
-  log(`deleted released ${pv.metadata.name}`)
 }
 
 const onService = (e: WatchEvent) => {
@@ -324,8 +281,16 @@ await heartbeat()
 const beat = setInterval(() => heartbeat().catch((err) => log(`heartbeat: ${err.message}`)), 10_000)
 abort.signal.addEventListener("abort", () => clearInterval(beat))
 void kube.watch(core("services"), guard("services", onService), abort.signal)
-void kube.watch(core("persistentvolumeclaims"), guard("pvc", onClaim), abort.signal)
-void kube.watch(core("persistentvolumes"), guard("pv", onVolume), abort.signal)
+void kube.watch(
+  core("persistentvolumeclaims"),
+  guard("pvc", (e) => onClaim(kube, workDir, e)),
+  abort.signal
+)
+void kube.watch(
+  core("persistentvolumes"),
+  guard("pv", (e) => onVolume(kube, e)),
+  abort.signal
+)
 void kube.watch(core("pods"), guard("scheduler", schedule), abort.signal, "fieldSelector=spec.nodeName%3D")
 void kube.watch(core("pods"), guard("kubelet", onPod), abort.signal, `fieldSelector=spec.nodeName%3D${NODE_NAME}`)
 mkdirSync(join(workDir, "run"), { recursive: true })

@@ -44,6 +44,8 @@ class Container {
   restartTimer: NodeJS.Timeout | undefined
   exited: Promise<void> = Promise.resolve()
   launch: Launch | undefined
+  /** Exited and will not be restarted (restartPolicy). */
+  done = false
   readonly spec: Any
   constructor(spec: Any) {
     this.spec = spec
@@ -57,6 +59,8 @@ export class PodRuntime {
   sb: Sandbox | undefined
   ip: string | undefined
   terminating = false
+  /** The API object has a deletionTimestamp and the agent is acting on it. */
+  deleteRequested = false
   private initialized = false
   private failedReason: string | undefined
   private finished = false
@@ -244,7 +248,12 @@ export class PodRuntime {
 
   private async afterExit(c: Container, exitCode: number) {
     const policy = this.pod.spec.restartPolicy ?? "Always"
-    if (policy === "Never" || (policy === "OnFailure" && exitCode === 0)) return
+    if (policy === "Never" || (policy === "OnFailure" && exitCode === 0)) {
+      c.done = true
+      // Every container has finished for good (a Job's pod): the pod is terminal and its sandbox goes.
+      if (this.containers.every((x) => x.done)) await this.terminate(0)
+      return
+    }
     // A container that ran for a while starts over with the shortest back-off, as in the kubelet.
     if (Date.now() - c.startedAtMs > 60_000) c.backoffStep = 0
     c.launch = undefined
@@ -395,7 +404,8 @@ export class PodRuntime {
 
   status() {
     const ready = this.ready
-    const running = this.initialized && this.containers.every((c) => c.state.running || c.restartCount > 0)
+    // Running once any container runs or is being restarted, as the kubelet reports it.
+    const running = this.initialized && this.containers.some((c) => c.pid !== undefined || c.restartCount > 0)
     return {
       phase: this.finished
         ? this.containers.every((c) => c.state.terminated?.exitCode === 0)
