@@ -134,3 +134,24 @@ export const ConditionsStatus = (description: string) =>
   Schema.Struct({
     conditions: Schema.optionalKey(Conditions.annotate({ description: "Conditions of the object." }))
   }).annotate({ description })
+
+/**
+ * The status of the SQL resources: conditions, the generation they were computed from, and what the operator
+ * created (so it drops, revokes or rotates exactly that, and never touches what it did not create).
+ */
+export const SqlResourceStatus = <F extends Schema.Struct.Fields>(description: string, fields: F) =>
+  Schema.Struct({
+    conditions: Schema.optionalKey(Conditions.annotate({ description: "Conditions of the object." })),
+    observedGeneration: Schema.optionalKey(
+      Int64.check(Schema.isGreaterThanOrEqualTo(0)).annotate({
+        description: "ObservedGeneration is the metadata.generation the status was computed from."
+      })
+    ),
+    ...fields
+  }).annotate({ description })
+
+/** A SQL account (`'name'@'host'`) as recorded in status. */
+export const SqlAccount = Schema.Struct({
+  name: Schema.String.annotate({ description: "User name." }),
+  host: Schema.String.annotate({ description: "Host (lower-cased)." })
+}).annotate({ description: "A SQL account." })

@@ -1,7 +1,7 @@
 /** The Database kind: a database created in a DoltDB (with branches and dolt_ignore patterns). */
 import { Schema } from "effect"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
-import { ConditionsStatus, DoltDBRef, ObjectMeta, SqlName, SqlTemplateFields, withDefault } from "./Common.ts"
+import { DoltDBRef, ObjectMeta, SqlName, SqlResourceStatus, SqlTemplateFields, withDefault } from "./Common.ts"
 import { ApiVersion } from "./Group.ts"
 
 export const DatabaseSpec = Schema.Struct({
@@ -21,7 +21,20 @@ export const DatabaseSpec = Schema.Struct({
 }).annotate({ description: "DatabaseSpec defines the desired state of Database." })
 export type DatabaseSpec = typeof DatabaseSpec.Type
 
-export const DatabaseStatus = ConditionsStatus("DatabaseStatus defines the observed state of Database.")
+export const DatabaseStatus = SqlResourceStatus("DatabaseStatus defines the observed state of Database.", {
+  databaseName: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "DatabaseName is the database this object created or adopted; deletion (cleanupPolicy Delete) drops it."
+    })
+  ),
+  retainedDatabases: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({
+      description:
+        "RetainedDatabases are databases of earlier spec.name values, left in place by a rename; dropped on deletion under cleanupPolicy Delete."
+    })
+  )
+})
 export type DatabaseStatus = typeof DatabaseStatus.Type
 
 export const Database = Schema.Struct({

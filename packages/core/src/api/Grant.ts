@@ -1,7 +1,7 @@
 /** The Grant kind: privileges of a User on a database or table. */
 import { Schema } from "effect"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
-import { ConditionsStatus, DoltDBRef, ObjectMeta, SqlTemplateFields, withDefault } from "./Common.ts"
+import { DoltDBRef, ObjectMeta, SqlResourceStatus, SqlTemplateFields, withDefault } from "./Common.ts"
 import { ApiVersion } from "./Group.ts"
 
 export const GrantSpec = Schema.Struct({
@@ -28,7 +28,21 @@ export const GrantSpec = Schema.Struct({
 }).annotate({ description: "GrantSpec defines the desired state of Grant." })
 export type GrantSpec = typeof GrantSpec.Type
 
-export const GrantStatus = ConditionsStatus("GrantStatus defines the observed state of Grant.")
+export const GrantStatus = SqlResourceStatus("GrantStatus defines the observed state of Grant.", {
+  applied: Schema.optionalKey(
+    Schema.Struct({
+      username: Schema.String.annotate({ description: "User name." }),
+      host: Schema.String.annotate({ description: "Host." }),
+      database: Schema.String.annotate({ description: "Database (`*` = all)." }),
+      table: Schema.String.annotate({ description: "Table (`*` = all)." }),
+      privileges: Schema.Array(Schema.String).annotate({ description: "Privileges this Grant granted." }),
+      grantOption: Schema.Boolean.annotate({ description: "Whether this Grant granted GRANT OPTION." })
+    }).annotate({
+      description:
+        "Applied is what this Grant granted and answers for; only these privileges are revoked when the spec drops them or the Grant is deleted."
+    })
+  )
+})
 export type GrantStatus = typeof GrantStatus.Type
 
 export const Grant = Schema.Struct({

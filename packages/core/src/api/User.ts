@@ -1,7 +1,15 @@
 /** The User kind: a SQL account in a DoltDB, its password read from a Secret. */
 import { Schema } from "effect"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
-import { ConditionsStatus, DoltDBRef, ObjectMeta, SecretKeySelector, SqlTemplateFields, withDefault } from "./Common.ts"
+import {
+  DoltDBRef,
+  ObjectMeta,
+  SecretKeySelector,
+  SqlAccount,
+  SqlResourceStatus,
+  SqlTemplateFields,
+  withDefault
+} from "./Common.ts"
 import { ApiVersion } from "./Group.ts"
 
 export const UserSpec = Schema.Struct({
@@ -20,7 +28,23 @@ export const UserSpec = Schema.Struct({
 }).annotate({ description: "UserSpec defines the desired state of User." })
 export type UserSpec = typeof UserSpec.Type
 
-export const UserStatus = ConditionsStatus("UserStatus defines the observed state of User.")
+export const UserStatus = SqlResourceStatus("UserStatus defines the observed state of User.", {
+  account: Schema.optionalKey(
+    SqlAccount.annotate({ description: "Account is the SQL account this object created or adopted." })
+  ),
+  passwordSecret: Schema.optionalKey(
+    Schema.Struct({
+      name: Schema.String.annotate({ description: "Secret name." }),
+      key: Schema.String.annotate({ description: "Key in the Secret." }),
+      resourceVersion: Schema.String.annotate({
+        description: "The Secret's resourceVersion when the password was set."
+      })
+    }).annotate({
+      description:
+        "PasswordSecret is the Secret, key and resourceVersion whose password was last set; a change rotates it."
+    })
+  )
+})
 export type UserStatus = typeof UserStatus.Type
 
 export const User = Schema.Struct({
