@@ -9,35 +9,49 @@
  * watches resume from (410 once compacted).
  *
  * Objects are deep-frozen when written and shared afterwards: reads never copy, writes copy only what changes.
+ * Field ownership lives in `ManagedFields.ts`, the stateless object rules in `ObjectRules.ts`; what stays here is
+ * what needs the store (revisions, indexes, the event log, deletion and garbage collection).
  */
 import {
   type DeleteOptions,
   type KubeError,
   type KubeObject,
   kubeError,
-  LabelSelector,
-  type Resource
+  LabelSelector
 } from "@doltdb-op/core/services/Kube"
 import { formatTime } from "@doltdb-op/core/services/kube/Resource"
 import { Result } from "effect"
-import { fieldsOf, type Json, jsonEqual, merge, removeAt, renderPath, SEP, valueAt } from "./FieldSet.ts"
+import type { Json } from "./FieldSet.ts"
+import { jsonEqual } from "./FieldSet.ts"
+import {
+  createdBy,
+  describeConflicts,
+  type Managers,
+  renderManagers,
+  type Scope,
+  sameManagers,
+  serverSideApply,
+  updatedBy
+} from "./ManagedFields.ts"
+import {
+  applyMergePatch,
+  deepFreeze,
+  invalidError,
+  keptMetadata,
+  mainPart,
+  notFoundError,
+  preconditionFailure,
+  type Res,
+  validateObject
+} from "./ObjectRules.ts"
 
-type Res = Pick<Resource<unknown>, "apiVersion" | "kind" | "plural" | "namespaced" | "statusSubresource">
 type JsonObject = Record<string, Json>
-type Scope = "main" | "status"
-
-export interface ManagedFieldsEntry {
-  readonly manager: string
-  readonly operation: "Apply" | "Update"
-  readonly subresource: Scope
-  readonly fields: ReadonlySet<string>
-}
 
 interface Entry {
   readonly res: Res
   readonly key: string
   object: KubeObject
-  managers: ReadonlyMap<string, ManagedFieldsEntry>
+  managers: Managers
   /** A pod with a grace period: the kubelet finishes the deletion. */
   awaitingKubelet: boolean
 }
@@ -56,42 +70,8 @@ export type Listener = (event: StoreEvent) => void
 
 export const typeKeyOf = (res: Pick<Res, "apiVersion" | "kind">): string => `${res.apiVersion}/${res.kind}`
 
-const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-
-const deepFreeze = <A>(value: A): A => {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
-  }
-  return value
-}
-
-/** RFC 7386 JSON merge patch. */
-export const applyMergePatch = (target: Json | undefined, patch: Json): Json => {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch
-  const base: Record<string, Json> =
-    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as JsonObject) } : {}
-  for (const [k, v] of Object.entries(patch as JsonObject)) {
-    if (v === null) delete base[k]
-    else base[k] = applyMergePatch(base[k], v)
-  }
-  return base
-}
-
-const mainPart = (o: KubeObject, res: Res): JsonObject => {
-  const out: JsonObject = {}
-  for (const [k, v] of Object.entries(o)) {
-    if (k === "metadata" || k === "apiVersion" || k === "kind") continue
-    if (k === "status" && res.statusSubresource) continue
-    out[k] = v as Json
-  }
-  return out
-}
-
 const ownerUids = (o: KubeObject | undefined): ReadonlyArray<string> =>
   o?.metadata.ownerReferences?.map((r) => r.uid) ?? []
-
-const managerKey = (m: string, op: string, scope: Scope) => `${m}${SEP}${op}${SEP}${scope}`
 
 export interface ApiServerStateOptions {
   /** Events kept for watch resumption; older resourceVersions get 410 Gone. */
@@ -123,7 +103,7 @@ export class ApiServerState {
 
   get(res: Res, namespace: string | undefined, name: string): Result.Result<KubeObject, KubeError> {
     const entry = this.entry(res, namespace, name)
-    if (entry === undefined) return Result.fail(this.notFound("get", res, namespace, name))
+    if (entry === undefined) return Result.fail(notFoundError("get", res, namespace, name))
     return Result.succeed(entry.object)
   }
 
@@ -151,9 +131,9 @@ export class ApiServerState {
     verb: string
   ): Result.Result<(o: KubeObject) => boolean, KubeError> {
     const labels = labelSelector === undefined ? Result.succeed([]) : LabelSelector.parse(labelSelector)
-    if (Result.isFailure(labels)) return Result.fail(this.invalid(verb, res, namespace, undefined, labels.failure))
+    if (Result.isFailure(labels)) return Result.fail(invalidError(verb, res, namespace, undefined, labels.failure))
     const fields = fieldSelector === undefined ? Result.succeed([]) : LabelSelector.parseFieldSelector(fieldSelector)
-    if (Result.isFailure(fields)) return Result.fail(this.invalid(verb, res, namespace, undefined, fields.failure))
+    if (Result.isFailure(fields)) return Result.fail(invalidError(verb, res, namespace, undefined, fields.failure))
     const ns = res.namespaced ? namespace : undefined
     const ls = labels.success
     const fs = fields.success
@@ -186,24 +166,9 @@ export class ApiServerState {
     this.log = []
   }
 
-  managedFields(
-    res: Res,
-    namespace: string | undefined,
-    name: string
-  ): ReadonlyArray<{
-    readonly manager: string
-    readonly operation: "Apply" | "Update"
-    readonly subresource: Scope
-    readonly fields: ReadonlyArray<string>
-  }> {
+  managedFields(res: Res, namespace: string | undefined, name: string): ReturnType<typeof renderManagers> {
     const entry = this.entry(res, namespace, name)
-    if (entry === undefined) return []
-    return [...entry.managers.values()].map((m) => ({
-      manager: m.manager,
-      operation: m.operation,
-      subresource: m.subresource,
-      fields: [...m.fields].map(renderPath).sort()
-    }))
+    return entry === undefined ? [] : renderManagers(entry.managers)
   }
 
   // --- writes ---
@@ -214,7 +179,7 @@ export class ApiServerState {
     if ((name === undefined || name === "") && input.metadata.generateName !== undefined) {
       name = `${input.metadata.generateName}${this.suffix()}`
     }
-    const bad = this.validate("create", res, input, namespace, name)
+    const bad = validateObject("create", res, input, namespace, name)
     if (bad !== undefined) return Result.fail(bad)
     if (this.entry(res, namespace, name) !== undefined) {
       return Result.fail(
@@ -232,33 +197,30 @@ export class ApiServerState {
       metadata: this.freshMetadata(metadata, name, namespace, now)
     }
     const created = object as unknown as KubeObject
-    const fields = fieldsOf(created as unknown as JsonObject, "all")
-    const managers = new Map<string, ManagedFieldsEntry>()
-    if (fields.size > 0) {
-      managers.set(managerKey(manager, "Update", "main"), {
-        manager,
-        operation: "Update",
-        subresource: "main",
-        fields
-      })
-    }
+    const managers = createdBy(created as unknown as JsonObject, manager, "Update")
     return Result.succeed(this.insert(res, created, managers, "create"))
   }
 
   replace(res: Res, input: KubeObject, manager: string, now: number): Result.Result<KubeObject, KubeError> {
     const namespace = res.namespaced ? input.metadata.namespace : undefined
     const name = input.metadata.name
-    const bad = this.validate("replace", res, input, namespace, name)
+    const bad = validateObject("replace", res, input, namespace, name)
     if (bad !== undefined) return Result.fail(bad)
     const entry = this.entry(res, namespace, name)
-    if (entry === undefined) return Result.fail(this.notFound("replace", res, namespace, name))
-    const stale = this.precondition("replace", entry, input.metadata.resourceVersion, input.metadata.uid)
+    if (entry === undefined) return Result.fail(notFoundError("replace", res, namespace, name))
+    const stale = preconditionFailure(
+      "replace",
+      entry.res,
+      entry.object,
+      input.metadata.resourceVersion,
+      input.metadata.uid
+    )
     if (stale !== undefined) return Result.fail(stale)
     const old = entry.object
     const next: Record<string, unknown> = { ...mainPart(input, res), apiVersion: old.apiVersion, kind: old.kind }
     if (res.statusSubresource && old.status !== undefined) next.status = old.status
-    next.metadata = this.keptMetadata(old, input.metadata)
-    return Result.succeed(this.update(entry, next as KubeObject, manager, "Update", "main", "replace", now))
+    next.metadata = keptMetadata(old, input.metadata)
+    return Result.succeed(this.update(entry, next as KubeObject, manager, "main", "replace", now))
   }
 
   apply(
@@ -269,82 +231,38 @@ export class ApiServerState {
   ): Result.Result<KubeObject, KubeError> {
     const namespace = res.namespaced ? config.metadata.namespace : undefined
     const name = config.metadata.name
-    const bad = this.validate("apply", res, config, namespace, name)
+    const bad = validateObject("apply", res, config, namespace, name)
     if (bad !== undefined) return Result.fail(bad)
     const { status: _ignored, ...applied } = config
     const scoped = (res.statusSubresource ? applied : config) as unknown as JsonObject
-    const appliedFields = fieldsOf(scoped, "all")
-    const key = managerKey(options.fieldManager, "Apply", "main")
     const entry = this.entry(res, namespace, name)
     if (entry === undefined) {
       const created = { ...scoped, metadata: this.freshMetadata(config.metadata, name, namespace, now) }
-      const managers = new Map([
-        [
-          key,
-          {
-            manager: options.fieldManager,
-            operation: "Apply" as const,
-            subresource: "main" as const,
-            fields: appliedFields
-          }
-        ]
-      ])
+      const managers = createdBy(scoped, options.fieldManager, "Apply")
       return Result.succeed(this.insert(res, created as unknown as KubeObject, managers, "apply"))
     }
-    const stale = this.precondition("apply", entry, config.metadata.resourceVersion, config.metadata.uid)
+    const stale = preconditionFailure(
+      "apply",
+      entry.res,
+      entry.object,
+      config.metadata.resourceVersion,
+      config.metadata.uid
+    )
     if (stale !== undefined) return Result.fail(stale)
-    const live = entry.object as unknown as JsonObject
-    // conflicts: a leaf another manager owns whose value this apply would change
-    const conflicts: Array<{ manager: string; path: string }> = []
-    for (const [k, m] of entry.managers) {
-      if (k === key || m.subresource !== "main") continue
-      for (const f of m.fields) {
-        if (!appliedFields.has(f) || !f.slice(f.lastIndexOf(SEP) + 1).startsWith("f:")) continue
-        if (!jsonEqual(valueAt(scoped, f), valueAt(live, f))) conflicts.push({ manager: m.manager, path: f })
-      }
+    const applied_ = serverSideApply(
+      entry.object as unknown as JsonObject,
+      scoped,
+      entry.managers,
+      options.fieldManager,
+      options.force === true
+    )
+    if (Result.isFailure(applied_)) {
+      return Result.fail(
+        kubeError("Conflict", { verb: "apply", kind: res.kind, namespace, name }, describeConflicts(applied_.failure))
+      )
     }
-    const managers = new Map(entry.managers)
-    if (conflicts.length > 0) {
-      if (options.force !== true) {
-        const detail = conflicts.map((c) => `conflict with "${c.manager}": ${renderPath(c.path)}`).join("; ")
-        return Result.fail(
-          kubeError(
-            "Conflict",
-            { verb: "apply", kind: res.kind, namespace, name },
-            `Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"}: ${detail}`
-          )
-        )
-      }
-      const taken = new Set(conflicts.map((c) => c.path))
-      for (const [k, m] of managers) {
-        if (k === key) continue
-        const fields = new Set([...m.fields].filter((f) => !taken.has(f)))
-        if (fields.size === 0) managers.delete(k)
-        else managers.set(k, { ...m, fields })
-      }
-    }
-    const { metadata: appliedMeta, apiVersion: _a, kind: _k, ...appliedBody } = scoped
-    let next = merge(live, appliedBody) as JsonObject
-    next = { ...next, metadata: merge(live.metadata, appliedMeta ?? {}) }
-    // fields this manager applied before and no longer does, and nobody else owns, are removed
-    const previous = entry.managers.get(key)?.fields ?? new Set<string>()
-    for (const f of previous) {
-      if (appliedFields.has(f)) continue
-      let shared = false
-      for (const [k, m] of managers) {
-        if (k === key || m.subresource !== "main") continue
-        for (const g of m.fields) {
-          if (g === f || g.startsWith(f + SEP)) {
-            shared = true
-            break
-          }
-        }
-        if (shared) break
-      }
-      if (!shared) next = removeAt(next, f) as JsonObject
-    }
-    managers.set(key, { manager: options.fieldManager, operation: "Apply", subresource: "main", fields: appliedFields })
-    return Result.succeed(this.commitUpdate(entry, next as unknown as KubeObject, managers, "apply", now))
+    const { object, managers } = applied_.success
+    return Result.succeed(this.commitUpdate(entry, object as unknown as KubeObject, managers, "apply", now))
   }
 
   mergePatch(
@@ -358,10 +276,10 @@ export class ApiServerState {
     const verb = options.scope === "status" ? "patchStatus" : "patch"
     const ns = res.namespaced ? namespace : undefined
     const entry = this.entry(res, ns, name)
-    if (entry === undefined) return Result.fail(this.notFound(verb, res, ns, name))
+    if (entry === undefined) return Result.fail(notFoundError(verb, res, ns, name))
     const patchMeta = (patch as JsonObject | null)?.metadata as JsonObject | undefined
     const rv = options.resourceVersion ?? (patchMeta?.resourceVersion as string | undefined)
-    const stale = this.precondition(verb, entry, rv, patchMeta?.uid as string | undefined)
+    const stale = preconditionFailure(verb, entry.res, entry.object, rv, patchMeta?.uid as string | undefined)
     if (stale !== undefined) return Result.fail(stale)
     const old = entry.object as unknown as JsonObject
     let next: JsonObject
@@ -374,14 +292,9 @@ export class ApiServerState {
     } else {
       const { status: _ignored, ...rest } = patch as JsonObject
       next = applyMergePatch(old, res.statusSubresource ? rest : (patch as JsonObject)) as JsonObject
-      next.metadata = this.keptMetadata(
-        entry.object,
-        next.metadata as unknown as KubeObject["metadata"]
-      ) as unknown as Json
+      next.metadata = keptMetadata(entry.object, next.metadata as unknown as KubeObject["metadata"]) as unknown as Json
     }
-    return Result.succeed(
-      this.update(entry, next as unknown as KubeObject, options.manager, "Update", options.scope, verb, now)
-    )
+    return Result.succeed(this.update(entry, next as unknown as KubeObject, options.manager, options.scope, verb, now))
   }
 
   delete(
@@ -393,8 +306,14 @@ export class ApiServerState {
   ): Result.Result<void, KubeError> {
     const ns = res.namespaced ? namespace : undefined
     const entry = this.entry(res, ns, name)
-    if (entry === undefined) return Result.fail(this.notFound("delete", res, ns, name))
-    const stale = this.precondition("delete", entry, options.preconditions?.resourceVersion, options.preconditions?.uid)
+    if (entry === undefined) return Result.fail(notFoundError("delete", res, ns, name))
+    const stale = preconditionFailure(
+      "delete",
+      entry.res,
+      entry.object,
+      options.preconditions?.resourceVersion,
+      options.preconditions?.uid
+    )
     if (stale !== undefined) return Result.fail(stale)
     this.deleteEntry(entry, options.propagationPolicy ?? "Background", options.gracePeriodSeconds, now)
     return Result.succeed(undefined)
@@ -496,50 +415,19 @@ export class ApiServerState {
     this.commitUpdate(entry, { ...entry.object, metadata } as unknown as KubeObject, entry.managers, verb, now)
   }
 
-  private update(
-    entry: Entry,
-    next: KubeObject,
-    manager: string,
-    operation: "Update",
-    scope: Scope,
-    verb: string,
-    now: number
-  ): KubeObject {
-    const old = entry.object as unknown as JsonObject
-    const updated = next as unknown as JsonObject
-    const pick = (o: JsonObject): JsonObject => (scope === "status" ? { status: o.status ?? null } : o)
-    // most writes of a converged object change nothing: skip the field bookkeeping
-    if (jsonEqual(pick(old), pick(updated))) return this.commitUpdate(entry, next, entry.managers, verb, now)
-    const oldFields = fieldsOf(pick(old), scope === "status" ? "status" : "all")
-    const newFields = fieldsOf(pick(updated), scope === "status" ? "status" : "all")
-    const touched = new Set<string>()
-    for (const f of newFields) if (!oldFields.has(f) || !jsonEqual(valueAt(old, f), valueAt(updated, f))) touched.add(f)
-    for (const f of oldFields) if (!newFields.has(f)) touched.add(f)
-    if (touched.size === 0) return this.commitUpdate(entry, next, entry.managers, verb, now)
-    const managers = new Map<string, ManagedFieldsEntry>()
-    for (const [k, m] of entry.managers) {
-      if (m.subresource !== scope) {
-        managers.set(k, m)
-        continue
-      }
-      const fields = new Set([...m.fields].filter((f) => !touched.has(f)))
-      if (fields.size > 0) managers.set(k, { ...m, fields })
-    }
-    const key = managerKey(manager, operation, scope)
-    const mine = new Set(managers.get(key)?.fields ?? [])
-    for (const f of touched) if (newFields.has(f)) mine.add(f)
-    if (mine.size > 0) managers.set(key, { manager, operation, subresource: scope, fields: mine })
+  private update(entry: Entry, next: KubeObject, manager: string, scope: Scope, verb: string, now: number): KubeObject {
+    const managers = updatedBy(
+      entry.object as unknown as JsonObject,
+      next as unknown as JsonObject,
+      entry.managers,
+      manager,
+      scope
+    )
     return this.commitUpdate(entry, next, managers, verb, now)
   }
 
   /** Commits a new version unless nothing changed (like the API server: a no-op write is not a write). */
-  private commitUpdate(
-    entry: Entry,
-    next: KubeObject,
-    managers: ReadonlyMap<string, ManagedFieldsEntry>,
-    verb: string,
-    now: number
-  ): KubeObject {
+  private commitUpdate(entry: Entry, next: KubeObject, managers: Managers, verb: string, now: number): KubeObject {
     const old = entry.object
     const { resourceVersion: _r, ...oldMeta } = old.metadata
     const { resourceVersion: _n, ...newMeta } = next.metadata
@@ -573,12 +461,7 @@ export class ApiServerState {
     return object
   }
 
-  private insert(
-    res: Res,
-    object: KubeObject,
-    managers: ReadonlyMap<string, ManagedFieldsEntry>,
-    verb: string
-  ): KubeObject {
+  private insert(res: Res, object: KubeObject, managers: Managers, verb: string): KubeObject {
     const typeKey = typeKeyOf(res)
     let type = this.types.get(typeKey)
     if (type === undefined) {
@@ -656,27 +539,6 @@ export class ApiServerState {
     }
   }
 
-  /** Metadata of an update: the client's labels/annotations/finalizers/owners, the server's identity fields. */
-  private keptMetadata(old: KubeObject, incoming: KubeObject["metadata"] | undefined): KubeObject["metadata"] {
-    const { managedFields: _m, ...rest } = incoming ?? old.metadata
-    const m = old.metadata
-    const out: Record<string, unknown> = {
-      ...rest,
-      name: m.name,
-      uid: m.uid,
-      creationTimestamp: m.creationTimestamp,
-      generation: m.generation,
-      resourceVersion: m.resourceVersion
-    }
-    if (m.namespace !== undefined) out.namespace = m.namespace
-    else delete out.namespace
-    if (m.deletionTimestamp !== undefined) out.deletionTimestamp = m.deletionTimestamp
-    else delete out.deletionTimestamp
-    if (m.deletionGracePeriodSeconds !== undefined) out.deletionGracePeriodSeconds = m.deletionGracePeriodSeconds
-    else delete out.deletionGracePeriodSeconds
-    return out as unknown as KubeObject["metadata"]
-  }
-
   private suffix(): string {
     const alphabet = "bcdfghjklmnpqrstvwxz2456789"
     let n = ++this.counter * 2654435761
@@ -688,107 +550,9 @@ export class ApiServerState {
     return out
   }
 
-  private validate(
-    verb: string,
-    res: Res,
-    o: KubeObject,
-    namespace: string | undefined,
-    name: string | undefined
-  ): KubeError | undefined {
-    if (o.apiVersion !== res.apiVersion || o.kind !== res.kind) {
-      return this.invalid(
-        verb,
-        res,
-        namespace,
-        name,
-        `apiVersion/kind: expected ${res.apiVersion} ${res.kind}, got ${String(o.apiVersion)} ${String(o.kind)}`
-      )
-    }
-    const prefix = o.metadata.generateName
-    if (prefix !== undefined && prefix !== "" && !dns1123Subdomain.test(prefix.replace(/-$/, "a"))) {
-      return this.invalid(
-        verb,
-        res,
-        namespace,
-        name,
-        `metadata.generateName: Invalid value "${prefix}": a lowercase RFC 1123 subdomain prefix is required`
-      )
-    }
-    if (name === undefined || name === "") {
-      return this.invalid(verb, res, namespace, name, "metadata.name: Required value")
-    }
-    if (name.length > 253 || !dns1123Subdomain.test(name)) {
-      return this.invalid(
-        verb,
-        res,
-        namespace,
-        name,
-        `metadata.name: Invalid value "${name}": a lowercase RFC 1123 subdomain is required`
-      )
-    }
-    if (res.namespaced && (namespace === undefined || namespace === "")) {
-      return this.invalid(verb, res, namespace, name, "metadata.namespace: Required value")
-    }
-    return undefined
-  }
-
-  private precondition(
-    verb: string,
-    entry: Entry,
-    resourceVersion: string | undefined,
-    uid: string | undefined
-  ): KubeError | undefined {
-    const m = entry.object.metadata
-    const ctx = { verb, kind: entry.res.kind, namespace: m.namespace, name: m.name }
-    if (uid !== undefined && uid !== "" && uid !== m.uid) {
-      return kubeError(
-        "Conflict",
-        ctx,
-        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${m.uid}`
-      )
-    }
-    if (resourceVersion !== undefined && resourceVersion !== "" && resourceVersion !== m.resourceVersion) {
-      return kubeError(
-        "Conflict",
-        ctx,
-        `Operation cannot be fulfilled on ${entry.res.plural} "${m.name}": the object has been modified; please apply your changes to the latest version and try again`
-      )
-    }
-    return undefined
-  }
-
   private entry(res: Res, namespace: string | undefined, name: string): Entry | undefined {
     return this.types.get(typeKeyOf(res))?.objects.get(`${res.namespaced ? (namespace ?? "") : ""}/${name}`)
-  }
-
-  private notFound(verb: string, res: Res, namespace: string | undefined, name: string): KubeError {
-    return kubeError("NotFound", { verb, kind: res.kind, namespace, name }, `${res.plural} "${name}" not found`)
-  }
-
-  private invalid(
-    verb: string,
-    res: Res,
-    namespace: string | undefined,
-    name: string | undefined,
-    message: string
-  ): KubeError {
-    return kubeError(
-      "Invalid",
-      { verb, kind: res.kind, namespace, name },
-      `${res.kind} "${name ?? ""}" is invalid: ${message}`
-    )
   }
 }
 
 const objectKeyOf = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`
-
-const sameManagers = (a: ReadonlyMap<string, ManagedFieldsEntry>, b: ReadonlyMap<string, ManagedFieldsEntry>) => {
-  if (a === b) return true
-  if (a.size !== b.size) return false
-  for (const [k, m] of a) {
-    const n = b.get(k)
-    if (n === undefined || n.fields.size !== m.fields.size) return false
-    for (const f of m.fields) if (!n.fields.has(f)) return false
-  }
-  return true
-}
