@@ -1,85 +1,115 @@
 /**
- * The operator proper: its controllers, their work queues and the watches that feed them. The same program runs
- * against a real cluster (live layers) and inside the simulation (in-memory layers): it needs only the `Kube` and
- * `Dolt` services.
+ * The operator proper: its controllers and the watches that feed them, as `Manager` definitions. The same
+ * definitions run against a real cluster (live layers, `run`) and inside the simulation (in-memory layers): they
+ * need only the `Kube` and `Dolt` services.
  */
-import { Builders, type DoltDBPlanner } from "@doltdb-op/core"
+import { Builders, type DoltDBPlanner, type SqlResources } from "@doltdb-op/core"
 import type { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, Pods, type Resource } from "@doltdb-op/core/services/Kube"
-import { Effect, type Scope, Stream } from "effect"
+import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
+import { Effect } from "effect"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { childResources, rawDoltDBs } from "./reconcilers/Resources.ts"
-import * as Controller from "./runtime/Controller.ts"
+import { childResources, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
+import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
+import type { FailureMemory } from "./reconcilers/sql/runSqlPlan.ts"
 import * as EventSource from "./runtime/EventSource.ts"
-import * as WorkQueue from "./runtime/WorkQueue.ts"
+import * as Manager from "./runtime/Manager.ts"
 
 export interface OperatorOptions {
   /** Namespaces to watch; empty = all. */
   readonly namespaces: ReadonlyArray<string>
   readonly doltdbWorkers: number
+  /** Workers of the other controllers (`--max-concurrent-reconciles`). */
+  readonly workers: number
   readonly fieldManager: string
   /** This process's identity (Events' reportingInstance). */
   readonly instance: string
   readonly clusterDomain: string
   readonly replicationDefaults: DoltDBPlanner.ReplicationDefaults
+  readonly sqlPlanner: SqlResources.PlannerOptions
 }
 
 export const FieldManager = "doltdb-operator"
 
-const informerEvents = <A>(
-  res: Resource<A>,
-  namespaces: ReadonlyArray<string>
-): Effect.Effect<Stream.Stream<EventSource.WatchEvent<A>>, never, Kube> =>
-  Effect.map(Kube, (kube) => {
-    const streams = (namespaces.length === 0 ? [undefined] : namespaces).map((namespace) =>
-      kube
-        .informer(res, namespace === undefined ? {} : { namespace })
-        .pipe(
-          Stream.flatMap((event) =>
-            event.type === "SYNC"
-              ? Stream.fromIterable(event.items.map((object) => ({ type: "SYNC", object })))
-              : Stream.succeed({ type: event.type, object: event.object })
-          )
-        )
+/** The label that makes a Secret's changes reconcile the Users referring to it (reference-compatible). */
+export const WatchLabel = "k8s.dolthub.com/watch"
+
+/** Users in the Secret's namespace whose `passwordSecretKeyRef` names it. */
+const usersReferring = (secret: KubeObject) =>
+  Effect.gen(function* () {
+    const kube = yield* Kube
+    const namespace = secret.metadata.namespace
+    const users = yield* kube.list(Users, namespace === undefined ? {} : { namespace }).pipe(
+      Effect.map((l) => l.items),
+      Effect.catch(() => Effect.succeed([]))
     )
-    return Stream.mergeAll(streams, { concurrency: "unbounded" })
+    return users
+      .filter((u) => u.spec.passwordSecretKeyRef.name === secret.metadata.name)
+      .map((u) => EventSource.objectKey(u.metadata.namespace, u.metadata.name ?? ""))
   })
 
-/** Runs every controller until interrupted (e.g. when leadership is lost). */
-export const runOperator = (options: OperatorOptions): Effect.Effect<never, never, Kube | Dolt | Scope.Scope> =>
+/** Grants in the User's namespace for the same account. */
+const grantsOfUser = (user: {
+  readonly metadata: { readonly namespace?: string | undefined }
+  readonly spec: { readonly name: string }
+}) =>
   Effect.gen(function* () {
-    const queue = yield* WorkQueue.make({ name: "doltdb" })
-    const controller = yield* Controller.make({
+    const kube = yield* Kube
+    const namespace = user.metadata.namespace
+    const grants = yield* kube.list(Grants, namespace === undefined ? {} : { namespace }).pipe(
+      Effect.map((l) => l.items),
+      Effect.catch(() => Effect.succeed([]))
+    )
+    return grants
+      .filter((g) => g.spec.username === user.spec.name)
+      .map((g) => EventSource.objectKey(g.metadata.namespace, g.metadata.name ?? ""))
+  })
+
+export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.ControllerDefinition<Kube | Dolt>> => {
+  const { namespaces } = options
+  const owner = { group: "k8s.dolthub.com", kind: "DoltDB" }
+  const sql = { fieldManager: options.fieldManager, instance: options.instance, planner: options.sqlPlanner }
+  const failures = { user: new Map(), grant: new Map() } satisfies Record<string, FailureMemory>
+  return [
+    {
       name: "doltdb",
-      queue,
       workers: options.doltdbWorkers,
       reconcile: reconcileDoltDB({
         clusterDomain: options.clusterDomain,
         defaults: options.replicationDefaults,
         fieldManager: options.fieldManager,
         instance: options.instance
-      })
-    })
-    const owner = { group: "k8s.dolthub.com", kind: "DoltDB" }
-    const feeds = [
-      EventSource.feed({
-        queue,
-        events: yield* informerEvents(rawDoltDBs, options.namespaces),
-        toKeys: EventSource.toSelf
       }),
-      ...(yield* Effect.forEach(childResources, (res) =>
-        Effect.map(informerEvents(res, options.namespaces), (events) =>
-          EventSource.feed({ queue, events, toKeys: EventSource.toControllerOwner(owner) })
-        )
-      )),
-      // Pods are owned by the StatefulSet; the pod template carries the DoltDB's name as an annotation.
-      EventSource.feed({
-        queue,
-        events: yield* informerEvents(Pods, options.namespaces),
-        toKeys: EventSource.toAnnotated(Builders.DoltDBAnnotation)
-      })
-    ]
-    for (const feed of feeds) yield* Effect.forkScoped(feed)
-    yield* Effect.forkScoped(controller.run)
-    return yield* Effect.never
-  })
+      sources: [
+        Manager.watch(DoltDBs, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        ...childResources.map((res) =>
+          Manager.watch(res, { namespaces, toKeys: EventSource.toControllerOwner(owner) })
+        ),
+        // Pods belong to the StatefulSet; the pod template carries the DoltDB's name as an annotation.
+        Manager.watch(Pods, { namespaces, toKeys: EventSource.toAnnotated(Builders.DoltDBAnnotation) })
+      ]
+    },
+    {
+      name: "user",
+      workers: options.workers,
+      reconcile: reconcileUser(sql, failures.user),
+      sources: [
+        Manager.watch(Users, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        Manager.watch(Secrets, {
+          namespaces,
+          labelSelector: WatchLabel,
+          toKeys: ({ object }) => usersReferring(object)
+        })
+      ]
+    },
+    {
+      name: "grant",
+      workers: options.workers,
+      reconcile: reconcileGrant(sql, failures.grant),
+      sources: [
+        Manager.watch(Grants, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        Manager.watch(Users, { namespaces, toKeys: ({ object }) => grantsOfUser(object) })
+      ]
+    }
+  ]
+}

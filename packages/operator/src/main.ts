@@ -8,8 +8,9 @@ import { Cause, Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import { CliVersion, exitCode, isUsageError, reportUsageError, rootCommand, StderrPresenter } from "./cli/Cli.ts"
 import { renderCommand } from "./cli/RenderCommand.ts"
+import { runCommand } from "./cli/RunCommand.ts"
 
-const cli = rootCommand.pipe(Command.withSubcommands([renderCommand]))
+const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand]))
 
 const program = Command.run(cli, { version: CliVersion }).pipe(
   Effect.tapError(reportUsageError),

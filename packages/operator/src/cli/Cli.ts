@@ -8,12 +8,19 @@
  */
 import { Cause, Console, Effect, Exit } from "effect"
 import { CliError, CliOutput, Command } from "effect/cli"
+import { fromFlags, operatorConfigFlags } from "../runtime/OperatorConfig.ts"
 import { RenderInputError } from "./RenderDocuments.ts"
+import { runOperator } from "./RunCommand.ts"
 
 export const CliVersion = "0.1.0"
 
-export const rootCommand = Command.make("doltdb-operator").pipe(
-  Command.withDescription("Kubernetes operator for Dolt clusters (k8s.dolthub.com/v1alpha)")
+/** Without a subcommand the binary runs the operator, like the reference's manager (`run` is the default). */
+export const rootCommand = Command.make("doltdb-operator", { config: operatorConfigFlags }, ({ config }) =>
+  runOperator(fromFlags(config))
+).pipe(
+  Command.withDescription(
+    "Kubernetes operator for Dolt clusters (k8s.dolthub.com/v1alpha); runs the operator unless a subcommand is given"
+  )
 )
 
 /** Invocation errors go to stderr with the help text, so stdout only ever carries a command's real output. */
