@@ -1,8 +1,7 @@
 /**
  * The simulated kubelet (and the bits of scheduler and node controller it needs): binds pods to simulated nodes,
- * starts their containers through `SimWorld.startContainer` with env (value, secretKeyRef, configMapKeyRef,
- * fieldRef, envFrom) and mounts (ConfigMap/Secret volumes as Files, PVCs as a Volume whose id is the claim's uid,
- * emptyDir) resolved, assigns pod IPs, runs startup/readiness/liveness probes at the pod's periods and thresholds
+ * starts their containers through `SimWorld.startContainer` with env and mounts resolved (`PodEnvironment.ts`),
+ * assigns pod IPs, runs startup/readiness/liveness probes at the pod's periods and thresholds
  * (through Clock), restarts crashed or liveness-failed containers with CrashLoopBackOff, keeps PodReady /
  * ContainersReady / phase / restartCount in status, and on deletion runs preStop within the grace period, stops the
  * containers and finishes the deletion.
@@ -13,65 +12,13 @@
  * probe handlers (every probe asks the process), subPath, projected/downwardAPI volumes (empty dirs), host ports,
  * pod-level restartPolicy other than Always.
  */
-import {
-  ConfigMaps,
-  type KubeObject,
-  type KubeShape,
-  PersistentVolumeClaims,
-  Pods,
-  Secrets
-} from "@doltdb-op/core/services/Kube"
+import { type KubeObject, type KubeShape, Pods } from "@doltdb-op/core/services/Kube"
 import { formatTime } from "@doltdb-op/core/services/kube/Resource"
-import type { ContainerSpec, Mount, ProbeKind, Process, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
+import type { ProbeKind, Process, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, FiberMap, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
 import { type Json, jsonEqual } from "../memory/FieldSet.ts"
-
-interface Probe {
-  readonly initialDelaySeconds?: number
-  readonly periodSeconds?: number
-  readonly successThreshold?: number
-  readonly failureThreshold?: number
-}
-
-interface ContainerView {
-  readonly name: string
-  readonly image: string
-  readonly command?: ReadonlyArray<string>
-  readonly args?: ReadonlyArray<string>
-  readonly workingDir?: string
-  readonly env?: ReadonlyArray<{
-    readonly name: string
-    readonly value?: string
-    readonly valueFrom?: {
-      readonly secretKeyRef?: { readonly name: string; readonly key: string; readonly optional?: boolean }
-      readonly configMapKeyRef?: { readonly name: string; readonly key: string; readonly optional?: boolean }
-      readonly fieldRef?: { readonly fieldPath: string }
-    }
-  }>
-  readonly envFrom?: ReadonlyArray<{
-    readonly prefix?: string
-    readonly configMapRef?: { readonly name: string; readonly optional?: boolean }
-    readonly secretRef?: { readonly name: string; readonly optional?: boolean }
-  }>
-  readonly volumeMounts?: ReadonlyArray<{ readonly name: string; readonly mountPath: string }>
-  readonly readinessProbe?: Probe
-  readonly livenessProbe?: Probe
-  readonly startupProbe?: Probe
-}
-
-interface PodSpecView {
-  readonly nodeName?: string
-  readonly containers: ReadonlyArray<ContainerView>
-  readonly initContainers?: ReadonlyArray<ContainerView>
-  readonly volumes?: ReadonlyArray<{
-    readonly name: string
-    readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
-    readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
-    readonly persistentVolumeClaim?: { readonly claimName: string }
-  }>
-  readonly terminationGracePeriodSeconds?: number
-}
+import { type ContainerView, makePodEnvironment, type PodSpecView, type Probe } from "./PodEnvironment.ts"
 
 interface ProbeState {
   readonly probe: Probe
@@ -121,16 +68,6 @@ export interface KubeletOptions {
   readonly nodeMonitorGracePeriodMillis: number
 }
 
-const decodeBase64 = (s: string) => Buffer.from(s, "base64").toString("utf8")
-
-const secretData = (secret: KubeObject): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries((secret.data ?? {}) as Record<string, string>)) out[k] = decodeBase64(v)
-  // the in-memory API server does not fold stringData into data
-  for (const [k, v] of Object.entries((secret.stringData ?? {}) as Record<string, string>)) out[k] = v
-  return out
-}
-
 const containerRuntime = (view: ContainerView): ContainerRuntime => ({
   view,
   process: undefined,
@@ -160,111 +97,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     let nextNode = 0
     let nextIP = 0
     let busy = 0
-
-    const lookup = (
-      kind: "ConfigMap" | "Secret",
-      namespace: string,
-      name: string
-    ): Record<string, string> | undefined => {
-      const got = state.get(kind === "ConfigMap" ? ConfigMaps : Secrets, namespace, name)
-      if (Result.isFailure(got)) return undefined
-      return kind === "ConfigMap" ? ((got.success.data ?? {}) as Record<string, string>) : secretData(got.success)
-    }
-
-    const fieldRef = (pod: KubeObject, podIP: string, path: string): string => {
-      const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path)
-      if (label !== null) return pod.metadata[label[1] as "labels" | "annotations"]?.[label[2]!] ?? ""
-      switch (path) {
-        case "metadata.name":
-          return pod.metadata.name
-        case "metadata.namespace":
-          return pod.metadata.namespace ?? ""
-        case "metadata.uid":
-          return pod.metadata.uid ?? ""
-        case "status.podIP":
-          return podIP
-        case "spec.nodeName":
-          return (pod.spec as PodSpecView).nodeName ?? ""
-        default:
-          return ""
-      }
-    }
-
-    /** The container's spec for SimWorld, or the reason it cannot start yet (CreateContainerConfigError). */
-    const resolve = (
-      pod: KubeObject,
-      rt: PodRuntime,
-      c: ContainerView,
-      init: boolean
-    ): Result.Result<ContainerSpec, string> => {
-      const ns = rt.namespace
-      const env: Record<string, string> = {}
-      for (const from of c.envFrom ?? []) {
-        const ref = from.configMapRef ?? from.secretRef
-        if (ref === undefined) continue
-        const data = lookup(from.configMapRef !== undefined ? "ConfigMap" : "Secret", ns, ref.name)
-        if (data === undefined) {
-          if (ref.optional === true) continue
-          return Result.fail(`envFrom: ${ref.name} not found`)
-        }
-        for (const [k, v] of Object.entries(data)) env[`${from.prefix ?? ""}${k}`] = v
-      }
-      for (const e of c.env ?? []) {
-        if (e.valueFrom === undefined) {
-          env[e.name] = e.value ?? ""
-          continue
-        }
-        const ref = e.valueFrom.secretKeyRef ?? e.valueFrom.configMapKeyRef
-        if (ref !== undefined) {
-          const data = lookup(e.valueFrom.secretKeyRef !== undefined ? "Secret" : "ConfigMap", ns, ref.name)
-          const value = data?.[ref.key]
-          if (value === undefined) {
-            if (ref.optional === true) continue
-            return Result.fail(`env ${e.name}: key "${ref.key}" of ${ref.name} not found`)
-          }
-          env[e.name] = value
-        } else if (e.valueFrom.fieldRef !== undefined) {
-          env[e.name] = fieldRef(pod, rt.podIP, e.valueFrom.fieldRef.fieldPath)
-        }
-      }
-      const mounts: Record<string, Mount> = {}
-      const volumes = (pod.spec as PodSpecView).volumes ?? []
-      for (const m of c.volumeMounts ?? []) {
-        const v = volumes.find((x) => x.name === m.name)
-        if (v === undefined) return Result.fail(`volumeMount ${m.name}: no such volume`)
-        const projected = v.configMap ?? v.secret
-        if (projected !== undefined) {
-          const refName = v.configMap?.name ?? v.secret!.secretName
-          const data = lookup(v.configMap !== undefined ? "ConfigMap" : "Secret", ns, refName)
-          if (data === undefined) return Result.fail(`volume ${v.name}: ${refName} not found`)
-          const files: Record<string, string> = {}
-          if (projected.items === undefined) Object.assign(files, data)
-          else for (const item of projected.items) if (data[item.key] !== undefined) files[item.path] = data[item.key]!
-          mounts[m.mountPath] = { _tag: "Files", files }
-        } else if (v.persistentVolumeClaim !== undefined) {
-          const claim = state.get(PersistentVolumeClaims, ns, v.persistentVolumeClaim.claimName)
-          if (Result.isFailure(claim))
-            return Result.fail(`volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} not found`)
-          mounts[m.mountPath] = { _tag: "Volume", volumeId: claim.success.metadata.uid! }
-        } else {
-          mounts[m.mountPath] = { _tag: "EmptyDir" }
-        }
-      }
-      return Result.succeed({
-        namespace: ns,
-        pod: rt.name,
-        podUid: rt.uid,
-        podIP: rt.podIP,
-        container: c.name,
-        image: c.image,
-        command: c.command ?? [],
-        args: c.args ?? [],
-        workingDir: c.workingDir,
-        env,
-        mounts,
-        ...(init ? { init: true } : {})
-      })
-    }
+    const { resolve } = makePodEnvironment(state)
 
     const startContainer = Effect.fnUntraced(function* (
       pod: KubeObject,
