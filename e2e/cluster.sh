@@ -125,9 +125,19 @@ api_ready() {
     "https://127.0.0.1:$API_PORT/readyz" >/dev/null
 }
 
+preflight() {
+  # Namespaces, veths and mounts need root; say so instead of failing half-way.
+  [[ "$(id -u)" == 0 ]] || { log "must run as root (network and mount namespaces)"; exit 1; }
+  local t
+  for t in ip nsenter unshare chroot openssl curl setsid; do
+    command -v "$t" >/dev/null || { log "missing tool: $t (iproute2, util-linux, coreutils, openssl, curl)"; exit 1; }
+  done
+}
+
 up() {
   local t0 t1
   t0=$(date +%s.%N)
+  preflight
   mkdir -p "$WORK" "$RUN" "$LOGS"
   for b in "$(bin etcd "$ETCD_VERSION")" "$(bin kube-apiserver "$KUBERNETES_VERSION")" \
     "$(bin kube-controller-manager "$KUBERNETES_VERSION")" "$(dolt_bin)"; do
