@@ -11,6 +11,7 @@ import {
   type DoltError,
   DoltReadOnly,
   DoltSqlError,
+  DoltTimeout,
   DoltUnreachable
 } from "@doltdb-op/core/services/Dolt"
 import { type ContainerSpec, type Endpoint, type Mount, type Process, SimWorld } from "@doltdb-op/core/sim/SimWorld"
@@ -24,6 +25,8 @@ import { type Network, nextEventAt, step } from "./replication.ts"
 import { accountKey, type DataDir, type GlobalConfig, type IdSource, newDataDir, type Root } from "./state.ts"
 
 export const DoltImage = "dolthub/dolt"
+/** How long a call to a hung server takes to fail (the live layer's default query timeout). */
+export const HungTimeoutMillis = 10_000
 /** The endpoint client writes come from unless told otherwise. */
 export const ClientEndpoint: Endpoint = "client"
 
@@ -122,6 +125,14 @@ export interface DoltClusterShape {
   readonly setReplicationDelay: (host: string | undefined, delay: Duration.Input) => Effect.Effect<void>
   /** `SET @@PERSIST.dolt_cluster_ack_writes_timeout_secs` on the server at `host`. */
   readonly setAckWritesTimeout: (host: string, seconds: number) => Effect.Effect<void, DoltError>
+  /**
+   * Faults on the server at `host` (until it restarts): `hung` answers nothing (calls time out after 10 s, no
+   * replication in or out, probes fail); `probeFailing` fails probes while SQL and replication go on.
+   */
+  readonly setFault: (
+    host: string,
+    fault: { readonly hung?: boolean; readonly probeFailing?: boolean }
+  ) => Effect.Effect<void, DoltError>
 }
 
 export class DoltCluster extends Context.Service<DoltCluster, DoltClusterShape>()(
@@ -201,7 +212,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       const hp = templateHostPort(remote.remoteUrlTemplate)
       if (hp === undefined) return undefined
       const target = lookup(hp.host, from.spec.namespace)
-      if (target === undefined || !target.running || target === from) return undefined
+      if (target === undefined || !target.running || target.hung || target === from) return undefined
       return target.config.cluster?.remotesApiPort === hp.port ? target : undefined
     },
     reachable: (a, b) =>
@@ -305,7 +316,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       server.connections.delete(conn)
     })
     const process: Process = {
-      probe: () => Effect.sync(() => server.running),
+      probe: () => Effect.sync(() => server.running && !server.hung && !server.probeFailing),
       preStop,
       stop: () => stop,
       exitCode: Effect.sync(() => (server.running ? undefined : 0))
@@ -318,6 +329,16 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
   const unreachable = (host: string, op: string, code: string, message: string) =>
     new DoltUnreachable({ host, op, code, message })
 
+  /** A hung server: the caller waits for its client-side timeout (10 s, the live layer's query timeout). */
+  const hang = (host: string, op: string) =>
+    Effect.sleep(HungTimeoutMillis).pipe(
+      Effect.andThen(
+        Effect.fail(
+          new DoltTimeout({ host, op, code: "PROTOCOL_SEQUENCE_TIMEOUT", message: "Query inactivity timeout" })
+        )
+      )
+    )
+
   const connect: DoltClusterShape["connect"] = Effect.fnUntraced(function* (host, port, user, password, from, op) {
     const server = yield* serverAt(host)
     if (server === undefined) return yield* unreachable(host, op, "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`)
@@ -327,6 +348,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     if (!server.running || port !== server.config.listenerPort) {
       return yield* unreachable(host, op, "ECONNREFUSED", `connect ECONNREFUSED ${host}:${port}`)
     }
+    if (server.hung) return yield* hang(host, op)
     const account = server.data.auth.accounts.get(accountKey(user, "%"))
     if (account === undefined || account.password !== password) {
       return yield* new DoltAccessDenied({
@@ -400,6 +422,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     const reach = (yield* world.canReach(from, server.endpoint)) && (yield* world.canReach(server.endpoint, from))
     if (!reach) return yield* fail(server, unreachable(host, "write", "ETIMEDOUT", "connect ETIMEDOUT"))
     if (!server.running) return yield* fail(server, unreachable(host, "write", "ECONNREFUSED", "connect ECONNREFUSED"))
+    if (server.hung) return yield* fail(server, yield* Effect.flip(hang(host, "write")))
     if (server.readOnly) {
       return yield* fail(
         server,
@@ -538,6 +561,15 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       s.global.ackWritesTimeoutSecs = seconds
     })
 
+  const setFault: DoltClusterShape["setFault"] = (host, fault) =>
+    Effect.gen(function* () {
+      const s = yield* serverAt(host)
+      if (s === undefined) return yield* unreachable(host, "setFault", "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`)
+      if (fault.hung !== undefined) s.hung = fault.hung
+      if (fault.probeFailing !== undefined) s.probeFailing = fault.probeFailing
+      yield* wake
+    })
+
   const servers = Effect.sync(() =>
     allServers().map(
       (s): ServerInfo => ({
@@ -568,7 +600,8 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     ledger: Effect.sync(() => [...ledger]),
     lostAcknowledgedWrites,
     setReplicationDelay,
-    setAckWritesTimeout
+    setAckWritesTimeout,
+    setFault
   })
 })
 

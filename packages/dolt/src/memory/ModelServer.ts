@@ -70,6 +70,10 @@ export class ModelServer {
   role: ClusterRole
   epoch: number
   running = true
+  /** Faults: `hung` = alive but answers nothing (SQL times out, no replication, probes fail); `probeFailing` = probes
+   * fail while SQL and replication go on (a slow probe, a kubelet problem). */
+  hung = false
+  probeFailing = false
   /** Set while a graceful primary -> standby transition waits for the standbys. */
   readOnlyOverride = false
   readonly hooks = new Map<string, Map<string, Hook>>()

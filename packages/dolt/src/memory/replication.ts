@@ -179,7 +179,7 @@ const stepDrops = Effect.fnUntraced(function* (net: Network, p: ModelServer, now
 /** Runs every replication event due at `now` on every running primary. */
 export const step = Effect.fnUntraced(function* (net: Network, servers: Iterable<ModelServer>, now: number) {
   for (const p of servers) {
-    if (!p.running || p.role !== "primary" || !p.clustered) continue
+    if (!p.running || p.hung || p.role !== "primary" || !p.clustered) continue
     p.syncHooks(now)
     for (const h of p.allHooks()) {
       if (p.role !== "primary") break
@@ -193,7 +193,7 @@ export const step = Effect.fnUntraced(function* (net: Network, servers: Iterable
 export const nextEventAt = (servers: Iterable<ModelServer>, now: number): number => {
   let next = Number.POSITIVE_INFINITY
   for (const p of servers) {
-    if (!p.running || p.role !== "primary" || !p.clustered) continue
+    if (!p.running || p.hung || p.role !== "primary" || !p.clustered) continue
     for (const h of p.allHooks()) {
       if (h.inFlight !== undefined) {
         next = Math.min(next, h.inFlight.completeAt)

@@ -4,7 +4,7 @@ import { SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { DoltCluster, ModelPods } from "../../src/memory/index.ts"
-import { boot, inWorld, pods, roleOf, tick } from "./harness.ts"
+import { boot, during, inWorld, pods, roleOf, tick } from "./harness.ts"
 
 /** db-0 primary@1 cut off from db-1, db-1 promoted at epoch 2, each takes a write, then the network heals. */
 const splitThenHeal = Effect.gen(function* () {
@@ -211,6 +211,42 @@ describe("the simulated world", () => {
         yield* tick(2_000)
         assert.strictEqual(yield* cluster.read(host(1), "app", "k"), "v")
         assert.strictEqual(yield* roleOf(targets[0]!), "primary@1")
+      })
+    )
+  )
+  it.effect("a hung server answers nothing: calls time out after 10 s, replication stops, probes fail", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes, host } = yield* boot(pods(2))
+        const dolt = yield* Dolt
+        const cluster = yield* DoltCluster
+        yield* dolt.createDatabase(targets[0]!, { name: "app" })
+        yield* tick(100)
+        yield* cluster.setFault(host(1), { hung: true })
+        assert.isFalse(yield* processes[1]!.probe("readiness"))
+        const e = yield* during(Effect.flip(dolt.roleAndEpoch(targets[1]!)), 10_000)
+        assert.strictEqual(e._tag, "DoltTimeout")
+        yield* cluster.write(host(0), "app", "k", "v")
+        yield* tick(2_000)
+        yield* cluster.setFault(host(1), { hung: false })
+        assert.isUndefined(yield* cluster.read(host(1), "app", "k"))
+        yield* tick(1_100)
+        assert.strictEqual(yield* cluster.read(host(1), "app", "k"), "v")
+      })
+    )
+  )
+  it.effect("a primary whose probes fail still takes writes and replicates them (NotReady is not dead)", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes, host } = yield* boot(pods(2))
+        const dolt = yield* Dolt
+        const cluster = yield* DoltCluster
+        yield* dolt.createDatabase(targets[0]!, { name: "app" })
+        yield* cluster.setFault(host(0), { probeFailing: true })
+        assert.isFalse(yield* processes[0]!.probe("readiness"))
+        assert.strictEqual((yield* cluster.write(host(0), "app", "k", "v")).outcome, "acked")
+        yield* tick(100)
+        assert.strictEqual(yield* cluster.read(host(1), "app", "k"), "v")
       })
     )
   )
