@@ -294,5 +294,6 @@ void kube.watch(
 void kube.watch(core("pods"), guard("scheduler", schedule), abort.signal, "fieldSelector=spec.nodeName%3D")
 void kube.watch(core("pods"), guard("kubelet", onPod), abort.signal, `fieldSelector=spec.nodeName%3D${NODE_NAME}`)
 mkdirSync(join(workDir, "run"), { recursive: true })
+writeFileSync(join(workDir, "hosts"), hostsContent())
 writeFileSync(readyFile, `${process.pid}\n`)
 log(`node ${NODE_NAME} ready`)

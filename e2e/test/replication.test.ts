@@ -1,5 +1,7 @@
 // Two Dolt pods in cluster mode (full-mesh standby_remotes over <pod>.<name>-internal.<ns>:50051):
 // proves pod-to-pod traffic between network namespaces and the per-pod /etc/hosts peer records.
+import { execFileSync } from "node:child_process"
+import { join } from "node:path"
 import * as mysql from "mysql2/promise"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { heal, partition } from "../lib/faults.ts"
@@ -67,6 +69,14 @@ describe("e2e harness: Dolt cluster replication between pods", () => {
       return repl.length === 1 && repl[0]!.current_error === null ? repl : undefined
     })
     assert.strictEqual(status[0]!.standby_remote, `${name}-1`)
+
+    // A process on the host sees the same records through e2e/with-cluster-dns.sh (for an operator run there).
+    const resolved = execFileSync(join(import.meta.dirname, "..", "with-cluster-dns.sh"), [
+      "getent",
+      "hosts",
+      `${name}-1.${name}-internal.${ns}.svc.cluster.local`
+    ]).toString()
+    assert.strictEqual(resolved.split(/\s+/)[0], p1.status.podIP)
     await primary.end()
     await standby.end()
   })
