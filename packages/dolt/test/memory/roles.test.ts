@@ -139,6 +139,30 @@ describe("§2.2 dolt_assume_cluster_role", () => {
         })
       )
   )
+  it.effect("a role change during the graceful wait fails the transition: 'the role configuration changed'", () =>
+    inWorld(
+      Effect.gen(function* () {
+        const { targets, processes } = yield* boot(three)
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(targets[0]!, { name: "app" })
+        yield* tick(100)
+        yield* processes[2]!.stop("KILL")
+        // Something db-2 does not have yet, so the transition has to wait for it.
+        yield* (yield* DoltCluster).write(ModelPods.podHost(three, 0), "app", "k", "v")
+        const fiber = yield* Effect.forkChild(Effect.flip(dolt.assumeRole(targets[0]!, "standby", 2)), {
+          startImmediately: true
+        })
+        yield* tick(1_000)
+        // Meanwhile db-1 is promoted at a higher epoch; its first push demotes db-0 under the waiting transition.
+        yield* dolt.assumeRole(targets[1]!, "primary", 5)
+        yield* tick(10_000)
+        const e = yield* Fiber.join(fiber)
+        assert.strictEqual(e._tag, "DoltEpochConflict")
+        assert.include(e.message, "the role configuration changed while we were replicating")
+        assert.strictEqual(yield* roleOf(targets[0]!), "standby@5")
+      })
+    )
+  )
   it.effect("standby -> primary is read-write at once and kills the other connections", () =>
     inWorld(
       Effect.gen(function* () {
