@@ -8,13 +8,17 @@
  *
  * Init containers run first, one at a time, each until it exits 0 (a failing one restarts with backoff).
  *
- * Not modelled: resources and eviction, image pulls,
+ * Nodes can die (`nodeLost`: processes killed) or be partitioned (`nodePartitioned`: processes run on, unreachable
+ * from outside the node, status frozen); either way the node controller marks their pods not ready after its grace
+ * period and evicts them (a graceful delete that waits for the kubelet) after the eviction timeout.
+ *
+ * Not modelled: resources and resource eviction, image pulls,
  * probe handlers (every probe asks the process), subPath, projected/downwardAPI volumes (empty dirs), host ports,
  * pod-level restartPolicy other than Always.
  */
 import { type KubeObject, type KubeShape, Pods } from "@doltdb-op/core/services/Kube"
 import { formatTime } from "@doltdb-op/core/services/kube/Resource"
-import type { ProbeKind, Process, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
+import { type ProbeKind, type Process, podEndpoint, type SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, FiberMap, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
 import { type Json, jsonEqual } from "../memory/FieldSet.ts"
@@ -66,6 +70,8 @@ export interface KubeletOptions {
   readonly tick: number
   /** After this long, pods on a lost node are marked not ready (the node controller). */
   readonly nodeMonitorGracePeriodMillis: number
+  /** After that, this long until the node controller evicts them (a graceful delete the dead kubelet never ends). */
+  readonly podEvictionTimeoutMillis: number
 }
 
 const containerRuntime = (view: ContainerView): ContainerRuntime => ({
@@ -93,7 +99,10 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     const scope = yield* Effect.scope
     const fibers = yield* FiberMap.make<string>()
     const pods = new Map<string, PodRuntime>()
-    const lostNodes = new Set<string>()
+    // nodes that are down: dead (processes killed) or partitioned (processes run on, unreachable); the epoch tells
+    // a node controller timer whether the node came back (and maybe went down again) in between
+    const downNodes = new Map<string, { readonly kind: "lost" | "partitioned"; readonly epoch: number }>()
+    let nodeEpoch = 0
     let nextNode = 0
     let nextIP = 0
     let busy = 0
@@ -321,7 +330,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       const spec = pod.spec as PodSpecView
       let node = spec.nodeName
       if (node === undefined || node === "") {
-        const candidates = options.nodes.filter((n) => !lostNodes.has(n))
+        const candidates = options.nodes.filter((n) => !downNodes.has(n))
         if (candidates.length === 0) return
         node = candidates[nextNode++ % candidates.length]!
         yield* kube.mergePatch(
@@ -334,7 +343,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           }
         )
       }
-      if (lostNodes.has(node)) return
+      if (downNodes.has(node)) return
       const n = ++nextIP
       const now = yield* Clock.currentTimeMillis
       const rt: PodRuntime = {
@@ -409,12 +418,15 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         if (rt !== undefined) {
           pods.delete(uid)
           yield* FiberMap.remove(fibers, uid)
+          // SimWorld knows one process per pod name: a force-deleted pod's process cannot outlive its object
+          // (see the README's limits), so it stops here even on a partitioned node, and its name is reachable again
           yield* killAll(rt)
+          if (downNodes.get(rt.node)?.kind === "partitioned") yield* unisolate(rt)
         }
         return
       }
       if (object.metadata.deletionTimestamp !== undefined) {
-        if (rt === undefined || rt.terminating || lostNodes.has(rt.node)) return
+        if (rt === undefined || rt.terminating || downNodes.has(rt.node)) return
         rt.terminating = true
         const grace = object.metadata.deletionGracePeriodSeconds ?? 30
         // replaces (interrupts) the pod's loop
@@ -424,65 +436,86 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       if (rt === undefined) yield* tracked(admit(object))
     })
 
-    const nodeLost = Effect.fnUntraced(function* (node: string) {
-      lostNodes.add(node)
-      const victims = [...pods.values()].filter((p) => p.node === node)
-      for (const rt of victims) {
+    const endpointOf = (rt: PodRuntime) => podEndpoint(rt.namespace, rt.name)
+    const unisolate = (rt: PodRuntime) => world.heal(endpointOf(rt), endpointOf(rt))
+
+    /** The node controller: pods not ready after the grace period, evicted after the timeout, unless the node is back. */
+    const watchNode = (node: string, epoch: number) =>
+      Effect.gen(function* () {
+        const stillDown = () => downNodes.get(node)?.epoch === epoch
+        const onNode = () => {
+          const listed = state.list(Pods, undefined, undefined, `spec.nodeName=${node}`)
+          return Result.isSuccess(listed) ? listed.success.items : []
+        }
+        yield* Effect.sleep(options.nodeMonitorGracePeriodMillis)
+        if (!stillDown()) return
+        const now = formatTime(yield* Clock.currentTimeMillis)
+        for (const pod of onNode()) {
+          yield* kube
+            .patchStatus(
+              Pods,
+              pod.metadata.name,
+              {
+                conditions: [
+                  { ...condition(pod, "Ready", false, now), reason: "NodeLost" },
+                  condition(pod, "ContainersReady", false, now)
+                ]
+              },
+              { namespace: pod.metadata.namespace!, fieldManager: "node-controller" }
+            )
+            .pipe(Effect.ignore)
+        }
+        yield* Effect.sleep(options.podEvictionTimeoutMillis)
+        if (!stillDown()) return
+        for (const pod of onNode()) {
+          if (pod.metadata.deletionTimestamp !== undefined) continue
+          yield* kube.delete(Pods, pod.metadata.name, { namespace: pod.metadata.namespace! }).pipe(Effect.ignore)
+        }
+      }).pipe(Effect.forkIn(scope))
+
+    const nodeDown = Effect.fnUntraced(function* (node: string, kind: "lost" | "partitioned") {
+      if (downNodes.has(node)) return
+      const epoch = ++nodeEpoch
+      downNodes.set(node, { kind, epoch })
+      const onNode = [...pods.values()].filter((p) => p.node === node)
+      for (const rt of onNode) {
         yield* FiberMap.remove(fibers, rt.uid)
-        yield* killAll(rt)
+        if (kind === "lost") yield* killAll(rt)
       }
-      // the node controller notices after its grace period and marks the pods not ready
-      yield* Effect.sleep(options.nodeMonitorGracePeriodMillis).pipe(
-        Effect.andThen(
-          Effect.forEach(
-            victims,
-            (rt) =>
-              lostNodes.has(node)
-                ? Effect.gen(function* () {
-                    const now = formatTime(yield* Clock.currentTimeMillis)
-                    const got = state.get(Pods, rt.namespace, rt.name)
-                    if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
-                    yield* kube
-                      .patchStatus(
-                        Pods,
-                        rt.name,
-                        {
-                          conditions: [
-                            { ...condition(got.success, "Ready", false, now), reason: "NodeLost" },
-                            condition(got.success, "ContainersReady", false, now)
-                          ]
-                        },
-                        { namespace: rt.namespace, fieldManager: "node-controller" }
-                      )
-                      .pipe(Effect.catchTag("NotFound", () => Effect.void))
-                  })
-                : Effect.void,
-            { discard: true }
-          )
-        ),
-        Effect.forkIn(scope)
-      )
+      if (kind === "partitioned") {
+        // pods on the node still reach each other, nobody else (the operator included) reaches them
+        const local = onNode.map(endpointOf)
+        for (const rt of onNode) yield* world.isolate(endpointOf(rt), local)
+      }
+      yield* watchNode(node, epoch)
     })
 
     const nodeRestored = Effect.fnUntraced(function* (node: string) {
-      lostNodes.delete(node)
+      const down = downNodes.get(node)
+      if (down === undefined) return
+      downNodes.delete(node)
       for (const rt of [...pods.values()].filter((p) => p.node === node)) {
+        if (down.kind === "partitioned") yield* unisolate(rt)
         const got = state.get(Pods, rt.namespace, rt.name)
         if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) {
           pods.delete(rt.uid)
+          yield* killAll(rt)
           continue
         }
         if (got.success.metadata.deletionTimestamp !== undefined) {
           rt.terminating = true
-          yield* runAs(rt.uid, terminate(rt, 0).pipe(Effect.andThen(Effect.never)))
+          const grace = down.kind === "lost" ? 0 : (got.success.metadata.deletionGracePeriodSeconds ?? 30)
+          yield* runAs(rt.uid, terminate(rt, grace).pipe(Effect.andThen(Effect.never)))
           continue
         }
-        // the pod sandbox is recreated: init containers run again, every container restarts
-        rt.initIndex = 0
-        for (const c of rt.inits) c.restartAt = 0
-        for (const c of rt.containers) {
-          c.restartCount++
-          c.restartAt = 0
+        if (down.kind === "lost") {
+          // the pod sandbox is recreated: init containers run again, every container restarts
+          rt.initIndex = 0
+          for (const c of rt.inits) c.restartAt = 0
+          for (const c of rt.containers) {
+            c.restartCount++
+            c.restartAt = 0
+          }
         }
         yield* runAs(rt.uid, runPod(rt))
       }
@@ -493,7 +526,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
 
     return {
       onChange,
-      nodeLost,
+      nodeLost: (node: string) => nodeDown(node, "lost"),
+      nodePartitioned: (node: string) => nodeDown(node, "partitioned"),
       nodeRestored,
       runtimeOf,
       crash: Effect.fnUntraced(function* (namespace: string, pod: string, container?: string) {

@@ -24,6 +24,8 @@ export interface SimClusterOptions {
   readonly kubeletTick?: Duration.Input
   /** How long a lost node's pods stay Ready (node-monitor-grace-period). Default 40 seconds. */
   readonly nodeMonitorGracePeriod?: Duration.Input
+  /** Then how long until they are evicted (the not-ready/unreachable tolerations). Default 300 seconds. */
+  readonly podEvictionTimeout?: Duration.Input
 }
 
 export interface SimClusterShape {
@@ -36,6 +38,12 @@ export interface SimClusterShape {
   readonly deletePod: (namespace: string, pod: string, gracePeriodSeconds?: number) => Effect.Effect<void>
   /** The node dies: its pods' processes are killed, nothing updates them, the node controller marks them not ready. */
   readonly nodeLost: (node: string) => Effect.Effect<void>
+  /**
+   * The node is cut off: its pods' processes keep running and reach each other, but nobody else reaches them (the
+   * operator included) and their status freezes until the node controller marks them not ready.
+   */
+  readonly nodePartitioned: (node: string) => Effect.Effect<void>
+  /** A lost node reboots (containers restart) or a partitioned one reconnects (containers keep running). */
   readonly nodeRestored: (node: string) => Effect.Effect<void>
   /** The node a pod runs on. */
   readonly nodeOf: (namespace: string, pod: string) => string | undefined
@@ -60,6 +68,9 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
           tick: Duration.toMillis(Duration.fromInputUnsafe(options.kubeletTick ?? "1 second")),
           nodeMonitorGracePeriodMillis: Duration.toMillis(
             Duration.fromInputUnsafe(options.nodeMonitorGracePeriod ?? "40 seconds")
+          ),
+          podEvictionTimeoutMillis: Duration.toMillis(
+            Duration.fromInputUnsafe(options.podEvictionTimeout ?? "300 seconds")
           )
         })
         const stsWorker = yield* startWorker("statefulset-controller", sts.reconcile)
@@ -119,6 +130,7 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
                 Effect.orDie
               ),
           nodeLost: kubelet.nodeLost,
+          nodePartitioned: kubelet.nodePartitioned,
           nodeRestored: kubelet.nodeRestored,
           nodeOf: (namespace, pod) => kubelet.runtimeOf(namespace, pod)?.node,
           settle

@@ -7,6 +7,7 @@ import {
   Secrets,
   StatefulSets
 } from "@doltdb-op/core/services/Kube"
+import { OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SimCluster } from "../../src/sim/SimCluster.ts"
@@ -320,6 +321,74 @@ describe("simulated kubelet", () => {
       yield* advance(2)
       const replacement = yield* kube.get(Pods, "db-0", { namespace: "db" })
       assert.strictEqual(replacement.metadata.deletionTimestamp, undefined)
+    }).pipe(Effect.provide(simLayer))
+  )
+
+  it.effect("a lost node's pods are evicted after the timeout; the delete waits for the node", () =>
+    Effect.gen(function* () {
+      yield* registerTestRuntime
+      const kube = yield* Kube
+      const sim = yield* SimCluster
+      yield* kube.create(StatefulSets, statefulSet("db", { replicas: 1 }))
+      yield* advance(1)
+      yield* sim.nodeLost(sim.nodeOf("db", "db-0")!)
+      yield* advance(339)
+      assert.strictEqual((yield* kube.get(Pods, "db-0", { namespace: "db" })).metadata.deletionTimestamp, undefined)
+      yield* advance(2)
+      const evicted = yield* kube.get(Pods, "db-0", { namespace: "db" })
+      assert.isString(evicted.metadata.deletionTimestamp)
+      yield* advance(120)
+      assert.strictEqual((yield* kube.get(Pods, "db-0", { namespace: "db" })).metadata.uid, evicted.metadata.uid)
+    }).pipe(Effect.provide(simLayer))
+  )
+
+  it.effect(
+    "a partitioned node: processes run on unreachable, pods turn not ready, and reconnect without restart",
+    () =>
+      Effect.gen(function* () {
+        const runtime = yield* registerTestRuntime
+        const kube = yield* Kube
+        const sim = yield* SimCluster
+        const world = yield* SimWorld
+        yield* kube.create(StatefulSets, statefulSet("db", { replicas: 1 }))
+        yield* advance(1)
+        const node = sim.nodeOf("db", "db-0")!
+        yield* sim.nodePartitioned(node)
+        yield* advance(0)
+        assert.deepStrictEqual(runtime.stops, [])
+        assert.isFalse(yield* world.canReach(OperatorEndpoint, podEndpoint("db", "db-0")))
+        assert.isFalse(yield* world.canReach(podEndpoint("db", "db-0"), OperatorEndpoint))
+        assert.isTrue(isReady(yield* podStatus("db-0")))
+        yield* advance(41)
+        assert.isFalse(isReady(yield* podStatus("db-0")))
+        yield* sim.nodeRestored(node)
+        yield* advance(2)
+        assert.isTrue(yield* world.canReach(OperatorEndpoint, podEndpoint("db", "db-0")))
+        const status = yield* podStatus("db-0")
+        assert.isTrue(isReady(status))
+        assert.strictEqual(status.containerStatuses![0]!.restartCount, 0)
+        assert.strictEqual(runtime.started.length, 1)
+      }).pipe(Effect.provide(simLayer))
+  )
+
+  it.effect("a pod evicted from a partitioned node is stopped gracefully when the node reconnects", () =>
+    Effect.gen(function* () {
+      const runtime = yield* registerTestRuntime
+      const kube = yield* Kube
+      const sim = yield* SimCluster
+      yield* kube.create(StatefulSets, statefulSet("db", { replicas: 1 }))
+      yield* advance(1)
+      const before = (yield* kube.get(Pods, "db-0", { namespace: "db" })).metadata.uid
+      const node = sim.nodeOf("db", "db-0")!
+      yield* sim.nodePartitioned(node)
+      yield* advance(345)
+      assert.isString((yield* kube.get(Pods, "db-0", { namespace: "db" })).metadata.deletionTimestamp)
+      assert.deepStrictEqual(runtime.stops, [])
+      yield* sim.nodeRestored(node)
+      yield* advance(3)
+      assert.deepStrictEqual(runtime.preStops, ["db-0"])
+      assert.deepStrictEqual(runtime.stops, [{ pod: "db-0", signal: "TERM" }])
+      assert.notStrictEqual((yield* kube.get(Pods, "db-0", { namespace: "db" })).metadata.uid, before)
     }).pipe(Effect.provide(simLayer))
   )
 
