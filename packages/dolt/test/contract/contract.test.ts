@@ -3,6 +3,7 @@
  * when DOLTDB_E2E_DOLT_BIN points at a dolt binary (the e2e harness builds one). Without it no real-dolt test is
  * registered and the output says so: nothing pretends to have run.
  */
+import { DoltReadOnly, DoltSqlError } from "@doltdb-op/core/services/Dolt"
 import { SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
@@ -33,7 +34,23 @@ const modelFixture = Effect.gen(function* () {
         yield* TestClock.adjust(ms)
         return yield* Fiber.join(fiber)
       }),
-    scratchUrl: (name) => `file:///model/${name}`
+    scratchUrl: (name) => `file:///model/${name}`,
+    write: (i, database, key, value) =>
+      cluster
+        .write(ModelPods.podHost(options, i), database, key, value)
+        .pipe(
+          Effect.flatMap((entry) =>
+            entry.outcome === "acked"
+              ? Effect.succeed({ warning: entry.warning })
+              : Effect.fail(
+                  entry.error?.startsWith("DoltReadOnly")
+                    ? new DoltReadOnly({ host: entry.host, op: "write", message: entry.error })
+                    : new DoltSqlError({ host: entry.host, op: "write", message: entry.error ?? "" })
+                )
+          )
+        ),
+    read: (i, database, key) => cluster.read(ModelPods.podHost(options, i), database, key),
+    setAckWritesTimeout: (i, seconds) => cluster.setAckWritesTimeout(ModelPods.podHost(options, i), seconds)
   }
   return fixture
 })

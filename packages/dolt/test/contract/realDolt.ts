@@ -8,10 +8,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { DoltTarget } from "@doltdb-op/core/services/Dolt"
+import type { DoltError, DoltTarget } from "@doltdb-op/core/services/Dolt"
 import { Effect, Redacted, type Scope } from "effect"
 import * as mysql from "mysql2/promise"
 import { stringify } from "yaml"
+import { classifyError } from "../../src/live/classifyError.ts"
 import { openSession } from "../../src/live/session.ts"
 import type { ContractFixture } from "./suite.ts"
 
@@ -79,6 +80,34 @@ const startServer = (bin: string, dir: string, env: NodeJS.ProcessEnv, config: o
     )
   })
 
+/** A single-use mysql2 connection (optionally to `database`), closed after `use`. */
+const withConnection = <A>(
+  target: DoltTarget,
+  database: string | undefined,
+  use: (c: mysql.Connection) => Effect.Effect<A, DoltError>
+): Effect.Effect<A, DoltError> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({
+      try: () =>
+        mysql.createConnection({
+          host: target.host,
+          port: target.port,
+          user: target.user,
+          password: Redacted.value(target.password),
+          ...(database === undefined ? {} : { database })
+        }),
+      catch: (cause) => classifyError(target.host, "connect", cause)
+    }),
+    use,
+    (c) => Effect.sync(() => c.destroy())
+  )
+
+const sql = (target: DoltTarget, c: mysql.Connection, statement: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.tryPromise({
+    try: () => c.query(statement, [...values]),
+    catch: (cause) => classifyError(target.host, "sql", cause)
+  }).pipe(Effect.map(([rows]) => (Array.isArray(rows) ? (rows as ReadonlyArray<Record<string, unknown>>) : [])))
+
 /** One plain (non-cluster) `dolt sql-server` on a free 127.0.0.1 port, for the SQL-safety property. */
 export const singleDoltServer = (bin: string): Effect.Effect<DoltTarget, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -127,6 +156,26 @@ export const realDoltFixture = (bin: string, replicas = 3): Effect.Effect<Contra
       stop: (i) => Effect.sync(() => void servers[i]!.child.kill("SIGKILL")),
       wait: (ms) => Effect.sleep(ms),
       during: (effect) => effect,
+      write: (i, database, key, value) =>
+        withConnection(targets[i]!, database, (c) =>
+          Effect.gen(function* () {
+            yield* sql(targets[i]!, c, "CREATE TABLE IF NOT EXISTS kv (k VARCHAR(64) PRIMARY KEY, v TEXT)")
+            yield* sql(targets[i]!, c, "REPLACE INTO kv (k, v) VALUES (?, ?)", [key, value])
+            const warnings = yield* sql(targets[i]!, c, "SHOW WARNINGS")
+            const w = warnings.find((r) => Number(r.Code) === 3024)
+            return { warning: w === undefined ? undefined : String(w.Message) }
+          })
+        ),
+      read: (i, database, key) =>
+        withConnection(targets[i]!, database, (c) =>
+          sql(targets[i]!, c, "SELECT v FROM kv WHERE k = ?", [key]).pipe(
+            Effect.map((rows) => (rows[0] === undefined ? undefined : String(rows[0].v)))
+          )
+        ),
+      setAckWritesTimeout: (i, seconds) =>
+        withConnection(targets[i]!, undefined, (c) =>
+          sql(targets[i]!, c, "SET @@PERSIST.dolt_cluster_ack_writes_timeout_secs = ?", [seconds]).pipe(Effect.asVoid)
+        ),
       scratchUrl: (name) => `file://${join(servers[0]!.dir, name)}`
     }
     return fixture

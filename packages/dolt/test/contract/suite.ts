@@ -19,6 +19,16 @@ export interface ContractFixture {
   readonly during: <A, E>(effect: Effect.Effect<A, E, Dolt>, ms: number) => Effect.Effect<A, E, Dolt>
   /** A `file://` URL for backups that is removed with the fixture. */
   readonly scratchUrl: (name: string) => string
+  /** A client write (`REPLACE INTO kv`, autocommit) on server `i`; `warning` = the 3024 message, if any. */
+  readonly write: (
+    i: number,
+    database: string,
+    key: string,
+    value: string
+  ) => Effect.Effect<{ readonly warning: string | undefined }, DoltError, Dolt>
+  readonly read: (i: number, database: string, key: string) => Effect.Effect<string | undefined, DoltError, Dolt>
+  /** `SET @@PERSIST.dolt_cluster_ack_writes_timeout_secs` on server `i`. */
+  readonly setAckWritesTimeout: (i: number, seconds: number) => Effect.Effect<void, DoltError, Dolt>
 }
 
 export type Register = (name: string, body: (f: ContractFixture) => Effect.Effect<void, unknown, Dolt>) => void
@@ -235,6 +245,35 @@ export const contractSuite = (label: string, register: Register): void => {
         yield* dolt.backupRemove(f.targets[0]!, "contract_bk", "bk1")
         assert.deepStrictEqual(yield* dolt.listBackups(f.targets[0]!, "contract_bk"), [])
       })
+    )
+
+    register("client writes on the primary reach the standbys; a standby refuses them as read-only", (f) =>
+      Effect.gen(function* () {
+        yield* (yield* Dolt).createDatabase(f.targets[0]!, { name: "contract_kv" })
+        yield* f.write(0, "contract_kv", "k", "v1")
+        yield* f.wait(3_000)
+        assert.strictEqual(yield* f.read(1, "contract_kv", "k"), "v1")
+        assert.strictEqual(yield* f.read(2, "contract_kv", "k"), "v1")
+        const e = yield* Effect.flip(f.write(1, "contract_kv", "k", "v2"))
+        assert.strictEqual(e._tag, "DoltReadOnly")
+      })
+    )
+
+    register(
+      "dolt_cluster_ack_writes_timeout_secs: with a standby down a commit succeeds after the wait with 3024",
+      (f) =>
+        Effect.gen(function* () {
+          yield* (yield* Dolt).createDatabase(f.targets[0]!, { name: "contract_ack" })
+          yield* f.write(0, "contract_ack", "k", "v0")
+          yield* f.setAckWritesTimeout(0, 1)
+          yield* f.wait(3_000)
+          const fast = yield* f.during(f.write(0, "contract_ack", "k", "v1"), 1_000)
+          assert.isUndefined(fast.warning)
+          yield* f.stop(2)
+          const slow = yield* f.during(f.write(0, "contract_ack", "k", "v2"), 1_100)
+          assert.include(slow.warning ?? "", "Timed out replication of commit to 1 out of 2 replicas.")
+          assert.strictEqual(yield* f.read(0, "contract_ack", "k"), "v2")
+        })
     )
 
     register("transition_to_standby on a standby is refused", (f) =>
