@@ -38,6 +38,8 @@ export interface KubeLiveOptions {
   readonly requestTimeout?: Duration.Input
   /** Retries of idempotent requests after `Unavailable`/`Timeout`. Default 3. */
   readonly retries?: number
+  /** Objects per list page. Default 500. */
+  readonly pageSize?: number
 }
 
 export class KubeConfigError extends Schema.TaggedError<KubeConfigError>()("KubeConfigError", {
@@ -57,6 +59,7 @@ const makeWith = (conn: Connection, options: KubeLiveOptions): KubeShape => {
   const timeout = Duration.fromInputUnsafe(options.requestTimeout ?? "30 seconds")
   const retry = Schedule.exponential("100 millis").pipe(Schedule.jittered)
   const times = options.retries ?? 3
+  const pageSize = options.pageSize ?? 500
 
   const call = (
     verb: string,
@@ -80,32 +83,41 @@ const makeWith = (conn: Connection, options: KubeLiveOptions): KubeShape => {
     )
   }
 
-  const list = <A>(res: Resource<A>, opts: ListOptions = {}) => {
-    const ns = nsOf(res, opts.namespace)
-    return call(
-      "list",
-      res,
-      { namespace: ns },
-      {
-        method: "GET",
-        path: resourcePath(res, ns),
-        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }
-      },
-      true
-    ).pipe(
-      Effect.flatMap((json) => {
-        const body = json as { items?: Array<Record<string, unknown>>; metadata?: { resourceVersion?: string } }
-        // list items come without apiVersion/kind
-        const items = (body.items ?? []).map((i) => ({ apiVersion: res.apiVersion, kind: res.kind, ...i }))
-        return decodeItems(
+  // pages of `pageSize` (like client-go's pager): one huge response can outlive the request timeout
+  const list = <A>(res: Resource<A>, opts: ListOptions = {}) =>
+    Effect.gen(function* () {
+      const ns = nsOf(res, opts.namespace)
+      const items: Array<Record<string, unknown>> = []
+      let resourceVersion = ""
+      let token: string | undefined
+      do {
+        const page = (yield* call(
+          "list",
           res,
-          "list"
-        )(items).pipe(
-          Effect.map((decoded) => ({ items: decoded, resourceVersion: body.metadata?.resourceVersion ?? "" }))
-        )
-      })
-    )
-  }
+          { namespace: ns },
+          {
+            method: "GET",
+            path: resourcePath(res, ns),
+            query: {
+              labelSelector: opts.labelSelector,
+              fieldSelector: opts.fieldSelector,
+              limit: String(pageSize),
+              continue: token
+            }
+          },
+          true
+        )) as {
+          items?: Array<Record<string, unknown>>
+          metadata?: { resourceVersion?: string; continue?: string }
+        }
+        // list items come without apiVersion/kind
+        for (const i of page.items ?? []) items.push({ apiVersion: res.apiVersion, kind: res.kind, ...i })
+        // the pages are one snapshot: the first page's resourceVersion
+        if (token === undefined) resourceVersion = page.metadata?.resourceVersion ?? ""
+        token = page.metadata?.continue === "" ? undefined : page.metadata?.continue
+      } while (token !== undefined)
+      return { items: yield* decodeItems(res, "list")(items), resourceVersion }
+    })
 
   const rawWatch = <A>(
     res: Resource<A>,

@@ -77,6 +77,41 @@ describe("KubeLive", () => {
     })
   )
 
+  it.live("lists in pages and keeps the first page's resourceVersion", () =>
+    Effect.gen(function* () {
+      const server = yield* fakeApiServer((req, res) => {
+        const page = req.query.continue === undefined ? 0 : Number(req.query.continue)
+        const names = ["a", "b", "c", "d", "e"].slice(page * 2, page * 2 + 2)
+        json(res, 200, {
+          kind: "ConfigMapList",
+          metadata: { resourceVersion: String(100 + page), ...(page < 2 ? { continue: String(page + 1) } : {}) },
+          items: names.map((n) => ({ metadata: { name: n, namespace: "ns" } }))
+        })
+      })
+      const kube = KubeLive.make(server.kubeConfig, { pageSize: 2 })
+      const listed = yield* kube.list(ConfigMaps, { namespace: "ns", labelSelector: "app=db" })
+      assert.deepStrictEqual(
+        listed.items.map((i) => [i.kind, i.metadata.name]),
+        [
+          ["ConfigMap", "a"],
+          ["ConfigMap", "b"],
+          ["ConfigMap", "c"],
+          ["ConfigMap", "d"],
+          ["ConfigMap", "e"]
+        ]
+      )
+      assert.strictEqual(listed.resourceVersion, "100")
+      assert.deepStrictEqual(
+        server.requests.map((r) => [r.query.limit, r.query.continue, r.query.labelSelector]),
+        [
+          ["2", undefined, "app=db"],
+          ["2", "1", "app=db"],
+          ["2", "2", "app=db"]
+        ]
+      )
+    })
+  )
+
   it.live("retries idempotent requests on 5xx, never creates", () =>
     Effect.gen(function* () {
       let gets = 0
