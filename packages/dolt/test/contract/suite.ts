@@ -276,6 +276,30 @@ export const contractSuite = (label: string, register: Register): void => {
         })
     )
 
+    register("standbys adopt the higher epoch of the primary that replicates to them", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_ep" })
+        yield* dolt.assumeRole(f.targets[0]!, "primary", 5)
+        yield* f.write(0, "contract_ep", "k", "v")
+        yield* f.wait(3_000)
+        assert.deepStrictEqual(yield* Effect.forEach(f.targets, roleOf), ["primary@5", "standby@5", "standby@5"])
+      })
+    )
+
+    register("a standby at a higher epoch still accepts a lower-epoch primary's writes (the fencing gap)", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_gap" })
+        yield* f.wait(2_000)
+        yield* dolt.assumeRole(f.targets[1]!, "standby", 7)
+        yield* f.write(0, "contract_gap", "k", "stale")
+        yield* f.wait(3_000)
+        assert.strictEqual(yield* f.read(1, "contract_gap", "k"), "stale")
+        assert.deepStrictEqual(yield* Effect.forEach(f.targets.slice(0, 2), roleOf), ["primary@1", "standby@7"])
+      })
+    )
+
     register("transition_to_standby on a standby is refused", (f) =>
       Effect.gen(function* () {
         const e = yield* Effect.flip((yield* Dolt).transitionToStandby(f.targets[1]!, 2, 1))
