@@ -16,6 +16,7 @@ import {
   DoltReadOnly,
   DoltSqlError,
   type DoltTarget,
+  DoltUnreachable,
   ParameterText,
   RoleAndEpoch,
   validate,
@@ -89,7 +90,20 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
     )
 
   const requireCluster = (server: ModelServer, host: string, op: string, what: string) =>
-    server.clustered ? Effect.void : Effect.fail(sqlError(host, op, 1105, what))
+    server.clustered ? Effect.void : Effect.fail(sqlError(host, op, what.startsWith("database") ? 1049 : 1105, what))
+
+  /** dolt 1.86.4 panics (recovered per connection) on the cluster procedures without a cluster config. */
+  const requireClusterProcedure = (server: ModelServer, host: string, op: string) =>
+    server.clustered
+      ? Effect.void
+      : Effect.fail(
+          new DoltUnreachable({
+            host,
+            op,
+            code: "PROTOCOL_CONNECTION_LOST",
+            message: "Lost connection to server during query (dolt panics: no cluster configuration)"
+          })
+        )
 
   const setAuth = (server: ModelServer, accounts: ReadonlyMap<string, AccountState>) => {
     const auth: AuthStore = { id: cluster.ids.next(), accounts }
@@ -98,7 +112,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
 
   const roleAndEpoch = (t: DoltTarget) =>
     run(t, "roleAndEpoch", (s) =>
-      requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable 'dolt_cluster_role'").pipe(
+      requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable '@@global.dolt_cluster_role'").pipe(
         Effect.as(new RoleAndEpoch({ role: s.role, epoch: s.epoch }))
       )
     )
@@ -129,7 +143,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
     (host: string, role: string, epoch: number): Op<void> =>
     (s, conn, now) =>
       Effect.gen(function* () {
-        yield* requireCluster(s, host, "assumeRole", "stored procedure dolt_assume_cluster_role does not exist")
+        yield* requireClusterProcedure(s, host, "assumeRole")
         if (role === "detected_broken_config") {
           return yield* sqlError(
             host,
@@ -161,7 +175,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
       (conn): DoltSession => ({
         roleAndEpoch: Effect.gen(function* () {
           const s = yield* cluster.check(conn, t.host, from, "roleAndEpoch")
-          yield* requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable 'dolt_cluster_role'")
+          yield* requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable '@@global.dolt_cluster_role'")
           return new RoleAndEpoch({ role: s.role, epoch: s.epoch })
         }),
         assumeRole: (role, epoch) =>
@@ -181,12 +195,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
       Effect.andThen(
         run(t, "transitionToStandby", (s, conn, now) =>
           Effect.gen(function* () {
-            yield* requireCluster(
-              s,
-              t.host,
-              "transitionToStandby",
-              "stored procedure dolt_cluster_transition_to_standby does not exist"
-            )
+            yield* requireClusterProcedure(s, t.host, "transitionToStandby")
             // Not registered read-only (unlike dolt_assume_cluster_role): a read-only engine refuses it first.
             if (s.readOnly) return yield* serverReadOnly(t.host, "transitionToStandby")
             const check = s.checkRoleChange("standby", epoch, true)
