@@ -3,7 +3,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import { defaultLiveOptions, withFreshConnection } from "../../src/live/connections.ts"
 import * as DoltLive from "../../src/live/DoltLive.ts"
-import { adminQuery, adminTarget, connectAs, MariaDbLive } from "./mariadb.ts"
+import { adminQuery, adminTarget, connectAs, ensureMariaDb, MariaDbLive } from "./mariadb.ts"
 
 const t = adminTarget
 const pw = Redacted.make
@@ -22,6 +22,7 @@ const canLogin = (user: string, password: string) =>
 layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
   it.effect("serverVersion falls back to version() on a non-Dolt server", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const version = yield* dolt.serverVersion(t)
       assert.match(version, /MariaDB/u)
@@ -30,6 +31,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("databases: create twice, charset and collation applied, drop twice", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const name = "doltop_live_db1"
       yield* dolt.dropDatabase(t, name)
@@ -51,6 +53,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("databases: a bad name is refused before any SQL, naming the field", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const before = yield* dolt.listDatabases(t)
       const e = yield* Effect.flip(dolt.createDatabase(t, { name: "x`; DROP DATABASE mysql; --" }))
@@ -66,6 +69,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("users: create if missing, password change, drop twice", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const account = { name: "doltop_live_u1", host: "%" }
       yield* dolt.dropUser(t, account)
@@ -86,6 +90,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("grants: grant twice, show, revoke, revoke what is absent, grant option", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const account = { name: "doltop_live_g1", host: "%" }
       yield* dolt.dropUser(t, account)
@@ -117,6 +122,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("grants: privileges come from an allow-list", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const account = { name: "nobody", host: "%" }
       const bad = yield* Effect.flip(
@@ -143,6 +149,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("errors: Dolt-only statements on MariaDB map to DoltSqlError with the errno", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const e = yield* Effect.flip(dolt.roleAndEpoch(t))
       assert.strictEqual(e._tag, "DoltSqlError")
@@ -152,6 +159,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 
   it.effect("errors: wrong password is DoltAccessDenied, a closed port is DoltUnreachable", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const dolt = yield* Dolt
       const denied = yield* Effect.flip(dolt.listDatabases({ ...t, password: pw("wrong") }))
       assert.strictEqual(denied._tag, "DoltAccessDenied")
@@ -166,6 +174,7 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
 describe("live connections", () => {
   it.live("a statement past its timeout fails with DoltTimeout (and mysql2 drops that connection)", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const options = { ...defaultLiveOptions, queryTimeout: Duration.millis(200) }
       const e = yield* Effect.flip(
         withFreshConnection(t, options, "sleep", undefined, (s) => s.query("sleep", "SELECT SLEEP(3)"))
@@ -176,6 +185,7 @@ describe("live connections", () => {
 
   it.effect("layerConfig reads timeouts from config and rejects bad values naming the key", () =>
     Effect.gen(function* () {
+      yield* ensureMariaDb
       const bad = yield* Effect.flip(
         Layer.build(DoltLive.layerConfig).pipe(
           Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DOLT_QUERY_TIMEOUT: "soon" })))

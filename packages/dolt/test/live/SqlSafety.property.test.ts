@@ -10,7 +10,7 @@ import { Arbitrary, Effect, Layer, Redacted, Schema } from "effect"
 import * as DoltLive from "../../src/live/DoltLive.ts"
 import { singleDoltServer } from "../contract/realDolt.ts"
 import { AdminSql, adminSqlFor } from "./adminSql.ts"
-import { MariaDbLive } from "./mariadb.ts"
+import { ensureMariaDb, MariaDbLive } from "./mariadb.ts"
 
 /** Pieces that break naive quoting, plus unicode (2-, 3- and 4-byte, bidi), plus plain text. */
 const Atom = Schema.Literals([
@@ -100,7 +100,11 @@ const accountsNow = Effect.gen(function* () {
 const databasesNow = adminQuery("SHOW DATABASES").pipe(Effect.map((rows) => rows.map((r) => String(r.Database)).sort()))
 
 /** Registers the SQL-safety properties against the server `serverLayer` provides. */
-const sqlSafetySuite = (label: string, serverLayer: Layer.Layer<Dolt | AdminSql, unknown>) =>
+const sqlSafetySuite = (
+  label: string,
+  serverLayer: Layer.Layer<Dolt | AdminSql, unknown>,
+  ensureServer: Effect.Effect<void> = Effect.void
+) =>
   layer(serverLayer, { timeout: "60 seconds" })(`SQL safety against ${label}`, (it) => {
     it.effect.prop(
       "hostile user names, hosts and passwords never leave their literals",
@@ -198,7 +202,7 @@ const sqlSafetySuite = (label: string, serverLayer: Layer.Layer<Dolt | AdminSql,
     )
   })
 
-sqlSafetySuite("MariaDB (DOLTDB_TEST_MYSQL_URL)", MariaDbLive)
+sqlSafetySuite("MariaDB (DOLTDB_TEST_MYSQL_URL)", MariaDbLive, ensureMariaDb)
 
 const doltBin = process.env.DOLTDB_E2E_DOLT_BIN
 if (doltBin === undefined || doltBin === "") {

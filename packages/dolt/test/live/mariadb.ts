@@ -38,21 +38,24 @@ export const adminQuery = (sql: string, values: ReadonlyArray<unknown> = []) =>
 
 class MariaDbUnavailable extends Error {}
 
-/** Fails loudly when the server is missing; provides the live Dolt layer and admin access otherwise. */
-export const MariaDbLive = Layer.effectDiscard(
-  Effect.tryPromise({
-    try: async () => {
-      const c = await connectAs(adminTarget.user, Redacted.value(adminTarget.password))
-      c.destroy()
-    },
-    catch: (cause) =>
-      new MariaDbUnavailable(
-        `MariaDB test server not reachable at ${adminTarget.host}:${adminTarget.port} (DOLTDB_TEST_MYSQL_URL): ` +
-          `${String(cause)}. Start it with: scripts/mariadb.sh start`
-      )
-  }).pipe(Effect.orDie)
-).pipe(
-  Layer.provideMerge(
-    Layer.merge(DoltLive.layer({ queryTimeout: "20 seconds" }), Layer.succeed(AdminSql, adminSqlFor(adminTarget)))
-  )
+/**
+ * Dies with a message saying how to start the server when it does not answer. Every test runs it first, so a
+ * missing server fails each test (none is skipped or passes).
+ */
+export const ensureMariaDb: Effect.Effect<void> = Effect.tryPromise({
+  try: async () => {
+    const c = await connectAs(adminTarget.user, Redacted.value(adminTarget.password))
+    c.destroy()
+  },
+  catch: (cause) =>
+    new MariaDbUnavailable(
+      `MariaDB test server not reachable at ${adminTarget.host}:${adminTarget.port} (DOLTDB_TEST_MYSQL_URL): ` +
+        `${String(cause)}. Start it with: scripts/mariadb.sh start`
+    )
+}).pipe(Effect.orDie)
+
+/** The live Dolt layer and admin access for the MariaDB server (builds without connecting). */
+export const MariaDbLive = Layer.merge(
+  DoltLive.layer({ queryTimeout: "20 seconds" }),
+  Layer.succeed(AdminSql, adminSqlFor(adminTarget))
 )
