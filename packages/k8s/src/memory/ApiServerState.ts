@@ -21,6 +21,7 @@ import {
 } from "@doltdb-op/core/services/Kube"
 import { formatTime } from "@doltdb-op/core/services/kube/Resource"
 import { Result } from "effect"
+import { applyDefaults } from "./Defaults.ts"
 import type { Json } from "./FieldSet.ts"
 import { jsonEqual } from "./FieldSet.ts"
 import {
@@ -81,6 +82,7 @@ export interface ApiServerStateOptions {
 export class ApiServerState {
   private revision = 0
   private counter = 0
+  private clusterIPs = 0
   private readonly types = new Map<string, { readonly res: Res; readonly objects: Map<string, Entry> }>()
   private readonly byUid = new Map<string, Entry>()
   private readonly dependents = new Map<string, Set<Entry>>()
@@ -196,7 +198,7 @@ export class ApiServerState {
       ...(res.statusSubresource || _status === undefined ? {} : { status: _status }),
       metadata: this.freshMetadata(metadata, name, namespace, now)
     }
-    const created = object as unknown as KubeObject
+    const created = this.defaults(object as unknown as KubeObject, undefined)
     const managers = createdBy(created as unknown as JsonObject, manager, "Update")
     return Result.succeed(this.insert(res, created, managers, "create"))
   }
@@ -220,7 +222,7 @@ export class ApiServerState {
     const next: Record<string, unknown> = { ...mainPart(input, res), apiVersion: old.apiVersion, kind: old.kind }
     if (res.statusSubresource && old.status !== undefined) next.status = old.status
     next.metadata = keptMetadata(old, input.metadata)
-    return Result.succeed(this.update(entry, next as KubeObject, manager, "main", "replace", now))
+    return Result.succeed(this.update(entry, this.defaults(next as KubeObject, old), manager, "main", "replace", now))
   }
 
   apply(
@@ -239,7 +241,9 @@ export class ApiServerState {
     if (entry === undefined) {
       const created = { ...scoped, metadata: this.freshMetadata(config.metadata, name, namespace, now) }
       const managers = createdBy(scoped, options.fieldManager, "Apply")
-      return Result.succeed(this.insert(res, created as unknown as KubeObject, managers, "apply"))
+      return Result.succeed(
+        this.insert(res, this.defaults(created as unknown as KubeObject, undefined), managers, "apply")
+      )
     }
     const stale = preconditionFailure(
       "apply",
@@ -262,7 +266,8 @@ export class ApiServerState {
       )
     }
     const { object, managers } = applied_.success
-    return Result.succeed(this.commitUpdate(entry, object as unknown as KubeObject, managers, "apply", now))
+    const defaulted = this.defaults(object as unknown as KubeObject, entry.object)
+    return Result.succeed(this.commitUpdate(entry, defaulted, managers, "apply", now))
   }
 
   mergePatch(
@@ -293,6 +298,7 @@ export class ApiServerState {
       const { status: _ignored, ...rest } = patch as JsonObject
       next = applyMergePatch(old, res.statusSubresource ? rest : (patch as JsonObject)) as JsonObject
       next.metadata = keptMetadata(entry.object, next.metadata as unknown as KubeObject["metadata"]) as unknown as Json
+      next = this.defaults(next as unknown as KubeObject, entry.object) as unknown as JsonObject
     }
     return Result.succeed(this.update(entry, next as unknown as KubeObject, options.manager, options.scope, verb, now))
   }
@@ -509,6 +515,14 @@ export class ApiServerState {
       this.log = this.log.slice(dropped)
     }
     for (const l of this.listeners) l(event)
+  }
+
+  /** Defaulting as the API server does it; Service cluster IPs come from 10.96.0.0/16 in order. */
+  private defaults(object: KubeObject, previous: KubeObject | undefined): KubeObject {
+    return applyDefaults(object, previous, () => {
+      const n = ++this.clusterIPs
+      return `10.96.${Math.floor(n / 250) % 256}.${(n % 250) + 1}`
+    })
   }
 
   private count(verb: string): void {

@@ -13,6 +13,7 @@ import {
   type KubeError,
   type KubeObject,
   type Resource,
+  Services,
   StatefulSets
 } from "@doltdb-op/core/services/Kube"
 import { assert, layer } from "@effect/vitest"
@@ -304,6 +305,45 @@ export const kubeContract = (title: string, kubeLayer: Layer.Layer<Kube, unknown
           `ADDED ${n("watch-now-a")}`,
           `ADDED ${n("watch-now-b")}`
         ])
+      })
+    )
+
+    it.effect("defaults are filled like the API server's; re-applying the same config is not a write", () =>
+      Effect.gen(function* () {
+        const kube = yield* Kube
+        const svc = {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: n("defaults"), namespace: ns },
+          spec: { selector: { app: n("defaults") }, ports: [{ name: "tcp-dolt", port: 3306 }] }
+        }
+        const applied = yield* kube.apply(Services, svc, { fieldManager: "op" })
+        const spec = applied.spec as {
+          clusterIP: string
+          type: string
+          ports: Array<{ protocol: string; targetPort: number }>
+        }
+        assert.match(spec.clusterIP, /^\d+\.\d+\.\d+\.\d+$/)
+        assert.strictEqual(spec.type, "ClusterIP")
+        assert.deepStrictEqual([spec.ports[0]!.protocol, spec.ports[0]!.targetPort], ["TCP", 3306])
+        const again = yield* kube.apply(Services, svc, { fieldManager: "op" })
+        assert.strictEqual(again.metadata.resourceVersion, applied.metadata.resourceVersion)
+        assert.strictEqual((again.spec as { clusterIP: string }).clusterIP, spec.clusterIP)
+
+        const set = yield* kube.create(StatefulSets, sts(ns, n("defaults")))
+        const s = set.spec as {
+          podManagementPolicy: string
+          updateStrategy: unknown
+          revisionHistoryLimit: number
+          persistentVolumeClaimRetentionPolicy: unknown
+          template: { spec: { restartPolicy: string; containers: Array<{ imagePullPolicy: string }> } }
+        }
+        assert.strictEqual(s.podManagementPolicy, "OrderedReady")
+        assert.deepStrictEqual(s.updateStrategy, { type: "RollingUpdate", rollingUpdate: { partition: 0 } })
+        assert.strictEqual(s.revisionHistoryLimit, 10)
+        assert.deepStrictEqual(s.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" })
+        assert.strictEqual(s.template.spec.restartPolicy, "Always")
+        assert.strictEqual(s.template.spec.containers[0]!.imagePullPolicy, "IfNotPresent")
       })
     )
 
