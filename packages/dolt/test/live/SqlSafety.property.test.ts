@@ -111,6 +111,7 @@ const sqlSafetySuite = (
       [hostile(6), hostile(4), hostile(8)],
       ([rawName, rawHost, password]) =>
         Effect.gen(function* () {
+          yield* ensureServer
           const dolt = yield* Dolt
           const t = yield* targetOf
           // Keep generated accounts apart from the server's own (a generated "root"@"localhost" must not clash).
@@ -181,6 +182,7 @@ const sqlSafetySuite = (
       [nearLimit],
       ([name]) =>
         Effect.gen(function* () {
+          yield* ensureServer
           const dolt = yield* Dolt
           const t = yield* targetOf
           const account = { name, host: "%" }
