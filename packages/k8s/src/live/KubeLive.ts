@@ -70,7 +70,13 @@ const makeWith = (conn: Connection, options: KubeLiveOptions): KubeShape => {
   ) => {
     const ctx = { verb, kind: res.kind, namespace: target.namespace, name: target.name }
     const once = send(conn, timeout, ctx, request)
-    return idempotent ? once.pipe(Effect.retry({ schedule: retry, times, while: isRetryable })) : once
+    const attempts = idempotent ? once.pipe(Effect.retry({ schedule: retry, times, while: isRetryable })) : once
+    // the service's methods are generic over the resource type, which Effect.fn cannot keep: spans are added here
+    return attempts.pipe(
+      Effect.withSpan(`Kube.${verb}`, {
+        attributes: { kind: res.kind, namespace: target.namespace ?? "", name: target.name ?? "" }
+      })
+    )
   }
 
   const encode = <A>(res: Resource<A>, verb: string, a: A) => encoderFor(res, verb)(a)

@@ -83,6 +83,8 @@ export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape
   let faults: Faults = {}
   const openWatches = new Set<(error: KubeError) => void>()
 
+  // The methods are generic over the resource type, which Effect.fn cannot keep, and this is the simulation's hot
+  // path, so they are plain Effect.gen without spans.
   const build = (withFaults: boolean): KubeShape => {
     const enter = (verb: Verb, kind: string): Effect.Effect<number, KubeError> =>
       Effect.gen(function* () {
