@@ -4,26 +4,15 @@
  * connection from the operator's endpoint (network, port and credentials are checked) and closes it after.
  */
 import {
-  type Account,
-  BranchName,
-  CharsetName,
   ClusterStatusRow,
   Dolt,
   DoltAlreadyStandby,
   DoltEpochConflict,
   type DoltError,
   DoltInvalidInput,
-  DoltReadOnly,
-  DoltSqlError,
   type DoltTarget,
   DoltUnreachable,
-  ParameterText,
-  RoleAndEpoch,
-  validate,
-  validateAccount,
-  validateDatabaseName,
-  validateGrant,
-  validatePassword
+  RoleAndEpoch
 } from "@doltdb-op/core/services/Dolt"
 import { type Endpoint, OperatorEndpoint } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, Layer, Redacted } from "effect"
@@ -31,14 +20,7 @@ import type { DoltSession } from "../DoltSession.ts"
 import { DoltCluster, type DoltClusterShape } from "./DoltCluster.ts"
 import { gracefulTransitionToStandby } from "./graceful.ts"
 import type { Connection, ModelServer } from "./ModelServer.ts"
-import {
-  type AccountState,
-  type AuthStore,
-  accountKey,
-  type DatabaseState,
-  emptyRoot,
-  type GrantEntry
-} from "./state.ts"
+import { makeSqlResources, type Op, serverReadOnly, sqlError } from "./modelSqlResources.ts"
 
 export { GracefulTransitionWaitMillis } from "./graceful.ts"
 
@@ -46,31 +28,6 @@ export interface DoltModelOptions {
   /** The endpoint the operator's SQL comes from (default `SimWorld.OperatorEndpoint`). */
   readonly from?: Endpoint
 }
-
-type Op<A> = (server: ModelServer, conn: Connection, now: number) => Effect.Effect<A, DoltError>
-
-const serverReadOnly = (host: string, op: string) =>
-  new DoltReadOnly({ host, op, errno: 1105, message: "database server is set to read only mode" })
-
-const sqlError = (host: string, op: string, errno: number, message: string) =>
-  new DoltSqlError({ host, op, errno, message })
-
-const renderGrants = (name: string, host: string, account: AccountState): ReadonlyArray<string> => {
-  const who = `\`${name}\`@\`${host}\``
-  const lines: Array<string> = []
-  const global = account.grants.get("*.*")
-  if (global === undefined) lines.push(`GRANT USAGE ON *.* TO ${who}`)
-  for (const [object, entry] of account.grants) {
-    const privileges = entry.privileges.size === 0 ? "USAGE" : [...entry.privileges].sort().join(", ")
-    lines.push(`GRANT ${privileges} ON ${object} TO ${who}${entry.grantOption ? " WITH GRANT OPTION" : ""}`)
-  }
-  return lines
-}
-
-const grantObject = (database: string, table: string): string =>
-  database === "*"
-    ? "*.*"
-    : `\`${database.replaceAll("`", "``")}\`.${table === "*" ? "*" : `\`${table.replaceAll("`", "``")}\``}`
 
 export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) => {
   const from = options.from ?? OperatorEndpoint
@@ -104,11 +61,6 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
             message: "Lost connection to server during query (dolt panics: no cluster configuration)"
           })
         )
-
-  const setAuth = (server: ModelServer, accounts: ReadonlyMap<string, AccountState>) => {
-    const auth: AuthStore = { id: cluster.ids.next(), accounts }
-    server.data.auth = auth
-  }
 
   const roleAndEpoch = (t: DoltTarget) =>
     run(t, "roleAndEpoch", (s) =>
@@ -224,303 +176,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
 
   const serverVersion = (t: DoltTarget) => run(t, "serverVersion", () => Effect.succeed(cluster.options.version))
 
-  const listDatabases = (t: DoltTarget) =>
-    run(t, "listDatabases", (s) => Effect.succeed([...s.data.databases.keys()].sort() as ReadonlyArray<string>))
-
-  const createDatabase = (
-    t: DoltTarget,
-    d: { readonly name: string; readonly charset?: string; readonly collation?: string }
-  ) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(d.name)
-      if (d.charset !== undefined && d.charset !== "") yield* validate("charset", CharsetName, d.charset)
-      if (d.collation !== undefined && d.collation !== "") yield* validate("collation", CharsetName, d.collation)
-      yield* run(t, "createDatabase", (s, _c, now) =>
-        Effect.gen(function* () {
-          if (s.readOnly) return yield* serverReadOnly(t.host, "createDatabase")
-          if (s.data.databases.has(name)) return
-          s.data.databases.set(name, {
-            root: emptyRoot(cluster.ids, now),
-            charset: d.charset || "utf8mb4",
-            collation: d.collation || "utf8mb4_0900_bin",
-            backups: new Map()
-          })
-          // A new database cancels a pending drop replication of the same name.
-          for (const drops of s.pendingDrops.values()) drops.delete(name)
-          s.syncHooks(now)
-        })
-      )
-    })
-
-  const dropDatabase = (t: DoltTarget, name: string) =>
-    Effect.gen(function* () {
-      const valid = yield* validateDatabaseName(name)
-      yield* run(t, "dropDatabase", (s, _c, now) =>
-        Effect.gen(function* () {
-          if (s.readOnly) return yield* serverReadOnly(t.host, "dropDatabase")
-          if (!s.data.databases.delete(valid)) return
-          s.syncHooks(now)
-          if (s.role === "primary") {
-            for (const remote of s.remotes) {
-              let drops = s.pendingDrops.get(remote.name)
-              if (drops === undefined) {
-                drops = new Map()
-                s.pendingDrops.set(remote.name, drops)
-              }
-              drops.set(valid, { nextAt: now, backoffMillis: 1 })
-            }
-          }
-        })
-      )
-    })
-
-  const databaseOf = (
-    s: ModelServer,
-    host: string,
-    op: string,
-    name: string
-  ): Effect.Effect<DatabaseState, DoltError> => {
-    const db = s.data.databases.get(name)
-    return db === undefined ? Effect.fail(sqlError(host, op, 1049, `database not found: ${name}`)) : Effect.succeed(db)
-  }
-
-  const listBranches = (t: DoltTarget, database: string) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      return yield* run(t, "listBranches", (s) =>
-        databaseOf(s, t.host, "listBranches", name).pipe(
-          Effect.map((db) => [...db.root.branches].map(([branch, hash]) => ({ name: branch, hash: String(hash) })))
-        )
-      )
-    })
-
-  const ensureBranches = (t: DoltTarget, database: string, branches: ReadonlyArray<string>, from = "main") =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      yield* validate("source branch", BranchName, from)
-      for (const b of branches) yield* validate("branch", BranchName, b)
-      if (branches.length === 0) return [] as ReadonlyArray<string>
-      return yield* run(t, "ensureBranches", (s, _c, now) =>
-        Effect.gen(function* () {
-          const db = yield* databaseOf(s, t.host, "ensureBranches", name)
-          const missing = [...new Set(branches)].filter((b) => !db.root.branches.has(b))
-          if (missing.length === 0) return [] as ReadonlyArray<string>
-          if (s.readOnly)
-            return yield* new DoltReadOnly({
-              host: t.host,
-              op: "ensureBranches",
-              errno: 1105,
-              message: `Database ${name} is read-only.`
-            })
-          const head = db.root.branches.get(from)
-          if (head === undefined) return yield* sqlError(t.host, "ensureBranches", 1105, `branch not found: ${from}`)
-          const next = new Map(db.root.branches)
-          for (const b of missing) next.set(b, head)
-          db.root = { ...db.root, id: cluster.ids.next(), createdAt: now, branches: next }
-          return missing as ReadonlyArray<string>
-        })
-      )
-    })
-
-  const ensureIgnorePatterns = (t: DoltTarget, database: string, patterns: ReadonlyArray<string>) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      for (const p of patterns) yield* validate("dolt_ignore pattern", ParameterText, p)
-      if (patterns.length === 0) return [] as ReadonlyArray<string>
-      return yield* run(t, "ensureIgnorePatterns", (s, _c, now) =>
-        Effect.gen(function* () {
-          const db = yield* databaseOf(s, t.host, "ensureIgnorePatterns", name)
-          const added = [...new Set(patterns)].filter((p) => !db.root.ignorePatterns.includes(p))
-          if (added.length === 0 && !db.root.ignoreDirty) return [] as ReadonlyArray<string>
-          if (s.readOnly) {
-            return yield* new DoltReadOnly({
-              host: t.host,
-              op: "ensureIgnorePatterns",
-              errno: 1105,
-              message: `Database ${name} is read-only.`
-            })
-          }
-          // Insert, then dolt_add + dolt_commit: the committed root carries the patterns and is clean.
-          db.root = {
-            ...db.root,
-            id: cluster.ids.next(),
-            createdAt: now,
-            ignorePatterns: [...db.root.ignorePatterns, ...added],
-            ignoreDirty: false
-          }
-          return added as ReadonlyArray<string>
-        })
-      )
-    })
-
-  const userExists = (t: DoltTarget, account: Account) =>
-    Effect.gen(function* () {
-      const a = yield* validateAccount(account)
-      return yield* run(t, "userExists", (s) => Effect.succeed(s.data.auth.accounts.has(accountKey(a.name, a.host))))
-    })
-
-  const createUser = (t: DoltTarget, account: Account, password: Redacted.Redacted<string>) =>
-    Effect.gen(function* () {
-      const a = yield* validateAccount(account)
-      const pw = yield* validatePassword(Redacted.value(password))
-      return yield* run(t, "createUser", (s) =>
-        Effect.gen(function* () {
-          const key = accountKey(a.name, a.host)
-          if (s.data.auth.accounts.has(key)) return false
-          if (s.readOnly) return yield* serverReadOnly(t.host, "createUser")
-          setAuth(s, new Map(s.data.auth.accounts).set(key, { password: pw, grants: new Map() }))
-          return true
-        })
-      )
-    })
-
-  const setPassword = (t: DoltTarget, account: Account, password: Redacted.Redacted<string>) =>
-    Effect.gen(function* () {
-      const a = yield* validateAccount(account)
-      const pw = yield* validatePassword(Redacted.value(password))
-      yield* run(t, "setPassword", (s) =>
-        Effect.gen(function* () {
-          if (s.readOnly) return yield* serverReadOnly(t.host, "setPassword")
-          const key = accountKey(a.name, a.host)
-          const existing = s.data.auth.accounts.get(key)
-          if (existing === undefined) {
-            return yield* sqlError(
-              t.host,
-              "setPassword",
-              1396,
-              `Operation ALTER USER failed for '${a.name}'@'${a.host}'`
-            )
-          }
-          setAuth(s, new Map(s.data.auth.accounts).set(key, { ...existing, password: pw }))
-        })
-      )
-    })
-
-  const dropUser = (t: DoltTarget, account: Account) =>
-    Effect.gen(function* () {
-      const a = yield* validateAccount(account)
-      yield* run(t, "dropUser", (s) =>
-        Effect.gen(function* () {
-          const key = accountKey(a.name, a.host)
-          if (!s.data.auth.accounts.has(key)) return
-          if (s.readOnly) return yield* serverReadOnly(t.host, "dropUser")
-          const next = new Map(s.data.auth.accounts)
-          next.delete(key)
-          setAuth(s, next)
-        })
-      )
-    })
-
-  const changeGrant = (t: DoltTarget, spec: Parameters<typeof validateGrant>[0], op: "grant" | "revoke") =>
-    Effect.gen(function* () {
-      const g = yield* validateGrant(spec)
-      yield* run(t, op, (s) =>
-        Effect.gen(function* () {
-          if (s.readOnly) return yield* serverReadOnly(t.host, op)
-          const key = accountKey(g.account.name, g.account.host)
-          const account = s.data.auth.accounts.get(key)
-          if (account === undefined) {
-            if (op === "revoke") return
-            return yield* sqlError(t.host, op, 1133, "Can't find any matching row in the user table")
-          }
-          const object = grantObject(g.database, g.table)
-          const current = account.grants.get(object) ?? { privileges: new Set(), grantOption: false }
-          const privileges = new Set(current.privileges)
-          for (const p of g.privileges) op === "grant" ? privileges.add(p) : privileges.delete(p)
-          const entry: GrantEntry = {
-            privileges,
-            grantOption: op === "grant" ? current.grantOption || g.grantOption : current.grantOption && !g.grantOption
-          }
-          const grants = new Map(account.grants)
-          if (entry.privileges.size === 0 && !entry.grantOption) grants.delete(object)
-          else grants.set(object, entry)
-          setAuth(s, new Map(s.data.auth.accounts).set(key, { ...account, grants }))
-        })
-      )
-    })
-
-  const showGrants = (t: DoltTarget, account: Account) =>
-    Effect.gen(function* () {
-      const a = yield* validateAccount(account)
-      return yield* run(t, "showGrants", (s) => {
-        const acc = s.data.auth.accounts.get(accountKey(a.name, a.host))
-        return Effect.succeed(acc === undefined ? [] : renderGrants(a.name, a.host, acc))
-      })
-    })
-
-  const backupsOf = (
-    t: DoltTarget,
-    op: string,
-    database: string,
-    f: (s: ModelServer, backups: Map<string, string>, now: number) => Effect.Effect<void, DoltError>
-  ) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      yield* run(t, op, (s, _c, now) =>
-        databaseOf(s, t.host, op, name).pipe(Effect.flatMap((db) => f(s, db.backups, now)))
-      )
-    })
-
-  const listBackups = (t: DoltTarget, database: string) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      return yield* run(t, "listBackups", (s) =>
-        databaseOf(s, t.host, "listBackups", name).pipe(
-          Effect.map((db) => [...db.backups].map(([n, url]) => ({ name: n, url })))
-        )
-      )
-    })
-
-  const backupAdd = (t: DoltTarget, database: string, name: string, url: string) =>
-    Effect.gen(function* () {
-      const n = yield* validate("backup name", ParameterText, name)
-      const u = yield* validate("backup url", ParameterText, url)
-      yield* backupsOf(t, "backupAdd", database, (_s, backups) => Effect.sync(() => void backups.set(n, u)))
-    })
-
-  const backupSync = (t: DoltTarget, database: string, name: string) =>
-    Effect.gen(function* () {
-      const n = yield* validate("backup name", ParameterText, name)
-      yield* backupsOf(t, "backupSync", database, (s, backups) => {
-        const url = backups.get(n)
-        const db = s.data.databases.get(database)
-        if (url === undefined || db === undefined) {
-          return Effect.fail(sqlError(t.host, "backupSync", 1105, `backup '${n}' not found`))
-        }
-        return Effect.sync(() => {
-          cluster.backupStore.set(url, { root: db.root, charset: db.charset, collation: db.collation })
-        })
-      })
-    })
-
-  const backupRemove = (t: DoltTarget, database: string, name: string) =>
-    Effect.gen(function* () {
-      const n = yield* validate("backup name", ParameterText, name)
-      yield* backupsOf(t, "backupRemove", database, (_s, backups) => Effect.sync(() => void backups.delete(n)))
-    })
-
-  const backupRestore = (t: DoltTarget, url: string, database: string, force: boolean) =>
-    Effect.gen(function* () {
-      const name = yield* validateDatabaseName(database)
-      const u = yield* validate("backup url", ParameterText, url)
-      yield* run(t, "backupRestore", (s, _c, now) =>
-        Effect.gen(function* () {
-          const saved = cluster.backupStore.get(u)
-          if (saved === undefined) return yield* sqlError(t.host, "backupRestore", 1105, `backup not found at ${u}`)
-          if (s.readOnly) return yield* serverReadOnly(t.host, "backupRestore")
-          if (s.data.databases.has(name) && !force) {
-            return yield* sqlError(t.host, "backupRestore", 1007, `can't create database ${name}; database exists`)
-          }
-          s.data.databases.set(name, {
-            root: { ...saved.root, id: cluster.ids.next(), createdAt: now },
-            charset: saved.charset,
-            collation: saved.collation,
-            backups: new Map()
-          })
-          s.syncHooks(now)
-        })
-      )
-    })
+  const resources = makeSqlResources(cluster, run)
 
   const service = Dolt.of({
     roleAndEpoch,
@@ -528,24 +184,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
     assumeRole,
     transitionToStandby,
     serverVersion,
-    listDatabases,
-    createDatabase,
-    dropDatabase,
-    listBranches,
-    ensureBranches,
-    ensureIgnorePatterns,
-    userExists,
-    createUser,
-    setPassword,
-    dropUser,
-    grant: (t, spec) => changeGrant(t, spec, "grant"),
-    revoke: (t, spec) => changeGrant(t, spec, "revoke"),
-    showGrants,
-    listBackups,
-    backupAdd,
-    backupSync,
-    backupRemove,
-    backupRestore
+    ...resources
   })
   return { service, openSession }
 }
