@@ -15,6 +15,8 @@ WORK="${E2E_WORK:-$here/.work}"
 ETCD_PORT="${E2E_ETCD_PORT:-23790}"
 ETCD_PEER_PORT="${E2E_ETCD_PEER_PORT:-23800}"
 API_PORT="${E2E_API_PORT:-26443}"
+# Nodes, each run by its own agent process: e2e-node-1..N, pods of node i on 10.244.i.0/24.
+NODES="${E2E_NODES:-3}"
 # Pod network: names and range shared with the agent (e2e/agent/sandbox.ts reads the same env).
 BRIDGE="${E2E_BRIDGE:-dolte2e0}"
 NETNS_PREFIX="${E2E_NETNS_PREFIX:-dolte2e-}"
@@ -181,10 +183,14 @@ up() {
 
   # CRDs, default StorageClass, then the node agent; apply.ts waits for the CRDs to be Established.
   (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
-  start node-agent env KUBECONFIG="$KUBECONFIG_OUT" E2E_WORK="$WORK" \
-    E2E_DOLT_BIN="$(dolt_bin)" E2E_BRIDGE="$BRIDGE" E2E_NETNS_PREFIX="$NETNS_PREFIX" \
-    "$repo/node_modules/.bin/node" "$here/agent/main.ts"
-  wait_for "node agent to register a Ready node" 30 test -f "$RUN/node-agent.ready"
+  # One agent per node, started one after the other (node 1 also schedules and provisions volumes).
+  local i
+  for ((i = 1; i <= NODES; i++)); do
+    start "node-agent-$i" env KUBECONFIG="$KUBECONFIG_OUT" E2E_WORK="$WORK" E2E_NODE_INDEX="$i" \
+      E2E_DOLT_BIN="$(dolt_bin)" E2E_BRIDGE="$BRIDGE" E2E_NETNS_PREFIX="$NETNS_PREFIX" \
+      "$repo/node_modules/.bin/node" "$here/agent/main.ts"
+    wait_for "node agent $i to register a Ready node" 30 test -f "$RUN/node-agent-$i.ready"
+  done
   trap - EXIT
   t1=$(date +%s.%N)
   log "cluster up in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s; KUBECONFIG=$KUBECONFIG_OUT"
@@ -206,7 +212,15 @@ net_cleanup() {
 down() {
   mkdir -p "$RUN"
   # The agent stops its pods (preStop hooks, grace periods) and removes their namespaces itself.
-  stop node-agent 60
+  local agent
+  for agent in "$RUN"/node-agent-*.pid; do
+    [[ -e "$agent" ]] || continue
+    agent="$(basename "$agent" .pid)"
+    # A frozen node (faults.ts nodeDown) must be thawed to hear the TERM.
+    kill -CONT "$(cat "$RUN/$agent.pid")" 2>/dev/null || true
+    stop "$agent" 60 &
+  done
+  wait
   net_cleanup
   stop kube-controller-manager 10
   stop kube-apiserver 20
@@ -225,7 +239,7 @@ down() {
 
 status() {
   local n
-  for n in etcd kube-apiserver kube-controller-manager node-agent; do
+  for n in etcd kube-apiserver kube-controller-manager $(cd "$RUN" 2>/dev/null && ls node-agent-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
   done
   ip netns list 2>/dev/null | grep "^$NETNS_PREFIX" || true

@@ -1,5 +1,5 @@
-// The e2e node agent: stands in for kube-scheduler, the kubelet and a hostPath volume provisioner on one
-// Node. Registers the Node (and keeps its Lease fresh), binds pending pods to it, runs them as local
+// The e2e node agent: stands in for the kubelet of one Node (E2E_NODE_INDEX) and, on node 1, for
+// kube-scheduler and a hostPath volume provisioner. Registers the Node (and keeps its Lease fresh), binds pending pods to it, runs them as local
 // processes in their own network + mount namespaces (PodRuntime), provisions PVCs of the e2e StorageClass
 // as host directories, and keeps every pod's /etc/hosts in line with peers' addresses and readiness.
 // On SIGTERM/SIGINT it stops all pods and removes every namespace and interface it made.
@@ -12,6 +12,7 @@ import { BRIDGE_ADDRESS, KUBERNETES_VERSION, NODE_INDEX, NODE_NAME } from "../li
 import { type AgentContext, PodRuntime } from "./pod.ts"
 import { onClaim, onVolume } from "./provisioner.ts"
 import { ensureBridge, removeStaleSandboxes } from "./sandbox.ts"
+import { schedulePending } from "./scheduler.ts"
 
 const workDir = process.env.E2E_WORK ?? ""
 const doltBin = process.env.E2E_DOLT_BIN ?? ""
@@ -21,6 +22,10 @@ const kube = new Kube(process.env.KUBECONFIG)
 const abort = new AbortController()
 const runtimes = new Map<string, PodRuntime>()
 const services = new Map<string, KubeObject>()
+/** Every pod in the cluster (all nodes), for the /etc/hosts records. */
+const allPods = new Map<string, KubeObject>()
+const isReady = (p: KubeObject) =>
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True")
 const ips = new Map<string, string>()
 const log = (msg: string) => console.error(`[agent ${new Date().toISOString()}] ${msg}`)
 
@@ -57,16 +62,19 @@ const hostsContent = (self?: PodRuntime): string => {
     lines.push(`${self.ip}\t${sub ? `${fqdn(h, sub, selfNs!).join(" ")} ` : ""}${h}`)
   }
   const bySvc = new Map<string, Array<string>>()
-  for (const rt of runtimes.values()) {
-    if (rt === self || !rt.ip || !rt.sb || rt.terminating) continue
-    const ns = rt.pod.metadata.namespace!
-    const sub = rt.pod.spec.subdomain
-    // A headless Service named like the subdomain publishes the pod when it is ready, or always
-    // with publishNotReadyAddresses, as in Kubernetes DNS.
+  // Peers on every node, from the pods' reported status (what EndpointSlices and CoreDNS go by).
+  for (const p of allPods.values()) {
+    const ip: string | undefined = p.status?.podIP
+    if (p.metadata.uid === self?.uid || !ip || ["Succeeded", "Failed"].includes(p.status?.phase)) continue
+    const ns = p.metadata.namespace!
+    const sub = p.spec.subdomain
+    // A headless Service named like the subdomain publishes the pod when it is ready (and not terminating),
+    // or always with publishNotReadyAddresses, as in Kubernetes DNS.
     const svc = sub && services.get(`${ns}/${sub}`)
-    if (!svc || (!rt.ready && !svc.spec.publishNotReadyAddresses)) continue
-    lines.push(`${rt.ip}\t${fqdn(rt.pod.spec.hostname ?? rt.pod.metadata.name, sub, ns).join(" ")}`)
-    bySvc.set(`${ns}/${sub}`, [...(bySvc.get(`${ns}/${sub}`) ?? []), rt.ip])
+    const ready = isReady(p) && !p.metadata.deletionTimestamp
+    if (!svc || (!ready && !svc.spec.publishNotReadyAddresses)) continue
+    lines.push(`${ip}\t${fqdn(p.spec.hostname ?? p.metadata.name, sub, ns).join(" ")}`)
+    bySvc.set(`${ns}/${sub}`, [...(bySvc.get(`${ns}/${sub}`) ?? []), ip])
   }
   for (const [key, addrs] of bySvc) {
     const [ns, name] = key.split("/") as [string, string]
@@ -88,7 +96,7 @@ const hostsChanged = () => {
     // Rewritten in place: each pod's /etc/hosts is a bind mount of this very inode.
     for (const rt of runtimes.values()) if (rt.sb && !rt.terminating) writeFileSync(rt.hostsFile, hostsContent(rt))
     // The same records for clients on the host (e.g. an operator run outside the cluster): e2e/.work/hosts.
-    writeFileSync(join(workDir, "hosts"), hostsContent())
+    if (NODE_INDEX === 1) writeFileSync(join(workDir, "hosts"), hostsContent())
   }, 20)
 }
 
@@ -168,30 +176,23 @@ const heartbeat = async () => {
   })
 }
 
-// --- Scheduler: every pending pod goes to this node (nodeSelector must match; affinity is ignored) -----
-const schedule = async (e: WatchEvent) => {
-  const pod = e.object
-  if (e.type === "DELETED" || pod.spec.nodeName || pod.metadata.deletionTimestamp) return
-  if ((pod.spec.schedulerName ?? "default-scheduler") !== "default-scheduler") return
-  const labels: Record<string, string> = {
-    "kubernetes.io/hostname": NODE_NAME,
-    "kubernetes.io/os": "linux",
-    "kubernetes.io/arch": "amd64"
+// --- Scheduler (node 1's agent only): a pass on pending-pod events and every 2 s -------------------------
+let scheduling: Promise<void> | undefined
+let again = false
+const kickScheduler = () => {
+  if (scheduling) {
+    again = true
+    return
   }
-  const selector = (pod.spec.nodeSelector ?? {}) as Record<string, string>
-  if (Object.entries(selector).some(([k, v]) => labels[k] !== v))
-    return log(`${pod.metadata.name}: nodeSelector does not match, left pending`)
-  try {
-    await kube.create(`${core("pods", pod.metadata.namespace, pod.metadata.name)}/binding`, {
-      apiVersion: "v1",
-      kind: "Binding",
-      metadata: { name: pod.metadata.name, uid: pod.metadata.uid },
-      target: { apiVersion: "v1", kind: "Node", name: NODE_NAME }
+  scheduling = schedulePending(kube, log)
+    .catch((err) => log(`scheduler: ${err.message}`))
+    .finally(() => {
+      scheduling = undefined
+      if (again) {
+        again = false
+        kickScheduler()
+      }
     })
-  } catch (err) {
-    if (!(err instanceof KubeError && (err.code === 409 || err.code === 404)))
-      log(`bind ${pod.metadata.name}: ${(err as Error).message}`)
-  }
 }
 
 // --- Kubelet ---------------------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ const onPod = async (e: WatchEvent) => {
     if (rt) void rt.terminate(0).then(() => runtimes.delete(uid))
     return
   }
-  if (rt) rt.pod = pod
+  if (rt) rt.observe(pod)
   if (pod.metadata.deletionTimestamp) {
     if (!rt) return void finalDelete(pod)
     if (!rt.deleteRequested) {
@@ -249,7 +250,7 @@ const onService = (e: WatchEvent) => {
 }
 
 // --- Lifecycle -------------------------------------------------------------------------------------------
-const readyFile = join(workDir, "run", "node-agent.ready")
+const readyFile = join(workDir, "run", `node-agent-${NODE_INDEX}.ready`)
 const guard = (what: string, f: (e: WatchEvent) => unknown) => async (e: WatchEvent) => {
   try {
     await f(e)
@@ -281,19 +282,29 @@ await heartbeat()
 const beat = setInterval(() => heartbeat().catch((err) => log(`heartbeat: ${err.message}`)), 10_000)
 abort.signal.addEventListener("abort", () => clearInterval(beat))
 void kube.watch(core("services"), guard("services", onService), abort.signal)
-void kube.watch(
-  core("persistentvolumeclaims"),
-  guard("pvc", (e) => onClaim(kube, workDir, e)),
-  abort.signal
-)
-void kube.watch(
-  core("persistentvolumes"),
-  guard("pv", (e) => onVolume(kube, e)),
-  abort.signal
-)
-void kube.watch(core("pods"), guard("scheduler", schedule), abort.signal, "fieldSelector=spec.nodeName%3D")
+const onAnyPod = (e: WatchEvent) => {
+  if (e.type === "DELETED") allPods.delete(e.object.metadata.uid!)
+  else allPods.set(e.object.metadata.uid!, e.object)
+  hostsChanged()
+}
+void kube.watch(core("pods"), guard("pods", onAnyPod), abort.signal)
+if (NODE_INDEX === 1) {
+  void kube.watch(
+    core("persistentvolumeclaims"),
+    guard("pvc", (e) => onClaim(kube, workDir, e)),
+    abort.signal
+  )
+  void kube.watch(
+    core("persistentvolumes"),
+    guard("pv", (e) => onVolume(kube, e)),
+    abort.signal
+  )
+  void kube.watch(core("pods"), async () => kickScheduler(), abort.signal, "fieldSelector=spec.nodeName%3D")
+  const resched = setInterval(kickScheduler, 2000)
+  abort.signal.addEventListener("abort", () => clearInterval(resched))
+}
 void kube.watch(core("pods"), guard("kubelet", onPod), abort.signal, `fieldSelector=spec.nodeName%3D${NODE_NAME}`)
 mkdirSync(join(workDir, "run"), { recursive: true })
-writeFileSync(join(workDir, "hosts"), hostsContent())
+if (NODE_INDEX === 1) writeFileSync(join(workDir, "hosts"), hostsContent())
 writeFileSync(readyFile, `${process.pid}\n`)
 log(`node ${NODE_NAME} ready`)

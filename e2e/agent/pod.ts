@@ -434,6 +434,24 @@ export class PodRuntime {
     }
   }
 
+  /**
+   * Takes the API's view of the pod: when someone else changed its status (the node lifecycle controller
+   * marks pods of an unresponsive node not ready), the next push restores the agent's view, as the
+   * kubelet's status sync does.
+   */
+  observe(pod: KubeObject) {
+    this.pod = pod
+    if (this.finished || !this.lastPushed) return
+    const ready = (p: Any) => (p?.conditions ?? []).find((c: Any) => c.type === "Ready")?.status
+    if (
+      ready(pod.status) !== ready(JSON.parse(this.lastPushed)) ||
+      pod.status?.phase !== JSON.parse(this.lastPushed).phase
+    ) {
+      this.lastPushed = ""
+      this.push()
+    }
+  }
+
   /** Sends the status if it changed; writes are serialised and a vanished pod is not an error. */
   push(): Promise<void> {
     this.pushChain = this.pushChain.then(async () => {

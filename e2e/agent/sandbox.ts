@@ -126,8 +126,8 @@ const isDir = (p: string) => {
 
 const short = (uid: string) => uid.replaceAll("-", "").slice(0, 8)
 /** Names of a pod's network namespace and of the host end of its veth (e2e/lib/faults.ts uses them too). */
-export const netnsName = (uid: string) => `${nodePrefix}${short(uid)}`
-export const hostVethName = (uid: string) => `ve${NODE_INDEX}${short(uid)}`.slice(0, 15)
+export const netnsName = (uid: string, node = NODE_INDEX) => `${NETNS_PREFIX}${node}-${short(uid)}`
+export const hostVethName = (uid: string, node = NODE_INDEX) => `ve${node}${short(uid)}`.slice(0, 15)
 
 export const createSandbox = async (spec: SandboxSpec): Promise<Sandbox> => {
   const netns = netnsName(spec.uid)

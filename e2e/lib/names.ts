@@ -1,7 +1,7 @@
 // Names shared by the cluster script, the node agent and the tests.
-export const NODE_NAME = process.env.E2E_NODE_NAME ?? "e2e-node-1"
 /** Node index N: the node's pods get addresses 10.244.N.2-254 on the shared bridge (10.244.0.1/16). */
 export const NODE_INDEX = Number(process.env.E2E_NODE_INDEX ?? "1")
+export const NODE_NAME = `e2e-node-${NODE_INDEX}`
 export const BRIDGE = process.env.E2E_BRIDGE ?? "dolte2e0"
 export const BRIDGE_ADDRESS = "10.244.0.1"
 export const POD_PREFIX_LENGTH = 16
