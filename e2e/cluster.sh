@@ -173,13 +173,15 @@ up() {
     --allow-privileged=true --profiling=false -v=1
   wait_for kube-apiserver 60 api_ready
 
+  # E2E_KCM_ARGS adds flags, e.g. "--node-monitor-grace-period=20s" for faster node-loss detection.
+  # shellcheck disable=SC2086
   start kube-controller-manager "$(bin kube-controller-manager "$KUBERNETES_VERSION")" \
     --kubeconfig "$WORK/controller-manager.kubeconfig" \
     --secure-port 0 --leader-elect=false \
     --use-service-account-credentials=true \
     --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
     --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
-    --cluster-name doltdb-e2e -v=1
+    --cluster-name doltdb-e2e -v=1 ${E2E_KCM_ARGS:-}
 
   # CRDs, default StorageClass, then the node agent; apply.ts waits for the CRDs to be Established.
   (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
