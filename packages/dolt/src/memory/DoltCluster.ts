@@ -9,14 +9,15 @@ import {
   DoltAccessDenied,
   DoltConnectionTainted,
   type DoltError,
-  DoltReadOnly,
   DoltSqlError,
   DoltTimeout,
   DoltUnreachable
 } from "@doltdb-op/core/services/Dolt"
-import { type ContainerSpec, type Endpoint, type Mount, type Process, SimWorld } from "@doltdb-op/core/sim/SimWorld"
-import { Clock, Context, Duration, Effect, HashMap, HashSet, Layer, Queue } from "effect"
+import { type ContainerSpec, type Endpoint, type Process, SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { Clock, Context, Duration, Effect, Layer, Queue } from "effect"
+import { type LedgerEntry, makeClient } from "./clientWrites.ts"
 import { parseServerConfig } from "./config.ts"
+import { finished, initAdmin, isServerCommand, mountFor, resolvePath } from "./containerSpec.ts"
 import { gracefulTransitionToStandby } from "./graceful.ts"
 import { parseHost, templateHostPort } from "./hosts.ts"
 import { type Connection, ModelServer } from "./ModelServer.ts"
@@ -27,8 +28,7 @@ import { accountKey, type DataDir, type GlobalConfig, type IdSource, newDataDir,
 export const DoltImage = "dolthub/dolt"
 /** How long a call to a hung server takes to fail (the live layer's default query timeout). */
 export const HungTimeoutMillis = 10_000
-/** The endpoint client writes come from unless told otherwise. */
-export const ClientEndpoint: Endpoint = "client"
+export { ClientEndpoint, type LedgerEntry } from "./clientWrites.ts"
 
 export interface DoltClusterOptions {
   /** Seed of the model's randomness (replication jitter). */
@@ -47,24 +47,6 @@ export interface DoltClusterOptions {
    * `false`: preStop does nothing (pods without the hook, replication disabled).
    */
   readonly preStopDemote?: number | false
-}
-
-export interface LedgerEntry {
-  readonly id: number
-  /** The host the client addressed. */
-  readonly host: string
-  /** `<namespace>/<pod>` of the server that took the write, when one did. */
-  readonly server: string | undefined
-  readonly database: string
-  readonly key: string
-  readonly value: string
-  readonly epoch: number | undefined
-  readonly startedAt: number
-  readonly finishedAt: number
-  /** `acked`: the client saw success (possibly with warning 3024). `failed`: it saw an error (the write may exist). */
-  readonly outcome: "acked" | "failed"
-  readonly warning?: string
-  readonly error?: string
 }
 
 export interface ServerInfo {
@@ -145,35 +127,6 @@ export class DoltCluster extends Context.Service<DoltCluster, DoltClusterShape>(
 
 const toMillis = (d: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(d))
 
-/** The mount a path lives on (longest mount path that is a prefix), and the path inside it. */
-const mountFor = (
-  mounts: Readonly<Record<string, Mount>>,
-  path: string
-): { readonly mount: Mount; readonly rel: string } | undefined => {
-  let best: { mount: Mount; rel: string; len: number } | undefined
-  for (const [mountPath, mount] of Object.entries(mounts)) {
-    const base = mountPath.replace(/\/+$/u, "")
-    if (path === base || path.startsWith(`${base}/`)) {
-      if (best === undefined || base.length > best.len)
-        best = { mount, rel: path.slice(base.length) || "/", len: base.length }
-    }
-  }
-  return best
-}
-
-const resolvePath = (path: string, cwd: string): string => {
-  const joined = path.startsWith("/") ? path : `${cwd.replace(/\/+$/u, "")}/${path}`
-  const parts: Array<string> = []
-  for (const p of joined.split("/")) {
-    if (p === "" || p === ".") continue
-    if (p === "..") parts.pop()
-    else parts.push(p)
-  }
-  return `/${parts.join("/")}`
-}
-
-const isServerCommand = (spec: ContainerSpec): boolean => [...spec.command, ...spec.args].includes("sql-server")
-
 export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {}) {
   const world = yield* SimWorld
   const random = seededRandom(options.seed ?? 1)
@@ -183,8 +136,6 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
   let nextConnection = 1
   const byPod = new Map<string, ModelServer>()
   const byIp = new Map<string, ModelServer>()
-  const ledger: Array<LedgerEntry> = []
-  let nextWrite = 1
   const baseDelay = toMillis(options.replicationDelay ?? "20 millis")
   const jitter = toMillis(options.replicationJitter ?? 0)
   const delayTo = new Map<string, number>()
@@ -393,147 +344,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       conn.server.connections.delete(conn)
     })
 
-  const record = (entry: LedgerEntry) =>
-    Effect.sync(() => {
-      ledger.push(entry)
-      return entry
-    })
-
-  const write: DoltClusterShape["write"] = Effect.fnUntraced(function* (host, database, key, value, writeOptions) {
-    const from = writeOptions?.from ?? ClientEndpoint
-    const startedAt = yield* Clock.currentTimeMillis
-    const id = nextWrite++
-    const base = { id, host, database, key, value, startedAt }
-    const fail = (server: ModelServer | undefined, e: DoltError) =>
-      Effect.flatMap(Clock.currentTimeMillis, (finishedAt) =>
-        record({
-          ...base,
-          server: server?.endpoint,
-          epoch: server?.epoch,
-          finishedAt,
-          outcome: "failed",
-          error: `${e._tag}: ${e.message}`
-        })
-      )
-    const server = yield* serverAt(host)
-    if (server === undefined)
-      return yield* fail(undefined, unreachable(host, "write", "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`))
-    const conn: Connection = { id: nextConnection++, server, killed: false, tainted: false }
-    const reach = (yield* world.canReach(from, server.endpoint)) && (yield* world.canReach(server.endpoint, from))
-    if (!reach) return yield* fail(server, unreachable(host, "write", "ETIMEDOUT", "connect ETIMEDOUT"))
-    if (!server.running) return yield* fail(server, unreachable(host, "write", "ECONNREFUSED", "connect ECONNREFUSED"))
-    if (server.hung) return yield* fail(server, yield* Effect.flip(hang(host, "write")))
-    if (server.readOnly) {
-      return yield* fail(
-        server,
-        new DoltReadOnly({ host, op: "write", errno: 1105, message: `Database ${database} is read-only.` })
-      )
-    }
-    const db = server.data.databases.get(database)
-    if (db === undefined) {
-      return yield* fail(
-        server,
-        new DoltSqlError({ host, op: "write", errno: 1049, message: `database not found: ${database}` })
-      )
-    }
-    const root: Root = {
-      ...db.root,
-      id: ids.next(),
-      createdAt: startedAt,
-      data: HashMap.set(db.root.data, key, value),
-      writes: HashSet.add(db.root.writes, id)
-    }
-    db.root = root
-    const epoch = server.epoch
-    yield* wake
-    // dolt_cluster_ack_writes_timeout_secs: wait for every standby (or the timeout; the commit succeeds anyway).
-    const timeoutSecs = server.ackWritesTimeoutSecs()
-    let warning: string | undefined
-    const hooks = [...server.hooks.values()].flatMap((byDb) => {
-      const h = byDb.get(database)
-      return h === undefined ? [] : [h]
-    })
-    if (timeoutSecs > 0 && hooks.length > 0) {
-      server.connections.add(conn)
-      const deadline = startedAt + timeoutSecs * 1000
-      const replicated = (h: (typeof hooks)[number]) => h.pushedId !== undefined && h.pushedId >= root.id
-      // An open breaker fast-fails the wait, except for one half-open probe per timeout interval (2.2.2).
-      const waitFor = hooks.filter((h) => !h.breakerOpen || startedAt >= h.breakerProbeAt)
-      for (const h of waitFor) if (h.breakerOpen) h.breakerProbeAt = deadline
-      while (true) {
-        const now = yield* Clock.currentTimeMillis
-        if (conn.killed || !server.running) {
-          server.connections.delete(conn)
-          return yield* fail(
-            server,
-            unreachable(host, "write", "PROTOCOL_CONNECTION_LOST", "Connection lost: The server closed the connection.")
-          )
-        }
-        if (waitFor.every(replicated) || now >= deadline) break
-        yield* Effect.sleep(Math.min(50, deadline - now))
-      }
-      server.connections.delete(conn)
-      const missing = hooks.filter((h) => !replicated(h))
-      for (const h of waitFor) {
-        if (replicated(h)) h.breakerOpen = false
-        else if (!h.breakerOpen) {
-          h.breakerOpen = true
-          h.breakerProbeAt = (yield* Clock.currentTimeMillis) + timeoutSecs * 1000
-        }
-      }
-      for (const h of missing) if (!waitFor.includes(h)) h.breakerOpen = true
-      if (missing.length > 0)
-        warning = `3024: Timed out replication of commit to ${missing.length} out of ${hooks.length} replicas.`
-    }
-    const finishedAt = yield* Clock.currentTimeMillis
-    return yield* record({
-      ...base,
-      server: server.endpoint,
-      epoch,
-      finishedAt,
-      outcome: "acked",
-      ...(warning === undefined ? {} : { warning })
-    })
-  })
-
-  const read: DoltClusterShape["read"] = Effect.fnUntraced(function* (host, database, key, readOptions) {
-    const from = readOptions?.from ?? ClientEndpoint
-    const server = yield* serverAt(host)
-    if (server === undefined) return yield* unreachable(host, "read", "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`)
-    const reach = (yield* world.canReach(from, server.endpoint)) && (yield* world.canReach(server.endpoint, from))
-    if (!reach) return yield* unreachable(host, "read", "ETIMEDOUT", "connect ETIMEDOUT")
-    if (!server.running) return yield* unreachable(host, "read", "ECONNREFUSED", "connect ECONNREFUSED")
-    const db = server.data.databases.get(database)
-    if (db === undefined) {
-      return yield* new DoltSqlError({ host, op: "read", errno: 1049, message: `database not found: ${database}` })
-    }
-    const v = HashMap.get(db.root.data, key)
-    return v._tag === "Some" ? v.value : undefined
-  })
-
-  const lostAcknowledgedWrites: DoltClusterShape["lostAcknowledgedWrites"] = Effect.fnUntraced(function* (host) {
-    let server: ModelServer | undefined
-    if (host !== undefined) server = yield* serverAt(host)
-    else {
-      for (const s of allServers()) {
-        if (s.running && s.role === "primary" && (server === undefined || s.epoch > server.epoch)) server = s
-      }
-    }
-    if (server === undefined) {
-      return yield* unreachable(
-        host ?? "<primary>",
-        "lostAcknowledgedWrites",
-        "ENOTFOUND",
-        "no such server (or no primary)"
-      )
-    }
-    const s = server
-    return ledger.filter((e) => {
-      if (e.outcome !== "acked") return false
-      const db = s.data.databases.get(e.database)
-      return db === undefined || !HashSet.has(db.root.writes, e.id)
-    })
-  })
+  const client = makeClient({ world, serverAt, wake, ids, unreachable, hang, allServers })
 
   const setReplicationDelay: DoltClusterShape["setReplicationDelay"] = (host, delay) =>
     Effect.gen(function* () {
@@ -595,34 +406,9 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     close,
     wake,
     backupStore,
-    write,
-    read,
-    ledger: Effect.sync(() => [...ledger]),
-    lostAcknowledgedWrites,
+    ...client,
     setReplicationDelay,
     setAckWritesTimeout,
     setFault
   })
-})
-
-/** What the init container does: the admin user from DOLT_USERNAME/DOLT_PASSWORD, once (no privileges.db yet). */
-const initAdmin = (data: DataDir, spec: ContainerSpec): void => {
-  if (data.privilegesInitialised) return
-  const user = spec.env.DOLT_USERNAME
-  const password = spec.env.DOLT_PASSWORD
-  if (user === undefined || user === "" || password === undefined || password === "") return
-  const accounts = new Map(data.auth.accounts)
-  accounts.set(accountKey(user, "%"), {
-    password,
-    grants: new Map([["*.*", { privileges: new Set(["ALL PRIVILEGES"]), grantOption: true }]])
-  })
-  data.auth = { id: data.auth.id, accounts }
-  data.privilegesInitialised = true
-}
-
-const finished = (code: number): Process => ({
-  probe: () => Effect.succeed(false),
-  preStop: Effect.void,
-  stop: () => Effect.void,
-  exitCode: Effect.succeed(code)
 })
