@@ -76,8 +76,7 @@ export class InMemoryKube extends Context.Service<InMemoryKube, InMemoryKubeShap
 
 type Rng = Random.Random
 
-const fromResult = <A>(r: Result.Result<A, KubeError>): Effect.Effect<A, KubeError> =>
-  Result.isSuccess(r) ? Effect.succeed(r.success) : Effect.fail(r.failure)
+const fromResult = Effect.fromResult
 
 export const makeInMemory = (state: ApiServerState, rng: Rng): InMemoryKubeShape & { readonly kube: KubeShape } => {
   let faults: Faults = {}
