@@ -29,12 +29,17 @@ const isReady = (p: KubeObject) =>
 const ips = new Map<string, string>()
 const log = (msg: string) => console.error(`[agent ${new Date().toISOString()}] ${msg}`)
 
+// Round-robin over the node's range, so an address is not handed out again right after its pod went away
+// (peers' and the host's ARP caches, DNS records of terminating pods).
+let nextIp = 2
 const allocateIp = (uid: string) => {
   const used = new Set(ips.values())
-  for (let i = 2; i < 255; i++) {
+  for (let n = 0; n < 253; n++) {
+    const i = ((nextIp - 2 + n) % 253) + 2
     const ip = `10.244.${NODE_INDEX}.${i}`
     if (!used.has(ip)) {
       ips.set(uid, ip)
+      nextIp = i + 1
       return ip
     }
   }

@@ -56,6 +56,7 @@ export class PodRuntime {
   readonly uid: string
   readonly dir: string
   readonly hostsFile: string
+  readonly logDir: string
   sb: Sandbox | undefined
   ip: string | undefined
   terminating = false
@@ -83,6 +84,8 @@ export class PodRuntime {
     this.uid = pod.metadata.uid!
     this.dir = join(ctx.workDir, "pods", `${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`)
     this.hostsFile = join(this.dir, "hosts")
+    // Container logs live beside the control plane's, which `down` keeps for post-mortems.
+    this.logDir = join(ctx.workDir, "logs", "pods", `${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`)
     this.initContainers = (pod.spec.initContainers ?? []).map((c: Any) => new Container(c))
     this.containers = pod.spec.containers.map((c: Any) => new Container(c))
     // A pod the agent picks up again (agent restart) keeps counting restarts.
@@ -105,7 +108,7 @@ export class PodRuntime {
   }
 
   async run() {
-    mkdirSync(join(this.dir, "logs"), { recursive: true })
+    mkdirSync(this.logDir, { recursive: true })
     this.push()
     let volumes: Map<string, string> | undefined
     while (!this.terminating && volumes === undefined) {
@@ -162,7 +165,7 @@ export class PodRuntime {
   }
 
   private containerLog(c: Container) {
-    return openSync(join(this.dir, "logs", `${c.spec.name}.log`), "a")
+    return openSync(join(this.logDir, `${c.spec.name}.log`), "a")
   }
 
   private async prepare(c: Container): Promise<Launch | undefined> {

@@ -38,8 +38,11 @@ describe("e2e harness: Dolt cluster replication between pods", () => {
     const standby = await connect(p1.status.podIP, USER, PASSWORD)
     const role = async (c: typeof primary) =>
       (await query(c, "SELECT @@global.dolt_cluster_role AS role, @@global.dolt_cluster_role_epoch AS epoch"))[0]
-    assert.deepEqual(await role(primary), { role: "primary", epoch: 1 })
-    assert.deepEqual(await role(standby), { role: "standby", epoch: 1 })
+    const roles = [await role(primary), await role(standby)]
+    assert.deepEqual(roles, [
+      { role: "primary", epoch: 1 },
+      { role: "standby", epoch: 1 }
+    ])
 
     await query(primary, "CREATE DATABASE repl")
     await query(primary, "CREATE TABLE repl.t (id INT PRIMARY KEY, v VARCHAR(32))")
