@@ -1,0 +1,172 @@
+/**
+ * The operator end to end in memory: the real controllers against the in-memory API server, the simulated
+ * StatefulSet controller and kubelet, and the in-memory Dolt cluster, on the TestClock.
+ */
+
+import { Builders } from "@doltdb-op/core"
+import { Dolt } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeObject, Pods, resource, Secrets, Services } from "@doltdb-op/core/services/Kube"
+import { DoltModel } from "@doltdb-op/dolt"
+import { SimCluster } from "@doltdb-op/k8s"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
+import { clusterLayer, DoltWrites, KubeWrites, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+
+const ns = "default"
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
+const rawUsers = resource({ apiVersion: "k8s.dolthub.com/v1alpha", kind: "User", plural: "users", namespaced: true })
+const rawGrants = resource({ apiVersion: "k8s.dolthub.com/v1alpha", kind: "Grant", plural: "grants", namespaced: true })
+
+const doltdb = (replicas: number) => ({
+  apiVersion: "k8s.dolthub.com/v1alpha",
+  kind: "DoltDB",
+  metadata: { name: "db", namespace: ns },
+  spec: {
+    engineVersion: "2.3.1",
+    replicas,
+    storage: { size: "1Gi" },
+    replication: { enabled: replicas > 1 }
+  }
+})
+
+const setup = (replicas: number) =>
+  Effect.gen(function* () {
+    const kube = yield* Kube
+    yield* kube.create(Secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "db-credentials", namespace: ns },
+      data: { "admin-user": b64("admin"), "admin-password": b64("s3cret!'pw") }
+    })
+    yield* kube.create(rawDoltDBs, doltdb(replicas) as unknown as KubeObject)
+  })
+
+const condition = (object: KubeObject | undefined, type: string) =>
+  (
+    (object?.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason: string }> } | undefined)
+      ?.conditions ?? []
+  ).find((c) => c.type === type)
+
+const get = (res: typeof rawDoltDBs, name: string) =>
+  Effect.flatMap(Kube, (kube) =>
+    kube.get(res, name, { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
+  )
+
+const ready = (res: typeof rawDoltDBs, name: string) =>
+  Effect.map(get(res, name), (o) => condition(o, "Ready")?.status === "True")
+
+const status = (o: KubeObject | undefined) => (o?.status ?? {}) as Record<string, unknown>
+
+const inCluster = (seed: number) => Layer.fresh(clusterLayer({ seed }))
+
+describe("operator in memory", () => {
+  it.effect(
+    "a 3-replica DoltDB becomes Ready with one primary, role labels and the reference's Services; a converged cluster costs no writes",
+    () =>
+      Effect.gen(function* () {
+        const operator = yield* startOperator()
+        yield* setup(3)
+        const took = yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 })
+        assert.isAtLeast(took, 0, "the DoltDB never became Ready")
+        const kube = yield* Kube
+        const db = yield* get(rawDoltDBs, "db")
+        assert.strictEqual(status(db).currentPrimary, "db-0")
+        assert.strictEqual(status(db).replicationEpoch, 1)
+        assert.deepStrictEqual(status(db).replicationStatus, {
+          "db-0": "primary",
+          "db-1": "standby",
+          "db-2": "standby"
+        })
+        const services = (yield* kube.list(Services, { namespace: ns })).items.map((s) => s.metadata.name).sort()
+        assert.includeMembers(services, ["db-internal", "db-primary", "db-reader"])
+        assert.notInclude(services, "db")
+        const primary = yield* kube.get(Services, "db-primary", { namespace: ns })
+        assert.strictEqual(
+          (primary.spec as { selector: Record<string, string> }).selector[Builders.PodNameLabel],
+          "db-0"
+        )
+        const pods = (yield* kube.list(Pods, { namespace: ns })).items
+        const roles = Object.fromEntries(
+          pods.map((p) => [p.metadata.name, p.metadata.labels?.[Builders.ClusterRoleLabel]])
+        )
+        assert.deepStrictEqual(roles, { "db-0": "primary", "db-1": "standby", "db-2": "standby" })
+
+        // A client write through db-primary lands on the primary and replicates to the standbys.
+        const sql = yield* Dolt
+        const db0 = pods.find((p) => p.metadata.name === "db-0")
+        const target = {
+          host: (db0?.status as { podIP: string }).podIP,
+          port: 3306,
+          user: "admin",
+          password: Redacted.make("s3cret!'pw")
+        }
+        yield* sql.createDatabase(target, { name: "app" })
+        const dolt = yield* DoltModel.DoltCluster
+        const w = yield* dolt.write("db-primary.default.svc.cluster.local", "app", "k", "v")
+        assert.strictEqual(w.outcome, "acked", JSON.stringify(w))
+        assert.strictEqual(w.server, "default/db-0")
+        const replicated = Effect.map(
+          dolt.read("db-2.db-internal.default", "app", "k").pipe(Effect.catch(() => Effect.succeed(undefined))),
+          (v) => v === "v"
+        )
+        assert.isAtLeast(yield* runUntil(replicated, { limitMillis: 10_000 }), 0, "the write never reached db-2")
+
+        // Steady state: let the operator poll for a while; it must not write anything.
+        yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
+        const kubeBefore = operator.kubeCalls.total(KubeWrites)
+        const doltBefore = operator.doltCalls.total(DoltWrites)
+        const reads = operator.kubeCalls.total(["get", "list"])
+        yield* runUntil(Effect.succeed(false), { limitMillis: 60_000 })
+        assert.strictEqual(operator.kubeCalls.total(KubeWrites) - kubeBefore, 0, "API writes in steady state")
+        assert.strictEqual(operator.doltCalls.total(DoltWrites) - doltBefore, 0, "Dolt writes in steady state")
+        assert.isAbove(operator.kubeCalls.total(["get", "list"]), reads, "the operator kept reconciling (reads)")
+      }).pipe(Effect.provide(inCluster(1))),
+    60_000
+  )
+
+  it.effect(
+    "User and Grant are applied on the primary; deleting the DoltDB removes its children",
+    () =>
+      Effect.gen(function* () {
+        const operator = yield* startOperator()
+        yield* setup(3)
+        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        const kube = yield* Kube
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "app-pw", namespace: ns, labels: { "k8s.dolthub.com/watch": "true" } },
+          data: { password: b64("app-pass") }
+        })
+        yield* kube.create(rawUsers, {
+          apiVersion: "k8s.dolthub.com/v1alpha",
+          kind: "User",
+          metadata: { name: "app", namespace: ns },
+          spec: { doltDBRef: { name: "db" }, name: "app", passwordSecretKeyRef: { name: "app-pw", key: "password" } }
+        })
+        yield* kube.create(rawGrants, {
+          apiVersion: "k8s.dolthub.com/v1alpha",
+          kind: "Grant",
+          metadata: { name: "app-read", namespace: ns },
+          spec: { doltDBRef: { name: "db" }, username: "app", privileges: ["SELECT", "INSERT"] }
+        })
+        const both = Effect.all([ready(rawUsers, "app"), ready(rawGrants, "app-read")]).pipe(
+          Effect.map(([u, g]) => u && g)
+        )
+        assert.isAtLeast(yield* runUntil(both, { limitMillis: 120_000 }), 0, "User/Grant never became Ready")
+        assert.isAtLeast(operator.doltCalls.total(["createUser"]), 1)
+        assert.isAtLeast(operator.doltCalls.total(["grant"]), 1)
+
+        // Deletion: owner references let the garbage collector remove every child.
+        yield* kube.delete(rawDoltDBs, "db", { namespace: ns })
+        const gone = Effect.map(kube.list(Services, { namespace: ns }), (l) =>
+          l.items.every((s) => !s.metadata.name.startsWith("db"))
+        )
+        assert.isAtLeast(yield* runUntil(gone, { limitMillis: 120_000 }), 0, "children were not garbage-collected")
+        const sim = yield* SimCluster
+        assert.isDefined(sim)
+      }).pipe(Effect.provide(inCluster(2))),
+    60_000
+  )
+})
