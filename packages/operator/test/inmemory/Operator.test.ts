@@ -96,7 +96,7 @@ describe("operator in memory", () => {
         const sql = yield* Dolt
         const db0 = pods.find((p) => p.metadata.name === "db-0")
         const target = {
-          host: (db0?.status as { podIP: string }).podIP,
+          host: ((db0?.status ?? {}) as { podIP: string }).podIP,
           port: 3306,
           user: "admin",
           password: Redacted.make("s3cret!'pw")
@@ -182,7 +182,7 @@ describe("operator in memory", () => {
         const sql = yield* Dolt
         yield* sql.createDatabase(
           {
-            host: (db0?.status as { podIP: string }).podIP,
+            host: ((db0?.status ?? {}) as { podIP: string }).podIP,
             port: 3306,
             user: "admin",
             password: Redacted.make("s3cret!'pw")
