@@ -36,6 +36,12 @@ export interface CreateDatabase {
   readonly collation?: string
 }
 
+/** A database's defaults as `information_schema.SCHEMATA` reports them. */
+export interface DatabaseDefaults {
+  readonly charset: string
+  readonly collation: string
+}
+
 export interface DoltShape {
   /** `@@global.dolt_cluster_role`, `@@global.dolt_cluster_role_epoch`. */
   readonly roleAndEpoch: (target: DoltTarget) => Effect.Effect<RoleAndEpoch, DoltError>
@@ -79,6 +85,16 @@ export interface DoltShape {
     database: string,
     patterns: ReadonlyArray<string>
   ) => Effect.Effect<ReadonlyArray<string>, DoltError>
+  /**
+   * The `dolt_ignore` patterns as committed at HEAD of the database's default branch (`AS OF 'HEAD'` on a
+   * session-less connection): rows inserted but never committed do not count, as they do not reach new branches.
+   */
+  readonly ignorePatterns: (target: DoltTarget, database: string) => Effect.Effect<ReadonlyArray<string>, DoltError>
+  /** Default charset and collation from `information_schema.SCHEMATA`; `undefined` when the database does not exist. */
+  readonly databaseDefaults: (
+    target: DoltTarget,
+    database: string
+  ) => Effect.Effect<DatabaseDefaults | undefined, DoltError>
 
   readonly userExists: (target: DoltTarget, account: Account) => Effect.Effect<boolean, DoltError>
   /** `CREATE USER IF NOT EXISTS ... IDENTIFIED BY ...`; returns whether it was created. */

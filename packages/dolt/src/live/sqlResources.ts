@@ -130,6 +130,20 @@ export const makeSqlResources = ({ options, pooled, fresh, checkStatusZero }: Re
     )
   })
 
+  const ignorePatterns = Effect.fn("Dolt.ignorePatterns")(function* (target: DoltTarget, database: string) {
+    const db = yield* validateDatabaseName(database)
+    const session = yield* pooled(target, "ignorePatterns")
+    const rows = yield* session.query("ignorePatterns", Sql.committedIgnorePatterns(db))
+    return rows.map((r) => String(r.pattern)) as ReadonlyArray<string>
+  })
+
+  const databaseDefaults = Effect.fn("Dolt.databaseDefaults")(function* (target: DoltTarget, database: string) {
+    const db = yield* validateDatabaseName(database)
+    const session = yield* pooled(target, "databaseDefaults")
+    const row = (yield* session.query("databaseDefaults", Sql.databaseDefaults, [db]))[0]
+    return row === undefined ? undefined : { charset: String(row.charset), collation: String(row.collation) }
+  })
+
   const userExists = Effect.fn("Dolt.userExists")(function* (target: DoltTarget, account: Account) {
     const a = yield* validateAccount(account)
     const session = yield* pooled(target, "userExists")
@@ -265,6 +279,8 @@ export const makeSqlResources = ({ options, pooled, fresh, checkStatusZero }: Re
     listBranches,
     ensureBranches,
     ensureIgnorePatterns,
+    ignorePatterns,
+    databaseDefaults,
     userExists,
     createUser,
     setPassword,

@@ -67,6 +67,18 @@ export const systemDatabases: ReadonlySet<string> = new Set([
   "dolt_cluster"
 ])
 
+/** Session-less: the database is named, so no `USE` and no current database are needed. */
+export const databaseDefaults =
+  "SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation " +
+  "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?"
+
+/**
+ * Session-less: on a connection with no current database, `HEAD` of a named database is its default branch's
+ * HEAD, so working-set rows (inserted, never committed) are not read.
+ */
+export const committedIgnorePatterns = (database: string): string =>
+  `SELECT pattern FROM ${quoteId(database)}.dolt_ignore AS OF 'HEAD'`
+
 // Database-scoped statements: run on a dedicated connection opened with `database` set (never `USE` on a pool).
 export const listBranches = "SELECT name, hash FROM dolt_branches"
 export const createBranch = "CALL dolt_branch(?, ?)"

@@ -191,6 +191,26 @@ export const makeSqlResources = (cluster: DoltClusterShape, run: Run) => {
       )
     })
 
+  // The root's patterns are the committed ones: the model's only writer (`ensureIgnorePatterns`) commits them.
+  const ignorePatterns = (t: DoltTarget, database: string) =>
+    Effect.gen(function* () {
+      const name = yield* validateDatabaseName(database)
+      return yield* run(t, "ignorePatterns", (s) =>
+        databaseOf(s, t.host, "ignorePatterns", name).pipe(
+          Effect.map((db) => db.root.ignorePatterns as ReadonlyArray<string>)
+        )
+      )
+    })
+
+  const databaseDefaults = (t: DoltTarget, database: string) =>
+    Effect.gen(function* () {
+      const name = yield* validateDatabaseName(database)
+      return yield* run(t, "databaseDefaults", (s) => {
+        const db = s.data.databases.get(name)
+        return Effect.succeed(db === undefined ? undefined : { charset: db.charset, collation: db.collation })
+      })
+    })
+
   const userExists = (t: DoltTarget, account: Account) =>
     Effect.gen(function* () {
       const a = yield* validateAccount(account)
@@ -367,6 +387,8 @@ export const makeSqlResources = (cluster: DoltClusterShape, run: Run) => {
     listBranches,
     ensureBranches,
     ensureIgnorePatterns,
+    ignorePatterns,
+    databaseDefaults,
     userExists,
     createUser,
     setPassword,

@@ -18,8 +18,9 @@ export interface Root {
   /** Ids of every client write this root contains (its history), for the "no acknowledged write lost" check. */
   readonly writes: HashSet.HashSet<number>
   readonly branches: ReadonlyMap<string, number>
+  /** `dolt_ignore` as committed at HEAD of `main` (the model only ever writes committed patterns). */
   readonly ignorePatterns: ReadonlyArray<string>
-  /** Whether `dolt_ignore` has uncommitted changes. */
+  /** Whether `dolt_ignore` has uncommitted changes (their rows are not modelled). */
   readonly ignoreDirty: boolean
 }
 

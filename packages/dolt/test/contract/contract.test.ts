@@ -3,16 +3,17 @@
  * when DOLTDB_E2E_DOLT_BIN points at a dolt binary (the e2e harness builds one). Without it no real-dolt test is
  * registered and the output says so: nothing pretends to have run.
  */
-import { DoltReadOnly, DoltSqlError } from "@doltdb-op/core/services/Dolt"
+import { Dolt, DoltReadOnly, DoltSqlError } from "@doltdb-op/core/services/Dolt"
 import { SimWorld } from "@doltdb-op/core/sim/SimWorld"
-import { it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { assert, it } from "@effect/vitest"
+import { Effect, Fiber, Redacted } from "effect"
 import { TestClock } from "effect/testing"
+import * as mysql from "mysql2/promise"
 import * as DoltLive from "../../src/live/DoltLive.ts"
 import * as DoltModelLayer from "../../src/memory/DoltModelLayer.ts"
 import { DoltCluster, ModelPods } from "../../src/memory/index.ts"
 import { inWorld } from "../memory/harness.ts"
-import { realDoltFixture } from "./realDolt.ts"
+import { realDoltFixture, singleDoltServer } from "./realDolt.ts"
 import { type ContractFixture, contractSuite } from "./suite.ts"
 
 const options: ModelPods.ModelPodsOptions = { replicas: 3 }
@@ -71,5 +72,35 @@ if (bin === undefined || bin === "") {
         ),
       120_000
     )
+  )
+
+  // The model cannot hold uncommitted dolt_ignore rows (nothing it runs leaves any), so this reading of Dolt is
+  // checked on the real server only: rows in the working set are not "committed patterns".
+  it.live(
+    `real dolt (${bin}): ignorePatterns reads HEAD, not the working set; ensureIgnorePatterns commits leftovers`,
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const target = yield* singleDoltServer(bin)
+          const dolt = yield* Dolt
+          yield* dolt.createDatabase(target, { name: "contract_wip" })
+          yield* Effect.promise(async () => {
+            const c = await mysql.createConnection({
+              host: target.host,
+              port: target.port,
+              user: target.user,
+              password: Redacted.value(target.password),
+              database: "contract_wip"
+            })
+            await c.query("INSERT INTO dolt_ignore (pattern, ignored) VALUES ('wip_*', true)")
+            c.destroy()
+          })
+          assert.deepStrictEqual(yield* dolt.ignorePatterns(target, "contract_wip"), [])
+          // Already a row, so nothing is added, but the leftover is committed (reference flaw §13.33).
+          assert.deepStrictEqual(yield* dolt.ensureIgnorePatterns(target, "contract_wip", ["wip_*"]), [])
+          assert.deepStrictEqual(yield* dolt.ignorePatterns(target, "contract_wip"), ["wip_*"])
+        })
+      ).pipe(Effect.provide(DoltLive.layer())),
+    60_000
   )
 }

@@ -215,6 +215,7 @@ export const contractSuite = (label: string, register: Register): void => {
       Effect.gen(function* () {
         const dolt = yield* Dolt
         yield* dolt.createDatabase(f.targets[0]!, { name: "contract_br" })
+        assert.deepStrictEqual(yield* dolt.ignorePatterns(f.targets[0]!, "contract_br"), [])
         assert.deepStrictEqual(yield* dolt.ensureBranches(f.targets[0]!, "contract_br", ["dev", "qa"]), ["dev", "qa"])
         assert.deepStrictEqual(yield* dolt.ensureBranches(f.targets[0]!, "contract_br", ["dev", "qa"]), [])
         assert.deepStrictEqual(yield* dolt.ensureIgnorePatterns(f.targets[0]!, "contract_br", ["tmp_*", "scratch"]), [
@@ -222,9 +223,41 @@ export const contractSuite = (label: string, register: Register): void => {
           "scratch"
         ])
         assert.deepStrictEqual(yield* dolt.ensureIgnorePatterns(f.targets[0]!, "contract_br", ["tmp_*", "scratch"]), [])
+        assert.deepStrictEqual([...(yield* dolt.ignorePatterns(f.targets[0]!, "contract_br"))].sort(), [
+          "scratch",
+          "tmp_*"
+        ])
         yield* f.wait(3_000)
         const branches = (yield* dolt.listBranches(f.targets[1]!, "contract_br")).map((b) => b.name).sort()
         assert.deepStrictEqual(branches, ["dev", "main", "qa"])
+        // The commit replicates with the database: a standby reads the same committed patterns.
+        assert.deepStrictEqual([...(yield* dolt.ignorePatterns(f.targets[1]!, "contract_br"))].sort(), [
+          "scratch",
+          "tmp_*"
+        ])
+        const missing = yield* Effect.flip(dolt.ignorePatterns(f.targets[0]!, "contract_nodb"))
+        assert.strictEqual(missing._tag, "DoltSqlError")
+      })
+    )
+
+    register("database defaults: charset and collation as created; none for a missing database", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_cs" })
+        yield* dolt.createDatabase(f.targets[0]!, {
+          name: "contract_latin",
+          charset: "latin1",
+          collation: "latin1_swedish_ci"
+        })
+        assert.deepStrictEqual(yield* dolt.databaseDefaults(f.targets[0]!, "contract_cs"), {
+          charset: "utf8mb4",
+          collation: "utf8mb4_0900_bin"
+        })
+        assert.deepStrictEqual(yield* dolt.databaseDefaults(f.targets[0]!, "contract_latin"), {
+          charset: "latin1",
+          collation: "latin1_swedish_ci"
+        })
+        assert.isUndefined(yield* dolt.databaseDefaults(f.targets[0]!, "contract_nodb"))
       })
     )
 

@@ -51,6 +51,38 @@ layer(MariaDbLive)("Dolt live layer against MariaDB", (it) => {
     })
   )
 
+  it.effect("databaseDefaults: from information_schema.SCHEMATA, undefined for a missing database", () =>
+    Effect.gen(function* () {
+      yield* ensureMariaDb
+      const dolt = yield* Dolt
+      const name = "doltop_live_defaults"
+      yield* dolt.dropDatabase(t, name)
+      yield* dolt.createDatabase(t, { name, charset: "latin1", collation: "latin1_swedish_ci" })
+      assert.deepStrictEqual(yield* dolt.databaseDefaults(t, name), {
+        charset: "latin1",
+        collation: "latin1_swedish_ci"
+      })
+      yield* dolt.dropDatabase(t, name)
+      assert.isUndefined(yield* dolt.databaseDefaults(t, name))
+      const bad = yield* Effect.flip(dolt.databaseDefaults(t, "x' OR '1'='1"))
+      assert.strictEqual(bad._tag, "DoltInvalidInput")
+    })
+  )
+
+  it.effect("ignorePatterns: a Dolt-only read; on MariaDB it fails as SQL, a bad name before any SQL", () =>
+    Effect.gen(function* () {
+      yield* ensureMariaDb
+      const dolt = yield* Dolt
+      const name = "doltop_live_ignore"
+      yield* dolt.createDatabase(t, { name })
+      const e = yield* Effect.flip(dolt.ignorePatterns(t, name))
+      assert.strictEqual(e._tag, "DoltSqlError")
+      const bad = yield* Effect.flip(dolt.ignorePatterns(t, "x`.dolt_ignore; --"))
+      assert.strictEqual(bad._tag, "DoltInvalidInput")
+      yield* dolt.dropDatabase(t, name)
+    })
+  )
+
   it.effect("databases: a bad name is refused before any SQL, naming the field", () =>
     Effect.gen(function* () {
       yield* ensureMariaDb
