@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the e2e binaries (dolt, etcd, kube-apiserver, kube-controller-manager) from the Go module
 # proxy into a cache outside the repo, keyed by version: $CACHE/<name>-<version>/<name>.
-# A fresh machine builds; later runs find the binaries and do nothing. Usage: e2e/build.sh [name...]
+# A fresh machine builds; later runs find the binaries and do nothing.
+# Usage: e2e/build.sh [etcd|kube-apiserver|kube-controller-manager|dolt|kubectl ...] (default: all but kubectl)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -64,7 +65,8 @@ build_dolt() {
 # dependent module cannot follow, so pin each to the published v0.X.Y instead.
 k8s_wrapper() {
   local w="$CACHE/src/k8s-wrapper-$KUBERNETES_VERSION"
-  if [[ -f "$w/.ready" ]]; then echo "$w"; return; fi
+  # .ready-2: the module graph also covers kubectl.
+  if [[ -f "$w/.ready-2" ]]; then echo "$w"; return; fi
   local minor="${KUBERNETES_VERSION#v1.}"
   local staging="v0.$minor"
   rm -rf "$w" && mkdir -p "$w/etcd"
@@ -91,6 +93,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   cat >"$w/etcd/main.go" <<'GO'
@@ -106,7 +109,7 @@ import (
 func main() { etcdmain.Main(os.Args) }
 GO
   (cd "$w" && nice -n 10 go mod tidy -e >&2)
-  touch "$w/.ready"
+  touch "$w/.ready-2"
   echo "$w"
 }
 
@@ -139,6 +142,8 @@ for t in "${targets[@]}"; do
   kube-controller-manager)
     build_k8s_cmd kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$KUBERNETES_VERSION"
     ;;
+  # Optional, for people poking at a running cluster: not needed by the tests.
+  kubectl) build_k8s_cmd kubectl k8s.io/kubernetes/cmd/kubectl "$KUBERNETES_VERSION" ;;
   *) log "unknown binary: $t" && exit 2 ;;
   esac
 done
