@@ -8,7 +8,8 @@ import type { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
 import { Effect } from "effect"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { childResources, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import { childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import { reconcileDatabase } from "./reconcilers/sql/reconcileDatabase.ts"
 import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
 import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
 import type { FailureMemory } from "./reconcilers/sql/runSqlPlan.ts"
@@ -69,7 +70,7 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
   const { namespaces } = options
   const owner = { group: "k8s.dolthub.com", kind: "DoltDB" }
   const sql = { fieldManager: options.fieldManager, instance: options.instance, planner: options.sqlPlanner }
-  const failures = { user: new Map(), grant: new Map() } satisfies Record<string, FailureMemory>
+  const failures = { database: new Map(), user: new Map(), grant: new Map() } satisfies Record<string, FailureMemory>
   return [
     {
       name: "doltdb",
@@ -87,6 +88,14 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
         ),
         // Pods belong to the StatefulSet; the pod template carries the DoltDB's name as an annotation.
         Manager.watch(Pods, { namespaces, toKeys: EventSource.toAnnotated(Builders.DoltDBAnnotation) })
+      ]
+    },
+    {
+      name: "database",
+      workers: options.workers,
+      reconcile: reconcileDatabase(sql, failures.database),
+      sources: [
+        Manager.watch(Databases, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) })
       ]
     },
     {

@@ -1,0 +1,115 @@
+/**
+ * The Database controller end to end in memory: a 1-replica DoltDB, then a Database with system branches and
+ * dolt_ignore patterns created on its primary, left alone once converged, and dropped on deletion.
+ */
+
+import { SqlResources } from "@doltdb-op/core"
+import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
+import { clusterLayer, DoltWrites, KubeWrites, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+
+const ns = "default"
+const apiVersion = "k8s.dolthub.com/v1alpha"
+const password = "s3cret!'pw"
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
+const rawDatabases = resource({ apiVersion, kind: "Database", plural: "databases", namespaced: true })
+
+const get = (res: typeof rawDoltDBs, name: string) =>
+  Effect.flatMap(Kube, (kube) =>
+    kube.get(res, name, { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
+  )
+
+const ready = (res: typeof rawDoltDBs, name: string) =>
+  Effect.map(get(res, name), (o) => {
+    const conditions = (o?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
+      ?.conditions
+    return conditions?.find((c) => c.type === "Ready")?.status === "True"
+  })
+
+/** The DoltDB's only pod, addressed as the operator addresses it. */
+const primaryTarget = Effect.gen(function* () {
+  const pod = yield* (yield* Kube).get(Pods, "db-0", { namespace: ns })
+  const target: DoltTarget = {
+    host: (pod.status as { podIP: string }).podIP,
+    port: 3306,
+    user: "admin",
+    password: Redacted.make(password)
+  }
+  return target
+})
+
+describe("Database controller in memory", () => {
+  it.effect(
+    "creates the database, its branches and committed dolt_ignore patterns; no writes once converged; drops it on deletion",
+    () =>
+      Effect.gen(function* () {
+        const operator = yield* startOperator()
+        const kube = yield* Kube
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "db-credentials", namespace: ns },
+          data: { "admin-user": b64("admin"), "admin-password": b64(password) }
+        })
+        yield* kube.create(rawDoltDBs, {
+          apiVersion,
+          kind: "DoltDB",
+          metadata: { name: "db", namespace: ns },
+          spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
+        } as unknown as KubeObject)
+        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "DoltDB not Ready")
+
+        yield* kube.create(rawDatabases, {
+          apiVersion,
+          kind: "Database",
+          metadata: { name: "app", namespace: ns },
+          spec: {
+            doltDBRef: { name: "db" },
+            name: "app",
+            systemBranches: ["dev", "qa"],
+            doltIgnorePatterns: ["tmp_*", "scratch"],
+            cleanupPolicy: "Delete"
+          }
+        } as unknown as KubeObject)
+        const took = yield* runUntil(ready(rawDatabases, "app"), { limitMillis: 120_000 })
+        assert.isAtLeast(took, 0, "the Database never became Ready")
+
+        const dolt = yield* Dolt
+        const target = yield* primaryTarget
+        assert.include(yield* dolt.listDatabases(target), "app")
+        assert.deepStrictEqual((yield* dolt.listBranches(target, "app")).map((b) => b.name).sort(), [
+          "dev",
+          "main",
+          "qa"
+        ])
+        assert.deepStrictEqual([...(yield* dolt.ignorePatterns(target, "app"))].sort(), ["scratch", "tmp_*"])
+        const app = yield* get(rawDatabases, "app")
+        assert.include(app?.metadata.finalizers ?? [], SqlResources.Finalizers.Database)
+        assert.strictEqual((app?.status as { databaseName?: string } | undefined)?.databaseName, "app")
+        assert.strictEqual(operator.doltCalls.total(["createDatabase"]), 1)
+        assert.strictEqual(operator.doltCalls.total(["ensureIgnorePatterns"]), 1)
+        assert.strictEqual(operator.doltCalls.total(["ensureBranches"]), 1)
+
+        // Converged: the drift checks (every 30 s) read, and write nothing, to Dolt or to the API server.
+        yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
+        const kubeBefore = operator.kubeCalls.total(KubeWrites)
+        const doltBefore = operator.doltCalls.total(DoltWrites)
+        const checksBefore = operator.doltCalls.total(["ignorePatterns"])
+        yield* runUntil(Effect.succeed(false), { limitMillis: 60_000 })
+        assert.strictEqual(operator.doltCalls.total(DoltWrites) - doltBefore, 0, "Dolt writes in steady state")
+        assert.strictEqual(operator.kubeCalls.total(KubeWrites) - kubeBefore, 0, "API writes in steady state")
+        assert.isAtLeast(operator.doltCalls.total(["ignorePatterns"]) - checksBefore, 2, "the drift checks ran")
+
+        // Deletion (cleanupPolicy Delete): the database is dropped, then the finalizer is released.
+        yield* kube.delete(rawDatabases, "app", { namespace: ns })
+        const gone = Effect.map(get(rawDatabases, "app"), (o) => o === undefined)
+        assert.isAtLeast(yield* runUntil(gone, { limitMillis: 60_000 }), 0, "the finalizer was never released")
+        assert.notInclude(yield* dolt.listDatabases(target), "app")
+        assert.strictEqual(operator.doltCalls.total(["dropDatabase"]), 1)
+      }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 7 })))),
+    60_000
+  )
+})
