@@ -22,12 +22,14 @@ const get = (res: typeof rawDoltDBs, name: string) =>
     kube.get(res, name, { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
   )
 
+const condition = (o: KubeObject | undefined, type: string) =>
+  (
+    (o?.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason: string }> } | undefined)
+      ?.conditions ?? []
+  ).find((c) => c.type === type)
+
 const ready = (res: typeof rawDoltDBs, name: string) =>
-  Effect.map(get(res, name), (o) => {
-    const conditions = (o?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
-      ?.conditions
-    return conditions?.find((c) => c.type === "Ready")?.status === "True"
-  })
+  Effect.map(get(res, name), (o) => condition(o, "Ready")?.status === "True")
 
 /** The DoltDB's only pod, addressed as the operator addresses it. */
 const primaryTarget = Effect.gen(function* () {
@@ -41,6 +43,24 @@ const primaryTarget = Effect.gen(function* () {
   return target
 })
 
+/** The admin Secret and a 1-replica DoltDB, run until Ready. */
+const doltdbReady = Effect.gen(function* () {
+  const kube = yield* Kube
+  yield* kube.create(Secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "db-credentials", namespace: ns },
+    data: { "admin-user": b64("admin"), "admin-password": b64(password) }
+  })
+  yield* kube.create(rawDoltDBs, {
+    apiVersion,
+    kind: "DoltDB",
+    metadata: { name: "db", namespace: ns },
+    spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
+  } as unknown as KubeObject)
+  assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "DoltDB not Ready")
+})
+
 describe("Database controller in memory", () => {
   it.effect(
     "creates the database, its branches and committed dolt_ignore patterns; no writes once converged; drops it on deletion",
@@ -48,20 +68,7 @@ describe("Database controller in memory", () => {
       Effect.gen(function* () {
         const operator = yield* startOperator()
         const kube = yield* Kube
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: ns },
-          data: { "admin-user": b64("admin"), "admin-password": b64(password) }
-        })
-        yield* kube.create(rawDoltDBs, {
-          apiVersion,
-          kind: "DoltDB",
-          metadata: { name: "db", namespace: ns },
-          spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
-        } as unknown as KubeObject)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "DoltDB not Ready")
-
+        yield* doltdbReady
         yield* kube.create(rawDatabases, {
           apiVersion,
           kind: "Database",
@@ -110,6 +117,43 @@ describe("Database controller in memory", () => {
         assert.notInclude(yield* dolt.listDatabases(target), "app")
         assert.strictEqual(operator.doltCalls.total(["dropDatabase"]), 1)
       }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 7 })))),
+    60_000
+  )
+
+  it.effect(
+    "adopts an existing database: nothing created, a charset that differs from the spec is reported, not altered",
+    () =>
+      Effect.gen(function* () {
+        const operator = yield* startOperator()
+        const kube = yield* Kube
+        yield* doltdbReady
+        const dolt = yield* Dolt
+        const target = yield* primaryTarget
+        yield* dolt.createDatabase(target, { name: "legacy", charset: "latin1", collation: "latin1_swedish_ci" })
+        yield* kube.create(rawDatabases, {
+          apiVersion,
+          kind: "Database",
+          metadata: { name: "legacy", namespace: ns },
+          spec: { doltDBRef: { name: "db" }, name: "legacy", cleanupPolicy: "Skip" }
+        } as unknown as KubeObject)
+        assert.isAtLeast(yield* runUntil(ready(rawDatabases, "legacy"), { limitMillis: 120_000 }), 0)
+        const legacy = yield* get(rawDatabases, "legacy")
+        const cs = condition(legacy, SqlResources.CharsetCollationCondition)
+        assert.strictEqual(cs?.status, "False")
+        assert.strictEqual(cs?.reason, "ChangeNotApplied")
+        assert.strictEqual(operator.doltCalls.total(DoltWrites), 0, "nothing to create or commit")
+        assert.deepStrictEqual(yield* dolt.databaseDefaults(target, "legacy"), {
+          charset: "latin1",
+          collation: "latin1_swedish_ci"
+        })
+
+        // cleanupPolicy Skip: deleting the object leaves the database in place.
+        yield* kube.delete(rawDatabases, "legacy", { namespace: ns })
+        const gone = Effect.map(get(rawDatabases, "legacy"), (o) => o === undefined)
+        assert.isAtLeast(yield* runUntil(gone, { limitMillis: 60_000 }), 0, "the finalizer was never released")
+        assert.include(yield* dolt.listDatabases(target), "legacy")
+        assert.strictEqual(operator.doltCalls.total(["dropDatabase"]), 0)
+      }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 8 })))),
     60_000
   )
 })
