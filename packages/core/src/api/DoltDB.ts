@@ -315,6 +315,17 @@ export const DoltDBStatus = Schema.Struct({
       description: "PrimaryUnavailableSince is when the operator first saw the current primary unavailable."
     })
   ),
+  mesh: Schema.optionalKey(
+    Schema.Struct({
+      replicas: Integer.annotate({ description: "Replicas is the replica count the per-pod peer lists describe." }),
+      since: Time.annotate({
+        description: "Since is when the peer lists last changed; pods created before then restart (replication-aware)."
+      })
+    }).annotate({
+      description:
+        "Mesh records the replication peer list in the ConfigMap, so pods that started with an older list are restarted one at a time (a running Dolt reads its peers at startup only)."
+    })
+  ),
   primaryRequest: Schema.optionalKey(
     Integer.annotate({
       description:

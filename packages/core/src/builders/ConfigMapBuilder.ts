@@ -81,7 +81,7 @@ export const configHash = (doltdb: IdentifiedDoltDB): string => {
   const input = doltConfigInput(doltdb)
   const distinct = new Set(
     buildDoltConfigs(input).configs.map((config: DoltConfig) =>
-      toYaml(rolloutRelevantConfig(config, input.engineVersion))
+      toYaml(rolloutRelevantConfig(config, input.engineVersion, doltdb.spec.updateStrategy))
     )
   )
   return sha256Hex([...distinct].sort().join("\n---\n"))

@@ -163,16 +163,25 @@ export const buildDoltConfigs = (input: DoltConfigInput): DoltConfigs => {
  *   `$DOLT_ROOT_PATH`, which is on the PVC), so changing them never needs a restart;
  * - `standby_remotes`, on engines >= 1.29.6 only: those create missing remotes at startup, so a pod picks up a
  *   changed peer list whenever it next restarts. New pods read the current ConfigMap when they start. A pod that
- *   is running keeps pushing to the peers it started with; removed peers just become unreachable remotes, and a
- *   primary that lacks a new peer is the replication planner's to fix (it compares the `standby_remote`s the
- *   primary reports in `dolt_cluster_status` with `standbyRemotes(...)`, and restarts it after a switchover).
+ *   is running keeps pushing to the peers it started with; removed peers just become unreachable remotes, and the
+ *   DoltDB planner restarts the pods created before the peer list changed (status `mesh`), standbys first and the
+ *   primary after a switchover, like any rolling update.
  *
  * `${VAR}` interpolation (>= 1.79.3) cannot make the peer list itself independent of the replica count (a list
  * has no templating and a pod must not list itself), which is why the hash, not the file, leaves it out.
  * Older and unknown engines keep the reference's behaviour (the whole config is hashed): restarting a pre-1.29.6
  * pod with a new peer fails at startup, and for an unknown engine we assume nothing.
  */
-export const rolloutRelevantConfig = (config: DoltConfig, engineVersion: EngineVersion): DoltConfig => {
+export const rolloutRelevantConfig = (
+  config: DoltConfig,
+  engineVersion: EngineVersion,
+  /**
+   * Only `ReplicasFirstPrimaryLast` leaves the peer list out: there the operator restarts, replication-aware, the
+   * pods that started with an older peer list (`DoltDB status.mesh`). With the other strategies nobody would, and
+   * a running primary would never push to a new pod, so the peer list rolls pods as in the reference.
+   */
+  updateStrategy: string = "ReplicasFirstPrimaryLast"
+): DoltConfig => {
   const cluster = config.cluster
   if (cluster === undefined || typeof cluster !== "object" || Array.isArray(cluster)) return config
   const {
@@ -183,7 +192,8 @@ export const rolloutRelevantConfig = (config: DoltConfig, engineVersion: EngineV
   } = cluster as {
     readonly [key: string]: YamlValue
   }
-  const keepPeers = !supports(engineVersion, "autoCreateClusterRemotes")
+  const keepPeers =
+    !supports(engineVersion, "autoCreateClusterRemotes") || updateStrategy !== "ReplicasFirstPrimaryLast"
   return {
     ...config,
     cluster: keepPeers && standby_remotes !== undefined ? { standby_remotes, ...rest } : rest

@@ -19,6 +19,8 @@ export interface StatefulSetView {
 export interface DoltDBPodView extends PodView {
   /** The pod's `controller-revision-hash` label. */
   readonly revision: string | undefined
+  /** `metadata.creationTimestamp`, epoch millis. */
+  readonly createdAt?: number | undefined
 }
 
 /** Operator-wide settings that shape replication (flags), overridable per DoltDB where the API allows it. */

@@ -170,12 +170,32 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
   const state = replicationStateOf(doltdb.status)
   const policy = replicationPolicyOf(o)
 
+  // The peer list the ConfigMap describes, and since when: pods created before then run with an older one.
+  const t0 = state.transition
+  const meshReplicas = Math.max(
+    spec.replicas,
+    (state.currentPrimaryPodIndex ?? -1) + 1,
+    t0 === undefined ? 0 : Math.max(t0.from, t0.to) + 1
+  )
+  const previousMesh = doltdb.status?.mesh
+  const mesh = !replicated
+    ? undefined
+    : previousMesh === undefined
+      ? { replicas: meshReplicas, since: rfc3339(0) }
+      : previousMesh.replicas !== meshReplicas
+        ? { replicas: meshReplicas, since: rfc3339(o.now) }
+        : previousMesh
+  const meshSince = parseTime(mesh?.since) ?? 0
   const rollout: RolloutStep = planRollout({
     strategy: spec.updateStrategy,
     replicationEnabled: replicated,
     replicas: spec.replicas,
     updateRevision: o.statefulSet?.updateRevision,
-    pods: o.pods.map((pod) => ({ pod, revision: pod.revision })),
+    pods: o.pods.map((pod) => ({
+      pod,
+      revision: pod.revision,
+      needsRestart: pod.createdAt !== undefined && pod.createdAt < meshSince
+    })),
     primary: state.currentPrimaryPodIndex,
     transitionInFlight: state.transition !== undefined,
     standbys:
@@ -244,7 +264,9 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
 
   const actions: Array<Action> = [...applies, ...deletes]
   const next = decision?.next ?? { ...state, currentPrimaryPodIndex: undefined }
-  const status = computeStatus(o, decision, next)
+  const computed = computeStatus(o, decision, next)
+  const { mesh: _previousMesh, ...withoutMesh } = computed
+  const status: DoltDBStatus = mesh === undefined ? withoutMesh : { ...withoutMesh, mesh }
   const current = doltdb.status ?? {}
 
   // 2. Intent first.

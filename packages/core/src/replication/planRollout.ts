@@ -15,6 +15,8 @@ export interface RolloutPod {
   readonly pod: PodView
   /** The pod's `controller-revision-hash` label. */
   readonly revision: string | undefined
+  /** Restart even at the update revision (it started with an older peer list). */
+  readonly needsRestart?: boolean
 }
 
 export interface RolloutObserved {
@@ -50,7 +52,8 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
   if (o.strategy !== "ReplicasFirstPrimaryLast") return { _tag: "NotManaged" }
   if (o.updateRevision === undefined) return { _tag: "Wait", reason: "StatefulSet has no update revision yet" }
   const members = o.pods.filter((p) => p.pod.ordinal < o.replicas)
-  const stale = members.filter((p) => p.pod.exists && p.revision !== o.updateRevision)
+  const isStale = (p: RolloutPod) => p.revision !== o.updateRevision || p.needsRestart === true
+  const stale = members.filter((p) => p.pod.exists && isStale(p))
   if (stale.length === 0) return { _tag: "UpToDate" }
   const notReady = members.find((p) => !p.pod.exists || p.pod.deleting || !p.pod.ready)
   if (notReady !== undefined) return { _tag: "Wait", reason: `waiting for ${notReady.pod.name} to be ready` }
@@ -64,7 +67,10 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
     return { _tag: "Wait", reason: "waiting for the primary to settle before updating" }
 
   const standbys = members.filter((p) => p.pod.ordinal !== o.primary)
-  const lagging = standbys.find((p) => p.revision === o.updateRevision && !caughtUp(o, p.pod))
+  // A standby the primary does not push to at all (it joined after the primary started) cannot catch up until the
+  // primary restarts with the new peer list: it must not block the rollout that does exactly that.
+  const known = (pod: PodView) => o.standbys.some((s) => s.remote === pod.name)
+  const lagging = standbys.find((p) => !isStale(p) && known(p.pod) && !caughtUp(o, p.pod))
   if (lagging !== undefined)
     return { _tag: "Wait", reason: `waiting for updated standby ${lagging.pod.name} to catch up` }
   const staleStandbys = stale.filter((p) => p.pod.ordinal !== o.primary).sort((a, b) => b.pod.ordinal - a.pod.ordinal)

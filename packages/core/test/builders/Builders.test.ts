@@ -143,10 +143,12 @@ describe("StatefulSet", () => {
     assert.strictEqual(annotations.keep, "me")
   })
 
-  it("a scale change on a current engine leaves the pod template alone", () => {
-    const template = (replicas: number) =>
-      Builders.buildStatefulSet(decoded(withSpec(everyOption, { replicas }))).spec.template
-    assert.deepStrictEqual(template(3), template(7))
+  it("a scale change on a current engine leaves the pod template alone (the operator refreshes peers itself)", () => {
+    const template = (replicas: number, updateStrategy: "ReplicasFirstPrimaryLast" | "RollingUpdate") =>
+      Builders.buildStatefulSet(decoded(withSpec(everyOption, { replicas, updateStrategy }))).spec.template
+    assert.deepStrictEqual(template(3, "ReplicasFirstPrimaryLast"), template(7, "ReplicasFirstPrimaryLast"))
+    // With the StatefulSet controller rolling pods, the peer list must roll them, or a primary never learns new peers.
+    assert.notDeepEqual(template(3, "RollingUpdate"), template(7, "RollingUpdate"))
   })
 
   it("a DoltDB annotation edit leaves the pod template alone; podAnnotations reach it", () => {

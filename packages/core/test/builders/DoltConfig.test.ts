@@ -194,6 +194,11 @@ describe("rollout hash", () => {
     assert.strictEqual(hash(replicated("1.29.6", 3)), hash(replicated("1.29.6", 4)))
   })
 
+  it("changes with the replica count when the operator does not refresh peers itself (other update strategies)", () => {
+    const rolling = (replicas: number) => withSpec(replicated("1.83.6", replicas), { updateStrategy: "RollingUpdate" })
+    assert.notStrictEqual(hash(rolling(2)), hash(rolling(3)))
+  })
+
   it("changes with the replica count on older and unknown engines (the peer list must reach every pod)", () => {
     assert.notStrictEqual(hash(replicated("1.29.5", 2)), hash(replicated("1.29.5", 3)))
     assert.notStrictEqual(hash(replicated("latest", 2)), hash(replicated("latest", 3)))

@@ -178,6 +178,26 @@ describe("planDoltDB", () => {
     assert.deepStrictEqual(deletes, ["db-2"])
   })
 
+  it("a scale-up records the new peer list and restarts the pods that started before it, one standby at a time", () => {
+    const base = manifest(3)
+    const converged = { ...base, status: planDoltDB(observed(base, healthyPods())).status }
+    assert.strictEqual(converged.status.mesh?.replicas, 3)
+    const grown = { ...converged, spec: { ...converged.spec, replicas: 4 } }
+    const old = healthyPods().map((p) => ({ ...p, createdAt: 500_000 }))
+    const pods = [...old, { ...pod(3, standbySql(1, null)), revision: "rev-1", createdAt: 1_000_500 }]
+    const first = planDoltDB(observed(grown, pods, { now: 1_000_000 }))
+    assert.strictEqual(first.status.mesh?.replicas, 4)
+    assert.strictEqual(first.status.mesh?.since, "1970-01-01T00:16:40Z")
+    const second = planDoltDB(
+      observed({ ...grown, status: first.status }, pods, {
+        now: 1_001_000,
+        statefulSet: { replicas: 4, readyReplicas: 4, updateRevision: "rev-1", currentRevision: "rev-1" }
+      })
+    )
+    const deletes = second.actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
+    assert.deepStrictEqual(deletes, ["db-2"], "the newest-ordinal old standby, never the primary")
+  })
+
   it("standalone: no replication actions, the standalone Service, status without replication state", () => {
     const doltdb = manifest(1)
     const plan = planDoltDB(observed(doltdb, views([pod(0, unreachable)])))

@@ -96,6 +96,21 @@ describe("planRollout (ReplicasFirstPrimaryLast)", () => {
     assert.strictEqual(step(o), "delete db-0")
   })
 
+  it("restarts pods that started with an older peer list, standbys first, even at the update revision", () => {
+    const o = rollout(["new", "new", "new"])
+    const pods = o.pods.map((p) => ({ ...p, needsRestart: p.pod.ordinal !== 2 }))
+    assert.strictEqual(step({ ...o, pods }), "delete db-1")
+  })
+
+  it("a new standby the primary does not push to yet does not block switching the primary over", () => {
+    // db-2 joined after a scale-up: db-0 (primary, old peer list) has no rows for it.
+    const o = rollout(["new", "new", "new"], {
+      standbys: [{ remote: "db-1", databases: 1, maxLagMillis: 0, errors: 0 }]
+    })
+    const pods = o.pods.map((p) => ({ ...p, needsRestart: p.pod.ordinal === 0 }))
+    assert.strictEqual(step({ ...o, pods }), "switchover 1")
+  })
+
   it("ignores pods above the desired replica count (scale-down removes them)", () => {
     const o = rollout(["new", "new", "old"], { replicas: 2 })
     assert.strictEqual(step(o), "UpToDate")

@@ -156,6 +156,8 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           ready: pod !== undefined && isReady(pod),
           roleLabel: pod?.metadata.labels?.[Builders.ClusterRoleLabel],
           revision: pod?.metadata.labels?.[RevisionLabel],
+          createdAt:
+            pod?.metadata.creationTimestamp === undefined ? undefined : Date.parse(pod.metadata.creationTimestamp),
           sql,
           target: { ordinal, pod: Builders.podName(name, ordinal), host, port }
         } satisfies DoltDBPlanner.DoltDBPodView
