@@ -1,0 +1,370 @@
+/**
+ * The failover invariants of a simulated DoltDB, checked after every step of a simulation.
+ *
+ * `snapshot(name)` reads the world as it is (the Dolt model's servers, the DoltDB status and the `<name>-primary`
+ * EndpointSlice through the fault-free API client, the client write ledger, reachability); `checkInvariants`
+ * folds one snapshot into the checker's state and returns the violations; `converged` says whether the cluster
+ * has recovered (for the liveness check, which the caller bounds in simulated time).
+ *
+ * What IS guaranteed, and checked here:
+ * - SplitBrain: never two running servers with role `primary` at the highest primary epoch (checked at once).
+ * - Unfenced: a primary server *instance* that was already running before another server became primary at a
+ *   higher epoch is demoted or stopped before (or within `fenceMillis` of) that promotion, unless nobody (client,
+ *   operator, other servers) can reach it. This is the operator's "fence before promote" rule.
+ * - Misrouted: `<name>-primary` never has more than one ready endpoint, and never routes to a *running* server
+ *   that is not the primary at the highest epoch, for longer than `routeMillis`. The bound covers the operator's
+ *   polling: a role change Dolt makes on its own (a stale primary demoted by a newer primary's push) produces no
+ *   Kubernetes event, and the operator polls servers every 10 s. Routing to a stopped server is unavailability,
+ *   not misrouting (the liveness check covers it).
+ * - EpochDecreased: the epoch of each pod's server (persisted on its volume, so across restarts) and
+ *   `status.replicationEpoch` never decrease.
+ * - AcknowledgedWriteLost: a write acknowledged *without* warning 3024 by a server whose
+ *   `dolt_cluster_ack_writes_timeout_secs` was > 0 was on every standby when acknowledged; it is never missing
+ *   from the (unique) highest-epoch running primary, whatever switchovers and failovers happen afterwards.
+ * - Liveness (`converged`, bounded by the caller, e.g. 60 s after every fault is healed): exactly one running
+ *   primary, `<name>-primary` routes to it (one ready endpoint), no transition in flight, and the status agrees
+ *   with the servers (`status.currentPrimary` is that server's pod, `status.replicationEpoch` its epoch).
+ *
+ * What is NOT guaranteed (and so not checked):
+ * - A stale primary that reboots with its persisted role at an old epoch (a new instance) is not fenced by the
+ *   operator before it boots: it is not routed to (its pod has no primary role label) and is demoted within seconds
+ *   once the operator or the newer primary can reach it. Clients that bypass `<name>-primary` can write to it.
+ * - Asynchronous replication (ack-writes off) can lose acknowledged writes on a crash failover, and with ack-writes
+ *   on, a write acknowledged with warning 3024 (a standby did not confirm in time) can be lost too; unacknowledged
+ *   (failed) writes may or may not exist.
+ * - Liveness under faults: while the primary is partitioned, a node is lost with its pod undeletable, no standby is
+ *   provably caught up (without `allowUnsafeFailover`), or the API server fails, failover may be blocked; the
+ *   liveness bound only starts once every fault is healed.
+ * - `Ready`: a container that crashed several times waits out the kubelet's back-off (up to minutes).
+ */
+import { EndpointSlices, type KubeObject } from "@doltdb-op/core/services/Kube"
+import { type Endpoint, OperatorEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { DoltModel } from "@doltdb-op/dolt"
+import { InMemoryKube } from "@doltdb-op/k8s"
+import { Clock, Effect } from "effect"
+import { rawDoltDBs } from "../reconcilers/Resources.ts"
+
+export interface ServerSnapshot {
+  /** `<namespace>/<pod>` */
+  readonly endpoint: Endpoint
+  readonly pod: string
+  readonly ip: string
+  /** Increases on every start of the pod's server (a restart is a new instance). */
+  readonly instance: number
+  readonly running: boolean
+  readonly role: string
+  readonly epoch: number
+  readonly ackWritesTimeoutSecs: number
+  /** Whether the client, the operator or another running server can reach it (both directions). */
+  readonly reachable: boolean
+}
+
+export interface StatusSnapshot {
+  readonly currentPrimary: string | undefined
+  readonly replicationEpoch: number | undefined
+  readonly transition:
+    | { readonly kind: string; readonly from: number; readonly to: number; readonly epoch: number }
+    | undefined
+  /** Condition type -> `True/Reason` (e.g. `Ready: "False/SwitchPrimary"`). */
+  readonly conditions: Readonly<Record<string, string>>
+}
+
+export interface RoutedEndpoint {
+  readonly pod: string | undefined
+  readonly ip: string
+}
+
+export interface Snapshot {
+  /** Simulated time, epoch millis. */
+  readonly at: number
+  readonly namespace: string
+  readonly name: string
+  readonly servers: ReadonlyArray<ServerSnapshot>
+  /** `undefined` when the DoltDB does not exist. */
+  readonly status: StatusSnapshot | undefined
+  /** Ready endpoints of `<name>-primary`. */
+  readonly routed: ReadonlyArray<RoutedEndpoint>
+  readonly ledger: ReadonlyArray<DoltModel.LedgerEntry>
+  /** Ids of acknowledged writes missing on the unique highest-epoch running primary (`undefined`: no such primary). */
+  readonly missingOnPrimary: ReadonlySet<number> | undefined
+}
+
+export type InvariantName =
+  | "SplitBrain"
+  | "Unfenced"
+  | "Misrouted"
+  | "EpochDecreased"
+  | "AcknowledgedWriteLost"
+  | "NotConverged"
+
+export interface Violation {
+  readonly invariant: InvariantName
+  /** Simulated time, epoch millis. */
+  readonly at: number
+  readonly message: string
+}
+
+export interface Bounds {
+  /** How long `<name>-primary` may route to a running non-primary (or to several pods). */
+  readonly routeMillis: number
+  /** How long an old primary instance may stay writable and reachable after a higher-epoch promotion. */
+  readonly fenceMillis: number
+}
+
+export const defaultBounds: Bounds = { routeMillis: 15_000, fenceMillis: 2_000 }
+
+/** What the checker remembers between snapshots. */
+export interface CheckState {
+  readonly last: Snapshot
+  /** Highest epoch seen per pod endpoint, and in status. */
+  readonly epochs: ReadonlyMap<Endpoint, number>
+  readonly statusEpoch: number
+  /** When each instance was first seen running. */
+  readonly instanceSeen: ReadonlyMap<number, number>
+  /** When each (endpoint, epoch) was first seen as a running primary. */
+  readonly primarySince: ReadonlyMap<string, number>
+  /** Since when the routing has been wrong (undefined: it is right). */
+  readonly misroutedSince: number | undefined
+  /** Ids of writes that must never be lost, and the highest ledger id classified so far. */
+  readonly durable: ReadonlySet<number>
+  readonly ledgerSeen: number
+}
+
+export interface CheckResult {
+  readonly state: CheckState
+  readonly violations: ReadonlyArray<Violation>
+}
+
+const primaryKey = (s: ServerSnapshot) => `${s.endpoint}@${s.epoch}`
+
+/** The highest epoch among running primaries and the servers at it. */
+export const topPrimaries = (snapshot: Snapshot): ReadonlyArray<ServerSnapshot> => {
+  const primaries = snapshot.servers.filter((s) => s.running && s.role === "primary")
+  const top = Math.max(-1, ...primaries.map((s) => s.epoch))
+  return primaries.filter((s) => s.epoch === top)
+}
+
+/** The server a routed endpoint reaches (clients resolve the Service to the endpoint's IP). */
+const routedServer = (snapshot: Snapshot, e: RoutedEndpoint): ServerSnapshot | undefined =>
+  snapshot.servers.find((s) => s.ip === e.ip && (e.pod === undefined || s.pod === e.pod)) ??
+  snapshot.servers.find((s) => s.ip === e.ip)
+
+const describeServer = (s: ServerSnapshot) => `${s.pod}#${s.instance} ${s.running ? s.role : "stopped"}@${s.epoch}`
+
+/** Fold one snapshot into the checker; `previous` is `undefined` for the first snapshot. */
+export const checkInvariants = (
+  snapshot: Snapshot,
+  previous: CheckState | undefined,
+  bounds: Bounds = defaultBounds
+): CheckResult => {
+  const at = snapshot.at
+  const violations: Array<Violation> = []
+  const violate = (invariant: InvariantName, message: string) => violations.push({ invariant, at, message })
+
+  // Epochs never decrease.
+  const epochs = new Map(previous?.epochs ?? [])
+  for (const s of snapshot.servers) {
+    const before = epochs.get(s.endpoint)
+    if (before !== undefined && s.epoch < before)
+      violate("EpochDecreased", `${s.pod}'s epoch went from ${before} to ${s.epoch} (${describeServer(s)})`)
+    epochs.set(s.endpoint, Math.max(before ?? 0, s.epoch))
+  }
+  let statusEpoch = previous?.statusEpoch ?? 0
+  const se = snapshot.status?.replicationEpoch
+  if (se !== undefined) {
+    if (se < statusEpoch) violate("EpochDecreased", `status.replicationEpoch went from ${statusEpoch} to ${se}`)
+    statusEpoch = Math.max(statusEpoch, se)
+  }
+
+  // One writable server at the highest epoch.
+  const top = topPrimaries(snapshot)
+  if (top.length > 1)
+    violate("SplitBrain", `several primaries at epoch ${top[0]!.epoch}: ${top.map(describeServer).join(", ")}`)
+
+  // Fence before promote.
+  const instanceSeen = new Map(previous?.instanceSeen ?? [])
+  const primarySince = new Map(previous?.primarySince ?? [])
+  for (const s of snapshot.servers) {
+    if (!s.running) continue
+    if (!instanceSeen.has(s.instance)) instanceSeen.set(s.instance, at)
+    if (s.role === "primary" && !primarySince.has(primaryKey(s))) primarySince.set(primaryKey(s), at)
+  }
+  const newest = top[0]
+  if (newest !== undefined) {
+    const promotedAt = primarySince.get(primaryKey(newest)) ?? at
+    for (const s of snapshot.servers) {
+      if (!s.running || s.role !== "primary" || s.epoch >= newest.epoch || !s.reachable) continue
+      const started = instanceSeen.get(s.instance) ?? at
+      if (started < promotedAt && at - promotedAt > bounds.fenceMillis)
+        violate(
+          "Unfenced",
+          `${describeServer(s)} is still writable and reachable ${at - promotedAt}ms after ${describeServer(newest)} was promoted`
+        )
+    }
+  }
+
+  // <name>-primary routes to the primary.
+  const wrong: Array<string> = []
+  if (snapshot.routed.length > 1)
+    wrong.push(`routes to ${snapshot.routed.length} pods (${snapshot.routed.map((e) => e.pod).join(", ")})`)
+  for (const e of snapshot.routed) {
+    const s = routedServer(snapshot, e)
+    if (s === undefined || !s.running) continue
+    if (s.role !== "primary" || newest === undefined || s.epoch < newest.epoch)
+      wrong.push(
+        `routes to ${describeServer(s)}${newest === undefined ? "" : ` while ${describeServer(newest)} is primary`}`
+      )
+  }
+  const misroutedSince = wrong.length === 0 ? undefined : (previous?.misroutedSince ?? at)
+  if (misroutedSince !== undefined && at - misroutedSince > bounds.routeMillis)
+    violate("Misrouted", `${snapshot.name}-primary ${wrong.join("; ")} for ${at - misroutedSince}ms`)
+
+  // Acknowledged writes (ack-writes on, no warning) survive every primary change.
+  const durable = new Set(previous?.durable ?? [])
+  let ledgerSeen = previous?.ledgerSeen ?? 0
+  for (const e of snapshot.ledger) {
+    if (e.id <= ledgerSeen) continue
+    ledgerSeen = Math.max(ledgerSeen, e.id)
+    if (e.outcome !== "acked" || e.warning !== undefined || e.server === undefined) continue
+    const server = snapshot.servers.find((s) => s.endpoint === e.server)
+    if (server !== undefined && server.ackWritesTimeoutSecs > 0) durable.add(e.id)
+  }
+  if (snapshot.missingOnPrimary !== undefined && newest !== undefined && top.length === 1) {
+    const lost = [...durable].filter((id) => snapshot.missingOnPrimary!.has(id))
+    if (lost.length > 0) {
+      const entries = snapshot.ledger.filter((e) => lost.includes(e.id))
+      violate(
+        "AcknowledgedWriteLost",
+        `${lost.length} acknowledged write(s) missing on ${describeServer(newest)}: ${entries
+          .slice(0, 5)
+          .map((e) => `#${e.id} ${e.key}=${e.value} acked by ${e.server}@${e.epoch} at ${e.finishedAt}ms`)
+          .join(", ")}`
+      )
+    }
+  }
+
+  return {
+    state: { last: snapshot, epochs, statusEpoch, instanceSeen, primarySince, misroutedSince, durable, ledgerSeen },
+    violations
+  }
+}
+
+/**
+ * Why the cluster has not recovered yet (empty = recovered): exactly one running primary, routed through
+ * `<name>-primary`, no transition in flight, and status naming it at its epoch.
+ */
+export const converged = (snapshot: Snapshot): ReadonlyArray<string> => {
+  const reasons: Array<string> = []
+  const primaries = snapshot.servers.filter((s) => s.running && s.role === "primary")
+  if (primaries.length !== 1) reasons.push(`${primaries.length} running primaries`)
+  const primary = primaries.length === 1 ? primaries[0] : undefined
+  if (snapshot.routed.length !== 1)
+    reasons.push(`${snapshot.name}-primary has ${snapshot.routed.length} ready endpoints`)
+  else if (primary !== undefined && routedServer(snapshot, snapshot.routed[0]!) !== primary)
+    reasons.push(`${snapshot.name}-primary routes to ${snapshot.routed[0]!.pod}, not ${primary.pod}`)
+  const status = snapshot.status
+  if (status === undefined) reasons.push("no DoltDB")
+  else {
+    if (status.transition !== undefined) reasons.push(`transition ${status.transition.kind} in flight`)
+    if (primary !== undefined && status.currentPrimary !== primary.pod)
+      reasons.push(`status.currentPrimary is ${status.currentPrimary}, the servers say ${primary.pod}`)
+    if (primary !== undefined && status.replicationEpoch !== primary.epoch)
+      reasons.push(`status.replicationEpoch is ${status.replicationEpoch}, the primary is at ${primary.epoch}`)
+  }
+  return reasons
+}
+
+const conditionsOf = (object: KubeObject): Readonly<Record<string, string>> => {
+  const list = ((object.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason?: string }> })
+    ?.conditions ?? []) as ReadonlyArray<{ type: string; status: string; reason?: string }>
+  return Object.fromEntries(list.map((c) => [c.type, `${c.status}/${c.reason ?? ""}`]))
+}
+
+const statusOf = (object: KubeObject): StatusSnapshot => {
+  const s = (object.status ?? {}) as {
+    currentPrimary?: string
+    replicationEpoch?: number
+    primaryTransition?: { kind: string; from: number; to: number; epoch: number }
+  }
+  const t = s.primaryTransition
+  return {
+    currentPrimary: s.currentPrimary,
+    replicationEpoch: s.replicationEpoch,
+    transition: t === undefined ? undefined : { kind: t.kind, from: t.from, to: t.to, epoch: t.epoch },
+    conditions: conditionsOf(object)
+  }
+}
+
+/** Read the world for the DoltDB `namespace/name` (no faults: the API server is read through its system client). */
+export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "default") {
+  const at = yield* Clock.currentTimeMillis
+  const api = (yield* InMemoryKube).system
+  const world = yield* SimWorld
+  const dolt = yield* DoltModel.DoltCluster
+  const infos = yield* dolt.servers
+  const doltdb = yield* api
+    .get(rawDoltDBs, name, { namespace })
+    .pipe(Effect.catch(() => Effect.succeed(undefined as KubeObject | undefined)))
+  const slices = yield* api
+    .list(EndpointSlices, { namespace, labelSelector: `kubernetes.io/service-name=${name}-primary` })
+    .pipe(
+      Effect.map((l) => l.items),
+      Effect.catch(() => Effect.succeed([] as ReadonlyArray<KubeObject>))
+    )
+  const routed: Array<RoutedEndpoint> = []
+  for (const slice of slices) {
+    const endpoints = (slice.endpoints ?? []) as ReadonlyArray<{
+      addresses: ReadonlyArray<string>
+      conditions?: { ready?: boolean }
+      targetRef?: { name?: string }
+    }>
+    for (const e of endpoints)
+      if (e.conditions?.ready !== false && e.addresses[0] !== undefined)
+        routed.push({ pod: e.targetRef?.name, ip: e.addresses[0] })
+  }
+  const mine = infos.filter((s) => s.namespace === namespace && s.pod.startsWith(`${name}-`))
+  const peers: ReadonlyArray<Endpoint> = [
+    DoltModel.ClientEndpoint,
+    OperatorEndpoint,
+    ...mine.filter((s) => s.running).map((s) => s.endpoint)
+  ]
+  const servers: Array<ServerSnapshot> = []
+  for (const s of mine) {
+    const model = yield* dolt.serverAt(`${s.pod}.${name}-internal.${namespace}`)
+    let reachable = false
+    for (const p of peers) {
+      if (p === s.endpoint) continue
+      if ((yield* world.canReach(p, s.endpoint)) && (yield* world.canReach(s.endpoint, p))) {
+        reachable = true
+        break
+      }
+    }
+    servers.push({
+      endpoint: s.endpoint,
+      pod: s.pod,
+      ip: s.ip,
+      instance: s.instance,
+      running: s.running,
+      role: s.role,
+      epoch: s.epoch,
+      ackWritesTimeoutSecs: model?.ackWritesTimeoutSecs() ?? 0,
+      reachable
+    })
+  }
+  const partial: Snapshot = {
+    at,
+    namespace,
+    name,
+    servers,
+    status: doltdb === undefined ? undefined : statusOf(doltdb),
+    routed,
+    ledger: yield* dolt.ledger,
+    missingOnPrimary: undefined
+  }
+  const top = topPrimaries(partial)
+  if (top.length !== 1) return partial
+  const missing = yield* dolt
+    .lostAcknowledgedWrites(`${top[0]!.pod}.${name}-internal.${namespace}`)
+    .pipe(Effect.catch(() => Effect.succeed(undefined)))
+  return { ...partial, missingOnPrimary: missing === undefined ? undefined : new Set(missing.map((e) => e.id)) }
+})
