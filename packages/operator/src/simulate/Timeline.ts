@@ -1,0 +1,88 @@
+/**
+ * A simulation run as a readable timeline: one line per step (simulated time, what happened, who is primary at
+ * which epoch, what `<name>-primary` routes to, the DoltDB's conditions) and the violations found at that step.
+ *
+ * ```
+ * seed 42 — 2 violation(s)
+ *     t=  +0.0s  boot                      primary db-0@1   routed db-0   status db-0@1      Ready=True/StatefulSetReady
+ *     t= +12.3s  partition db-0 from peers primary db-0@1   routed db-0   status db-0@1      Ready=True/StatefulSetReady
+ *  !! t= +40.0s  ...                       SplitBrain: several primaries at epoch 3: ...
+ * ```
+ */
+import type { Snapshot, Violation } from "./Invariants.ts"
+
+export interface TimelineEntry {
+  /** Simulated time, epoch millis. */
+  readonly at: number
+  readonly event: string
+  /** Running primaries as `pod@epoch` (several in a split brain), `-` when none. */
+  readonly primary: string
+  /** Pods `<name>-primary` routes to. */
+  readonly routed: string
+  /** `status.currentPrimary@status.replicationEpoch`, plus the transition in flight. */
+  readonly status: string
+  readonly conditions: string
+  readonly violations: ReadonlyArray<Violation>
+}
+
+/** One line of the timeline from the snapshot taken after `event`. */
+export const entry = (event: string, snapshot: Snapshot, violations: ReadonlyArray<Violation> = []): TimelineEntry => {
+  const primaries = snapshot.servers.filter((s) => s.running && s.role === "primary")
+  const status = snapshot.status
+  const t = status?.transition
+  return {
+    at: snapshot.at,
+    event,
+    primary: primaries.length === 0 ? "-" : primaries.map((s) => `${s.pod}@${s.epoch}`).join(","),
+    routed: snapshot.routed.length === 0 ? "-" : snapshot.routed.map((e) => e.pod ?? e.ip).join(","),
+    status:
+      status === undefined
+        ? "-"
+        : `${status.currentPrimary ?? "?"}@${status.replicationEpoch ?? "?"}${
+            t === undefined ? "" : ` ${t.kind} ${t.from}->${t.to}@${t.epoch}`
+          }`,
+    conditions: Object.entries(status?.conditions ?? {})
+      .filter(([type]) => type === "Ready" || type === "PrimarySwitched")
+      .map(([type, value]) => `${type}=${value}`)
+      .join(" "),
+    violations
+  }
+}
+
+const seconds = (millis: number) => `${millis >= 0 ? "+" : ""}${(millis / 1000).toFixed(1)}s`
+
+/**
+ * The timeline as text. Consecutive entries with nothing new (same event text, primary, routing, status) are
+ * collapsed; times are relative to the first entry.
+ */
+export const render = (
+  entries: ReadonlyArray<TimelineEntry>,
+  header: { readonly seed?: number | string; readonly title?: string } = {}
+): string => {
+  const start = entries[0]?.at ?? 0
+  const violations = entries.reduce((n, e) => n + e.violations.length, 0)
+  const lines: Array<string> = [
+    [header.title, header.seed === undefined ? undefined : `seed ${header.seed}`, `${violations} violation(s)`]
+      .filter((s) => s !== undefined)
+      .join(" — ")
+  ]
+  const width = Math.min(48, Math.max(8, ...entries.map((e) => e.event.length)))
+  let previous: TimelineEntry | undefined
+  for (const e of entries) {
+    const same =
+      previous !== undefined &&
+      e.violations.length === 0 &&
+      e.event === previous.event &&
+      e.primary === previous.primary &&
+      e.routed === previous.routed &&
+      e.status === previous.status &&
+      e.conditions === previous.conditions
+    previous = e
+    if (same) continue
+    lines.push(
+      `${e.violations.length > 0 ? "!!" : "  "} t=${seconds(e.at - start).padStart(8)}  ${e.event.padEnd(width)}  primary ${e.primary.padEnd(10)}  routed ${e.routed.padEnd(6)}  status ${e.status.padEnd(12)}  ${e.conditions}`
+    )
+    for (const v of e.violations) lines.push(`   ${" ".repeat(11)}  ${v.invariant}: ${v.message}`)
+  }
+  return lines.join("\n")
+}
