@@ -150,6 +150,11 @@ export class PodRuntime {
       while (!this.terminating) {
         const code = await this.runInit(c)
         if (code === 0) break
+        // Not started (a missing Secret, say): CreateContainerConfigError, retried without counting a restart.
+        if (code === undefined) {
+          await sleep(2000)
+          continue
+        }
         if (this.pod.spec.restartPolicy === "Never") {
           this.failedReason = `init container ${c.spec.name} failed with exit code ${code}`
           this.push()
@@ -181,9 +186,9 @@ export class PodRuntime {
     }
   }
 
-  private async runInit(c: Container): Promise<number> {
+  private async runInit(c: Container): Promise<number | undefined> {
     const launch = await this.prepare(c)
-    if (!launch || !this.sb) return -1
+    if (!launch || !this.sb) return undefined
     c.launch = launch
     const startedAt = now()
     c.state = { running: { startedAt } }
