@@ -28,6 +28,8 @@ export interface OperatorOptions {
   readonly clusterDomain: string
   readonly replicationDefaults: DoltDBPlanner.ReplicationDefaults
   readonly sqlPlanner: SqlResources.PlannerOptions
+  /** Replaces the DoltDB planner (tests only: the simulation's mutation check runs a planner that skips fencing). */
+  readonly doltdbPlanner?: ((observed: DoltDBPlanner.DoltDBObserved) => DoltDBPlanner.DoltDBPlan) | undefined
 }
 
 export const FieldManager = "doltdb-operator"
@@ -79,7 +81,8 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
         clusterDomain: options.clusterDomain,
         defaults: options.replicationDefaults,
         fieldManager: options.fieldManager,
-        instance: options.instance
+        instance: options.instance,
+        planner: options.doltdbPlanner
       }),
       sources: [
         Manager.watch(DoltDBs, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),

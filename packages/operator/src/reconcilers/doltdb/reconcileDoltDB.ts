@@ -13,6 +13,8 @@ import { type ObserveOptions, observeDoltDB } from "./observeDoltDB.ts"
 export interface DoltDBReconcilerOptions extends ObserveOptions {
   readonly fieldManager: string
   readonly instance: string
+  /** The planner (default `DoltDBPlanner.planDoltDB`); a seam for tests that run a deliberately broken variant. */
+  readonly planner?: ((observed: DoltDBPlanner.DoltDBObserved) => DoltDBPlanner.DoltDBPlan) | undefined
 }
 
 export const splitKey = (key: string): { readonly namespace: string; readonly name: string } => {
@@ -35,7 +37,7 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
     const identified = Builders.identify(found.value)
     if (identified._tag === "MissingName") return Controller.done
     const { observed, credentials } = yield* observeDoltDB(identified.doltdb, options)
-    const plan = DoltDBPlanner.planDoltDB(observed)
+    const plan = (options.planner ?? DoltDBPlanner.planDoltDB)(observed)
     const ctx: ExecuteContext = {
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
