@@ -77,8 +77,9 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
   const next = staleStandbys[0]
   if (next !== undefined) {
     // Updating a standby must not drop the cluster below one caught-up standby while it restarts.
-    const others = standbys.filter((p) => p.pod.ordinal !== next.pod.ordinal && caughtUp(o, p.pod))
-    if (others.length === 0 && standbys.length > 1)
+    // (Standbys the primary does not know yet cannot help either way: they do not count.)
+    const others = standbys.filter((p) => p.pod.ordinal !== next.pod.ordinal && known(p.pod))
+    if (others.length > 0 && !others.some((p) => caughtUp(o, p.pod)))
       return { _tag: "Wait", reason: `no other caught-up standby while ${next.pod.name} restarts` }
     return {
       _tag: "DeletePod",

@@ -226,4 +226,48 @@ describe("operator in memory", () => {
       }).pipe(Effect.provide(inCluster(3))),
     60_000
   )
+  it.effect(
+    "scale-up 2 → 3: the new pod receives data once the pods that knew only the old peers are restarted",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* setup(2)
+        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        const kube = yield* Kube
+        const pods = (yield* kube.list(Pods, { namespace: ns })).items
+        const db0 = pods.find((p) => p.metadata.name === "db-0")
+        const sql = yield* Dolt
+        yield* sql.createDatabase(
+          {
+            host: ((db0?.status ?? {}) as { podIP: string }).podIP,
+            port: 3306,
+            user: "admin",
+            password: Redacted.make("s3cret!'pw")
+          },
+          { name: "app" }
+        )
+        yield* kube.mergePatch(rawDoltDBs, "db", { spec: { replicas: 3 } }, { namespace: ns })
+        const dolt = yield* DoltModel.DoltCluster
+        // Keep writing through db-primary (one write per step); the new pod must end up with the write of the
+        // previous step, i.e. be replicated to like any standby.
+        let n = 0
+        let previous: string | undefined
+        const latestOnNewPod = Effect.gen(function* () {
+          const onNew = yield* dolt
+            .read("db-2.db-internal.default", "app", "k")
+            .pipe(Effect.catch(() => Effect.succeed(undefined)))
+          const caughtUp = previous !== undefined && onNew === previous
+          n++
+          const w = yield* dolt.write("db-primary.default.svc.cluster.local", "app", "k", `v${n}`)
+          previous = w.outcome === "acked" ? w.value : undefined
+          return caughtUp
+        })
+        const tookScale = yield* runUntil(latestOnNewPod, { limitMillis: 300_000, stepMillis: 500 })
+        assert.isAtLeast(tookScale, 0, "db-2 never caught up")
+        const status = (yield* get(rawDoltDBs, "db"))?.status as { mesh?: { replicas: number } }
+        assert.strictEqual(status.mesh?.replicas, 3)
+        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 120_000 }), 0)
+      }).pipe(Effect.provide(inCluster(4))),
+    60_000
+  )
 })
