@@ -9,8 +9,9 @@ import { Command } from "effect/cli"
 import { CliVersion, exitCode, isUsageError, reportUsageError, rootCommand, StderrPresenter } from "./cli/Cli.ts"
 import { renderCommand } from "./cli/RenderCommand.ts"
 import { runCommand } from "./cli/RunCommand.ts"
+import { simulateCommand } from "./cli/SimulateCommand.ts"
 
-const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand]))
+const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand, simulateCommand]))
 
 const program = Command.run(cli, { version: CliVersion }).pipe(
   Effect.tapError(reportUsageError),

@@ -19,8 +19,13 @@
  *   - { at: 70s, patch: { kind: DoltDB, name: db, spec: { replication: { primary: { podIndex: 2 } } } } }
  * ```
  * Times are Go-style durations (`500ms`, `5s`, `1m30s`) from the start of the run.
+ *
+ * `decodeScenario` checks a parsed file and names the first bad field the way a user would point at it
+ * (`events[3].at`, `objects[1].spec.replicas`): the event union is decoded one event at a time by its action key,
+ * so an error is about the action the user wrote, not about every action it might have been.
  */
-import { Schema } from "effect"
+import { Api } from "@doltdb-op/core"
+import { Effect, Schema } from "effect"
 
 const DurationText = Schema.String.check(
   Schema.isPattern(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/u, { expected: 'a duration such as "500ms", "5s" or "1m30s"' })
@@ -31,37 +36,65 @@ const PodName = Schema.String.check(Schema.isMinLength(1))
 export const PartitionScope = Schema.Literals(["peers", "operator", "clients", "all"])
 export type PartitionScope = typeof PartitionScope.Type
 
+const Empty = Schema.Struct({})
+
+/** What each event does, by its action key (every event has `at` and exactly one of these). */
+export const EventActions = {
+  /** SIGKILL every container of the pod; the kubelet restarts them with back-off. */
+  kill: PodName,
+  /** Kill the pod's containers whenever they run, until `heal: <pod>` or the end of the run. */
+  crashLoop: PodName,
+  /** `kubectl delete pod` with the pod's grace period (preStop runs); the StatefulSet recreates it. */
+  deletePod: PodName,
+  /** The node running this pod (or the node of that name) dies: processes killed, status frozen. */
+  nodeLost: PodName,
+  /** The node lost with `nodeLost` (same value) comes back. */
+  nodeRestored: PodName,
+  partition: Schema.Struct({ pod: PodName, from: PartitionScope }),
+  /** Heal every partition of the pod and end its crash loop. */
+  heal: PodName,
+  healAll: Empty,
+  /** Every replication push to this pod takes `delay`. */
+  slowReplication: Schema.Struct({ pod: PodName, delay: DurationText }),
+  /** A client writing one row every `every` through `<doltdb>-primary` until `until`. */
+  writes: Schema.Struct({
+    every: DurationText,
+    until: DurationText,
+    /** Default: the first Database object's `spec.name`. */
+    database: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+    /** `dolt_cluster_ack_writes_timeout_secs` (0 = asynchronous, the default). */
+    ackTimeoutSeconds: Schema.optionalKey(
+      Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 60 }))
+    )
+  }),
+  /** The operator process crashes and a new one starts (state lives only in the cluster). */
+  operatorRestart: Empty,
+  /** A JSON merge patch of an object's `spec` (`kubectl patch --type merge`). */
+  patch: Schema.Struct({
+    kind: Schema.String,
+    name: Schema.String,
+    spec: Schema.Record(Schema.String, Schema.Unknown)
+  })
+} as const
+
+export type EventAction = keyof typeof EventActions
+export const eventActionNames = Object.keys(EventActions) as ReadonlyArray<EventAction>
+
 const at = { at: DurationText }
 
 export const ScenarioEvent = Schema.Union([
-  Schema.Struct({ ...at, kill: PodName }),
-  Schema.Struct({ ...at, crashLoop: PodName }),
-  Schema.Struct({ ...at, deletePod: PodName }),
-  Schema.Struct({ ...at, partition: Schema.Struct({ pod: PodName, from: PartitionScope }) }),
-  Schema.Struct({ ...at, heal: PodName }),
-  Schema.Struct({ ...at, healAll: Schema.Struct({}) }),
-  Schema.Struct({ ...at, slowReplication: Schema.Struct({ pod: PodName, delay: DurationText }) }),
-  Schema.Struct({
-    ...at,
-    writes: Schema.Struct({
-      every: DurationText,
-      until: DurationText,
-      database: Schema.optionalKey(Schema.String),
-      /** `dolt_cluster_ack_writes_timeout_secs` the client's session uses (0 = asynchronous). */
-      ackTimeoutSeconds: Schema.optionalKey(
-        Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 60 }))
-      )
-    })
-  }),
-  Schema.Struct({ ...at, operatorRestart: Schema.Struct({}) }),
-  Schema.Struct({
-    ...at,
-    patch: Schema.Struct({
-      kind: Schema.String,
-      name: Schema.String,
-      spec: Schema.Record(Schema.String, Schema.Unknown)
-    })
-  })
+  Schema.Struct({ ...at, kill: EventActions.kill }),
+  Schema.Struct({ ...at, crashLoop: EventActions.crashLoop }),
+  Schema.Struct({ ...at, deletePod: EventActions.deletePod }),
+  Schema.Struct({ ...at, nodeLost: EventActions.nodeLost }),
+  Schema.Struct({ ...at, nodeRestored: EventActions.nodeRestored }),
+  Schema.Struct({ ...at, partition: EventActions.partition }),
+  Schema.Struct({ ...at, heal: EventActions.heal }),
+  Schema.Struct({ ...at, healAll: EventActions.healAll }),
+  Schema.Struct({ ...at, slowReplication: EventActions.slowReplication }),
+  Schema.Struct({ ...at, writes: EventActions.writes }),
+  Schema.Struct({ ...at, operatorRestart: EventActions.operatorRestart }),
+  Schema.Struct({ ...at, patch: EventActions.patch })
 ])
 export type ScenarioEvent = typeof ScenarioEvent.Type
 
@@ -85,3 +118,135 @@ export const durationMillis = (text: string): number => {
   }
   return total
 }
+
+/** The action key of a decoded event. */
+export const actionOf = (event: ScenarioEvent): EventAction =>
+  eventActionNames.find((name) => name in event) as EventAction
+
+/** A scenario file that cannot run; `field` is the path of the first bad field (`events[3].at`). */
+export class ScenarioError extends Schema.TaggedError<ScenarioError>()("ScenarioError", {
+  field: Schema.String,
+  message: Schema.String
+}) {}
+
+const strict = { onExcessProperty: "error" } as const
+
+const fail = (field: string, reason: string) =>
+  Effect.fail(new ScenarioError({ field, message: field === "" ? reason : `${field}: ${reason}` }))
+
+const decodeAt = <S extends Schema.Top>(schema: S, value: unknown, prefix: string) =>
+  Schema.decodeUnknownEffect(schema)(value, strict).pipe(
+    Effect.catch((error) => {
+      const first = Api.fieldIssues(error.issue)[0]
+      const path = [prefix, first?.path ?? ""].filter((p) => p !== "").join(".")
+      return fail(path.replaceAll(".[", "["), first?.message ?? error.message)
+    })
+  ) as Effect.Effect<S["Type"], ScenarioError, S["DecodingServices"]>
+
+const Envelope = Scenario.mapFields(({ events: _events, ...rest }) => ({
+  ...rest,
+  events: Schema.Array(Schema.Record(Schema.String, Schema.Unknown))
+}))
+
+const objectKind = (o: Readonly<Record<string, unknown>>) => ({
+  apiVersion: typeof o.apiVersion === "string" ? o.apiVersion : undefined,
+  kind: typeof o.kind === "string" ? o.kind : undefined,
+  name: (o.metadata as { name?: unknown } | undefined)?.name
+})
+
+/**
+ * A parsed scenario file (YAML or JSON, as plain data) to a `Scenario`, checking what the schema cannot: one action
+ * per event, times within `duration`, objects of kinds the simulation knows (our kinds are decoded with the API
+ * schemas), at least one DoltDB, and pod names that belong to one.
+ */
+export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unknown) {
+  if (input === null || typeof input !== "object" || Array.isArray(input))
+    return yield* fail("", "a scenario is a mapping with name, duration, objects and events")
+  const envelope = yield* decodeAt(Envelope, input, "")
+  const duration = durationMillis(envelope.duration)
+  if (duration <= 0) return yield* fail("duration", "must be longer than 0s")
+
+  const doltdbs: Array<{ name: string; replicas: number }> = []
+  for (const [i, object] of envelope.objects.entries()) {
+    const where = `objects[${i}]`
+    const { apiVersion, kind, name } = objectKind(object)
+    if (apiVersion === undefined) return yield* fail(`${where}.apiVersion`, "missing")
+    if (kind === undefined) return yield* fail(`${where}.kind`, "missing")
+    if (typeof name !== "string" || name === "") return yield* fail(`${where}.metadata.name`, "missing")
+    if (apiVersion === Api.ApiVersion) {
+      const info = Api.kinds.find((k) => k.kind === kind)
+      if (info === undefined) return yield* fail(`${where}.kind`, `unknown kind ${JSON.stringify(kind)}`)
+      const decoded = yield* info.decode(object).pipe(
+        Effect.catch((error) => {
+          const issue = error.issues[0]
+          return fail(issue === undefined || issue.path === "" ? where : `${where}.${issue.path}`, issue?.message ?? "")
+        })
+      )
+      if (kind === "DoltDB") doltdbs.push({ name, replicas: (decoded as Api.DoltDB).spec.replicas })
+    } else if (!(apiVersion === "v1" && (kind === "Secret" || kind === "ConfigMap"))) {
+      return yield* fail(`${where}.kind`, `the simulation creates ${Api.ApiVersion} kinds, Secrets and ConfigMaps`)
+    }
+  }
+  if (doltdbs.length === 0) return yield* fail("objects", "no DoltDB (kind: DoltDB)")
+
+  const podOk = (pod: string) =>
+    doltdbs.some((d) => {
+      const m = new RegExp(`^${d.name}-([0-9]+)$`, "u").exec(pod)
+      return m !== null && Number(m[1]) < Math.max(d.replicas, 10)
+    })
+  const events: Array<ScenarioEvent> = []
+  for (const [i, raw] of envelope.events.entries()) {
+    const where = `events[${i}]`
+    const actions = eventActionNames.filter((name) => name in raw)
+    if (actions.length !== 1)
+      return yield* fail(
+        where,
+        `expected \`at\` and exactly one of ${eventActionNames.join(", ")}; got ${
+          Object.keys(raw).join(", ") || "nothing"
+        }`
+      )
+    const action = actions[0]!
+    const event = (yield* decodeAt(
+      Schema.Struct({ ...at, [action]: EventActions[action] }),
+      raw,
+      where
+    )) as unknown as ScenarioEvent
+    const atMillis = durationMillis(event.at)
+    if (atMillis > duration)
+      return yield* fail(`${where}.at`, `${event.at} is after the end of the run (${envelope.duration})`)
+    const pod =
+      "partition" in event
+        ? { field: "partition.pod", value: event.partition.pod }
+        : "slowReplication" in event
+          ? { field: "slowReplication.pod", value: event.slowReplication.pod }
+          : typeof (event as Record<string, unknown>)[action] === "string"
+            ? { field: action, value: (event as Record<string, unknown>)[action] as string }
+            : undefined
+    const isNode = (action === "nodeLost" || action === "nodeRestored") && pod?.value.startsWith("sim-node-")
+    if (pod !== undefined && !isNode && !podOk(pod.value))
+      return yield* fail(
+        `${where}.${pod.field}`,
+        `${JSON.stringify(pod.value)} is not a pod of ${doltdbs.map((d) => `DoltDB ${d.name} (${d.name}-0..${d.replicas - 1})`).join(", ")}`
+      )
+    if ("writes" in event) {
+      const until = durationMillis(event.writes.until)
+      if (until <= atMillis) return yield* fail(`${where}.writes.until`, `must be after \`at\` (${event.at})`)
+      if (durationMillis(event.writes.every) <= 0) return yield* fail(`${where}.writes.every`, "must be longer than 0s")
+      if (
+        event.writes.database === undefined &&
+        !envelope.objects.some((o) => objectKind(o).kind === "Database" && objectKind(o).apiVersion === Api.ApiVersion)
+      )
+        return yield* fail(`${where}.writes.database`, "no Database object to default to; name the database")
+    }
+    if ("patch" in event) {
+      const target = envelope.objects.find((o) => {
+        const k = objectKind(o)
+        return k.apiVersion === Api.ApiVersion && k.kind === event.patch.kind && k.name === event.patch.name
+      })
+      if (target === undefined)
+        return yield* fail(`${where}.patch`, `no ${event.patch.kind} ${event.patch.name} among the objects`)
+    }
+    events.push(event)
+  }
+  return { ...envelope, events } satisfies Scenario
+})
