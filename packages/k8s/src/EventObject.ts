@@ -11,7 +11,7 @@ export const eventObject = (event: EventInput, namespace: string, now: number, e
   apiVersion: "events.k8s.io/v1",
   kind: "Event",
   metadata: {
-    name: `${event.regarding.name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(entropy * 1_000_000))).toString(16)}`,
+    name: `${event.regarding.name}.${(BigInt(Math.floor(now)) * 1_000_000n + BigInt(Math.floor(entropy * 1_000_000))).toString(16)}`,
     namespace
   },
   eventTime: formatMicroTime(now),
