@@ -47,6 +47,38 @@ describe("e2e node agent", () => {
     assert.strictEqual(bad.status.containerStatuses[0].restartCount, 0)
   })
 
+  it("waits for a missing Secret in CreateContainerConfigError without counting restarts", async () => {
+    await k.create(
+      core("pods", ns),
+      pod("needs-secret", {
+        initContainers: [
+          {
+            name: "init",
+            image: IMAGE,
+            command: ["/bin/sh", "-c", 'test "$PASSWORD" = later'],
+            env: [{ name: "PASSWORD", valueFrom: { secretKeyRef: { name: "late", key: "password" } } }]
+          }
+        ],
+        containers: [{ name: "c", image: IMAGE, command: ["/bin/sh", "-c", "while :; do sleep 1; done"] }]
+      })
+    )
+    const waiting = await waitFor("CreateContainerConfigError", 30_000, async () => {
+      const p = await k.get(core("pods", ns, "needs-secret"))
+      const s = p.status?.initContainerStatuses?.[0]
+      return s?.state?.waiting?.reason === "CreateContainerConfigError" ? s : undefined
+    })
+    assert.strictEqual(waiting.restartCount, 0)
+    await k.create(core("secrets", ns), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "late", namespace: ns },
+      stringData: { password: "later" }
+    })
+    const running = await phase("needs-secret", "Running")
+    assert.strictEqual(running.status.initContainerStatuses[0].state.terminated.exitCode, 0)
+    assert.strictEqual(running.status.initContainerStatuses[0].restartCount, 0)
+  })
+
   it("runs preStop and kills after the grace period on deletion; PVC data outlives the pod; PVCs expand", async () => {
     await k.create(core("persistentvolumeclaims", ns), {
       apiVersion: "v1",
