@@ -297,6 +297,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     const lastConditions = new Map<string, string>()
     const seenEvents = new Set<string>()
     let lastServers = ""
+    const instances = new Map<string, number>()
     const periods: Array<{ doltdb: string; from: number; primary: string | undefined; epoch: number | undefined }> = []
 
     const observe = Effect.fnUntraced(function* (at: number) {
@@ -348,14 +349,20 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
           `${String(e.type)} ${String(e.reason)} ${regarding?.kind ?? ""}/${regarding?.name ?? ""}: ${String(e.note)}`
         )
       }
-      const servers = (yield* dolt.servers)
-        .filter((s) => s.namespace === ns)
+      const infos = (yield* dolt.servers).filter((s) => s.namespace === ns)
+      const restarted = infos.filter((s) => {
+        const before = instances.get(s.pod)
+        instances.set(s.pod, s.instance)
+        return before !== undefined && before !== s.instance
+      })
+      const servers = infos
         .map((s) => `${s.pod} ${s.running ? `${s.role}@${s.epoch}` : "down"}`)
         .sort()
         .join(", ")
-      if (servers !== lastServers) {
+      if (servers !== lastServers || restarted.length > 0) {
         lastServers = servers
-        note(at, "servers", servers)
+        const started = restarted.map((s) => s.pod).sort()
+        note(at, "servers", `${servers}${started.length === 0 ? "" : ` (new process: ${started.join(", ")})`}`)
       }
       yield* monitor.step()
     })
