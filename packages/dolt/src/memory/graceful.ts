@@ -3,7 +3,7 @@
  * procedures and by the modelled preStop hook.
  */
 import { DoltEpochConflict, DoltNotCaughtUp, DoltSqlError, TransitionRow } from "@doltdb-op/core/services/Dolt"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Fiber } from "effect"
 import { BranchControlStore, type Connection, type ModelServer, MysqlStore } from "./ModelServer.ts"
 
 /** Dolt's hard-coded wait for standbys in a graceful transition. */
@@ -15,7 +15,7 @@ const PollMillis = 50
  * up, then decide (all, or `minCaughtUp` standby hosts caught up on every database). On failure the server is a
  * read-write primary at its old epoch again and the other connections are killed once more.
  */
-export const gracefulTransitionToStandby = Effect.fnUntraced(function* (
+const transition = Effect.fnUntraced(function* (
   wake: Effect.Effect<void>,
   host: string,
   op: string,
@@ -119,3 +119,21 @@ export const gracefulTransitionToStandby = Effect.fnUntraced(function* (
   server.applyRole("standby", epoch, now, conn)
   return rows as ReadonlyArray<TransitionRow>
 })
+
+/**
+ * The procedure runs on the server: a client that goes away (its call interrupted, e.g. the operator crashing)
+ * does not stop it, so the server never stays read-only; it finishes (or restores itself) within the 10 s wait.
+ */
+export const gracefulTransitionToStandby = (
+  wake: Effect.Effect<void>,
+  host: string,
+  op: string,
+  server: ModelServer,
+  conn: Connection,
+  epoch: number,
+  minCaughtUp: number
+) =>
+  Effect.flatMap(
+    Effect.forkDetach(transition(wake, host, op, server, conn, epoch, minCaughtUp), { startImmediately: true }),
+    Fiber.join
+  )
