@@ -81,6 +81,13 @@ const hostsContent = (self?: PodRuntime): string => {
     lines.push(`${ip}\t${fqdn(p.spec.hostname ?? p.metadata.name, sub, ns).join(" ")}`)
     bySvc.set(`${ns}/${sub}`, [...(bySvc.get(`${ns}/${sub}`) ?? []), ip])
   }
+  // ClusterIP Services: no kube-proxy here, so their names resolve straight to their ready endpoints'
+  // addresses (from the EndpointSlices the controller manager keeps), one line per endpoint.
+  for (const [key, addrs] of readyEndpoints) {
+    const svc = services.get(key)
+    if (!svc || svc.spec.clusterIP === "None" || svc.spec.type === "ExternalName") continue
+    bySvc.set(key, [...addrs])
+  }
   for (const [key, addrs] of bySvc) {
     const [ns, name] = key.split("/") as [string, string]
     const names = [
@@ -247,6 +254,27 @@ const onPod = async (e: WatchEvent) => {
   }
 }
 
+/** Ready endpoint addresses per Service (ns/name), merged over its EndpointSlices. */
+const readyEndpoints = new Map<string, Set<string>>()
+const slices = new Map<string, KubeObject>()
+const onSlice = (e: WatchEvent) => {
+  const slice = e.object
+  const key = `${slice.metadata.namespace}/${slice.metadata.name}`
+  if (e.type === "DELETED") slices.delete(key)
+  else slices.set(key, slice)
+  readyEndpoints.clear()
+  for (const sl of slices.values()) {
+    const svc = `${sl.metadata.namespace}/${sl.metadata.labels?.["kubernetes.io/service-name"]}`
+    for (const ep of (sl.endpoints ?? []) as Array<{ addresses: Array<string>; conditions?: { ready?: boolean } }>) {
+      if (ep.conditions?.ready === false) continue
+      const set = readyEndpoints.get(svc) ?? new Set<string>()
+      for (const a of ep.addresses) set.add(a)
+      readyEndpoints.set(svc, set)
+    }
+  }
+  hostsChanged()
+}
+
 const onService = (e: WatchEvent) => {
   const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`
   if (e.type === "DELETED") services.delete(key)
@@ -287,6 +315,7 @@ await heartbeat()
 const beat = setInterval(() => heartbeat().catch((err) => log(`heartbeat: ${err.message}`)), 10_000)
 abort.signal.addEventListener("abort", () => clearInterval(beat))
 void kube.watch(core("services"), guard("services", onService), abort.signal)
+void kube.watch(group("discovery.k8s.io/v1", "endpointslices"), guard("endpointslices", onSlice), abort.signal)
 const onAnyPod = (e: WatchEvent) => {
   if (e.type === "DELETED") allPods.delete(e.object.metadata.uid!)
   else allPods.set(e.object.metadata.uid!, e.object)

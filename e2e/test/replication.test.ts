@@ -80,6 +80,23 @@ describe("e2e harness: Dolt cluster replication between pods", () => {
       `${name}-1.${name}-internal.${ns}.svc.cluster.local`
     ]).toString()
     assert.strictEqual(resolved.split(/\s+/)[0], p1.status.podIP)
+    // A ClusterIP Service's name resolves to its ready endpoints (no kube-proxy): here only pod 0.
+    await k.create(core("services", ns), {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: `${name}-first`, namespace: ns },
+      spec: { selector: { "statefulset.kubernetes.io/pod-name": `${name}-0` }, ports: [{ port: 3306 }] }
+    })
+    const first = await waitFor(`${name}-first.${ns} resolving`, 30_000, async () => {
+      const out = execFileSync(join(import.meta.dirname, "..", "with-cluster-dns.sh"), [
+        "sh",
+        "-c",
+        `getent hosts ${name}-first.${ns}.svc.cluster.local || true`
+      ]).toString()
+      return out.trim() ? out : undefined
+    })
+    assert.strictEqual(first.trim().split("\n").length, 1)
+    assert.strictEqual(first.split(/\s+/)[0], p0.status.podIP)
     await primary.end()
     await standby.end()
   })
