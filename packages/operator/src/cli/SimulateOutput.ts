@@ -13,7 +13,8 @@ const label: Record<string, string> = {
   transition: "status",
   condition: "condition",
   event: "event",
-  servers: "dolt"
+  servers: "dolt",
+  writes: "client"
 }
 
 const errorsText = (errors: Readonly<Record<string, number>>) =>

@@ -33,7 +33,7 @@ export interface RunOptions {
   readonly stepMillis?: number
 }
 
-export type TimelineKind = "scenario" | "primary" | "transition" | "condition" | "event" | "servers"
+export type TimelineKind = "scenario" | "primary" | "transition" | "condition" | "event" | "servers" | "writes"
 
 export interface TimelineEntry {
   /** Simulated milliseconds since the start of the run. */
@@ -80,6 +80,12 @@ export interface ScenarioReport {
     readonly failed: number
     readonly perSecond: ReadonlyArray<WriteSecond>
     readonly outages: ReadonlyArray<WriteOutage>
+    /** When acknowledgements started coming from another server or epoch (the first acknowledged write of each). */
+    readonly ackedBy: ReadonlyArray<{
+      readonly at: number
+      readonly server: string
+      readonly epoch: number | undefined
+    }>
   }
   readonly invariants: {
     readonly checked: ReadonlyArray<{ readonly name: string; readonly rule: string }>
@@ -415,6 +421,18 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       }
     }
     if (open !== undefined) outages.push({ from: open, to: undefined })
+    const ackedBy: Array<{ at: number; server: string; epoch: number | undefined }> = []
+    for (const e of [...ledger].sort((a, b) => a.finishedAt - b.finishedAt || a.id - b.id)) {
+      if (e.outcome !== "acked" || e.server === undefined) continue
+      const last = ackedBy[ackedBy.length - 1]
+      if (last !== undefined && last.server === e.server && last.epoch === e.epoch) continue
+      ackedBy.push({ at: e.finishedAt - start, server: e.server, epoch: e.epoch })
+      note(
+        e.finishedAt - start,
+        "writes",
+        `first write acknowledged by ${e.server.split("/")[1] ?? e.server} at epoch ${e.epoch ?? "?"}`
+      )
+    }
 
     timeline.sort((a, b) => a.at - b.at)
     const primaries: Array<PrimaryPeriod> = periods.map((p, i) => {
@@ -435,7 +453,8 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         ackedWithWarning: ledger.filter((e) => e.outcome === "acked" && e.warning !== undefined).length,
         failed: ledger.filter((e) => e.outcome === "failed").length,
         perSecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([second, row]) => ({ second, ...row })),
-        outages
+        outages,
+        ackedBy
       },
       invariants: { checked: checkedInvariants, violations },
       final: final.map((f) => ({
