@@ -28,6 +28,10 @@ KUBECONFIG_OUT="$WORK/kubeconfig"
 log() { printf '[e2e-cluster %s] %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" >&2; }
 bin() { echo "$CACHE/$1-$2/$1"; }
 # $E2E_DOLT_BIN if set, the pinned dolt if it was built, else the fallback the proxy serves (see versions.env).
+dolt_release() {
+  if [[ -n "${E2E_DOLT_BIN:-}" ]]; then echo "${E2E_DOLT_RELEASE:-unknown}"; return; fi
+  if [[ -x "$(bin dolt "$DOLT_VERSION")" ]]; then echo "$DOLT_RELEASE"; else echo "$DOLT_FALLBACK_RELEASE"; fi
+}
 dolt_bin() {
   if [[ -n "${E2E_DOLT_BIN:-}" ]]; then echo "$E2E_DOLT_BIN"; return; fi
   if [[ -x "$(bin dolt "$DOLT_VERSION")" ]]; then bin dolt "$DOLT_VERSION"; else bin dolt "$DOLT_FALLBACK_VERSION"; fi
@@ -191,7 +195,7 @@ up() {
   local i
   for ((i = 1; i <= NODES; i++)); do
     start "node-agent-$i" env KUBECONFIG="$KUBECONFIG_OUT" E2E_WORK="$WORK" E2E_NODE_INDEX="$i" \
-      E2E_DOLT_BIN="$(dolt_bin)" E2E_BRIDGE="$BRIDGE" E2E_NETNS_PREFIX="$NETNS_PREFIX" \
+      E2E_DOLT_BIN="$(dolt_bin)" E2E_DOLT_RELEASE="$(dolt_release)" E2E_BRIDGE="$BRIDGE" E2E_NETNS_PREFIX="$NETNS_PREFIX" \
       "$repo/node_modules/.bin/node" "$here/agent/main.ts"
     wait_for "node agent $i to register a Ready node" 30 test -f "$RUN/node-agent-$i.ready"
   done

@@ -118,7 +118,7 @@ const ctx: AgentContext = {
   hostIP: BRIDGE_ADDRESS,
   workDir,
   doltBin,
-  imageID: `e2e://dolt@${doltBin}`,
+  imageID: `e2e://dolt@${process.env.E2E_DOLT_RELEASE ?? "unknown"}`,
   allocateIp,
   releaseIp: (uid) => ips.delete(uid),
   hostsChanged,

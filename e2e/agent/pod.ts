@@ -29,6 +29,7 @@ export interface AgentContext {
 // Restart back-off: Kubernetes uses 10 s doubling to 5 min; shorter here so crash tests do not crawl.
 const BACKOFF_BASE_MS = Number(process.env.E2E_BACKOFF_BASE_MS ?? 2000)
 const BACKOFF_MAX_MS = Number(process.env.E2E_BACKOFF_MAX_MS ?? 20000)
+const warnedTags = new Set<string>()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 class Container {
@@ -174,6 +175,12 @@ export class PodRuntime {
   }
 
   private async prepare(c: Container): Promise<Launch | undefined> {
+    const tag = /:([^:@/]+)$/.exec(c.spec.image ?? "")?.[1]
+    const release = this.ctx.imageID.split("@")[1]
+    if (tag && tag !== release && !warnedTags.has(tag)) {
+      warnedTags.add(tag)
+      this.log(`image tag ${tag} runs the built dolt ${release}`)
+    }
     try {
       const env = await containerEnv(this.ctx.kube, this.pod, c.spec)
       return { argv: containerArgv(c.spec, env), env, workingDir: c.spec.workingDir ?? "/" }
