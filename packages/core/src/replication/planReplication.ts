@@ -232,7 +232,18 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
       minStatefulSetReplicas: minSts(cur)
     }
   }
-  const choice = selectFailoverCandidate(o.pods, new Set([cur]), policy, o.now - since)
+  const selected = selectFailoverCandidate(o.pods, new Set([cur]), policy, o.now - since)
+  // The old primary itself, back as a standby (demoted by its preStop, or restarted) at the highest epoch anyone
+  // has: nobody was primary after it, so it holds every write it acknowledged; when no other standby is provably
+  // caught up (e.g. they restarted and heard from nobody since), promoting it back is safe and the only way forward.
+  const choice =
+    selected._tag === "None" && curPod !== undefined && isPromotable(curPod) && reachableRole(curPod)!.epoch >= epochMax
+      ? ({
+          _tag: "Chosen",
+          unsafe: false,
+          candidate: { pod: curPod, epoch: epochMax, stalestMillis: 0, caughtUp: true }
+        } as const)
+      : selected
   if (choice._tag === "None") return blockedDecision("FailoverBlocked", choice.reason, 5_000)
   const transition: PrimaryTransition = {
     kind: "Failover",
