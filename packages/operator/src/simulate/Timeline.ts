@@ -17,6 +17,8 @@ export interface TimelineEntry {
   readonly event: string
   /** Running primaries as `pod@epoch` (several in a split brain), `-` when none. */
   readonly primary: string
+  /** Every server as `<ordinal>:<role><epoch>#<instance>` (`P` primary, `S` standby, `B` broken config, `x` stopped). */
+  readonly servers: string
   /** Pods `<name>-primary` routes to. */
   readonly routed: string
   /** `status.currentPrimary@status.replicationEpoch`, plus the transition in flight. */
@@ -34,6 +36,12 @@ export const entry = (event: string, snapshot: Snapshot, violations: ReadonlyArr
     at: snapshot.at,
     event,
     primary: primaries.length === 0 ? "-" : primaries.map((s) => `${s.pod}@${s.epoch}`).join(","),
+    servers: snapshot.servers
+      .map((s) => {
+        const role = !s.running ? "x" : s.role === "primary" ? "P" : s.role === "standby" ? "S" : "B"
+        return `${s.pod.slice(s.pod.lastIndexOf("-") + 1)}:${role}${s.epoch}#${s.instance}`
+      })
+      .join(" "),
     routed: snapshot.routed.length === 0 ? "-" : snapshot.routed.map((e) => e.pod ?? e.ip).join(","),
     status:
       status === undefined
@@ -74,13 +82,14 @@ export const render = (
       e.violations.length === 0 &&
       e.event === previous.event &&
       e.primary === previous.primary &&
+      e.servers === previous.servers &&
       e.routed === previous.routed &&
       e.status === previous.status &&
       e.conditions === previous.conditions
     previous = e
     if (same) continue
     lines.push(
-      `${e.violations.length > 0 ? "!!" : "  "} t=${seconds(e.at - start).padStart(8)}  ${e.event.padEnd(width)}  primary ${e.primary.padEnd(10)}  routed ${e.routed.padEnd(6)}  status ${e.status.padEnd(12)}  ${e.conditions}`
+      `${e.violations.length > 0 ? "!!" : "  "} t=${seconds(e.at - start).padStart(8)}  ${e.event.padEnd(width)}  primary ${e.primary.padEnd(10)}  [${e.servers}]  routed ${e.routed.padEnd(6)}  status ${e.status.padEnd(12)}  ${e.conditions}`
     )
     for (const v of e.violations) lines.push(`   ${" ".repeat(11)}  ${v.invariant}: ${v.message}`)
   }

@@ -1,0 +1,4 @@
+/** Part 2 of the failover property (see failoverProperty.ts). */
+import { failoverProperty } from "./failoverProperty.ts"
+
+failoverProperty(2)

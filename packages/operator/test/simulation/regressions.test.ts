@@ -1,0 +1,51 @@
+/**
+ * Schedules the property found, shrunk, kept as fixed cases: each violated an invariant before its fix.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type * as Schedule from "../../src/simulate/Schedule.ts"
+import * as Timeline from "../../src/simulate/Timeline.ts"
+import { runSchedule } from "./runSchedule.ts"
+
+const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.Schedule }> = [
+  {
+    // The model's graceful transition died with the interrupted caller and left db-0 read-only for good: the
+    // switchover never completed and db-primary had no endpoint.
+    name: "the operator crashes during a switchover's graceful demotion",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "Switchover", podIndex: 1 },
+        { _tag: "NodeLost", target: "standby" },
+        { _tag: "OperatorRestart", turns: 0 }
+      ]
+    }
+  },
+  {
+    // The rollout restarted both standbys (last_update NULL), then the primary's preStop demoted it: no standby was
+    // provably caught up and the old primary was never considered, so the cluster stayed without a primary.
+    name: "the primary demotes itself (preStop) right after a rolling restart of the standbys",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "OperatorRestart", turns: 0 },
+        { _tag: "EditSpec", edit: "podAnnotation" },
+        { _tag: "DeletePod", target: "0", graceful: true }
+      ]
+    }
+  }
+]
+
+describe("failover regressions", () => {
+  for (const c of cases)
+    it.effect(c.name, () =>
+      Effect.gen(function* () {
+        const result = yield* runSchedule(c.schedule, { timeline: true })
+        assert.deepStrictEqual(
+          result.violations,
+          [],
+          Timeline.render(result.timeline, { seed: c.schedule.seed, title: c.name })
+        )
+      })
+    )
+})
