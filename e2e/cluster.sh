@@ -191,6 +191,8 @@ up() {
 
   # CRDs, default StorageClass, then the node agent; apply.ts waits for the CRDs to be Established.
   (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
+  # Tests give DoltDBs this engineVersion, so the operator's version-gated config matches the binary.
+  dolt_release >"$RUN/dolt-release"
   # One agent per node, started one after the other (node 1 also schedules and provisions volumes).
   local i
   for ((i = 1; i <= NODES; i++)); do

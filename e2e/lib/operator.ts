@@ -1,0 +1,60 @@
+// Runs the operator (packages/operator) against the e2e cluster as a host process, the way it runs out of
+// cluster: KUBECONFIG from the harness, /etc/hosts replaced by the cluster's records (with-cluster-dns.sh)
+// so `<pod>.<name>-internal.<ns>` resolves. Its own process group, so stop() ends everything it started.
+// Plain async Node (test infrastructure).
+import { spawn } from "node:child_process"
+import { mkdirSync, openSync } from "node:fs"
+import { join } from "node:path"
+
+const here = import.meta.dirname
+const repo = join(here, "..", "..")
+
+export interface RunningOperator {
+  readonly pid: number
+  readonly log: string
+  stop(): Promise<void>
+}
+
+export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOperator => {
+  const work = process.env.E2E_WORK ?? join(here, "..", ".work")
+  mkdirSync(join(work, "logs"), { recursive: true })
+  const log = join(work, "logs", "operator.log")
+  const out = openSync(log, "a")
+  const child = spawn(
+    join(here, "..", "with-cluster-dns.sh"),
+    [
+      join(repo, "node_modules", ".bin", "node"),
+      join(repo, "packages", "operator", "bin", "doltdb-operator.js"),
+      "--metrics-bind-address",
+      "0",
+      "--health-probe-bind-address",
+      "0",
+      ...extraArgs
+    ],
+    {
+      detached: true,
+      stdio: ["ignore", out, out],
+      env: { ...process.env, KUBECONFIG: process.env.KUBECONFIG ?? join(work, "kubeconfig") }
+    }
+  )
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
+  const pid = child.pid!
+  return {
+    pid,
+    log,
+    stop: async () => {
+      const signal = (s: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, s)
+        } catch {}
+      }
+      signal("SIGTERM")
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 10_000))
+      ])
+      if (timedOut) signal("SIGKILL")
+      await exited
+    }
+  }
+}
