@@ -146,7 +146,7 @@ up() {
   preflight
   mkdir -p "$WORK" "$RUN" "$LOGS"
   # A fresh cluster starts with fresh pod logs (the previous run's stay until then for post-mortems).
-  alive kube-apiserver || rm -rf "$LOGS/pods"
+  alive kube-apiserver || rm -rf "$LOGS/pods" "$LOGS/operator.log"
   for b in "$(bin etcd "$ETCD_VERSION")" "$(bin kube-apiserver "$KUBERNETES_VERSION")" \
     "$(bin kube-controller-manager "$KUBERNETES_VERSION")" "$(dolt_bin)"; do
     [[ -x "$b" ]] || { log "missing $b: run npm run e2e:build first"; exit 1; }
