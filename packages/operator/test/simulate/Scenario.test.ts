@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parse } from "yaml"
-import { decodeScenario } from "../../src/simulate/Scenario.ts"
+import { decodeScenario, eventActionNames } from "../../src/simulate/Scenario.ts"
 import { runScenario } from "../../src/simulate/ScenarioRunner.ts"
 
 const objects = [
@@ -125,6 +125,58 @@ describe("runScenario", () => {
         assert.strictEqual(a.seed, 5)
         assert.deepStrictEqual(a, b)
         assert.isAbove(a.timeline.length, 10)
+      }),
+    60_000
+  )
+
+  it.effect(
+    "runs every kind of event; the operator ends with one primary, routed, at the requested index",
+    () =>
+      Effect.gen(function* () {
+        const scenario = yield* decodeScenario({
+          name: "everything",
+          duration: "120s",
+          objects: [
+            ...objects,
+            {
+              apiVersion: "k8s.dolthub.com/v1alpha",
+              kind: "Database",
+              metadata: { name: "app" },
+              spec: { doltDBRef: { name: "db" }, name: "app" }
+            }
+          ],
+          events: [
+            { at: "10s", writes: { every: "250ms", until: "115s", ackTimeoutSeconds: 2 } },
+            { at: "12s", kill: "db-2" },
+            { at: "15s", slowReplication: { pod: "db-2", delay: "3s" } },
+            { at: "20s", crashLoop: "db-1" },
+            { at: "30s", heal: "db-1" },
+            { at: "35s", operatorRestart: {} },
+            { at: "40s", deletePod: "db-2" },
+            { at: "50s", partition: { pod: "db-0", from: "operator" } },
+            { at: "60s", healAll: {} },
+            { at: "70s", nodeLost: "db-2" },
+            { at: "80s", nodeRestored: "db-2" },
+            { at: "90s", patch: { kind: "DoltDB", name: "db", spec: { replication: { primary: { podIndex: 2 } } } } }
+          ]
+        })
+        const report = yield* runScenario(scenario)
+        const fired = report.timeline.filter((e) => e.kind === "scenario").map((e) => e.text.split(" ")[0])
+        assert.includeMembers(fired, [...eventActionNames])
+        assert.deepStrictEqual(report.invariants.violations, [])
+        assert.deepStrictEqual(report.final[0]?.notConverged, [])
+        assert.strictEqual(report.primaries.at(-1)?.primary, "db-2")
+        // the crash loop kept db-1 down (each restart killed again) until the heal
+        const db1 = (from: number, to: number) =>
+          report.timeline.filter((e) => e.kind === "servers" && e.at >= from && e.at < to).map((e) => e.text)
+        assert.isTrue(
+          db1(20_000, 30_000).some((t) => t.includes("db-1 down")),
+          "db-1 was never down during the crash loop"
+        )
+        assert.isFalse(
+          db1(20_500, 30_000).some((t) => /db-1 (primary|standby)/u.test(t)),
+          "db-1 ran during the crash loop"
+        )
       }),
     60_000
   )

@@ -1,5 +1,6 @@
 /**
- * `doltdb-operator simulate` on bad input: exit code 2, the bad field named on stderr, nothing on stdout.
+ * `doltdb-operator simulate` on bad input: exit code 2, the bad field named on stderr, nothing on stdout; a
+ * violated invariant: exit code 1.
  */
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -7,6 +8,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { Exit } from "effect"
+import { exitCode, isUsageError } from "../../src/cli/Cli.ts"
+import { SimulationFailed } from "../../src/cli/SimulateCommand.ts"
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), "doltdb-simulate-"))
@@ -56,5 +60,14 @@ describe("npx doltdb-operator simulate, bad input", () => {
     assert.strictEqual(result.status, 2, result.stderr)
     assert.strictEqual(result.stdout, "")
     assert.include(result.stderr, "does-not-exist.yaml")
+  })
+})
+
+describe("simulate's exit codes", () => {
+  it("an invariant violation is exit code 1, not a usage error, and prints only its message", () => {
+    const error = new SimulationFailed({ message: "2 invariant violation(s) in scenario x" })
+    assert.strictEqual(exitCode(Exit.fail(error)), 1)
+    assert.isFalse(isUsageError(error))
+    assert.strictEqual(error.stack, "simulate: 2 invariant violation(s) in scenario x")
   })
 })
