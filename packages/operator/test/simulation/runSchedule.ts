@@ -150,7 +150,9 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         violations.push(...result.violations)
         if (options.timeline === true) {
           // The operator's Kubernetes Events since the last step, as their own lines.
-          const events = (yield* api.list(Events, { namespace: ns }).pipe(Effect.orDie)).items
+          const events = [...(yield* api.list(Events, { namespace: ns }).pipe(Effect.orDie)).items].sort(
+            (a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)
+          )
           for (const e of events.slice(eventsSeen))
             timeline.push(Timeline.entry(`  > ${String(e.reason)}: ${String(e.note)}`, snap))
           eventsSeen = events.length
