@@ -189,10 +189,17 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
   }
   if (doltdbs.length === 0) return yield* fail("objects", "no DoltDB (kind: DoltDB)")
 
+  // a pod may exist once a patch scales the DoltDB up
+  for (const raw of envelope.events) {
+    const patch = raw.patch as { kind?: unknown; name?: unknown; spec?: { replicas?: unknown } } | undefined
+    const d = doltdbs.find((x) => patch?.kind === "DoltDB" && x.name === patch.name)
+    if (d !== undefined && typeof patch?.spec?.replicas === "number")
+      d.replicas = Math.max(d.replicas, patch.spec.replicas)
+  }
   const podOk = (pod: string) =>
     doltdbs.some((d) => {
       const m = new RegExp(`^${d.name}-([0-9]+)$`, "u").exec(pod)
-      return m !== null && Number(m[1]) < Math.max(d.replicas, 10)
+      return m !== null && Number(m[1]) < d.replicas
     })
   const events: Array<ScenarioEvent> = []
   for (const [i, raw] of envelope.events.entries()) {

@@ -46,6 +46,7 @@ describe("decodeScenario names the bad field", () => {
     ["two actions in one event", { ...base, events: [{ at: "1s", kill: "db-0", heal: "db-0" }] }, "events[0]"],
     ["no action", { ...base, events: [{ at: "1s" }] }, "events[0]"],
     ["a pod of no DoltDB", { ...base, events: [{ at: "1s", kill: "other-0" }] }, "events[0].kill"],
+    ["an ordinal beyond replicas", { ...base, events: [{ at: "1s", kill: "db-3" }] }, "events[0].kill"],
     [
       "a partition scope",
       { ...base, events: [{ at: "1s", partition: { pod: "db-0", from: "moon" } }] },
@@ -96,19 +97,21 @@ describe("decodeScenario names the bad field", () => {
     )
   }
 
-  it.effect("a valid scenario decodes with its events in file order", () =>
+  it.effect("a valid scenario decodes with its events in file order; a scale-up patch admits the new pods", () =>
     Effect.gen(function* () {
       const s = yield* decodeScenario({
         ...base,
         events: [
           { at: "5s", heal: "db-0" },
-          { at: "1s", nodeLost: "db-0" }
+          { at: "1s", nodeLost: "db-0" },
+          { at: "2s", patch: { kind: "DoltDB", name: "db", spec: { replicas: 4 } } },
+          { at: "9s", kill: "db-3" }
         ]
       })
-      assert.deepStrictEqual(s.events, [
-        { at: "5s", heal: "db-0" },
-        { at: "1s", nodeLost: "db-0" }
-      ])
+      assert.deepStrictEqual(
+        s.events.map((e) => e.at),
+        ["5s", "1s", "2s", "9s"]
+      )
     })
   )
 })
