@@ -1,6 +1,7 @@
 // The kubelet part of the node agent for one pod: volumes, sandbox, init containers in order, containers
 // with restarts and probes, status reporting, and graceful termination (preStop, grace period, SIGKILL).
-// Plain async Node (test infrastructure); one PodRuntime per pod UID.
+// Plain async Node (test infrastructure); one PodRuntime per pod UID. Longer than most files on purpose:
+// the pod's lifecycle is one state machine whose pieces share its private state.
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
