@@ -4,7 +4,8 @@
  *
  * A run: boot a 3-replica DoltDB until Ready, create a database, start a client that writes through
  * `db-primary` once a second, play the schedule (waits advance the TestClock in `stepMillis` steps; every other
- * step happens at once), then heal every fault and require convergence within `recoveryMillis`.
+ * step happens at once), then heal every fault and require convergence within `recoveryMillis`; finally lose the
+ * primary's node for good and require a failover to a caught-up standby within the same bound.
  */
 
 import type { DoltDBPlanner } from "@doltdb-op/core"
@@ -47,6 +48,8 @@ export interface RunOptions {
   readonly bounds?: Invariants.Bounds
   /** Replaces the DoltDB planner (the mutation check). */
   readonly planner?: (observed: DoltDBPlanner.DoltDBObserved) => DoltDBPlanner.DoltDBPlan
+  /** After recovery, lose the primary's node for good and require a failover within `recoveryMillis` (default on). */
+  readonly finalFailover?: boolean
   /** Runs at the end, before the world is torn down (debugging). */
   readonly inspect?: Effect.Effect<void, never, DoltModel.DoltCluster>
   /** Keep the timeline (costs memory; off for passing bulk runs). */
@@ -272,23 +275,37 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     for (const node of lostNodes) yield* sim.nodeRestored(node)
     yield* server.setFaults({})
     yield* dolt.setReplicationDelay(undefined, 20)
-    let reasons: ReadonlyArray<string> = ["not checked"]
-    for (let t = 0; t <= recoveryMillis && reasons.length > 0; t += stepMillis) {
-      if (t > 0) yield* TestClock.adjust(stepMillis)
-      const snap = yield* check(t === 0 ? "heal all" : "recovering")
-      reasons = Invariants.converged(snap)
+    const awaitConverged = (first: string, phase: string) =>
+      Effect.gen(function* () {
+        let reasons: ReadonlyArray<string> = ["not checked"]
+        for (let t = 0; t <= recoveryMillis && reasons.length > 0; t += stepMillis) {
+          if (t > 0) yield* TestClock.adjust(stepMillis)
+          const snap = yield* check(t === 0 ? first : phase)
+          reasons = Invariants.converged(snap)
+        }
+        if (reasons.length === 0) return true
+        const snap = yield* Invariants.snapshot(name, ns)
+        const v: Invariants.Violation = {
+          invariant: "NotConverged",
+          at: snap.at,
+          message: `${recoveryMillis}ms after ${first}: ${reasons.join("; ")}`
+        }
+        violations.push(v)
+        timeline.push(Timeline.entry(`${phase}: deadline`, snap, [v]))
+        return false
+      })
+    // Then, with caught-up standbys (a few heartbeats after convergence), the primary's node dies for good: a
+    // standby must be promoted and routed within the same bound, with no acknowledged write lost.
+    if ((yield* awaitConverged("heal all", "recovering")) && options.finalFailover !== false) {
+      yield* advance(3_000, "standbys catch up")
+      const primary = yield* resolve("primary")
+      const node = sim.nodeOf(ns, primary)
+      if (node !== undefined) {
+        yield* sim.nodeLost(node)
+        yield* awaitConverged(`node of ${primary} lost for good`, "failing over")
+      }
     }
     const end = yield* Clock.currentTimeMillis
-    if (reasons.length > 0) {
-      const snap = yield* Invariants.snapshot(name, ns)
-      const v: Invariants.Violation = {
-        invariant: "NotConverged",
-        at: end,
-        message: `${recoveryMillis}ms after every fault was healed: ${reasons.join("; ")}`
-      }
-      violations.push(v)
-      timeline.push(Timeline.entry("recovery deadline", snap, [v]))
-    }
     if (options.inspect !== undefined) yield* options.inspect
     yield* Fiber.interrupt(client)
     yield* operator.stop
