@@ -27,6 +27,9 @@ import type { ReplicationPolicy, ReplicationState } from "../replication/Replica
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
 
+/** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
+export const PollMillis = 2_000
+
 export interface DoltDBPlan {
   readonly actions: Plan
   /** The status the cluster should have after the plan (already included as a PatchStatus when it changed). */
@@ -294,8 +297,15 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
       ...(doltdb.metadata.resourceVersion === undefined ? {} : { resourceVersion: doltdb.metadata.resourceVersion })
     })
   }
-  // 3. Replication.
-  if (decision !== undefined) actions.push(...decision.actions.filter((a) => a._tag !== "RequeueAfter"))
+  // 3. Replication. A condition that persists (e.g. FailoverBlocked) is announced by one Warning Event when it
+  // starts, not on every poll.
+  const readyReason = current.conditions?.find((c) => c.type === "Ready")?.reason
+  const repeated = (a: (typeof actions)[number]) =>
+    a._tag === "Event" &&
+    decision?.blocked !== undefined &&
+    a.reason === decision.blocked.reason &&
+    a.reason === readyReason
+  if (decision !== undefined) actions.push(...decision.actions.filter((a) => a._tag !== "RequeueAfter" && !repeated(a)))
   // 4. Route writes to a newly promoted primary right away.
   if (decision !== undefined && next.currentPrimaryPodIndex !== state.currentPrimaryPodIndex) {
     const { object } = withAppliedHash(buildPrimaryService(buildFor(next.currentPrimaryPodIndex)))
@@ -335,7 +345,9 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
   // server's role, epoch and lag change without any Kubernetes event.
   const requeues = (decision?.actions ?? []).flatMap((a) => (a._tag === "RequeueAfter" ? [a.millis] : []))
   if (rollout._tag === "Wait" || rollout._tag === "DeletePod") requeues.push(2_000)
-  if (replicated) requeues.push(10_000)
+  // A lost node leaves its pods Ready for ~40 s (node-monitor-grace-period), so pod events alone would detect a
+  // dead primary late; polling the servers every 2 s (reads only) bounds detection, and with it failover time.
+  if (replicated) requeues.push(PollMillis)
   if (o.statefulSet === undefined || o.statefulSet.readyReplicas < spec.replicas) requeues.push(5_000)
   if (requeues.length > 0)
     actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })

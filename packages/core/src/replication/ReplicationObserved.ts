@@ -103,7 +103,7 @@ export const defaultPolicy = {
   minCaughtUpStandby: 1,
   failoverDelayMillis: 3_000,
   allowUnsafeFailover: false,
-  caughtUpSlackMillis: 10_000,
+  caughtUpSlackMillis: 15_000,
   maxSwitchoverLagMillis: 5_000,
   transitionTimeoutMillis: 60_000
 } as const

@@ -157,7 +157,27 @@ describe("planDoltDB", () => {
     assert.isFalse(plan.actions.some((a) => a._tag === "AssumeRole" || a._tag === "Delete"))
     assert.isDefined(plan.status.primaryUnavailableSince)
     const requeue = plan.actions.find((a) => a._tag === "RequeueAfter")
-    assert.strictEqual(requeue?._tag === "RequeueAfter" ? requeue.millis : -1, 3_000)
+    // The failover delay (3 s) or the server poll (2 s), whichever comes first.
+    assert.strictEqual(requeue?._tag === "RequeueAfter" ? requeue.millis : -1, 2_000)
+  })
+
+  it("a persisting block is announced by one Warning Event, not one per poll", () => {
+    const base = manifest(3)
+    const doltdb = { ...base, status: planDoltDB(observed(base, healthyPods())).status }
+    const lost = views([
+      pod(0, unreachable, { ready: false, roleLabel: "primary" }),
+      pod(1, standbySql(1, 900_000)),
+      pod(2, standbySql(1, null))
+    ])
+    const sts = { replicas: 3, readyReplicas: 2, updateRevision: "rev-1", currentRevision: "rev-1" }
+    const first = planDoltDB(observed(doltdb, lost, { statefulSet: sts }))
+    const second = planDoltDB(observed({ ...doltdb, status: first.status }, lost, { statefulSet: sts, now: 1_010_000 }))
+    const third = planDoltDB(observed({ ...doltdb, status: second.status }, lost, { statefulSet: sts, now: 1_012_000 }))
+    const warnings = (p: typeof first) =>
+      p.actions.filter((a) => a._tag === "Event" && a.reason === "FailoverBlocked").length
+    assert.strictEqual(second.status.conditions?.find((c) => c.type === "Ready")?.reason, "FailoverBlocked")
+    assert.strictEqual(warnings(second), 1)
+    assert.strictEqual(warnings(third), 0)
   })
 
   it("a rolling update deletes one stale standby at a time and never the primary", () => {
