@@ -32,9 +32,13 @@
  * - Asynchronous replication (ack-writes off) can lose acknowledged writes on a crash failover, and with ack-writes
  *   on, a write acknowledged with warning 3024 (a standby did not confirm in time) can be lost too; unacknowledged
  *   (failed) writes may or may not exist.
- * - Liveness under faults: while the primary is partitioned, a node is lost with its pod undeletable, no standby is
- *   provably caught up (without `allowUnsafeFailover`), or the API server fails, failover may be blocked; the
- *   liveness bound only starts once every fault is healed.
+ * - Liveness under faults: failover may be blocked while the primary is partitioned from the operator but its pod
+ *   cannot be deleted (a lost node whose pod stays: the operator will not promote while the old primary might still
+ *   be writable), while no standby is provably caught up (unless `allowUnsafeFailover`), or while the API server
+ *   fails; the liveness bound only starts once every fault is healed (or, for a failover, once the primary's node is
+ *   lost for good with caught-up standbys running).
+ * - Misrouting for up to `routeMillis` (see above), and routing to a stopped or unreachable primary until the
+ *   failover (failoverDelay plus detection: the pods of a lost node stay Ready for the node-monitor grace period).
  * - `Ready`: a container that crashed several times waits out the kubelet's back-off (up to minutes).
  */
 import { EndpointSlices, type KubeObject } from "@doltdb-op/core/services/Kube"

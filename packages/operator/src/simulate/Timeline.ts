@@ -1,12 +1,15 @@
 /**
  * A simulation run as a readable timeline: one line per step (simulated time, what happened, who is primary at
- * which epoch, what `<name>-primary` routes to, the DoltDB's conditions) and the violations found at that step.
+ * which epoch, every server's role/epoch/instance, what `<name>-primary` routes to, the DoltDB's status and
+ * conditions) and the violations found at that step (`!!`). Lines whose event starts with `>` are the operator's
+ * Kubernetes Events emitted during the step before.
  *
  * ```
- * seed 42 — 2 violation(s)
- *     t=  +0.0s  boot                      primary db-0@1   routed db-0   status db-0@1      Ready=True/StatefulSetReady
- *     t= +12.3s  partition db-0 from peers primary db-0@1   routed db-0   status db-0@1      Ready=True/StatefulSetReady
- *  !! t= +40.0s  ...                       SplitBrain: several primaries at epoch 3: ...
+ * timeline — seed 0 — 1 violation(s)
+ *    t=   +0.0s  partition primary from operatorAndPeers  primary db-0@1  [0:P1#1 1:S1#2 2:S1#3]  routed db-0  status db-0@1  Ready=True/StatefulSetReady
+ *    t=   +5.0s    > PrimarySwitched: Primary switched from index '0' to index '1' at epoch 2  primary db-0@1,db-1@2  ...
+ * !! t=   +7.5s  wait 8s                                  primary db-0@1,db-1@2  [0:P1#1 1:P2#2 2:S2#3]  routed db-1  ...
+ *                Unfenced: db-0#1 primary@1 is still writable and reachable 2500ms after db-1#2 primary@2 was promoted
  * ```
  */
 import type { Snapshot, Violation } from "./Invariants.ts"
