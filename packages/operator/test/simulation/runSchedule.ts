@@ -294,15 +294,32 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         timeline.push(Timeline.entry(`${phase}: deadline`, snap, [v]))
         return false
       })
-    // Then, with caught-up standbys (a few heartbeats after convergence), the primary's node dies for good: a
-    // standby must be promoted and routed within the same bound, with no acknowledged write lost.
+    // Then the primary's node dies for good, once the precondition of the liveness guarantee holds: the DoltDB is
+    // Ready (every pod ready, no rollout or transition pending; a crash-looping container may take minutes) and a
+    // standby on another node is running and caught up (it heard from the primary within 2 s on every database). A
+    // standby must then be promoted and routed within the same bound, with no acknowledged write lost.
     if ((yield* awaitConverged("heal all", "recovering")) && options.finalFailover !== false) {
-      yield* advance(3_000, "standbys catch up")
+      let eligible: string | undefined
+      for (let t = 0; t <= 300_000 && eligible === undefined; t += 1_000) {
+        if (t > 0) yield* advance(1_000, "waiting for Ready and a caught-up standby")
+        const snap = yield* Invariants.snapshot(name, ns)
+        const top = Invariants.topPrimaries(snap)
+        if (!snap.status?.conditions.Ready?.startsWith("True") || top.length !== 1) continue
+        const primaryNode = sim.nodeOf(ns, top[0]!.pod)
+        const now = yield* Clock.currentTimeMillis
+        for (const s of snap.servers) {
+          if (!s.running || s.role !== "standby" || sim.nodeOf(ns, s.pod) === primaryNode) continue
+          // Caught up as the planner judges it: the standby heard from the primary (push or heartbeat) lately.
+          const rows = (yield* dolt.serverAt(podHost(s.pod)))?.statusRows(now) ?? []
+          if (rows.length > 0 && rows.every((r) => r.lastUpdateMillis !== null && now - r.lastUpdateMillis <= 2_000))
+            eligible = s.pod
+        }
+      }
       const primary = yield* resolve("primary")
       const node = sim.nodeOf(ns, primary)
-      if (node !== undefined) {
+      if (eligible !== undefined && node !== undefined) {
         yield* sim.nodeLost(node)
-        yield* awaitConverged(`node of ${primary} lost for good`, "failing over")
+        yield* awaitConverged(`node of ${primary} lost for good (${eligible} caught up)`, "failing over")
       }
     }
     const end = yield* Clock.currentTimeMillis
