@@ -162,7 +162,50 @@ export const goDurationMillis = (text: string): number | undefined => {
   return matched && Number.isFinite(total) ? (text.startsWith("-") ? -total : total) : undefined
 }
 
+/**
+ * Turning replication off (or scaling to one replica) keeps pod 0 as the standalone server. When the primary is
+ * elsewhere, pod 0 may lack its latest writes (the reference promoted pod 0 whatever its freshness, flaw 10), so the
+ * cluster stays replicated at its current size until a graceful switchover has moved the primary to pod 0; only
+ * then does the user's spec apply.
+ */
+const collapsingToStandalone = (o: DoltDBObserved): boolean => {
+  const spec = o.doltdb.spec
+  const status = o.doltdb.status
+  const wantsStandalone = !spec.replication.enabled || spec.replicas <= 1
+  // `mesh` is kept exactly while the cluster runs replicated (a flaky signal like replicationStatus, which drops
+  // pods that are not ready, would end the collapse early and let the StatefulSet delete the primary).
+  const wasReplicated = status?.mesh !== undefined
+  return (
+    wantsStandalone && wasReplicated && (status?.currentPrimaryPodIndex !== 0 || status.primaryTransition !== undefined)
+  )
+}
+
 export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
+  if (!collapsingToStandalone(o)) return planWith(o, undefined)
+  const spec = o.doltdb.spec
+  const current = o.doltdb.status?.currentPrimaryPodIndex ?? 0
+  const replicas = Math.max(spec.replicas, o.statefulSet?.replicas ?? 0, current + 1, 2)
+  const effective = {
+    ...o.doltdb,
+    spec: { ...spec, replicas, replication: { ...spec.replication, enabled: true } }
+  }
+  const plan = planWith({ ...o, doltdb: effective }, 0)
+  return {
+    ...plan,
+    actions: [
+      {
+        _tag: "Event",
+        regarding: doltdbRef(o.doltdb),
+        type: "Normal",
+        reason: "DisablingReplication",
+        message: `moving the primary to pod 0 before running standalone (${replicas} replicas kept until then)`
+      },
+      ...plan.actions
+    ]
+  }
+}
+
+const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): DoltDBPlan => {
   const doltdb = o.doltdb
   const spec = doltdb.spec
   const name = doltdb.metadata.name
@@ -228,7 +271,7 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
             policy,
             state,
             pods: o.pods,
-            switchoverRequest: rollout._tag === "SwitchoverFirst" ? rollout.target : undefined
+            switchoverRequest: forcedSwitchover ?? (rollout._tag === "SwitchoverFirst" ? rollout.target : undefined)
           },
           cluster
         )

@@ -298,10 +298,15 @@ const planSwitchover = (
     return refuse(`target ${targetPod?.name ?? target} is not a ready standby`)
   // Check the target before touching the primary: demoting first and then finding the target unusable is an outage.
   const repl = standbyReplicationOf(curPod, targetPod)
-  if (repl === undefined || repl.errors > 0 || repl.maxLagMillis === undefined)
-    return refuse(`target ${targetPod.name} is not replicating from the primary`)
-  if (repl.maxLagMillis > o.policy.maxSwitchoverLagMillis)
-    return refuse(`target ${targetPod.name} lags ${repl.maxLagMillis}ms (max ${o.policy.maxSwitchoverLagMillis}ms)`)
+  // No user database yet means no status rows at all: nothing to lag on (the graceful transition still checks that
+  // users and grants reached the target).
+  const noDatabases = (reachableRole(curPod)?.standbys.length ?? 0) === 0
+  if (!noDatabases) {
+    if (repl === undefined || repl.errors > 0 || repl.maxLagMillis === undefined)
+      return refuse(`target ${targetPod.name} is not replicating from the primary`)
+    if (repl.maxLagMillis > o.policy.maxSwitchoverLagMillis)
+      return refuse(`target ${targetPod.name} lags ${repl.maxLagMillis}ms (max ${o.policy.maxSwitchoverLagMillis}ms)`)
+  }
   const healthyStandbys = o.pods.filter((p) => p.ordinal !== cur && isPromotable(p) && p.ready).length
   if (healthyStandbys < o.policy.minCaughtUpStandby)
     return refuse(`${healthyStandbys} ready standbys, minCaughtUpStandby is ${o.policy.minCaughtUpStandby}`)

@@ -44,6 +44,8 @@ export type RolloutStep =
   | { readonly _tag: "SwitchoverFirst"; readonly target: number; readonly reason: string }
 
 const caughtUp = (o: RolloutObserved, pod: PodView): boolean => {
+  // No user database yet: the primary reports no rows, and there is nothing to be behind on.
+  if (o.standbys.length === 0) return true
   const r = o.standbys.find((s) => s.remote === pod.name)
   return r !== undefined && r.errors === 0 && r.maxLagMillis !== undefined && r.maxLagMillis <= o.maxLagMillis
 }
@@ -59,7 +61,9 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
   if (notReady !== undefined) return { _tag: "Wait", reason: `waiting for ${notReady.pod.name} to be ready` }
 
   const replicated = o.replicationEnabled && o.replicas > 1
-  if (!replicated) {
+  // Without a replication primary yet (replication just enabled on a standalone pod, whose server has no cluster
+  // config until it restarts), nothing is routed for writes by role: restart stale pods like a standalone one.
+  if (!replicated || (o.primary === undefined && !o.transitionInFlight)) {
     const p = stale[stale.length - 1]!
     return { _tag: "DeletePod", pod: p.pod, reason: `update ${p.pod.name} to revision ${o.updateRevision}` }
   }
@@ -69,7 +73,7 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
   const standbys = members.filter((p) => p.pod.ordinal !== o.primary)
   // A standby the primary does not push to at all (it joined after the primary started) cannot catch up until the
   // primary restarts with the new peer list: it must not block the rollout that does exactly that.
-  const known = (pod: PodView) => o.standbys.some((s) => s.remote === pod.name)
+  const known = (pod: PodView) => o.standbys.length === 0 || o.standbys.some((s) => s.remote === pod.name)
   const lagging = standbys.find((p) => !isStale(p) && known(p.pod) && !caughtUp(o, p.pod))
   if (lagging !== undefined)
     return { _tag: "Wait", reason: `waiting for updated standby ${lagging.pod.name} to catch up` }

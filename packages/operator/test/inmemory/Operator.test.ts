@@ -326,4 +326,68 @@ describe("operator in memory", () => {
       }).pipe(Effect.provide(inCluster(5))),
     60_000
   )
+  it.effect(
+    "1 → 3 with replication enabled, then back to 1: the primary moves to pod 0 before the cluster runs standalone",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* setup(1)
+        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "standalone not Ready")
+        const kube = yield* Kube
+        yield* kube.mergePatch(
+          rawDoltDBs,
+          "db",
+          { spec: { replicas: 3, replication: { enabled: true } } },
+          { namespace: ns }
+        )
+        const replicatedReady = Effect.map(get(rawDoltDBs, "db"), (d) => {
+          const s = status(d)
+          return (
+            condition(d, "Ready")?.status === "True" &&
+            s.currentPrimary === "db-0" &&
+            Object.keys((s.replicationStatus as object | undefined) ?? {}).length === 3
+          )
+        })
+        const t13 = yield* runUntil(replicatedReady, { limitMillis: 300_000 })
+        assert.isAtLeast(t13, 0, "1 → 3 never converged")
+        // Move the primary to db-2, then go back to one replica without replication.
+        yield* kube.mergePatch(
+          rawDoltDBs,
+          "db",
+          { spec: { replication: { primary: { podIndex: 2 } } } },
+          { namespace: ns }
+        )
+        const onTwo = Effect.map(get(rawDoltDBs, "db"), (d) => status(d).currentPrimary === "db-2")
+        assert.isAtLeast(yield* runUntil(onTwo, { limitMillis: 120_000 }), 0, "no switchover to db-2")
+        const pods = (yield* kube.list(Pods, { namespace: ns })).items
+        const ip = (name: string) =>
+          ((pods.find((p) => p.metadata.name === name)?.status ?? {}) as { podIP: string }).podIP
+        const sql = yield* Dolt
+        const admin = { port: 3306, user: "admin", password: Redacted.make("s3cret!'pw") }
+        yield* sql.createDatabase({ host: ip("db-2"), ...admin }, { name: "app" })
+        const dolt = yield* DoltModel.DoltCluster
+        const w = yield* dolt.write("db-primary.default.svc.cluster.local", "app", "last", "written-on-db-2")
+        assert.strictEqual(w.outcome, "acked")
+        yield* kube.mergePatch(
+          rawDoltDBs,
+          "db",
+          { spec: { replicas: 1, replication: { enabled: false, primary: { podIndex: 0 } } } },
+          { namespace: ns }
+        )
+        const standalone = Effect.gen(function* () {
+          const d = yield* get(rawDoltDBs, "db")
+          const podsNow = (yield* kube.list(Pods, { namespace: ns })).items
+          return (
+            condition(d, "Ready")?.status === "True" &&
+            podsNow.length === 1 &&
+            status(d).replicationStatus === undefined
+          )
+        })
+        const t31 = yield* runUntil(standalone, { limitMillis: 300_000 })
+        assert.isAtLeast(t31, 0, "3 → 1 never converged")
+        const value = yield* dolt.read("db.default.svc.cluster.local", "app", "last")
+        assert.strictEqual(value, "written-on-db-2", "the standalone server lost the last write")
+      }).pipe(Effect.provide(inCluster(6))),
+    60_000
+  )
 })

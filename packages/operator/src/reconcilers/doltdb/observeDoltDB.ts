@@ -121,7 +121,8 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
     if (Number.isInteger(ordinal) && p.metadata.name === Builders.podName(name, ordinal)) pods.set(ordinal, p)
   }
 
-  const replicated = doltdb.spec.replication.enabled && doltdb.spec.replicas > 1
+  // Still replicated while a switch to standalone moves the primary to pod 0 (`status.mesh` is kept until then).
+  const replicated = (doltdb.spec.replication.enabled && doltdb.spec.replicas > 1) || doltdb.status?.mesh !== undefined
   const credentials = replicated
     ? yield* readCredentials(namespace, name).pipe(
         Effect.map((c) => ({ _tag: "Ok" as const, c })),
