@@ -244,6 +244,10 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     })),
     primary: state.currentPrimaryPodIndex,
     transitionInFlight: state.transition !== undefined,
+    primaryServing: (() => {
+      const p = state.currentPrimaryPodIndex === undefined ? undefined : o.pods[state.currentPrimaryPodIndex]
+      return p?.exists === true && !p.deleting && p.sql._tag === "Reachable" && p.sql.role === "primary"
+    })(),
     standbys:
       state.currentPrimaryPodIndex === undefined
         ? []

@@ -30,6 +30,12 @@ export interface RolloutObserved {
   readonly primary: number | undefined
   /** A primary change is in flight: the rollout waits for it. */
   readonly transitionInFlight: boolean
+  /**
+   * The current primary answers as a primary (its pod exists and is not going away). While it does not, no standby
+   * is restarted: a restart resets the standby's `last_update`, the only evidence a failover has that it is caught
+   * up, and would leave no promotable standby. `undefined` is treated as serving.
+   */
+  readonly primaryServing?: boolean
   /** Replication towards each standby, as the primary reports it. */
   readonly standbys: ReadonlyArray<StandbyReplication>
   readonly maxLagMillis: number
@@ -69,6 +75,8 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
   }
   if (o.primary === undefined || o.transitionInFlight)
     return { _tag: "Wait", reason: "waiting for the primary to settle before updating" }
+  if (o.primaryServing === false)
+    return { _tag: "Wait", reason: "waiting for the primary to be available before updating standbys" }
 
   const standbys = members.filter((p) => p.pod.ordinal !== o.primary)
   // A standby the primary does not push to at all (it joined after the primary started) cannot catch up until the
