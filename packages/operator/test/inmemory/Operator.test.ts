@@ -318,7 +318,7 @@ describe("operator in memory", () => {
         const d = yield* get(rawDoltDBs, "db")
         assert.strictEqual(status(d).replicationEpoch, 2)
         assert.strictEqual(
-          (d?.spec as { replication: { primary: { podIndex: number } } }).replication.primary.podIndex,
+          ((d?.spec ?? {}) as { replication?: { primary: { podIndex: number } } }).replication?.primary.podIndex,
           2,
           "the spec is the user's request, unchanged"
         )
