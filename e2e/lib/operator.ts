@@ -13,6 +13,8 @@ export interface RunningOperator {
   readonly pid: number
   readonly log: string
   stop(): Promise<void>
+  /** SIGKILL of the whole process group at once (a crashed operator: no shutdown, no lease release). */
+  kill(): Promise<void>
 }
 
 export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOperator => {
@@ -54,6 +56,12 @@ export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOpe
         new Promise<boolean>((r) => setTimeout(() => r(true), 10_000))
       ])
       if (timedOut) signal("SIGKILL")
+      await exited
+    },
+    kill: async () => {
+      try {
+        process.kill(-pid, "SIGKILL")
+      } catch {}
       await exited
     }
   }
