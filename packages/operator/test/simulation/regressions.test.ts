@@ -33,6 +33,15 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
         { _tag: "DeletePod", target: "0", graceful: true }
       ]
     }
+  },
+  {
+    // A pending rolling update restarted both standbys while the primary's node was lost: their last_update was
+    // gone, no standby was provably caught up, and the failover was blocked for good.
+    name: "the primary's node is lost while a rolling update is pending",
+    schedule: {
+      seed: 0,
+      steps: [{ _tag: "DropWatches" }, { _tag: "EditSpec", edit: "podAnnotation" }]
+    }
   }
 ]
 

@@ -83,8 +83,11 @@ const setup = Effect.gen(function* () {
 })
 
 const isReady = Effect.gen(function* () {
-  const snap = yield* Invariants.snapshot(name, ns)
-  return snap.status?.conditions.Ready?.startsWith("True") === true
+  const api = (yield* InMemoryKube).system
+  const db = yield* api.get(rawDoltDBs, name, { namespace: ns }).pipe(Effect.orElseSucceed(() => undefined))
+  const conditions = ((db?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
+    ?.conditions ?? []) as ReadonlyArray<{ type: string; status: string }>
+  return conditions.some((c) => c.type === "Ready" && c.status === "True")
 })
 
 const run = (schedule: Schedule.Schedule, options: RunOptions) =>
