@@ -14,7 +14,8 @@
  * - Misrouted: `<name>-primary` never has more than one ready endpoint, and never routes to a *running* server
  *   that is not the primary at the highest epoch, for longer than `routeMillis`. The bound covers the operator's
  *   polling: a role change Dolt makes on its own (a stale primary demoted by a newer primary's push) produces no
- *   Kubernetes event, and the operator polls servers every 10 s. Routing to a stopped server is unavailability,
+ *   Kubernetes event, and the operator only learns of it at its next poll of the servers (every few seconds), plus
+ *   API retries under injected errors. Routing to a stopped server is unavailability,
  *   not misrouting (the liveness check covers it).
  * - EpochDecreased: the epoch of each pod's server (persisted on its volume, so across restarts) and
  *   `status.replicationEpoch` never decrease.
