@@ -235,22 +235,44 @@ describe("e2e: operator scenarios against real dolt", () => {
    * A converged replicated DoltDB: Ready, no transition in progress, every pod Ready, exactly one pod labelled
    * primary, and exactly one server that says it is primary: that pod, at the highest epoch, named by the status.
    */
-  const converged = (name: string, replicas: number, timeoutMs = 180_000, minEpoch = 0) =>
-    waitFor(`DoltDB ${name} converged (one primary, ${replicas} Ready pods)`, timeoutMs, async () => {
-      const d = await doltdb(name)
-      if (!conditionTrue(d, "Ready") || d.status?.primaryTransition || !d.status?.currentPrimary) return undefined
-      if ((d.status?.replicationEpoch ?? 0) <= minEpoch) return undefined
-      const pods = await podsOf(name)
-      if (pods.length !== replicas || !pods.every((p) => isReady(p) && !p.metadata.deletionTimestamp)) return undefined
-      const labelled = pods.filter((p) => p.metadata.labels?.[RoleLabel] === "primary")
-      if (labelled.length !== 1 || labelled[0]!.metadata.name !== d.status.currentPrimary) return undefined
-      const rs = await roles(pods)
-      const primaries = rs.filter((r) => r.role === "primary")
-      if (primaries.length !== 1 || primaries[0]!.pod !== d.status.currentPrimary) return undefined
-      const maxEpoch = Math.max(...rs.map((r) => r.epoch))
-      if (primaries[0]!.epoch !== maxEpoch) return undefined
-      return { doltdb: d, pods, roles: rs, primary: labelled[0]!, epoch: primaries[0]!.epoch }
-    })
+  const converged = async (name: string, replicas: number, timeoutMs = 180_000, minEpoch = 0) => {
+    let seen = ""
+    try {
+      return await waitFor(`DoltDB ${name} converged (one primary, ${replicas} Ready pods)`, timeoutMs, async () => {
+        const d = await doltdb(name)
+        const pods = await podsOf(name)
+        const rs = await roles(pods.filter((p) => p.status?.podIP)).catch((e: Error) => e.message)
+        seen = JSON.stringify({
+          status: {
+            currentPrimary: d.status?.currentPrimary,
+            replicationEpoch: d.status?.replicationEpoch,
+            primaryTransition: d.status?.primaryTransition,
+            conditions: (d.status?.conditions ?? []).map(
+              (c: { type: string; status: string; reason?: string; message?: string }) =>
+                `${c.type}=${c.status} ${c.reason ?? ""}: ${c.message ?? ""}`
+            )
+          },
+          podIndex: d.spec?.replication?.primary?.podIndex,
+          pods: pods.map((p) => `${p.metadata.name} ready=${isReady(p)} role=${p.metadata.labels?.[RoleLabel]}`),
+          roles: rs
+        })
+        if (!conditionTrue(d, "Ready") || d.status?.primaryTransition || !d.status?.currentPrimary) return undefined
+        if ((d.status?.replicationEpoch ?? 0) <= minEpoch) return undefined
+        if (pods.length !== replicas || !pods.every((p) => isReady(p) && !p.metadata.deletionTimestamp))
+          return undefined
+        const labelled = pods.filter((p) => p.metadata.labels?.[RoleLabel] === "primary")
+        if (labelled.length !== 1 || labelled[0]!.metadata.name !== d.status.currentPrimary) return undefined
+        if (typeof rs === "string") return undefined
+        const primaries = rs.filter((r) => r.role === "primary")
+        if (primaries.length !== 1 || primaries[0]!.pod !== d.status.currentPrimary) return undefined
+        const maxEpoch = Math.max(...rs.map((r) => r.epoch))
+        if (primaries[0]!.epoch !== maxEpoch) return undefined
+        return { doltdb: d, pods, roles: rs, primary: labelled[0]!, epoch: primaries[0]!.epoch }
+      })
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; last seen: ${seen}`)
+    }
+  }
 
   it("a 1-replica DoltDB becomes Ready and serves SQL", async () => {
     const t0 = Date.now()
@@ -400,15 +422,29 @@ describe("e2e: operator scenarios against real dolt", () => {
       try {
         const ids = new Set((await query(conn, `SELECT id FROM ${table}`)).map((r) => Number(r.id)))
         const lost = promised.filter((id) => !ids.has(id))
-        details[`${what}: acknowledged writes`] = {
+        const latencies = writer!.acks.map((a) => a.at - a.startedAt).sort((x, y) => x - y)
+        details[`${what}: writes so far`] = {
           acknowledged: writer!.acks.length,
           warned: writer!.acks.length - promised.length,
-          lost: lost.length
+          failed: writer!.errors.length,
+          lost: lost.length,
+          latencyMsP50: latencies[Math.floor(latencies.length / 2)],
+          latencyMsMax: latencies[latencies.length - 1]
         }
         assert.deepEqual(lost, [], `${what}: acknowledged (warning-free) writes missing on the new primary`)
       } finally {
         conn.destroy()
       }
+    }
+
+    /**
+     * A podIndex that is neither the current primary nor the spec's value: a failover or a rollout moves the
+     * primary without touching the spec, and re-writing the spec's own value requests nothing (edge-triggered).
+     */
+    const switchTarget = (c: Awaited<ReturnType<typeof converged>>) => {
+      const current = c.doltdb.status.currentPrimaryPodIndex as number
+      const spec = (c.doltdb.spec?.replication?.primary?.podIndex ?? 0) as number
+      return [1, 2, 0].map((d) => (current + d) % 3).find((i) => i !== current && i !== spec)!
     }
 
     const podIpOwner = (c: Awaited<ReturnType<typeof converged>>, ip: string) =>
@@ -475,7 +511,7 @@ describe("e2e: operator scenarios against real dolt", () => {
       for (let i = 0; i < RUNS; i++) {
         const before = await converged(name, 3)
         const from = before.doltdb.status.currentPrimaryPodIndex as number
-        const to = (from + 1) % 3
+        const to = switchTarget(before)
         const target = `${name}-${to}`
         const targetIp = before.pods.find((p) => p.metadata.name === target)!.status.podIP
         const t0 = Date.now()
@@ -486,7 +522,14 @@ describe("e2e: operator scenarios against real dolt", () => {
         record(`operator scenarios: switchover ${from}->${to} requested -> first write on the new primary`, ack.at - t0)
         const after = await converged(name, 3, 180_000, before.epoch)
         assert.strictEqual(after.primary.metadata.name, target)
-        runs.push({ from, to, seconds: s, epochBefore: before.epoch, epochAfter: after.epoch })
+        runs.push({
+          from,
+          to,
+          seconds: s,
+          firstWriteStartedAfterSeconds: (ack.startedAt - t0) / 1000,
+          epochBefore: before.epoch,
+          epochAfter: after.epoch
+        })
         await assertNoPromisedWriteLost(`switchover ${i + 1}`, after)
       }
       details.switchovers = runs
@@ -582,7 +625,7 @@ describe("e2e: operator scenarios against real dolt", () => {
       assert.ok(writer, "needs the 3-replica DoltDB")
       const before = await converged(name, 3)
       const from = before.doltdb.status.currentPrimaryPodIndex as number
-      const to = (from + 1) % 3
+      const to = switchTarget(before)
       const t0 = Date.now()
       await k.mergePatch(doltdbPath(name), { spec: { replication: { primary: { podIndex: to } } } })
       // Kill it once the transition is recorded (in the middle of the switchover), or after 3 s regardless.
@@ -596,10 +639,14 @@ describe("e2e: operator scenarios against real dolt", () => {
       operator = startOperator([`--watch-namespaces=${ns}`])
       const after = await converged(name, 3, 180_000, before.epoch)
       record("operator scenarios: podIndex edited, operator killed and restarted -> converged", Date.now() - t0)
+      // Writes resume on the new primary, then nothing acknowledged before is missing.
+      const newIp = after.primary.status.podIP
+      const ack = await writer!.firstAckAfter(t0, 120_000, (ip) => ip === newIp)
       details.operatorRestart = {
         from,
         to,
         killedAfterSeconds: (killedAt - t0) / 1000,
+        firstWriteOnNewPrimarySeconds: (ack.at - t0) / 1000,
         transitionSeenBeforeKill: transition ?? null,
         statusAtKill: {
           currentPrimary: mid.status?.currentPrimary,
