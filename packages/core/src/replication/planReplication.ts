@@ -106,6 +106,20 @@ const switchoverTarget = (o: ReplicationObserved, cur: number): number | undefin
   return undefined
 }
 
+/**
+ * The pod's epoch is above every epoch recorded anywhere else (other reachable pods, the status, a transition), so
+ * no other server can have been promoted after it, even one the operator cannot reach now.
+ */
+const aboveEveryoneElse = (o: ReplicationObserved, pod: PodView): boolean => {
+  const own = reachableRole(pod)?.epoch ?? 0
+  let others = Math.max(o.state.replicationEpoch ?? 0, o.state.transition?.epoch ?? 0)
+  for (const p of o.pods) {
+    const sql = reachableRole(p)
+    if (p.ordinal !== pod.ordinal && sql !== undefined) others = Math.max(others, sql.epoch)
+  }
+  return own > others
+}
+
 export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity): ReplicationDecision => {
   const state = o.state
   const policy = o.policy
@@ -237,7 +251,7 @@ export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity
   // has: nobody was primary after it, so it holds every write it acknowledged; when no other standby is provably
   // caught up (e.g. they restarted and heard from nobody since), promoting it back is safe and the only way forward.
   const choice =
-    selected._tag === "None" && curPod !== undefined && isPromotable(curPod) && reachableRole(curPod)!.epoch >= epochMax
+    selected._tag === "None" && curPod !== undefined && isPromotable(curPod) && aboveEveryoneElse(o, curPod)
       ? ({
           _tag: "Chosen",
           unsafe: false,

@@ -173,6 +173,16 @@ describe("planReplication", () => {
     assert.strictEqual(unsafe.persistFirst?.transition?.to, 1, "the freshest standby, never the one that heard nothing")
   })
 
+  it("failover: the old primary, demoted by its preStop above every other epoch, is promoted back when no one else is provably caught up", () => {
+    const pods = [pod(0, standbySql(2, null)), pod(1, standbySql(1, null)), pod(2, standbySql(1, null))]
+    const d = planReplication(observed(pods, state({ replicationEpoch: 1, primaryUnavailableSince: 90_000 })), cluster)
+    assert.strictEqual(d.persistFirst?.transition?.to, 0)
+    assert.strictEqual(d.persistFirst?.transition?.epoch, 3)
+    // Not when the status records an epoch as high as its own: someone may have been promoted there.
+    const e = planReplication(observed(pods, state({ replicationEpoch: 2, primaryUnavailableSince: 90_000 })), cluster)
+    assert.strictEqual(e.blocked?.reason, "FailoverBlocked")
+  })
+
   it("failover: disabled automatic failover reports instead of acting", () => {
     const pods = [pod(0, unreachable, { ready: false }), pod(1, standbySql(1))]
     const d = planReplication(observed(pods, state(), { automaticFailover: false }), cluster)
