@@ -60,6 +60,25 @@ const status = (o: KubeObject | undefined) => (o?.status ?? {}) as Record<string
 
 const inCluster = (seed: number) => Layer.fresh(clusterLayer({ seed }))
 
+/** A pod's IP, as the in-memory kubelet reported it. */
+const podIP = (name: string) =>
+  Effect.gen(function* () {
+    const kube = yield* Kube
+    const pod = yield* kube.get(Pods, name, { namespace: ns })
+    return ((pod.status ?? {}) as { podIP: string }).podIP
+  })
+
+/** `CREATE DATABASE app` on a pod's server with the admin credentials of `setup`. */
+const createAppDatabase = (pod: string) =>
+  Effect.gen(function* () {
+    const sql = yield* Dolt
+    const host = yield* podIP(pod)
+    yield* sql.createDatabase(
+      { host, port: 3306, user: "admin", password: Redacted.make("s3cret!'pw") },
+      { name: "app" }
+    )
+  })
+
 describe("operator in memory", () => {
   it.effect(
     "a 3-replica DoltDB becomes Ready with one primary, role labels and the reference's Services; a converged cluster costs no writes",
@@ -93,15 +112,7 @@ describe("operator in memory", () => {
         assert.deepStrictEqual(roles, { "db-0": "primary", "db-1": "standby", "db-2": "standby" })
 
         // A client write through db-primary lands on the primary and replicates to the standbys.
-        const sql = yield* Dolt
-        const db0 = pods.find((p) => p.metadata.name === "db-0")
-        const target = {
-          host: ((db0?.status ?? {}) as { podIP: string }).podIP,
-          port: 3306,
-          user: "admin",
-          password: Redacted.make("s3cret!'pw")
-        }
-        yield* sql.createDatabase(target, { name: "app" })
+        yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
         const w = yield* dolt.write("db-primary.default.svc.cluster.local", "app", "k", "v")
         assert.strictEqual(w.outcome, "acked", JSON.stringify(w))
@@ -177,18 +188,7 @@ describe("operator in memory", () => {
         yield* setup(3)
         assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
         const kube = yield* Kube
-        const pods = (yield* kube.list(Pods, { namespace: ns })).items
-        const db0 = pods.find((p) => p.metadata.name === "db-0")
-        const sql = yield* Dolt
-        yield* sql.createDatabase(
-          {
-            host: ((db0?.status ?? {}) as { podIP: string }).podIP,
-            port: 3306,
-            user: "admin",
-            password: Redacted.make("s3cret!'pw")
-          },
-          { name: "app" }
-        )
+        yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
         // Let the new database replicate so the standbys are caught up when the primary dies.
         yield* runUntil(Effect.succeed(false), { limitMillis: 3_000 })
@@ -234,18 +234,7 @@ describe("operator in memory", () => {
         yield* setup(2)
         assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
         const kube = yield* Kube
-        const pods = (yield* kube.list(Pods, { namespace: ns })).items
-        const db0 = pods.find((p) => p.metadata.name === "db-0")
-        const sql = yield* Dolt
-        yield* sql.createDatabase(
-          {
-            host: ((db0?.status ?? {}) as { podIP: string }).podIP,
-            port: 3306,
-            user: "admin",
-            password: Redacted.make("s3cret!'pw")
-          },
-          { name: "app" }
-        )
+        yield* createAppDatabase("db-0")
         yield* kube.mergePatch(rawDoltDBs, "db", { spec: { replicas: 3 } }, { namespace: ns })
         const dolt = yield* DoltModel.DoltCluster
         // Keep writing through db-primary (one write per step); the new pod must end up with the write of the
@@ -278,16 +267,9 @@ describe("operator in memory", () => {
         yield* setup(3)
         assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
         const kube = yield* Kube
-        const pods = (yield* kube.list(Pods, { namespace: ns })).items
-        const ip = (name: string) =>
-          ((pods.find((p) => p.metadata.name === name)?.status ?? {}) as { podIP: string }).podIP
-        const sql = yield* Dolt
-        yield* sql.createDatabase(
-          { host: ip("db-0"), port: 3306, user: "admin", password: Redacted.make("s3cret!'pw") },
-          { name: "app" }
-        )
+        yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
-        for (const pod of ["db-0", "db-1", "db-2"]) yield* dolt.setAckWritesTimeout(ip(pod), 10)
+        for (const pod of ["db-0", "db-1", "db-2"]) yield* dolt.setAckWritesTimeout(yield* podIP(pod), 10)
         // A client writing every 100 ms through db-primary, concurrently (an ack-writes commit waits for the standbys).
         let n = 0
         yield* Effect.forkChild(
@@ -359,12 +341,7 @@ describe("operator in memory", () => {
         )
         const onTwo = Effect.map(get(rawDoltDBs, "db"), (d) => status(d).currentPrimary === "db-2")
         assert.isAtLeast(yield* runUntil(onTwo, { limitMillis: 120_000 }), 0, "no switchover to db-2")
-        const pods = (yield* kube.list(Pods, { namespace: ns })).items
-        const ip = (name: string) =>
-          ((pods.find((p) => p.metadata.name === name)?.status ?? {}) as { podIP: string }).podIP
-        const sql = yield* Dolt
-        const admin = { port: 3306, user: "admin", password: Redacted.make("s3cret!'pw") }
-        yield* sql.createDatabase({ host: ip("db-2"), ...admin }, { name: "app" })
+        yield* createAppDatabase("db-2")
         const dolt = yield* DoltModel.DoltCluster
         const w = yield* dolt.write("db-primary.default.svc.cluster.local", "app", "last", "written-on-db-2")
         assert.strictEqual(w.outcome, "acked")
