@@ -14,6 +14,7 @@
  */
 import type { Condition } from "../api/Common.ts"
 import type { DoltDBStatus } from "../api/DoltDB.ts"
+import { parseGoDuration } from "../api/GoDuration.ts"
 import { buildDesiredState } from "../builders/DesiredState.ts"
 import type { ChildObject } from "../builders/KubeObjects.ts"
 import { podName } from "../builders/Names.ts"
@@ -127,7 +128,7 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
 
 export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
   const primary = o.doltdb.spec.replication.primary
-  const delay = primary.failoverDelay === undefined ? undefined : goDurationMillis(primary.failoverDelay)
+  const delay = primary.failoverDelay === undefined ? undefined : parseGoDuration(primary.failoverDelay)
   return {
     ...o.defaults,
     replicas: o.doltdb.spec.replicas,
@@ -137,29 +138,6 @@ export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
     ...(delay === undefined ? {} : { failoverDelayMillis: delay }),
     ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover })
   }
-}
-
-const goDurationUnits: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000
-}
-
-/** A Go duration string (`1m30s`) in milliseconds; the API schema already validated its syntax. */
-export const goDurationMillis = (text: string): number | undefined => {
-  if (text === "0") return 0
-  let total = 0
-  let matched = false
-  for (const m of text.matchAll(/([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/gu)) {
-    total += Number(m[1]) * (goDurationUnits[m[2]!] ?? Number.NaN)
-    matched = true
-  }
-  return matched && Number.isFinite(total) ? (text.startsWith("-") ? -total : total) : undefined
 }
 
 /**

@@ -10,10 +10,10 @@
  * - Status is written only when it differs (structural comparison), conditions carry `observedGeneration`.
  */
 import { type Condition, type DoltDBRef, type ObjectMeta, resolveDoltDBRef } from "../api/Common.ts"
+import { parseGoDuration } from "../api/GoDuration.ts"
 import { ApiVersion } from "../api/Group.ts"
 import { type Action, type ClusterRef, type ObjectRef, type Plan, requeueAfter, type SqlOp } from "../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../status/Conditions.ts"
-import { parseGoDuration } from "./GoDuration.ts"
 
 export type SqlResourceKind = "Database" | "User" | "Grant"
 

@@ -12,7 +12,7 @@
  *   it as `lastFailure` to the next plan; clear it once a plan ran through.
  * - Time comes from `Clock` (`now`, epoch millis).
  */
-export { parseGoDuration } from "./GoDuration.ts"
+export { parseGoDuration } from "../api/GoDuration.ts"
 export { type NormalizedPrivileges, normalizePrivileges } from "./Privileges.ts"
 export {
   CharsetCollationCondition,

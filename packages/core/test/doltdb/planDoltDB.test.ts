@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
+import { parseGoDuration } from "../../src/api/GoDuration.ts"
 import { childKey, type DoltDBObserved, type DoltDBPodView } from "../../src/doltdb/DoltDBObserved.ts"
-import { goDurationMillis, planDoltDB, withAppliedHash } from "../../src/doltdb/planDoltDB.ts"
+import { planDoltDB, withAppliedHash } from "../../src/doltdb/planDoltDB.ts"
 import { Api, Builders } from "../../src/index.ts"
 import type { Action } from "../../src/plan/Action.ts"
 import { defaultPolicy } from "../../src/replication/ReplicationObserved.ts"
@@ -249,9 +250,9 @@ describe("planDoltDB", () => {
   })
 
   it("parses Go durations", () => {
-    assert.strictEqual(goDurationMillis("3s"), 3000)
-    assert.strictEqual(goDurationMillis("1m30s"), 90_000)
-    assert.strictEqual(goDurationMillis("250ms"), 250)
-    assert.strictEqual(goDurationMillis("0"), 0)
+    assert.strictEqual(parseGoDuration("3s"), 3000)
+    assert.strictEqual(parseGoDuration("1m30s"), 90_000)
+    assert.strictEqual(parseGoDuration("250ms"), 250)
+    assert.strictEqual(parseGoDuration("0"), 0)
   })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { parseGoDuration } from "../../src/sqlresources/GoDuration.ts"
+import { parseGoDuration } from "../../src/api/GoDuration.ts"
 import { afterRevoke, canonical, covers, holds, normalizePrivileges } from "../../src/sqlresources/Privileges.ts"
 
 describe("normalizePrivileges", () => {

@@ -6,6 +6,7 @@
  * Mount `operatorConfigFlags` on the `run` command: its keys are `OperatorConfig`'s fields, so the handler
  * does `OperatorConfig.make(flags)`. Invalid values fail with effect/cli's `InvalidValue`, which names the flag.
  */
+import { parseGoDuration } from "@doltdb-op/core/api/GoDuration"
 import { Config, Duration, Effect, type LogLevel, Option, Result, Schema } from "effect"
 import { Flag } from "effect/cli"
 
@@ -53,27 +54,11 @@ export const parseNamespaces = (input: string): Result.Result<ReadonlyArray<stri
     : Result.fail(`"${invalid}" is not a valid namespace name (RFC 1123 label)`)
 }
 
-const goDurationUnits: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000
-}
-
 /** Go's `time.ParseDuration` syntax (`30s`, `1m30s`, `500ms`), as the reference's flags take, or `"30 seconds"`. */
 export const parseDuration = (input: string): Result.Result<Duration.Duration, string> => {
   const value = input.trim()
-  if (value === "0") return Result.succeed(Duration.zero)
-  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/u.test(value)) {
-    let millis = 0
-    for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/gu)) {
-      millis += Number(amount) * (goDurationUnits[unit ?? "ms"] ?? 1)
-    }
-    return Result.succeed(Duration.millis(millis))
-  }
+  const millis = parseGoDuration(value)
+  if (millis !== undefined) return Result.succeed(Duration.millis(millis))
   return Option.match(Duration.fromInput(value as Duration.Input), {
     onNone: () => Result.fail('expected a duration such as "30s", "1m30s" or "500ms"'),
     onSome: Result.succeed

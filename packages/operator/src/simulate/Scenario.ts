@@ -25,6 +25,7 @@
  * so an error is about the action the user wrote, not about every action it might have been.
  */
 import { Api } from "@doltdb-op/core"
+import { parseGoDuration } from "@doltdb-op/core/api/GoDuration"
 import { Effect, Schema } from "effect"
 
 const DurationText = Schema.String.check(
@@ -110,14 +111,7 @@ export const Scenario = Schema.Struct({
 export type Scenario = typeof Scenario.Type
 
 /** Milliseconds of a scenario duration (already validated by the schema). */
-export const durationMillis = (text: string): number => {
-  let total = 0
-  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/gu)) {
-    const unit = m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 3_600_000
-    total += Number(m[1]) * unit
-  }
-  return total
-}
+export const durationMillis = (text: string): number => parseGoDuration(text) ?? 0
 
 /** The action key of a decoded event. */
 export const actionOf = (event: ScenarioEvent): EventAction =>

@@ -1,6 +1,7 @@
 /**
- * Go `time.Duration` strings (metav1.Duration: `"30s"`, `"1m30s"`, `"1.5h"`, `"500ms"`) to milliseconds, for the
- * `requeueInterval`/`retryInterval` fields the SQL resources inherit from the reference's SQLTemplate.
+ * Go `time.Duration` strings (metav1.Duration: `"30s"`, `"1m30s"`, `"1.5h"`, `"500ms"`) to milliseconds: the one
+ * parser for every Duration field of the API (`requeueInterval`, `retryInterval`, `failoverDelay`), the operator's
+ * flags and the `simulate` scenario format.
  */
 
 const unitMillis: Readonly<Record<string, number>> = {
