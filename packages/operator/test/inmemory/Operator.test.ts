@@ -42,6 +42,14 @@ const setup = (replicas: number) =>
     yield* kube.create(rawDoltDBs, doltdb(replicas) as unknown as KubeObject)
   })
 
+/** The credentials Secret and a DoltDB with `replicas`, then simulated time until the DoltDB is Ready. */
+const setupReady = (replicas: number) =>
+  Effect.gen(function* () {
+    yield* setup(replicas)
+    const took = yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 })
+    assert.isAtLeast(took, 0, `the ${replicas}-replica DoltDB never became Ready`)
+  })
+
 const condition = (object: KubeObject | undefined, type: string) =>
   (
     (object?.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason: string }> } | undefined)
@@ -141,8 +149,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
-        yield* setup(3)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        yield* setupReady(3)
         const kube = yield* Kube
         yield* kube.create(Secrets, {
           apiVersion: "v1",
@@ -185,8 +192,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setup(3)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        yield* setupReady(3)
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
@@ -231,8 +237,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setup(2)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        yield* setupReady(2)
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         yield* kube.mergePatch(rawDoltDBs, "db", { spec: { replicas: 3 } }, { namespace: ns })
@@ -264,8 +269,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
-        yield* setup(3)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0)
+        yield* setupReady(3)
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
@@ -313,8 +317,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setup(1)
-        assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "standalone not Ready")
+        yield* setupReady(1)
         const kube = yield* Kube
         yield* kube.mergePatch(
           rawDoltDBs,
