@@ -2,7 +2,7 @@
 # Builds the e2e binaries (dolt, etcd, kube-apiserver, kube-controller-manager) from the Go module
 # proxy into a cache outside the repo, keyed by version: $CACHE/<name>-<version>/<name>.
 # A fresh machine builds; later runs find the binaries and do nothing.
-# Usage: e2e/build.sh [etcd|kube-apiserver|kube-controller-manager|dolt|kubectl ...] (default: all but kubectl)
+# Usage: e2e/build.sh [etcd|kube-apiserver|kube-controller-manager|dolt|helm|kubectl ...] (default: all but kubectl)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -131,12 +131,26 @@ build_k8s_cmd() {
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
 
+build_helm() {
+  local dir="$CACHE/helm-$HELM_VERSION"
+  [[ -x "$dir/helm" ]] && { log "helm cached: $dir/helm"; return; }
+  log "building helm @ $HELM_VERSION"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  # No replace directives in helm's go.mod; without the ldflag `helm version` prints the source default (v4.3).
+  timed helm env CGO_ENABLED=0 GOBIN="$dir.tmp" GOFLAGS="-mod=mod -buildvcs=false" \
+    nice -n 10 go install -p "$GO_P" -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
+    "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
 go_version_ok || { log "need Go >= 1.26.2, have $(go env GOVERSION)"; exit 1; }
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt)
+[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm)
 for t in "${targets[@]}"; do
   case "$t" in
   dolt) build_dolt ;;
+  helm) build_helm ;;
   etcd) build_k8s_cmd etcd ./etcd "$ETCD_VERSION" ;;
   kube-apiserver) build_k8s_cmd kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$KUBERNETES_VERSION" ;;
   kube-controller-manager)
