@@ -1,6 +1,9 @@
 /**
  * ServiceAccount, Role and RoleBinding for the Dolt pods, all named `spec.serviceAccountName` or `<name>`
- * (reference-operator.md §3.5), with the reference's rules.
+ * (reference-operator.md §3.5). The Role grants nothing: the pods never call the Kubernetes API (no token is
+ * mounted), so the reference's rules (DoltDB and pod reads, VolumeSnapshot CRUD) only widened what a stolen token
+ * could do, and the operator would have to hold every one of them itself to create the Role (RBAC escalation
+ * check). The objects stay, empty, so manifests and tools that bind to them by name keep working.
  *
  * Not built: the reference's `system:auth-delegator` ClusterRoleBinding. The pods never mount a token
  * (`automountServiceAccountToken: false`), so it granted nothing, and as a cluster-scoped object with a
@@ -11,15 +14,7 @@ import { mergeMaps } from "./Labels.ts"
 import { serviceAccountName } from "./Names.ts"
 import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
 
-export const PodRoleRules: ReadonlyArray<PolicyRule> = [
-  { apiGroups: ["k8s.dolthub.com"], resources: ["doltdbs"], verbs: ["get"] },
-  { apiGroups: [""], resources: ["pods"], verbs: ["get"] },
-  {
-    apiGroups: ["snapshot.storage.k8s.io"],
-    resources: ["volumesnapshots"],
-    verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-  }
-]
+export const PodRoleRules: ReadonlyArray<PolicyRule> = []
 
 const accountName = (doltdb: IdentifiedDoltDB): string =>
   serviceAccountName(doltdb.metadata.name, doltdb.spec.serviceAccountName)

@@ -18,6 +18,8 @@ import { InMemoryKube, SimCluster } from "@doltdb-op/k8s"
 import { type Duration, Effect, Fiber, Layer, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { controllers, FieldManager, type OperatorOptions } from "../Operator.ts"
+import { AccessRecorder, guardKube } from "../rbac/AccessGuard.ts"
+import { OperatorPermissions } from "../rbac/Permissions.ts"
 import { Health } from "../runtime/Health.ts"
 import { LeaderElection } from "../runtime/LeaderElection.ts"
 import * as Manager from "../runtime/Manager.ts"
@@ -137,6 +139,8 @@ export interface OperatorHandle {
   /** Operator API writes and Dolt writes since the start (counting proxies). */
   readonly kubeCalls: CallCounter
   readonly doltCalls: CallCounter
+  /** What the operator's RBAC rules let it do (used) and refused; the operator runs under exactly those rules. */
+  readonly rbac: AccessRecorder
   /** Stop the operator (a crash or a lost leadership) and start a fresh one; state lives only in the cluster. */
   readonly restart: Effect.Effect<void>
   readonly stop: Effect.Effect<void>
@@ -149,8 +153,9 @@ export const startOperator = (options: Partial<OperatorOptions> = {}) =>
     const dolt = yield* Dolt
     const kubeCalls = new CallCounter()
     const doltCalls = new CallCounter()
+    const rbac = new AccessRecorder()
     const services = Layer.mergeAll(
-      Layer.succeed(Kube, counting(kube, kubeCalls)),
+      Layer.succeed(Kube, counting(guardKube(kube, OperatorPermissions, rbac), kubeCalls)),
       Layer.succeed(Dolt, counting(dolt, doltCalls) as DoltShape)
     )
     const program = Layer.launch(
@@ -164,7 +169,7 @@ export const startOperator = (options: Partial<OperatorOptions> = {}) =>
       yield* stop
       fiber = yield* Effect.forkDetach(program)
     })
-    return { kubeCalls, doltCalls, restart, stop } satisfies OperatorHandle
+    return { kubeCalls, doltCalls, rbac, restart, stop } satisfies OperatorHandle
   })
 
 /** Advance simulated time in steps, letting every controller catch up after each, until `done` or `limit`. */
