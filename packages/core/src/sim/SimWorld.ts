@@ -19,6 +19,13 @@ export type Endpoint = string
 /** The operator process (its SQL and API traffic). */
 export const OperatorEndpoint: Endpoint = "operator"
 
+/**
+ * The Kubernetes API server, as a pod sees it (`canReach(pod, ApiServerEndpoint)`): cut when the pod's node is
+ * partitioned or isolated, so an in-pod guard can tell that it is cut off. The operator's own API traffic is not
+ * routed through the world (API faults are the in-memory API server's).
+ */
+export const ApiServerEndpoint: Endpoint = "apiserver"
+
 export const podEndpoint = (namespace: string, pod: string): Endpoint => `${namespace}/${pod}`
 
 /** A file or directory mount resolved by the kubelet. */

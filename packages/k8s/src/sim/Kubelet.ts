@@ -8,9 +8,11 @@
  *
  * Init containers run first, one at a time, each until it exits 0 (a failing one restarts with backoff).
  *
- * Nodes can die (`nodeLost`: processes killed) or be partitioned (`nodePartitioned`: processes run on, unreachable
- * from outside the node, status frozen); either way the node controller marks their pods not ready after its grace
- * period and evicts them (a graceful delete that waits for the kubelet) after the eviction timeout.
+ * Nodes can die (`nodeLost`: processes killed), be partitioned (`nodePartitioned`: processes run on, unreachable
+ * from outside the node, status frozen, the kubelet gone with the node), or be isolated (`nodeIsolated`: the same
+ * network cut, but the kubelet lives on: it keeps probing and restarting containers, it just cannot reach the API
+ * server, so status is frozen and deletions go unseen); either way the node controller marks their pods not ready
+ * after its grace period and evicts them (a graceful delete that waits for the kubelet) after the eviction timeout.
  *
  * Not modelled: resources and resource eviction, image pulls,
  * probe handlers (every probe asks the process), subPath, projected/downwardAPI volumes (empty dirs), host ports,
@@ -101,7 +103,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     const pods = new Map<string, PodRuntime>()
     // nodes that are down: dead (processes killed) or partitioned (processes run on, unreachable); the epoch tells
     // a node controller timer whether the node came back (and maybe went down again) in between
-    const downNodes = new Map<string, { readonly kind: "lost" | "partitioned"; readonly epoch: number }>()
+    const downNodes = new Map<string, { readonly kind: "lost" | "partitioned" | "isolated"; readonly epoch: number }>()
     let nodeEpoch = 0
     let nextNode = 0
     let nextIP = 0
@@ -276,6 +278,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           ...(c.lastTerminated === undefined ? {} : { lastState: { terminated: c.lastTerminated } })
         }))
       }
+      // an isolated kubelet cannot reach the API server: what it sees stays local
+      if (downNodes.get(rt.node)?.kind === "isolated") return
       // the kubelet only reports changes: comparing with what the server holds is far cheaper than a no-op write
       const current = (pod.status ?? {}) as Record<string, unknown>
       if (Object.entries(status).every(([k, v]) => jsonEqual(current[k] as Json, v as Json))) return
@@ -421,7 +425,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
           // SimWorld knows one process per pod name: a force-deleted pod's process cannot outlive its object
           // (see the README's limits), so it stops here even on a partitioned node, and its name is reachable again
           yield* killAll(rt)
-          if (downNodes.get(rt.node)?.kind === "partitioned") yield* unisolate(rt)
+          if (downNodes.has(rt.node) && downNodes.get(rt.node)?.kind !== "lost") yield* unisolate(rt)
         }
         return
       }
@@ -473,16 +477,17 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         }
       }).pipe(Effect.forkIn(scope))
 
-    const nodeDown = Effect.fnUntraced(function* (node: string, kind: "lost" | "partitioned") {
+    const nodeDown = Effect.fnUntraced(function* (node: string, kind: "lost" | "partitioned" | "isolated") {
       if (downNodes.has(node)) return
       const epoch = ++nodeEpoch
       downNodes.set(node, { kind, epoch })
       const onNode = [...pods.values()].filter((p) => p.node === node)
       for (const rt of onNode) {
-        yield* FiberMap.remove(fibers, rt.uid)
+        // an isolated node's kubelet keeps running its pods (probes, restarts)
+        if (kind !== "isolated") yield* FiberMap.remove(fibers, rt.uid)
         if (kind === "lost") yield* killAll(rt)
       }
-      if (kind === "partitioned") {
+      if (kind !== "lost") {
         // pods on the node still reach each other, nobody else (the operator included) reaches them
         const local = onNode.map(endpointOf)
         for (const rt of onNode) yield* world.isolate(endpointOf(rt), local)
@@ -495,7 +500,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       if (down === undefined) return
       downNodes.delete(node)
       for (const rt of [...pods.values()].filter((p) => p.node === node)) {
-        if (down.kind === "partitioned") yield* unisolate(rt)
+        if (down.kind !== "lost") yield* unisolate(rt)
         const got = state.get(Pods, rt.namespace, rt.name)
         if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) {
           pods.delete(rt.uid)
@@ -528,6 +533,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       onChange,
       nodeLost: (node: string) => nodeDown(node, "lost"),
       nodePartitioned: (node: string) => nodeDown(node, "partitioned"),
+      nodeIsolated: (node: string) => nodeDown(node, "isolated"),
       nodeRestored,
       runtimeOf,
       crash: Effect.fnUntraced(function* (namespace: string, pod: string, container?: string) {

@@ -43,6 +43,12 @@ export interface SimClusterShape {
    * operator included) and their status freezes until the node controller marks them not ready.
    */
   readonly nodePartitioned: (node: string) => Effect.Effect<void>
+  /**
+   * The node is isolated: like `nodePartitioned` (nobody outside the node reaches its pods, the API server
+   * included), but its kubelet lives on: it keeps probing its pods and restarting their containers, without being
+   * able to report status or to see deletions until the node reconnects.
+   */
+  readonly nodeIsolated: (node: string) => Effect.Effect<void>
   /** A lost node reboots (containers restart) or a partitioned one reconnects (containers keep running). */
   readonly nodeRestored: (node: string) => Effect.Effect<void>
   /** The node a pod runs on. */
@@ -131,6 +137,7 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
               ),
           nodeLost: kubelet.nodeLost,
           nodePartitioned: kubelet.nodePartitioned,
+          nodeIsolated: kubelet.nodeIsolated,
           nodeRestored: kubelet.nodeRestored,
           nodeOf: (namespace, pod) => kubelet.runtimeOf(namespace, pod)?.node,
           settle

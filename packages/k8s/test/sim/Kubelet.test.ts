@@ -7,7 +7,7 @@ import {
   Secrets,
   StatefulSets
 } from "@doltdb-op/core/services/Kube"
-import { OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { ApiServerEndpoint, OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SimCluster } from "../../src/sim/SimCluster.ts"
@@ -368,6 +368,38 @@ describe("simulated kubelet", () => {
         assert.isTrue(isReady(status))
         assert.strictEqual(status.containerStatuses![0]!.restartCount, 0)
         assert.strictEqual(runtime.started.length, 1)
+      }).pipe(Effect.provide(simLayer))
+  )
+
+  it.effect(
+    "an isolated node: the kubelet lives on (restarts a crashed container) but cannot report it until it reconnects",
+    () =>
+      Effect.gen(function* () {
+        const runtime = yield* registerTestRuntime
+        const kube = yield* Kube
+        const sim = yield* SimCluster
+        const world = yield* SimWorld
+        yield* kube.create(StatefulSets, statefulSet("db", { replicas: 1 }))
+        yield* advance(1)
+        const node = sim.nodeOf("db", "db-0")!
+        yield* sim.nodeIsolated(node)
+        yield* advance(0)
+        const pod = podEndpoint("db", "db-0")
+        assert.isFalse(yield* world.canReach(pod, ApiServerEndpoint))
+        assert.isFalse(yield* world.canReach(OperatorEndpoint, pod))
+        yield* sim.crashContainer("db", "db-0")
+        yield* advance(12)
+        // restarted locally after the 10 s back-off, while the API server still shows the old status
+        assert.strictEqual(runtime.started.length, 2)
+        assert.strictEqual((yield* podStatus("db-0")).containerStatuses![0]!.restartCount, 0)
+        yield* advance(30)
+        assert.isFalse(isReady(yield* podStatus("db-0")), "the node controller marks the pod not ready")
+        yield* sim.nodeRestored(node)
+        yield* advance(2)
+        assert.isTrue(yield* world.canReach(pod, ApiServerEndpoint))
+        const status = yield* podStatus("db-0")
+        assert.isTrue(isReady(status))
+        assert.strictEqual(status.containerStatuses![0]!.restartCount, 1)
       }).pipe(Effect.provide(simLayer))
   )
 

@@ -327,7 +327,9 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
       if (e.conditions?.ready !== false && e.addresses[0] !== undefined)
         routed.push({ pod: e.targetRef?.name, ip: e.addresses[0] })
   }
-  const mine = infos.filter((s) => s.namespace === namespace && s.pod.startsWith(`${name}-`))
+  const mine = infos.filter(
+    (s) => s.namespace === namespace && s.pod.startsWith(`${name}-`) && /^[0-9]+$/u.test(s.pod.slice(name.length + 1))
+  )
   const peers: ReadonlyArray<Endpoint> = [
     DoltModel.ClientEndpoint,
     OperatorEndpoint,
@@ -356,6 +358,11 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
       reachable
     })
   }
+  // This DoltDB's writes only: another DoltDB's primary never had them.
+  const prefix = `${namespace}/${name}-`
+  const ownServer = (server: string | undefined) =>
+    server?.startsWith(prefix) === true && /^[0-9]+$/u.test(server.slice(prefix.length))
+  const ledger = (yield* dolt.ledger).filter((e) => ownServer(e.server))
   const partial: Snapshot = {
     at,
     namespace,
@@ -363,7 +370,7 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
     servers,
     status: doltdb === undefined ? undefined : statusOf(doltdb),
     routed,
-    ledger: yield* dolt.ledger,
+    ledger,
     missingOnPrimary: undefined
   }
   const top = topPrimaries(partial)

@@ -11,7 +11,9 @@
  * events:
  *   - { at: 5s, writes: { every: 200ms, until: 80s, database: app } }   # a client writing through db-primary
  *   - { at: 20s, kill: db-0 }                                          # SIGKILL the pod's dolt (it restarts)
- *   - { at: 40s, partition: { pod: db-1, from: peers } }               # peers | operator | clients | all
+ *   - { at: 40s, partition: { pod: db-1, from: peers } }               # peers | operator | clients | all | a pod, or a list
+ *   - { at: 45s, nodeIsolated: db-2 }                                  # the node is cut off; its kubelet lives on
+ *   - { at: 48s, apiErrors: { rate: 0.2, until: 58s } }                # the API server fails 20% of the operator's calls
  *   - { at: 50s, heal: db-1 }
  *   - { at: 55s, slowReplication: { pod: db-2, delay: 3s } }
  *   - { at: 60s, deletePod: db-2 }
@@ -37,6 +39,14 @@ const PodName = Schema.String.check(Schema.isMinLength(1))
 export const PartitionScope = Schema.Literals(["peers", "operator", "clients", "all"])
 export type PartitionScope = typeof PartitionScope.Type
 
+/** What a pod is cut off from: a scope, another pod (by name), or several of those at once. */
+const PartitionTarget = Schema.Union([PartitionScope, PodName])
+const PartitionFrom = Schema.Union([PartitionTarget, Schema.Array(PartitionTarget).check(Schema.isMinLength(1))])
+
+/** The longest run and the most pods per DoltDB the simulator takes (both bound its wall time and memory). */
+export const MaxDurationMillis = 30 * 60_000
+export const MaxReplicas = 20
+
 const Empty = Schema.Struct({})
 
 /** What each event does, by its action key (every event has `at` and exactly one of these). */
@@ -47,11 +57,20 @@ export const EventActions = {
   crashLoop: PodName,
   /** `kubectl delete pod` with the pod's grace period (preStop runs); the StatefulSet recreates it. */
   deletePod: PodName,
+  /** `kubectl delete pod --grace-period=0 --force`: no preStop, the object goes at once. */
+  forceDeletePod: PodName,
   /** The node running this pod (or the node of that name) dies: processes killed, status frozen. */
   nodeLost: PodName,
-  /** The node lost with `nodeLost` (same value) comes back. */
+  /** The node is cut off from everything (API server, other nodes, operator, clients); processes and kubelet die with it. */
+  nodePartitioned: PodName,
+  /**
+   * The node is cut off from the API server and from the other nodes, but its kubelet lives on: containers keep
+   * running, probes keep running (a failing liveness probe restarts a container), status is frozen.
+   */
+  nodeIsolated: PodName,
+  /** The node lost, partitioned or isolated with the same value comes back. */
   nodeRestored: PodName,
-  partition: Schema.Struct({ pod: PodName, from: PartitionScope }),
+  partition: Schema.Struct({ pod: PodName, from: PartitionFrom }),
   /** Heal every partition of the pod and end its crash loop. */
   heal: PodName,
   healAll: Empty,
@@ -61,6 +80,8 @@ export const EventActions = {
   writes: Schema.Struct({
     every: DurationText,
     until: DurationText,
+    /** Default: the first DoltDB. */
+    doltdb: Schema.optionalKey(PodName),
     /** Default: the first Database object's `spec.name`. */
     database: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
     /** `dolt_cluster_ack_writes_timeout_secs` (0 = asynchronous, the default). */
@@ -70,6 +91,11 @@ export const EventActions = {
   }),
   /** The operator process crashes and a new one starts (state lives only in the cluster). */
   operatorRestart: Empty,
+  /** The API server fails this share of the operator's calls (503) until `until` (default: the end of the run). */
+  apiErrors: Schema.Struct({
+    rate: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+    until: Schema.optionalKey(DurationText)
+  }),
   /** A JSON merge patch of an object's `spec` (`kubectl patch --type merge`). */
   patch: Schema.Struct({
     kind: Schema.String,
@@ -87,7 +113,10 @@ export const ScenarioEvent = Schema.Union([
   Schema.Struct({ ...at, kill: EventActions.kill }),
   Schema.Struct({ ...at, crashLoop: EventActions.crashLoop }),
   Schema.Struct({ ...at, deletePod: EventActions.deletePod }),
+  Schema.Struct({ ...at, forceDeletePod: EventActions.forceDeletePod }),
   Schema.Struct({ ...at, nodeLost: EventActions.nodeLost }),
+  Schema.Struct({ ...at, nodePartitioned: EventActions.nodePartitioned }),
+  Schema.Struct({ ...at, nodeIsolated: EventActions.nodeIsolated }),
   Schema.Struct({ ...at, nodeRestored: EventActions.nodeRestored }),
   Schema.Struct({ ...at, partition: EventActions.partition }),
   Schema.Struct({ ...at, heal: EventActions.heal }),
@@ -95,6 +124,7 @@ export const ScenarioEvent = Schema.Union([
   Schema.Struct({ ...at, slowReplication: EventActions.slowReplication }),
   Schema.Struct({ ...at, writes: EventActions.writes }),
   Schema.Struct({ ...at, operatorRestart: EventActions.operatorRestart }),
+  Schema.Struct({ ...at, apiErrors: EventActions.apiErrors }),
   Schema.Struct({ ...at, patch: EventActions.patch })
 ])
 export type ScenarioEvent = typeof ScenarioEvent.Type
@@ -148,10 +178,45 @@ const objectKind = (o: Readonly<Record<string, unknown>>) => ({
   name: (o.metadata as { name?: unknown } | undefined)?.name
 })
 
+/** DNS-1123 subdomain: what the API server accepts as an object name. */
+const Dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/u
+/** A DoltDB names Services and pods after itself: a DNS-1035 label short enough for `<name>-<hash>` labels. */
+const Dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/u
+const MaxDoltDBName = 52
+
+/** `<doltdb>-<ordinal>` split without building a regular expression from user input. */
+const ordinalOf = (doltdb: string, pod: string): number | undefined => {
+  if (!pod.startsWith(`${doltdb}-`)) return undefined
+  const rest = pod.slice(doltdb.length + 1)
+  return /^(0|[1-9][0-9]{0,8})$/u.test(rest) ? Number(rest) : undefined
+}
+
+/** The target of a pod-valued event (the pod name and the field it came from). */
+const podFields = (event: ScenarioEvent, action: EventAction): ReadonlyArray<{ field: string; value: string }> => {
+  if ("partition" in event) {
+    const from = event.partition.from
+    const targets = typeof from === "string" ? [from] : from
+    return [
+      { field: "partition.pod", value: event.partition.pod },
+      ...targets.flatMap((t, i) =>
+        (PartitionScope.literals as ReadonlyArray<string>).includes(t)
+          ? []
+          : [{ field: typeof from === "string" ? "partition.from" : `partition.from[${i}]`, value: t }]
+      )
+    ]
+  }
+  if ("slowReplication" in event) return [{ field: "slowReplication.pod", value: event.slowReplication.pod }]
+  const value = (event as Record<string, unknown>)[action]
+  return typeof value === "string" ? [{ field: action, value }] : []
+}
+
+const nodeActions: ReadonlyArray<EventAction> = ["nodeLost", "nodePartitioned", "nodeIsolated", "nodeRestored"]
+
 /**
  * A parsed scenario file (YAML or JSON, as plain data) to a `Scenario`, checking what the schema cannot: one action
  * per event, times within `duration`, objects of kinds the simulation knows (our kinds are decoded with the API
- * schemas), at least one DoltDB, and pod names that belong to one.
+ * schemas) with names the API server accepts and no duplicates, at least one DoltDB with its credentials Secret,
+ * pod names that belong to one, and the simulator's bounds (run length, pods per DoltDB).
  */
 export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unknown) {
   if (input === null || typeof input !== "object" || Array.isArray(input))
@@ -159,14 +224,27 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
   const envelope = yield* decodeAt(Envelope, input, "")
   const duration = durationMillis(envelope.duration)
   if (duration <= 0) return yield* fail("duration", "must be longer than 0s")
+  if (duration > MaxDurationMillis)
+    return yield* fail("duration", `${envelope.duration} is longer than the simulator runs (at most 30m)`)
 
-  const doltdbs: Array<{ name: string; replicas: number }> = []
+  const doltdbs: Array<{ name: string; replicas: number; where: string }> = []
+  const seen = new Map<string, string>()
   for (const [i, object] of envelope.objects.entries()) {
     const where = `objects[${i}]`
     const { apiVersion, kind, name } = objectKind(object)
     if (apiVersion === undefined) return yield* fail(`${where}.apiVersion`, "missing")
     if (kind === undefined) return yield* fail(`${where}.kind`, "missing")
     if (typeof name !== "string" || name === "") return yield* fail(`${where}.metadata.name`, "missing")
+    if (name.length > 253 || !Dns1123Subdomain.test(name))
+      return yield* fail(
+        `${where}.metadata.name`,
+        `${JSON.stringify(name.slice(0, 80))} is not a valid name (lowercase letters, digits, '-' and '.')`
+      )
+    const key = `${apiVersion}\u0000${kind}\u0000${name}`
+    const earlier = seen.get(key)
+    if (earlier !== undefined)
+      return yield* fail(`${where}.metadata.name`, `${kind} ${name} is already defined by ${earlier}`)
+    seen.set(key, where)
     if (apiVersion === Api.ApiVersion) {
       const info = Api.kinds.find((k) => k.kind === kind)
       if (info === undefined) return yield* fail(`${where}.kind`, `unknown kind ${JSON.stringify(kind)}`)
@@ -176,24 +254,46 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
           return fail(issue === undefined || issue.path === "" ? where : `${where}.${issue.path}`, issue?.message ?? "")
         })
       )
-      if (kind === "DoltDB") doltdbs.push({ name, replicas: (decoded as Api.DoltDB).spec.replicas })
+      if (kind === "DoltDB") {
+        if (name.length > MaxDoltDBName || !Dns1035Label.test(name))
+          return yield* fail(
+            `${where}.metadata.name`,
+            `a DoltDB names its pods and Services after itself: a lowercase letter, then letters, digits or '-', at most ${MaxDoltDBName} characters`
+          )
+        const replicas = (decoded as Api.DoltDB).spec.replicas
+        if (replicas > MaxReplicas)
+          return yield* fail(`${where}.spec.replicas`, `${replicas} pods; the simulator runs at most ${MaxReplicas}`)
+        doltdbs.push({ name, replicas, where })
+      }
     } else if (!(apiVersion === "v1" && (kind === "Secret" || kind === "ConfigMap"))) {
       return yield* fail(`${where}.kind`, `the simulation creates ${Api.ApiVersion} kinds, Secrets and ConfigMaps`)
     }
   }
   if (doltdbs.length === 0) return yield* fail("objects", "no DoltDB (kind: DoltDB)")
+  for (const d of doltdbs)
+    if (!seen.has(`v1\u0000Secret\u0000${d.name}-credentials`))
+      return yield* fail(
+        "objects",
+        `DoltDB ${d.name} (${d.where}) needs its credentials Secret ${d.name}-credentials (keys admin-user, admin-password) among the objects`
+      )
 
   // a pod may exist once a patch scales the DoltDB up
-  for (const raw of envelope.events) {
+  for (const [i, raw] of envelope.events.entries()) {
     const patch = raw.patch as { kind?: unknown; name?: unknown; spec?: { replicas?: unknown } } | undefined
     const d = doltdbs.find((x) => patch?.kind === "DoltDB" && x.name === patch.name)
-    if (d !== undefined && typeof patch?.spec?.replicas === "number")
+    if (d !== undefined && typeof patch?.spec?.replicas === "number") {
+      if (patch.spec.replicas > MaxReplicas)
+        return yield* fail(
+          `events[${i}].patch.spec.replicas`,
+          `${patch.spec.replicas} pods; the simulator runs at most ${MaxReplicas}`
+        )
       d.replicas = Math.max(d.replicas, patch.spec.replicas)
+    }
   }
   const podOk = (pod: string) =>
     doltdbs.some((d) => {
-      const m = new RegExp(`^${d.name}-([0-9]+)$`, "u").exec(pod)
-      return m !== null && Number(m[1]) < d.replicas
+      const ordinal = ordinalOf(d.name, pod)
+      return ordinal !== undefined && ordinal < d.replicas
     })
   const events: Array<ScenarioEvent> = []
   for (const [i, raw] of envelope.events.entries()) {
@@ -203,7 +303,7 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
       return yield* fail(
         where,
         `expected \`at\` and exactly one of ${eventActionNames.join(", ")}; got ${
-          Object.keys(raw).join(", ") || "nothing"
+          Object.keys(raw).join(", ").slice(0, 200) || "nothing"
         }`
       )
     const action = actions[0]!
@@ -215,29 +315,31 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
     const atMillis = durationMillis(event.at)
     if (atMillis > duration)
       return yield* fail(`${where}.at`, `${event.at} is after the end of the run (${envelope.duration})`)
-    const pod =
-      "partition" in event
-        ? { field: "partition.pod", value: event.partition.pod }
-        : "slowReplication" in event
-          ? { field: "slowReplication.pod", value: event.slowReplication.pod }
-          : typeof (event as Record<string, unknown>)[action] === "string"
-            ? { field: action, value: (event as Record<string, unknown>)[action] as string }
-            : undefined
-    const isNode = (action === "nodeLost" || action === "nodeRestored") && pod?.value.startsWith("sim-node-")
-    if (pod !== undefined && !isNode && !podOk(pod.value))
-      return yield* fail(
-        `${where}.${pod.field}`,
-        `${JSON.stringify(pod.value)} is not a pod of ${doltdbs.map((d) => `DoltDB ${d.name} (${d.name}-0..${d.replicas - 1})`).join(", ")}`
-      )
+    for (const pod of podFields(event, action)) {
+      const isNode = nodeActions.includes(action) && pod.value.startsWith("sim-node-")
+      if (!isNode && !podOk(pod.value))
+        return yield* fail(
+          `${where}.${pod.field}`,
+          `${JSON.stringify(pod.value.slice(0, 80))} is not a pod of ${doltdbs.map((d) => `DoltDB ${d.name} (${d.name}-0..${d.replicas - 1})`).join(", ")}`
+        )
+    }
     if ("writes" in event) {
       const until = durationMillis(event.writes.until)
       if (until <= atMillis) return yield* fail(`${where}.writes.until`, `must be after \`at\` (${event.at})`)
       if (durationMillis(event.writes.every) <= 0) return yield* fail(`${where}.writes.every`, "must be longer than 0s")
+      if (durationMillis(event.writes.every) < 10)
+        return yield* fail(`${where}.writes.every`, "the simulated client writes at most every 10ms")
+      if (event.writes.doltdb !== undefined && !doltdbs.some((d) => d.name === event.writes.doltdb))
+        return yield* fail(`${where}.writes.doltdb`, `no DoltDB ${event.writes.doltdb} among the objects`)
       if (
         event.writes.database === undefined &&
         !envelope.objects.some((o) => objectKind(o).kind === "Database" && objectKind(o).apiVersion === Api.ApiVersion)
       )
         return yield* fail(`${where}.writes.database`, "no Database object to default to; name the database")
+    }
+    if ("apiErrors" in event && event.apiErrors.until !== undefined) {
+      if (durationMillis(event.apiErrors.until) <= atMillis)
+        return yield* fail(`${where}.apiErrors.until`, `must be after \`at\` (${event.at})`)
     }
     if ("patch" in event) {
       const target = envelope.objects.find((o) => {

@@ -11,13 +11,13 @@
  */
 import { Api } from "@doltdb-op/core"
 import { ConfigMaps, Events, type KubeObject, type KubeShape, Secrets } from "@doltdb-op/core/services/Kube"
-import { OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { ApiServerEndpoint, OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
-import { InMemoryKube, SimCluster } from "@doltdb-op/k8s"
+import { InMemoryKube, SimCluster, type Verb } from "@doltdb-op/k8s"
 import { Clock, Effect, Fiber, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
 import { rawDoltDBs, resourceFor } from "../reconcilers/Resources.ts"
-import { actionOf, durationMillis, type Scenario, type ScenarioEvent } from "./Scenario.ts"
+import { actionOf, durationMillis, PartitionScope, type Scenario, type ScenarioEvent } from "./Scenario.ts"
 import {
   checkedInvariants,
   type FinalState,
@@ -146,18 +146,39 @@ const describeEvent = (event: ScenarioEvent): string => {
   const action = actionOf(event)
   const value = (event as Record<string, unknown>)[action]
   if (typeof value === "string") return `${action} ${value}`
-  if ("partition" in event) return `partition ${event.partition.pod} from ${event.partition.from}`
+  if ("partition" in event) {
+    const from = event.partition.from
+    return `partition ${event.partition.pod} from ${typeof from === "string" ? from : from.join(", ")}`
+  }
+  if ("apiErrors" in event)
+    return `apiErrors: the API server fails ${event.apiErrors.rate * 100}% of the operator's calls${
+      event.apiErrors.until === undefined ? "" : ` until ${event.apiErrors.until}`
+    }`
   if ("slowReplication" in event)
     return `slowReplication ${event.slowReplication.pod}: pushes take ${event.slowReplication.delay}`
   if ("writes" in event) {
     const w = event.writes
-    return `writes every ${w.every} until ${w.until}${
+    return `writes${w.doltdb === undefined ? "" : ` to ${w.doltdb}`} every ${w.every} until ${w.until}${
       w.ackTimeoutSeconds ? ` (dolt_cluster_ack_writes_timeout_secs=${w.ackTimeoutSeconds})` : " (asynchronous)"
     }`
   }
   if ("patch" in event) return `patch ${event.patch.kind} ${event.patch.name} spec ${JSON.stringify(event.patch.spec)}`
   return action
 }
+
+/** The API verbs the operator's client fails on under `apiErrors`. */
+const operatorVerbs: ReadonlyArray<Verb> = [
+  "get",
+  "list",
+  "watch",
+  "create",
+  "replace",
+  "apply",
+  "patch",
+  "patchStatus",
+  "delete",
+  "event"
+]
 
 /** The run itself; needs the simulated cluster, a TestClock and a scope. */
 const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
@@ -178,8 +199,23 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     const doltdbNames = objects
       .filter((o) => o.apiVersion === Api.ApiVersion && o.kind === "DoltDB")
       .map((o) => o.metadata.name)
-    const firstDatabase = objects.find((o) => o.apiVersion === Api.ApiVersion && o.kind === "Database")
-    const primaryHost = `${doltdbNames[0]}-primary.${ns}.svc.cluster.local`
+    const databaseOf = (doltdb: string) =>
+      objects.find(
+        (o) =>
+          o.apiVersion === Api.ApiVersion &&
+          o.kind === "Database" &&
+          (o.spec as { doltDBRef?: { name?: string } } | undefined)?.doltDBRef?.name === doltdb
+      ) ?? objects.find((o) => o.apiVersion === Api.ApiVersion && o.kind === "Database")
+    // A standalone DoltDB has no `<name>-primary`: clients write to its pod through the headless Service.
+    const writeHostOf = (doltdb: string) =>
+      Effect.gen(function* () {
+        const object = yield* kube.get(rawDoltDBs, doltdb, { namespace: ns }).pipe(Effect.option)
+        const spec = (object._tag === "Some" ? object.value.spec : undefined) as
+          | { replicas?: number; replication?: { enabled?: boolean } }
+          | undefined
+        const replicated = spec?.replication?.enabled === true && (spec.replicas ?? 1) > 1
+        return replicated ? `${doltdb}-primary.${ns}.svc.cluster.local` : `${doltdb}-0.${doltdb}-internal.${ns}`
+      })
     const internalHost = (pod: string) => `${pod}.${pod.replace(/-[0-9]+$/u, "")}-internal.${ns}`
 
     const operator = yield* startOperator()
@@ -194,7 +230,9 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     // ---- the scenario's events ----
     const crashLoops = new Map<string, Fiber.Fiber<unknown>>()
     const lostNodes = new Map<string, string>()
-    let writeHost: string | undefined
+    /** Hosts the scenario's clients wrote through, by DoltDB. */
+    const writeHosts = new Map<string, Set<string>>()
+    let apiErrorsUntil: number | undefined
 
     const nodeFor = (value: string) =>
       sim.nodes.includes(value) ? value : (lostNodes.get(value) ?? sim.nodeOf(ns, value))
@@ -203,15 +241,21 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       Effect.gen(function* () {
         const every = durationMillis(w.every)
         const until = durationMillis(w.until)
-        const database = w.database ?? String((firstDatabase?.spec as { name?: string } | undefined)?.name)
+        const doltdb = w.doltdb ?? doltdbNames[0]!
+        const database = w.database ?? String((databaseOf(doltdb)?.spec as { name?: string } | undefined)?.name)
+        const hosts = writeHosts.get(doltdb) ?? new Set<string>()
+        writeHosts.set(doltdb, hosts)
         for (let n = 0; ; n++) {
           const t = yield* now
           if (t >= until) break
           if (w.ackTimeoutSeconds !== undefined) {
             for (const s of yield* dolt.servers)
-              if (s.running) yield* dolt.setAckWritesTimeout(s.ip, w.ackTimeoutSeconds).pipe(Effect.ignore)
+              if (s.running && s.pod.startsWith(`${doltdb}-`))
+                yield* dolt.setAckWritesTimeout(s.ip, w.ackTimeoutSeconds).pipe(Effect.ignore)
           }
-          yield* dolt.write(primaryHost, database, `k${from}-${n}`, `v${n}`)
+          const host = yield* writeHostOf(doltdb)
+          hosts.add(host)
+          yield* dolt.write(host, database, `k${from}-${n}`, `v${n}`)
           const next = from + (n + 1) * every
           const after = yield* now
           if (next > after) yield* Effect.sleep(next - after)
@@ -234,16 +278,25 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         return
       }
       if ("deletePod" in event) return yield* sim.deletePod(ns, event.deletePod)
-      if ("nodeLost" in event) {
-        const node = nodeFor(event.nodeLost)
+      if ("forceDeletePod" in event) return yield* sim.deletePod(ns, event.forceDeletePod, 0)
+      const nodeDown =
+        "nodeLost" in event
+          ? { action: "nodeLost", value: event.nodeLost, run: sim.nodeLost }
+          : "nodePartitioned" in event
+            ? { action: "nodePartitioned", value: event.nodePartitioned, run: sim.nodePartitioned }
+            : "nodeIsolated" in event
+              ? { action: "nodeIsolated", value: event.nodeIsolated, run: sim.nodeIsolated }
+              : undefined
+      if (nodeDown !== undefined) {
+        const node = nodeFor(nodeDown.value)
         note(
           at,
           "scenario",
-          `nodeLost ${event.nodeLost} (${node === undefined ? "runs on no node: nothing lost" : `node ${node}`})`
+          `${nodeDown.action} ${nodeDown.value} (${node === undefined ? "runs on no node: nothing happens" : `node ${node}`})`
         )
         if (node === undefined) return
-        lostNodes.set(event.nodeLost, node)
-        return yield* sim.nodeLost(node)
+        lostNodes.set(nodeDown.value, node)
+        return yield* nodeDown.run(node)
       }
       if ("nodeRestored" in event) {
         const node = nodeFor(event.nodeRestored)
@@ -252,16 +305,25 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       }
       if ("partition" in event) {
         const ep = podEndpoint(ns, event.partition.pod)
-        switch (event.partition.from) {
-          case "peers":
-            return yield* world.isolate(ep, [OperatorEndpoint, DoltModel.ClientEndpoint])
-          case "operator":
-            return yield* world.cutBoth(ep, OperatorEndpoint)
-          case "clients":
-            return yield* world.cutBoth(ep, DoltModel.ClientEndpoint)
-          case "all":
-            return yield* world.isolate(ep)
+        const from = event.partition.from
+        const targets = typeof from === "string" ? [from] : from
+        const scopes = new Set<string>(targets)
+        if (scopes.has("all")) yield* world.isolate(ep)
+        else if (scopes.has("peers"))
+          // by rule, so pods created later are cut too; the API server is no peer
+          yield* world.isolate(ep, [
+            ApiServerEndpoint,
+            ...(scopes.has("operator") ? [] : [OperatorEndpoint]),
+            ...(scopes.has("clients") ? [] : [DoltModel.ClientEndpoint])
+          ])
+        else {
+          if (scopes.has("operator")) yield* world.cutBoth(ep, OperatorEndpoint)
+          if (scopes.has("clients")) yield* world.cutBoth(ep, DoltModel.ClientEndpoint)
         }
+        for (const target of targets)
+          if (!(PartitionScope.literals as ReadonlyArray<string>).includes(target))
+            yield* world.cutBoth(ep, podEndpoint(ns, target))
+        return
       }
       if ("heal" in event) {
         const ep = podEndpoint(ns, event.heal)
@@ -284,11 +346,18 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         return yield* dolt.setReplicationDelay(internalHost(pod), durationMillis(delay))
       }
       if ("writes" in event) {
-        writeHost = primaryHost
         yield* Effect.forkScoped(writer(event.writes, at))
         return
       }
       if ("operatorRestart" in event) return yield* operator.restart
+      if ("apiErrors" in event) {
+        const rate = event.apiErrors.rate
+        yield* server.setFaults(
+          rate === 0 ? {} : { errorRate: Object.fromEntries(operatorVerbs.map((v) => [v, rate])) }
+        )
+        apiErrorsUntil = event.apiErrors.until === undefined ? undefined : durationMillis(event.apiErrors.until)
+        return
+      }
       if ("patch" in event) {
         const res = resourceFor(Api.ApiVersion, event.patch.kind)
         if (res === undefined) return
@@ -380,6 +449,11 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     let next = 0
     yield* sim.settle
     for (let t = 0; ; t += stepMillis) {
+      if (apiErrorsUntil !== undefined && t >= apiErrorsUntil) {
+        apiErrorsUntil = undefined
+        yield* server.setFaults({})
+        note(t, "scenario", "apiErrors end")
+      }
       while (next < pending.length && pending[next]!.at <= t) {
         const due = pending[next++]!
         yield* fire(due.event, due.at)
@@ -393,7 +467,8 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     const final: ReadonlyArray<FinalState> = yield* monitor.finish()
 
     // ---- the report ----
-    const ledger = (yield* dolt.ledger).filter((e) => e.host === writeHost)
+    const hosts = new Set([...writeHosts.values()].flatMap((h) => [...h]))
+    const ledger = (yield* dolt.ledger).filter((e) => hosts.has(e.host))
     const bySecond = new Map<
       number,
       { acked: number; ackedWithWarning: number; failed: number; errors: Record<string, number> }
@@ -447,7 +522,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       timeline,
       primaries,
       writes: {
-        host: writeHost,
+        host: hosts.size === 0 ? undefined : [...hosts].join(", "),
         total: ledger.length,
         acked: ledger.filter((e) => e.outcome === "acked").length,
         ackedWithWarning: ledger.filter((e) => e.outcome === "acked" && e.warning !== undefined).length,

@@ -83,6 +83,49 @@ describe("decodeScenario names the bad field", () => {
       "objects[0].kind"
     ],
     ["no DoltDB", { ...base, objects: [objects[0]] }, "objects"],
+    [
+      "a DoltDB name that is a regular expression",
+      { ...base, objects: [objects[0], { ...objects[1], metadata: { name: "(a|a)*" } }] },
+      "objects[1].metadata.name"
+    ],
+    [
+      "a DoltDB name with a bracket",
+      { ...base, objects: [objects[0], { ...objects[1], metadata: { name: "db[" } }] },
+      "objects[1].metadata.name"
+    ],
+    ["a duplicate DoltDB", { ...base, objects: [...objects, objects[1]] }, "objects[2].metadata.name"],
+    ["a DoltDB without its credentials Secret", { ...base, objects: [objects[1]] }, "objects"],
+    ["a run of ten hours", { ...base, duration: "10h" }, "duration"],
+    [
+      "200 replicas",
+      { ...base, objects: [objects[0], { ...objects[1], spec: { ...objects[1]!.spec, replicas: 200 } }] },
+      "objects[1].spec.replicas"
+    ],
+    [
+      "a scale-up patch to 200 replicas",
+      { ...base, events: [{ at: "1s", patch: { kind: "DoltDB", name: "db", spec: { replicas: 200 } } }] },
+      "events[0].patch.spec.replicas"
+    ],
+    [
+      "a partition from a pod of no DoltDB",
+      { ...base, events: [{ at: "1s", partition: { pod: "db-0", from: ["operator", "db-7"] } }] },
+      "events[0].partition.from[1]"
+    ],
+    [
+      "writes to a DoltDB not in the scenario",
+      { ...base, events: [{ at: "1s", writes: { every: "1s", until: "5s", database: "app", doltdb: "nope" } }] },
+      "events[0].writes.doltdb"
+    ],
+    [
+      "API errors ending before they start",
+      { ...base, events: [{ at: "5s", apiErrors: { rate: 0.2, until: "2s" } }] },
+      "events[0].apiErrors.until"
+    ],
+    [
+      "an API error rate above 1",
+      { ...base, events: [{ at: "5s", apiErrors: { rate: 2 } }] },
+      "events[0].apiErrors.rate"
+    ],
     ["a bad duration", { ...base, duration: 30 }, "duration"],
     ["no objects key", { name: "t", duration: "30s", events: [] }, "objects"]
   ]
@@ -160,7 +203,15 @@ describe("runScenario", () => {
             { at: "60s", healAll: {} },
             { at: "70s", nodeLost: "db-2" },
             { at: "80s", nodeRestored: "db-2" },
-            { at: "90s", patch: { kind: "DoltDB", name: "db", spec: { replication: { primary: { podIndex: 2 } } } } }
+            { at: "90s", patch: { kind: "DoltDB", name: "db", spec: { replication: { primary: { podIndex: 2 } } } } },
+            { at: "92s", partition: { pod: "db-1", from: ["clients", "db-2"] } },
+            { at: "93s", apiErrors: { rate: 0.05, until: "95s" } },
+            { at: "94s", healAll: {} },
+            { at: "96s", forceDeletePod: "db-1" },
+            { at: "98s", nodePartitioned: "db-1" },
+            { at: "99s", nodeRestored: "db-1" },
+            { at: "100s", nodeIsolated: "db-1" },
+            { at: "101s", nodeRestored: "db-1" }
           ]
         })
         const report = yield* runScenario(scenario)
@@ -179,6 +230,58 @@ describe("runScenario", () => {
         assert.isFalse(
           db1(20_500, 30_000).some((t) => /db-1 (primary|standby)/u.test(t)),
           "db-1 ran during the crash loop"
+        )
+      }),
+    60_000
+  )
+})
+
+describe("runScenario, several DoltDBs", () => {
+  it.effect(
+    "writes go to the DoltDB they name, a standalone one included, and each is accounted on its own",
+    () =>
+      Effect.gen(function* () {
+        const standalone = {
+          apiVersion: "k8s.dolthub.com/v1alpha",
+          kind: "DoltDB",
+          metadata: { name: "solo" },
+          spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
+        }
+        const scenario = yield* decodeScenario({
+          name: "two",
+          duration: "40s",
+          objects: [
+            ...objects,
+            { ...objects[0], metadata: { name: "solo-credentials" } },
+            standalone,
+            {
+              apiVersion: "k8s.dolthub.com/v1alpha",
+              kind: "Database",
+              metadata: { name: "app" },
+              spec: { doltDBRef: { name: "db" }, name: "app" }
+            },
+            {
+              apiVersion: "k8s.dolthub.com/v1alpha",
+              kind: "Database",
+              metadata: { name: "solo-app" },
+              spec: { doltDBRef: { name: "solo" }, name: "things" }
+            }
+          ],
+          events: [
+            { at: "15s", writes: { every: "500ms", until: "35s" } },
+            { at: "15s", writes: { every: "500ms", until: "35s", doltdb: "solo" } }
+          ]
+        })
+        const report = yield* runScenario(scenario)
+        assert.deepStrictEqual(report.invariants.violations, [])
+        assert.strictEqual(report.writes.failed, 0, JSON.stringify(report.writes.perSecond))
+        assert.strictEqual(report.writes.acked, 80)
+        assert.deepStrictEqual(
+          report.final.map((f) => [f.doltdb, f.lostUnconfirmed.length]),
+          [
+            ["db", 0],
+            ["solo", 0]
+          ]
         )
       }),
     60_000
