@@ -111,7 +111,13 @@ export const SqlTemplateFields = {
       description:
         "CleanupPolicy says whether the SQL object is dropped when the resource is deleted (Delete) or left in place (Skip)."
     })
-    .pipe(withDefault("Delete"))
+    .pipe(withDefault("Delete")),
+  adopt: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "Adopt lets this object take over a database, an account or privileges that already exist (it then alters and, under cleanupPolicy Delete, drops them). Default false: an existing one is left alone and reported. Honoured only for objects in the DoltDB's own namespace."
+    })
+  )
 }
 
 /** The DoltDB a reference points at: an empty namespace means the referring object's own namespace. */

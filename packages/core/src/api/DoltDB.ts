@@ -138,6 +138,25 @@ export const Probes = Schema.Struct({
 })
 export type Probes = typeof Probes.Type
 
+export const Tenancy = Schema.Struct({
+  allowedNamespaces: Schema.optionalKey(
+    Schema.Array(
+      Schema.String.check(
+        Schema.isMaxLength(63),
+        Schema.isPattern(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u, { expected: "a namespace name (RFC 1123 label)" })
+      )
+    )
+      .check(Schema.isMaxLength(256))
+      .annotate({
+        description:
+          "AllowedNamespaces lists the namespaces, besides the DoltDB's own, whose Database, User and Grant objects may manage SQL objects in this DoltDB. Objects from those namespaces never adopt existing databases or accounts, never touch the admin account, and grant only on databases created by Database objects of their own namespace. Default: none (same namespace only)."
+      })
+  )
+}).annotate({
+  description: "Tenancy says which other namespaces may attach SQL resources (Database, User, Grant) to this DoltDB."
+})
+export type Tenancy = typeof Tenancy.Type
+
 export const ReplicationStrategy = Schema.Literals(["DirectStandby", "Remote"])
 export const UpdateStrategy = Schema.Literals(["ReplicasFirstPrimaryLast", "RollingUpdate", "OnDelete", "Never"])
 export type UpdateStrategy = typeof UpdateStrategy.Type
@@ -232,7 +251,8 @@ const DoltDBSpecFields = Schema.Struct({
     Schema.Array(EnvVar).annotate({
       description: "Env is appended after the built-in environment variables of the Dolt containers."
     })
-  )
+  ),
+  tenancy: Schema.optionalKey(Tenancy)
 })
 
 type SpecType = typeof DoltDBSpecFields.Type

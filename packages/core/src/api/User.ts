@@ -32,6 +32,12 @@ export const UserStatus = SqlResourceStatus("UserStatus defines the observed sta
   account: Schema.optionalKey(
     SqlAccount.annotate({ description: "Account is the SQL account this object created or adopted." })
   ),
+  previousAccount: Schema.optionalKey(
+    SqlAccount.annotate({
+      description:
+        "PreviousAccount is the account of an earlier spec.name/spec.host while a rename is in progress; dropped under cleanupPolicy Delete."
+    })
+  ),
   passwordSecret: Schema.optionalKey(
     Schema.Struct({
       name: Schema.String.annotate({ description: "Secret name." }),

@@ -29,7 +29,7 @@ export interface Cleanup {
 /**
  * The finalizer flow of a deleting object:
  * - no finalizer: nothing to do;
- * - cleanupPolicy Skip, or the DoltDB is gone: release without SQL;
+ * - cleanupPolicy Skip, the DoltDB is gone, or it refuses this object's namespace: release without SQL;
  * - DoltDB not ready (or the cleanup SQL keeps failing) past `deletionTimeoutMillis`: release with a Warning naming
  *   what was left behind;
  * - DoltDB not ready: Ready False and wait;
@@ -60,6 +60,10 @@ export const planDeletion = <S extends ResourceStatus, Reads>(input: {
   }
   if (parent._tag === "Missing") {
     return release("Normal", "CleanupSkipped", `DoltDB ${qualified(ctx.cluster)} no longer exists: nothing to clean up`)
+  }
+  // Never touch a DoltDB this object may not use, whatever its status claims.
+  if (parent._tag === "Refused") {
+    return release("Warning", "CleanupRefused", `${parent.reason}: ${leftBehind} left in place`)
   }
   const since = ctx.deletingSince ?? ctx.now
   const deadline = since + ctx.options.deletionTimeoutMillis

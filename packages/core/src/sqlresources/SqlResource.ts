@@ -12,7 +12,15 @@
 import { type Condition, type DoltDBRef, type ObjectMeta, resolveDoltDBRef } from "../api/Common.ts"
 import { parseGoDuration } from "../api/GoDuration.ts"
 import { ApiVersion } from "../api/Group.ts"
-import { type Action, type ClusterRef, type ObjectRef, type Plan, requeueAfter, type SqlOp } from "../plan/Action.ts"
+import {
+  type Action,
+  type ClusterRef,
+  event,
+  type ObjectRef,
+  type Plan,
+  requeueAfter,
+  type SqlOp
+} from "../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../status/Conditions.ts"
 
 export type SqlResourceKind = "Database" | "User" | "Grant"
@@ -32,6 +40,10 @@ export const ReadyReason = {
   InvalidSpec: "InvalidSpec",
   PasswordSecretNotFound: "PasswordSecretNotFound",
   PasswordKeyNotFound: "PasswordKeyNotFound",
+  NamespaceNotAllowed: "NamespaceNotAllowed",
+  ReservedAccount: "ReservedAccount",
+  AlreadyExists: "AlreadyExists",
+  DatabaseNotAllowed: "DatabaseNotAllowed",
   UserNotFound: "UserNotFound",
   InvalidPrivilege: "InvalidPrivilege",
   GrantRejected: "GrantRejected"
@@ -45,6 +57,8 @@ export const ReadyReason = {
 export type ParentDoltDB<Reads> =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "NotReady"; readonly reason: string }
+  /** The DoltDB does not let this object's namespace attach (`Tenancy.referenceAccess`): nothing is read or run. */
+  | { readonly _tag: "Refused"; readonly reason: string }
   | { readonly _tag: "Ready"; readonly reads: Reads }
 
 /**
@@ -62,6 +76,7 @@ export interface SqlTemplate {
   readonly requeueInterval?: string
   readonly retryInterval?: string
   readonly cleanupPolicy?: "Skip" | "Delete"
+  readonly adopt?: boolean
 }
 
 /** Status fields every SQL resource carries. */
@@ -114,6 +129,10 @@ export interface PlanContext {
   readonly resourceVersion: string | undefined
   readonly finalizer: string
   readonly hasFinalizer: boolean
+  /** The object lives in another namespace than its DoltDB (a tenant the DoltDB allowed). */
+  readonly crossNamespace: boolean
+  /** `spec.adopt`, honoured only in the DoltDB's own namespace. */
+  readonly mayAdopt: boolean
   /** Epoch millis of `deletionTimestamp`; `undefined` when not being deleted. */
   readonly deletingSince: number | undefined
   readonly cleanupPolicy: "Skip" | "Delete"
@@ -138,6 +157,8 @@ export const makeContext = (
   const spec = object.spec
   const retry = spec.retryInterval === undefined ? undefined : parseGoDuration(spec.retryInterval)
   const requeue = spec.requeueInterval === undefined ? undefined : parseGoDuration(spec.requeueInterval)
+  const cluster = parentRefOf(object)
+  const crossNamespace = cluster.namespace !== (meta.namespace ?? "")
   return {
     kind,
     ref: {
@@ -147,12 +168,14 @@ export const makeContext = (
       name: meta.name ?? "",
       ...(meta.uid === undefined ? {} : { uid: meta.uid })
     },
-    cluster: parentRefOf(object),
+    cluster,
     generation: meta.generation ?? 0,
     now,
     resourceVersion: meta.resourceVersion,
     finalizer: Finalizers[kind],
     hasFinalizer: meta.finalizers?.includes(Finalizers[kind]) === true,
+    crossNamespace,
+    mayAdopt: !crossNamespace && spec.adopt === true,
     deletingSince: deletionTime(meta, now),
     cleanupPolicy: spec.cleanupPolicy ?? "Delete",
     // A zero interval would be a hot loop; treat it as unset.
@@ -198,6 +221,11 @@ export const waitMillis = (ctx: PlanContext, status: ResourceStatus | undefined,
 
 /** What one reconcile decided, before it becomes a plan. */
 export interface Step<S> {
+  /**
+   * Status recorded before any SQL runs (what this object is about to create), so a crash between the statement and
+   * the final status write still leaves the record that the object created it.
+   */
+  readonly intent?: S | undefined
   /** SQL to run on the primary, in order. */
   readonly sql: ReadonlyArray<SqlOp>
   /** Events describing the SQL (emitted after it ran) or the transition. */
@@ -236,10 +264,20 @@ export const assemble = <S extends ResourceStatus>(
     guarded = true
   }
   let before: S | undefined = current
-  if (step.failureStatus !== undefined && step.sql.length > 0 && !sameStatus(step.failureStatus, current)) {
-    patch(step.failureStatus)
-    if (step.failureEvent !== undefined) actions.push(step.failureEvent)
-    before = step.failureStatus
+  // One write before the SQL: the failure being retried (conditions) with what is about to be created (records).
+  const failed = step.failureStatus
+  const intent = step.intent
+  const first =
+    failed === undefined
+      ? intent
+      : intent === undefined
+        ? failed
+        : { ...failed, ...intent, conditions: failed.conditions, observedGeneration: failed.observedGeneration }
+  if (first !== undefined && step.sql.length > 0 && !sameStatus(first, current)) {
+    patch(first)
+    if (failed !== undefined && !sameStatus(failed, current) && step.failureEvent !== undefined)
+      actions.push(step.failureEvent)
+    before = first
   }
   for (const op of step.sql) actions.push({ _tag: "Sql", cluster: ctx.cluster, op })
   actions.push(...step.events)
@@ -262,8 +300,12 @@ export const waitForParent = <S extends ResourceStatus>(
   ctx: PlanContext,
   current: S | undefined,
   empty: S,
-  parent: { readonly _tag: "Missing" } | { readonly _tag: "NotReady"; readonly reason: string }
+  parent:
+    | { readonly _tag: "Missing" }
+    | { readonly _tag: "NotReady"; readonly reason: string }
+    | { readonly _tag: "Refused"; readonly reason: string }
 ): PlanResult<S> => {
+  if (parent._tag === "Refused") return refuse(ctx, current, empty, ReadyReason.NamespaceNotAllowed, parent.reason)
   const ready =
     parent._tag === "Missing"
       ? notReady(ReadyReason.DoltDBNotFound, `DoltDB ${qualified(ctx.cluster)} not found`)
@@ -295,3 +337,26 @@ export const rejectSpec = <S extends ResourceStatus>(
     status: withReady(ctx, current ?? empty, notReady(reason, message)),
     finalizer: "keep"
   })
+
+/**
+ * Ready False for something this object may not do (another namespace's DoltDB, a reserved account, an existing
+ * object it does not own), with a Warning event when the condition first turns to it; the spec or the DoltDB must
+ * change, so the next check is the slow drift requeue.
+ */
+export const refuse = <S extends ResourceStatus>(
+  ctx: PlanContext,
+  current: S | undefined,
+  empty: S,
+  reason: string,
+  message: string
+): PlanResult<S> => {
+  const previous = findCondition(current?.conditions, "Ready")
+  const first = previous?.reason !== reason || previous.message !== message
+  return assemble(ctx, current, {
+    sql: [],
+    events: first ? [event(ctx.ref, "Warning", reason, message)] : [],
+    status: withReady(ctx, current ?? empty, notReady(reason, message)),
+    finalizer: "keep",
+    requeue: { millis: ctx.requeueMillis, why: message }
+  })
+}

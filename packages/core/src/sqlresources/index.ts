@@ -56,3 +56,10 @@ export {
   type SqlResourceKind,
   type SqlResourceObject
 } from "./SqlResource.ts"
+export {
+  BuiltInAccounts,
+  type ReferenceAccess,
+  referenceAccess,
+  reservedAccountNames,
+  type TenancyPolicy
+} from "./Tenancy.ts"

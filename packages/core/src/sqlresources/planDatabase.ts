@@ -6,7 +6,9 @@
  * Renaming `spec.name` creates a new database. The previous one keeps its data: it is listed in
  * `status.retainedDatabases` (condition `PreviousDatabasesRetained`) and dropped with this Database on deletion
  * when cleanupPolicy is Delete. `status.databaseName` records the database this object manages, so the finalizer
- * drops the right one whatever the spec says by then.
+ * drops the right one whatever the spec says by then; status is the only record of ownership (a spec names any
+ * database). An existing database is never taken over unless `spec.adopt` asks for it (from the DoltDB's own
+ * namespace only); the status naming a database to create is written before CREATE DATABASE runs.
  * Patterns and branches removed from the spec are left in place (they may hold data or history).
  */
 import * as Schema from "effect/Schema"
@@ -26,8 +28,10 @@ import {
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
+  qualified,
   ReadyReason,
   type ResourceStatus,
+  refuse,
   rejectSpec,
   type SqlFailure,
   type SqlResourceObject,
@@ -84,15 +88,17 @@ const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const present = (names: ReadonlyArray<string>, name: string) => names.some((n) => sameName(n, name))
 const unique = (names: ReadonlyArray<string>) => names.filter((n, i) => names.findIndex((m) => sameName(m, n)) === i)
 
-/** The databases deletion drops: the recorded one (or the spec's when the finalizer predates our status) and the retained. */
-const managedDatabases = (ctx: PlanContext, o: DatabaseObserved): ReadonlyArray<string> => {
-  const status = o.database.status
-  const main = status?.databaseName ?? (ctx.hasFinalizer ? o.database.spec.name : undefined)
+/**
+ * The databases deletion drops: only what status records (created, or adopted on request), never `spec.name`: a
+ * spec can name anyone's database, status is written only by the operator.
+ */
+const managedDatabases = (status: DatabaseResourceStatus | undefined): ReadonlyArray<string> => {
+  const main = status?.databaseName
   return unique([...(main === undefined ? [] : [main]), ...(status?.retainedDatabases ?? [])])
 }
 
 const deletion = (o: DatabaseObserved, ctx: PlanContext, current: DatabaseResourceStatus | undefined) => {
-  const names = managedDatabases(ctx, o)
+  const names = managedDatabases(current)
   return planDeletion({
     ctx,
     current,
@@ -158,6 +164,19 @@ export const planDatabase = (o: DatabaseObserved): PlanResult<DatabaseResourceSt
   const reads = o.parent.reads
   const name = spec.name
   const exists = present(reads.databases, name)
+  const ours = managedDatabases(current).some((n) => sameName(n, name))
+  const adopting = exists && !ours
+  if (adopting && !ctx.mayAdopt) {
+    return refuse(
+      ctx,
+      current,
+      {},
+      ReadyReason.AlreadyExists,
+      ctx.crossNamespace
+        ? `database ${name} already exists in DoltDB ${qualified(ctx.cluster)} and was not created by this Database; objects from another namespace never adopt`
+        : `database ${name} already exists and was not created by this Database: set spec.adopt: true to manage it (cleanupPolicy Delete then drops it on deletion)`
+    )
+  }
   const details = exists ? reads.details : undefined
   const patterns = unique(spec.doltIgnorePatterns ?? [])
   const branches = unique(spec.systemBranches ?? [])
@@ -174,6 +193,8 @@ export const planDatabase = (o: DatabaseObserved): PlanResult<DatabaseResourceSt
     })
     const again = current?.databaseName !== undefined && sameName(current.databaseName, name)
     events.push(event(ctx.ref, "Normal", "Created", `${again ? "re-created missing" : "created"} database ${name}`))
+  } else if (adopting) {
+    events.push(event(ctx.ref, "Normal", "Adopted", `adopted existing database ${name} (spec.adopt)`))
   }
   if (missingPatterns.length > 0) {
     sql.push({ _tag: "EnsureIgnorePatterns", database: name, patterns: missingPatterns })
@@ -236,7 +257,23 @@ export const planDatabase = (o: DatabaseObserved): PlanResult<DatabaseResourceSt
     databaseName: name,
     ...(retained.length === 0 ? {} : { retainedDatabases: retained })
   }
+  // Recorded before CREATE DATABASE runs: a crash in between must not leave a database we created looking foreign.
+  const intent: DatabaseResourceStatus | undefined = exists
+    ? undefined
+    : {
+        ...(current ?? {}),
+        databaseName: name,
+        ...(renamedFrom === undefined && current?.retainedDatabases === undefined
+          ? {}
+          : {
+              retainedDatabases: unique([
+                ...(current?.retainedDatabases ?? []),
+                ...(renamedFrom === undefined ? [] : [renamedFrom])
+              ])
+            })
+      }
   return assemble(ctx, current, {
+    intent,
     sql,
     events,
     status: withReady(ctx, next, created),

@@ -4,8 +4,10 @@
  *
  * Ownership lives in `status.applied`: the target (account and level) and the privileges and grant option this
  * Grant issued. A privilege the account already held when the Grant asked for it is not ours and is never revoked.
- * A Grant that carries the finalizer but no `status.applied` (made by the reference operator, which revokes the
- * spec's privileges on deletion) adopts the spec's privileges the account holds.
+ * A Grant without `status.applied` takes over the spec's privileges the account already holds only with
+ * `spec.adopt` (DoltDB's own namespace; e.g. a Grant the reference operator made). A finalizer alone proves nothing:
+ * anyone can create an object with it. Reserved accounts are never touched; a Grant from another namespace grants
+ * only on databases that namespace's Database objects created.
  * Moving a Grant (other database, table, username or host) revokes ours at the old target, then grants at the new.
  * REVOKE ALL PRIVILEGES removes the level's privileges whoever granted them: the one place a narrowing spec can
  * touch someone else's privilege on the same level.
@@ -37,8 +39,10 @@ import {
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
+  qualified,
   ReadyReason,
   type ResourceStatus,
+  refuse,
   rejectSpec,
   type SqlFailure,
   type SqlResourceObject,
@@ -79,6 +83,13 @@ export interface AccountGrants {
 export interface GrantReads {
   /** One entry per account of `grantAccountsToRead`. */
   readonly accounts: ReadonlyArray<AccountGrants>
+  /** Account names no Grant may touch (`Tenancy.reservedAccountNames`). */
+  readonly reservedNames?: ReadonlyArray<string>
+  /**
+   * For a Grant from another namespace than its DoltDB: the databases the Database objects of the Grant's namespace
+   * created in that DoltDB (their `status.databaseName`), the only ones it may grant on.
+   */
+  readonly tenantDatabases?: ReadonlyArray<string>
 }
 
 export interface GrantObserved {
@@ -177,7 +188,7 @@ const deletion = (
     cleanup: (reads) => {
       const held = heldOn(reads, account, recorded?.database ?? spec.database, recorded?.table ?? spec.table)
       if (held === undefined) return { sql: [], events: [] }
-      const owned = recorded ?? adopted(spec, held)
+      const owned = recorded ?? (ctx.mayAdopt ? adopted(spec, held) : undefined)
       if (owned === undefined) return { sql: [], events: [] }
       const op = revokeOwned(account, owned, held)
       return op === undefined
@@ -187,7 +198,32 @@ const deletion = (
   })
 }
 
-/** The reference operator's ownership: everything the spec lists that the account holds. */
+/**
+ * What a Grant may not target: a reserved account (from any namespace), and from another namespace anything but a
+ * database its own namespace's Database objects created (never `*`).
+ */
+const tenancyRefusal = (
+  ctx: PlanContext,
+  spec: GrantSpec,
+  reads: GrantReads,
+  account: Account
+): { readonly reason: string; readonly message: string } | undefined => {
+  if ((reads.reservedNames ?? []).includes(account.name))
+    return {
+      reason: ReadyReason.ReservedAccount,
+      message: `account ${accountText(account)} is reserved (the DoltDB's admin account or one of Dolt's own): a Grant never changes its privileges`
+    }
+  if (!ctx.crossNamespace) return undefined
+  const allowed = reads.tenantDatabases ?? []
+  if (spec.database === "*" || !allowed.some((d) => d.toLowerCase() === spec.database.toLowerCase()))
+    return {
+      reason: ReadyReason.DatabaseNotAllowed,
+      message: `spec.database ${JSON.stringify(spec.database)}: a Grant from namespace ${ctx.ref.namespace} may grant only on databases created by Database objects of that namespace in DoltDB ${qualified(ctx.cluster)} (${allowed.length === 0 ? "none yet" : allowed.join(", ")})`
+    }
+  return undefined
+}
+
+/** Everything the spec lists that the account holds (what `spec.adopt` takes over). */
 const adopted = (spec: GrantSpec, held: HeldGrant): AppliedGrant | undefined => {
   const n = normalizePrivileges(spec.privileges, spec.grantOption)
   if (n._tag === "Invalid") return undefined
@@ -223,6 +259,8 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
   if (o.parent._tag !== "Ready") return waitForParent(ctx, current, {}, o.parent)
   const reads = o.parent.reads
   const account = specAccount(spec)
+  const refusal = tenancyRefusal(ctx, spec, reads, account)
+  if (refusal !== undefined) return refuse(ctx, current, {}, refusal.reason, refusal.message)
   const held = heldOn(reads, account, spec.database, spec.table)
   if (held === undefined) {
     const ready = notReady(ReadyReason.UserNotFound, `account ${accountText(account)} does not exist`)
@@ -253,7 +291,7 @@ export const planGrant = (o: GrantObserved): PlanResult<GrantResourceStatus> => 
   const owned: AppliedGrant | undefined =
     recorded !== undefined && !moved
       ? recorded
-      : recorded === undefined && ctx.hasFinalizer
+      : recorded === undefined && ctx.mayAdopt
         ? adopted(spec, held)
         : undefined
   const ownedPrivileges = owned?.privileges ?? []

@@ -7,6 +7,10 @@
  * in the same plan when cleanupPolicy is Delete (a renamed login should stop working; its privileges belong to
  * Grants that name it), or left in place with an event under Skip. Until the plan ran through, `status.account`
  * still names the previous account, so an interrupted rename resumes.
+ *
+ * Ownership is status only: deletion drops `status.account`, never the spec's. An existing account the User did not
+ * create is left alone and reported unless `spec.adopt` (DoltDB's own namespace only); the admin account and
+ * Dolt's own accounts are never managed. The account about to be created is recorded in status before CREATE USER.
  */
 import * as Schema from "effect/Schema"
 import type { UserSpec } from "../api/User.ts"
@@ -24,8 +28,10 @@ import {
   type PlanContext,
   type PlannerOptions,
   type PlanResult,
+  qualified,
   ReadyReason,
   type ResourceStatus,
+  refuse,
   rejectSpec,
   type SqlFailure,
   type SqlResourceObject,
@@ -49,6 +55,8 @@ export interface UserResourceStatus extends ResourceStatus {
   /** The account this User created or adopted (host lower-cased, as servers store it). */
   readonly account?: Account
   readonly passwordSecret?: AppliedPasswordSecret
+  /** The account of an earlier `spec.name`/`spec.host` while a rename is in progress (dropped under Delete). */
+  readonly previousAccount?: Account
 }
 
 /** The password Secret as observed (never its value: plans carry only the reference). */
@@ -59,6 +67,8 @@ export type PasswordSecret =
 export interface UserReads {
   /** Which of `userAccountsToRead` exist on the primary. */
   readonly existingAccounts: ReadonlyArray<Account>
+  /** Account names no User may manage (`Tenancy.reservedAccountNames`: Dolt's, the admin's, the MCP server's). */
+  readonly reservedNames?: ReadonlyArray<string>
 }
 
 export interface UserObserved {
@@ -79,32 +89,33 @@ const accountText = (a: Account) => `'${a.name}'@'${a.host}'`
 /** The accounts whose existence the observe step checks: the spec's and the recorded one when it differs. */
 export const userAccountsToRead = (user: SqlResourceObject<UserSpec, UserResourceStatus>): ReadonlyArray<Account> => {
   const spec = specAccount(user.spec)
-  const recorded = user.status?.account
-  return recorded === undefined || sameAccount(recorded, spec) ? [spec] : [spec, recorded]
+  const accounts = [spec]
+  for (const a of [user.status?.account, user.status?.previousAccount])
+    if (a !== undefined && !accounts.some((b) => sameAccount(a, b))) accounts.push(a)
+  return accounts
 }
 
 const exists = (reads: UserReads, account: Account) => reads.existingAccounts.some((a) => sameAccount(a, account))
 
-/** The account deletion drops: the recorded one, or the spec's when the finalizer predates our status. */
-const managedAccount = (ctx: PlanContext, user: UserObserved["user"]): Account | undefined =>
-  user.status?.account ?? (ctx.hasFinalizer ? specAccount(user.spec) : undefined)
+const isReserved = (reads: UserReads, account: Account) => (reads.reservedNames ?? []).includes(account.name)
 
 const deletion = (o: UserObserved, ctx: PlanContext, current: UserResourceStatus | undefined) => {
-  const account = managedAccount(ctx, o.user)
+  // Only what status records (the operator writes it); a spec names anyone's account.
+  const accounts = [current?.account, current?.previousAccount].filter((a): a is Account => a !== undefined)
   return planDeletion({
     ctx,
     current,
     empty: {},
     parent: o.parent,
     failure: o.lastFailure,
-    leftBehind: account === undefined ? "no account" : `account ${accountText(account)}`,
-    cleanup: (reads: UserReads) =>
-      account === undefined || !exists(reads, account)
-        ? { sql: [], events: [] }
-        : {
-            sql: [{ _tag: "DropUser", name: account.name, host: account.host }],
-            events: [event(ctx.ref, "Normal", "Dropped", `dropped account ${accountText(account)}`)]
-          }
+    leftBehind: accounts.length === 0 ? "no account" : `account ${accounts.map(accountText).join(", ")}`,
+    cleanup: (reads: UserReads) => {
+      const drop = accounts.filter((a) => exists(reads, a) && !isReserved(reads, a))
+      return {
+        sql: drop.map((a): SqlOp => ({ _tag: "DropUser", name: a.name, host: a.host })),
+        events: drop.map((a) => event(ctx.ref, "Normal", "Dropped", `dropped account ${accountText(a)}`))
+      }
+    }
   })
 }
 
@@ -162,23 +173,61 @@ export const planUser = (o: UserObserved): PlanResult<UserResourceStatus> => {
 
   const reads = o.parent.reads
   const account = specAccount(spec)
+  if (isReserved(reads, account)) {
+    return refuse(
+      ctx,
+      current,
+      {},
+      ReadyReason.ReservedAccount,
+      `account ${accountText(account)} is reserved (the DoltDB's admin account or one of Dolt's own): a User never manages it`
+    )
+  }
+  const recordedAccount = current?.account
+  const ours = recordedAccount !== undefined && sameAccount(recordedAccount, account)
+  const adopting = exists(reads, account) && !ours
+  if (adopting && !ctx.mayAdopt) {
+    return refuse(
+      ctx,
+      current,
+      {},
+      ReadyReason.AlreadyExists,
+      ctx.crossNamespace
+        ? `account ${accountText(account)} already exists in DoltDB ${qualified(ctx.cluster)} and was not created by this User; objects from another namespace never adopt`
+        : `account ${accountText(account)} already exists and was not created by this User: set spec.adopt: true to manage its password (cleanupPolicy Delete then drops it on deletion)`
+    )
+  }
   const password = { namespace: ctx.ref.namespace, name: secretName, key }
   const applied: AppliedPasswordSecret = { name: secretName, key, resourceVersion: o.secret.resourceVersion }
-  const recorded = current?.account
+  // The account a rename leaves behind: recorded as `previousAccount` by the intent write, or still `account`.
+  const recorded =
+    current?.previousAccount ??
+    (recordedAccount !== undefined && !sameAccount(recordedAccount, account) ? recordedAccount : undefined)
   const sql: Array<SqlOp> = []
   const events: Array<Action> = []
   if (!exists(reads, account)) {
     sql.push({ _tag: "CreateUser", name: account.name, host: account.host, password })
-    const again = recorded !== undefined && sameAccount(recorded, account)
+    const again = ours
     events.push(
       event(ctx.ref, "Normal", "Created", `${again ? "re-created missing" : "created"} account ${accountText(account)}`)
     )
-  } else if (!samePassword(current?.passwordSecret, applied)) {
+  } else if (adopting || !samePassword(current?.passwordSecret, applied)) {
     sql.push({ _tag: "SetPassword", name: account.name, host: account.host, password })
     events.push(
-      current?.passwordSecret === undefined
-        ? event(ctx.ref, "Normal", "PasswordSet", `set the password of existing account ${accountText(account)}`)
-        : event(ctx.ref, "Normal", "PasswordRotated", `password of ${accountText(account)} rotated from ${secretText}`)
+      adopting
+        ? event(
+            ctx.ref,
+            "Normal",
+            "Adopted",
+            `adopted existing account ${accountText(account)} and set its password (spec.adopt)`
+          )
+        : current?.passwordSecret === undefined
+          ? event(ctx.ref, "Normal", "PasswordSet", `set the password of account ${accountText(account)}`)
+          : event(
+              ctx.ref,
+              "Normal",
+              "PasswordRotated",
+              `password of ${accountText(account)} rotated from ${secretText}`
+            )
     )
   }
   if (recorded !== undefined && !sameAccount(recorded, account) && exists(reads, recorded)) {
@@ -204,10 +253,16 @@ export const planUser = (o: UserObserved): PlanResult<UserResourceStatus> => {
     }
   }
   const { base, ...onFailure } = failureHandling(ctx, current, {}, sql, o.lastFailure)
+  // Recorded before CREATE USER runs, so a crash in between cannot make the account look foreign.
+  const intent = exists(reads, account)
+    ? undefined
+    : { ...(current ?? {}), account, ...(recorded === undefined ? {} : { previousAccount: recorded }) }
+  const { previousAccount: _previous, ...settled } = base
   return assemble(ctx, current, {
+    intent,
     sql,
     events,
-    status: withReady(ctx, { ...base, account, passwordSecret: applied }, created),
+    status: withReady(ctx, { ...settled, account, passwordSecret: applied }, created),
     ...onFailure,
     finalizer: "add"
   })

@@ -146,12 +146,15 @@ describe("planDatabase: creation and drift", () => {
     assert.include(eventsOf(r.actions), "Normal Created: created database app")
   })
 
-  it("the first status write is guarded by the observed resourceVersion", () => {
+  it("records the database it is about to create before CREATE DATABASE, guarded by the observed resourceVersion", () => {
     const r = planDatabase(observed(full, { parent: ready({ databases: [] }) }))
+    const writes = statusWrites(r.actions)
     assert.deepStrictEqual(
-      statusWrites(r.actions).map((a) => a.resourceVersion),
-      ["100"]
+      writes.map((a) => a.resourceVersion),
+      ["100", undefined]
     )
+    assert.strictEqual((writes[0]?.status as DatabaseResourceStatus).databaseName, "app")
+    assert.deepStrictEqual(tagsOf(r.actions).slice(0, 2), ["PatchStatus", "Sql:CreateDatabase"])
   })
 
   const drift: ReadonlyArray<readonly [string, Partial<NonNullable<DatabaseReads["details"]>>, ReadonlyArray<string>]> =
@@ -349,9 +352,10 @@ describe("planDatabase: deletion", () => {
     assert.deepStrictEqual(sqlOf(r.actions), ["DROP DATABASE app"])
   })
 
-  it("a finalizer from the reference operator (no status.databaseName) drops spec.name", () => {
+  it("a finalizer without status.databaseName drops nothing: a spec (and a finalizer) can name anyone's database", () => {
     const r = planDatabase(observed(full, { meta: gone(0), parent: ready({ databases: ["app"] }) }))
-    assert.deepStrictEqual(sqlOf(r.actions), ["DROP DATABASE app"])
+    assert.deepStrictEqual(sqlOf(r.actions), [])
+    assert.isFalse(finalizerOf(r.actions))
   })
 
   it("an already dropped database: release without SQL", () => {

@@ -341,10 +341,21 @@ describe("planGrant: privileges", () => {
 describe("planGrant: adoption and deletion", () => {
   const deleted = { deletionTimestamp: new Date(NOW).toISOString(), finalizers: [finalizer] }
 
-  it("a Grant with the finalizer but no status.applied (reference operator) adopts the spec's held privileges", () => {
-    const r = planGrant(observed(grantSpec(), { parent: ready(account("bob", ["SELECT, INSERT, DELETE ON `app`.*"])) }))
+  it("spec.adopt (e.g. a Grant the reference operator made) takes over the spec's held privileges", () => {
+    const r = planGrant(
+      observed(grantSpec({ adopt: true }), { parent: ready(account("bob", ["SELECT, INSERT, DELETE ON `app`.*"])) })
+    )
     assert.deepStrictEqual(sqlOf(r.actions), [])
     assert.deepStrictEqual(r.status.applied?.privileges, ["INSERT", "SELECT"])
+  })
+
+  it("a finalizer alone adopts nothing: privileges someone else granted are not this Grant's", () => {
+    const r = planGrant(observed(grantSpec(), { parent: ready(account("bob", ["SELECT, INSERT, DELETE ON `app`.*"])) }))
+    assert.deepStrictEqual(r.status.applied?.privileges, [])
+    const gone = planGrant(
+      observed(grantSpec(), { meta: deleted, parent: ready(account("bob", ["SELECT ON `app`.*"])) })
+    )
+    assert.deepStrictEqual(sqlOf(gone.actions), [])
   })
 
   it("a new Grant (no finalizer yet) does not adopt what it finds", () => {
@@ -368,7 +379,9 @@ describe("planGrant: adoption and deletion", () => {
   })
 
   it("deletion of an adopted Grant revokes the spec's privileges the account holds", () => {
-    const r = planGrant(observed(grantSpec(), { meta: deleted, parent: ready(account("bob", ["SELECT ON `app`.*"])) }))
+    const r = planGrant(
+      observed(grantSpec({ adopt: true }), { meta: deleted, parent: ready(account("bob", ["SELECT ON `app`.*"])) })
+    )
     assert.deepStrictEqual(sqlOf(r.actions), ["REVOKE SELECT ON app.* FROM 'bob'@'%'"])
   })
 

@@ -83,6 +83,7 @@ describe("planUser", () => {
       password: { namespace: "ns", name: "bob-password", key: "password" }
     })
     assert.deepStrictEqual(tagsOf(r.actions), [
+      "PatchStatus",
       "Sql:CreateUser",
       "Event:Created",
       "PatchStatus",
@@ -179,10 +180,23 @@ describe("planUser", () => {
     assert.deepStrictEqual(userAccountsToRead(object(spec, convergedStatus())), [{ name: "robert", host: "%" }, bob])
   })
 
+  it("a rename records the new account and the previous one before CREATE USER, then drops the previous", () => {
+    const robert = { name: "robert", host: "%" }
+    const r = planUser(observed(userSpec({ name: "robert" }), { status: convergedStatus(), parent: ready(bob) }))
+    assert.deepStrictEqual(tagsOf(r.actions).slice(0, 2), ["PatchStatus", "Sql:CreateUser"])
+    const intent = statusWrites(r.actions)[0]?.status as UserResourceStatus
+    assert.deepStrictEqual([intent.account, intent.previousAccount], [robert, bob])
+    assert.deepStrictEqual(sqlOf(r.actions), ["CREATE USER 'robert'@'%'", "DROP USER 'bob'@'%'"])
+    assert.isUndefined(r.status.previousAccount)
+  })
+
   it("an interrupted rename resumes: the new account exists, the old one is still dropped", () => {
     const robert = { name: "robert", host: "%" }
     const r = planUser(
-      observed(userSpec({ name: "robert" }), { status: convergedStatus(), parent: ready(bob, robert) })
+      observed(userSpec({ name: "robert" }), {
+        status: convergedStatus({ account: robert, previousAccount: bob }),
+        parent: ready(bob, robert)
+      })
     )
     assert.deepStrictEqual(sqlOf(r.actions), ["DROP USER 'bob'@'%'"])
   })
@@ -250,9 +264,10 @@ describe("planUser: deletion", () => {
     assert.isFalse(finalizerOf(r.actions))
   })
 
-  it("a finalizer from the reference operator (no status.account) drops the spec account", () => {
+  it("a finalizer without status.account drops nothing: a spec (and a finalizer) can name anyone's account", () => {
     const r = planUser(observed(userSpec(), { meta: { ...gone, deletionTimestamp: new Date(NOW).toISOString() } }))
-    assert.deepStrictEqual(sqlOf(r.actions), ["DROP USER 'bob'@'%'"])
+    assert.deepStrictEqual(sqlOf(r.actions), [])
+    assert.isFalse(finalizerOf(r.actions))
   })
 
   it("an hour after deletion with the DoltDB unreachable: released with a Warning naming the account", () => {

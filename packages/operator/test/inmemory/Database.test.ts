@@ -121,7 +121,7 @@ describe("Database controller in memory", () => {
   )
 
   it.effect(
-    "adopts an existing database: nothing created, a charset that differs from the spec is reported, not altered",
+    "adopts an existing database (spec.adopt): nothing created, a charset that differs from the spec is reported, not altered",
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
@@ -134,7 +134,7 @@ describe("Database controller in memory", () => {
           apiVersion,
           kind: "Database",
           metadata: { name: "legacy", namespace: ns },
-          spec: { doltDBRef: { name: "db" }, name: "legacy", cleanupPolicy: "Skip" }
+          spec: { doltDBRef: { name: "db" }, name: "legacy", cleanupPolicy: "Skip", adopt: true }
         } as unknown as KubeObject)
         assert.isAtLeast(yield* runUntil(ready(rawDatabases, "legacy"), { limitMillis: 120_000 }), 0)
         const legacy = yield* get(rawDatabases, "legacy")

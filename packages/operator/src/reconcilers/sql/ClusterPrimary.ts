@@ -3,7 +3,7 @@
  * to really be primary), or the only pod of a standalone DoltDB. "Ready" needs only that server, not every replica
  * (reference flaw: one broken standby blocked all SQL management).
  */
-import { Builders } from "@doltdb-op/core"
+import { Builders, SqlResources } from "@doltdb-op/core"
 import type { ClusterRef } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
 import { Kube, Pods } from "@doltdb-op/core/services/Kube"
@@ -14,9 +14,22 @@ import { DoltDBs } from "../Resources.ts"
 export type ClusterPrimary =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "NotReady"; readonly reason: string }
-  | { readonly _tag: "Ready"; readonly target: DoltTarget }
+  | { readonly _tag: "Refused"; readonly reason: string }
+  | {
+      readonly _tag: "Ready"
+      readonly target: DoltTarget
+      /** Account names no User or Grant may manage (the admin's, Dolt's own, the MCP server's). */
+      readonly reservedNames: ReadonlyArray<string>
+    }
 
-export const resolveClusterPrimary = Effect.fn("ClusterPrimary.resolve")(function* (cluster: ClusterRef) {
+/**
+ * The primary of `cluster` for an object in `referrer`'s namespace. A DoltDB that does not let that namespace
+ * attach is `Refused` before anything else is read (its credentials, its servers).
+ */
+export const resolveClusterPrimary = Effect.fn("ClusterPrimary.resolve")(function* (
+  cluster: ClusterRef,
+  referrer: string
+) {
   const kube = yield* Kube
   const dolt = yield* Dolt
   if (cluster.name === "") return { _tag: "Missing" } as ClusterPrimary
@@ -28,6 +41,11 @@ export const resolveClusterPrimary = Effect.fn("ClusterPrimary.resolve")(functio
   if (found._tag === "Missing") return { _tag: "Missing" } as ClusterPrimary
   if (found._tag === "Error") return { _tag: "NotReady", reason: found.reason } as ClusterPrimary
   const doltdb = found.doltdb
+  const access = SqlResources.referenceAccess(referrer, cluster.name, {
+    namespace: cluster.namespace,
+    allowedNamespaces: doltdb.spec.tenancy?.allowedNamespaces
+  })
+  if (access._tag === "Refused") return { _tag: "Refused", reason: access.reason } as ClusterPrimary
   const replicated = doltdb.spec.replication.enabled && doltdb.spec.replicas > 1
   const ordinal = replicated ? doltdb.status?.currentPrimaryPodIndex : 0
   if (ordinal === undefined) return { _tag: "NotReady", reason: "the DoltDB has no primary yet" } as ClusterPrimary
@@ -54,5 +72,10 @@ export const resolveClusterPrimary = Effect.fn("ClusterPrimary.resolve")(functio
     if (role !== "primary")
       return { _tag: "NotReady", reason: `${podName} is not serving as primary: ${role}` } as ClusterPrimary
   }
-  return { _tag: "Ready", target } as ClusterPrimary
+  const mcp = doltdb.spec.server.mcpServer?.user
+  return {
+    _tag: "Ready",
+    target,
+    reservedNames: SqlResources.reservedAccountNames(credentials.c.user, [mcp])
+  } as ClusterPrimary
 })

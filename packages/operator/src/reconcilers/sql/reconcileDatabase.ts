@@ -50,7 +50,7 @@ export const reconcileDatabase = (options: SqlReconcilerOptions, failures: Failu
     }
     const database = found.value
     const now = yield* Clock.currentTimeMillis
-    const primary = yield* resolveClusterPrimary(SqlResources.parentRefOf(database))
+    const primary = yield* resolveClusterPrimary(SqlResources.parentRefOf(database), namespace)
     const deleting = database.metadata.deletionTimestamp !== undefined
     const parent: SqlResources.ParentDoltDB<SqlResources.DatabaseReads> =
       primary._tag !== "Ready"

@@ -5,7 +5,7 @@ import { Kube } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { Grants } from "../Resources.ts"
+import { Databases, Grants } from "../Resources.ts"
 import { resolveClusterPrimary } from "./ClusterPrimary.ts"
 import { executeSqlPlan, type FailureMemory, type SqlReconcilerOptions } from "./runSqlPlan.ts"
 
@@ -24,7 +24,24 @@ export const reconcileGrant = (options: SqlReconcilerOptions, failures: FailureM
     }
     const grant = found.value
     const now = yield* Clock.currentTimeMillis
-    const primary = yield* resolveClusterPrimary(SqlResources.parentRefOf(grant))
+    const cluster = SqlResources.parentRefOf(grant)
+    const primary = yield* resolveClusterPrimary(cluster, namespace)
+    // A tenant's Grant may use only what its own namespace's Database objects created in that DoltDB.
+    const tenantDatabases =
+      cluster.namespace === namespace
+        ? []
+        : yield* kube.list(Databases, { namespace }).pipe(
+            Effect.map((list) =>
+              list.items.flatMap((d) => {
+                const ref = SqlResources.parentRefOf(d)
+                const created = d.status?.databaseName
+                return ref.namespace === cluster.namespace && ref.name === cluster.name && created !== undefined
+                  ? [created]
+                  : []
+              })
+            ),
+            Effect.catch(() => Effect.succeed([] as ReadonlyArray<string>))
+          )
     const parent: SqlResources.ParentDoltDB<SqlResources.GrantReads> =
       primary._tag !== "Ready"
         ? primary
@@ -34,7 +51,10 @@ export const reconcileGrant = (options: SqlReconcilerOptions, failures: FailureM
               lines: dolt.showGrants(primary.target, account)
             }).pipe(Effect.map(({ exists, lines }): SqlResources.AccountGrants => ({ account, exists, lines })))
           ).pipe(
-            Effect.map((accounts) => ({ _tag: "Ready", reads: { accounts } }) as const),
+            Effect.map(
+              (accounts) =>
+                ({ _tag: "Ready", reads: { accounts, reservedNames: primary.reservedNames, tenantDatabases } }) as const
+            ),
             Effect.catch((e) => Effect.succeed({ _tag: "NotReady", reason: `reading grants: ${e._tag}` } as const))
           )
     const plan = SqlResources.planGrant({

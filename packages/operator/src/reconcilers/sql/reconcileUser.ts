@@ -38,14 +38,20 @@ export const reconcileUser = (options: SqlReconcilerOptions, failures: FailureMe
       ),
       Effect.catchTag("NotFound", () => Effect.succeed<SqlResources.PasswordSecret>({ _tag: "Missing" }))
     )
-    const primary = yield* resolveClusterPrimary(SqlResources.parentRefOf(user))
+    const primary = yield* resolveClusterPrimary(SqlResources.parentRefOf(user), namespace)
     const parent: SqlResources.ParentDoltDB<SqlResources.UserReads> =
       primary._tag !== "Ready"
         ? primary
         : yield* Effect.forEach(SqlResources.userAccountsToRead(user), (account) =>
             Effect.map(dolt.userExists(primary.target, account), (exists) => (exists ? [account] : []))
           ).pipe(
-            Effect.map((lists) => ({ _tag: "Ready", reads: { existingAccounts: lists.flat() } }) as const),
+            Effect.map(
+              (lists) =>
+                ({
+                  _tag: "Ready",
+                  reads: { existingAccounts: lists.flat(), reservedNames: primary.reservedNames }
+                }) as const
+            ),
             Effect.catch((e) => Effect.succeed({ _tag: "NotReady", reason: `reading accounts: ${e._tag}` } as const))
           )
     const plan = SqlResources.planUser({
