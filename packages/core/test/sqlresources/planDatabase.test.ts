@@ -153,7 +153,7 @@ describe("planDatabase: creation and drift", () => {
       writes.map((a) => a.resourceVersion),
       ["100", undefined]
     )
-    assert.strictEqual((writes[0]?.status as DatabaseResourceStatus).databaseName, "app")
+    assert.strictEqual((writes[0]?.status as DatabaseResourceStatus | undefined)?.databaseName, "app")
     assert.deepStrictEqual(tagsOf(r.actions).slice(0, 2), ["PatchStatus", "Sql:CreateDatabase"])
   })
 

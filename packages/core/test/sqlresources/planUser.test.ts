@@ -184,8 +184,8 @@ describe("planUser", () => {
     const robert = { name: "robert", host: "%" }
     const r = planUser(observed(userSpec({ name: "robert" }), { status: convergedStatus(), parent: ready(bob) }))
     assert.deepStrictEqual(tagsOf(r.actions).slice(0, 2), ["PatchStatus", "Sql:CreateUser"])
-    const intent = statusWrites(r.actions)[0]?.status as UserResourceStatus
-    assert.deepStrictEqual([intent.account, intent.previousAccount], [robert, bob])
+    const intent = statusWrites(r.actions)[0]?.status as UserResourceStatus | undefined
+    assert.deepStrictEqual([intent?.account, intent?.previousAccount], [robert, bob])
     assert.deepStrictEqual(sqlOf(r.actions), ["CREATE USER 'robert'@'%'", "DROP USER 'bob'@'%'"])
     assert.isUndefined(r.status.previousAccount)
   })
