@@ -1,0 +1,82 @@
+{{/* The chart's name, or nameOverride. */}}
+{{- define "doltdb-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The fully qualified app name: fullnameOverride, else <release>-<name> (the release name alone if it contains the name). */}}
+{{- define "doltdb-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "doltdb-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "doltdb-operator.labels" -}}
+helm.sh/chart: {{ include "doltdb-operator.chart" . }}
+{{ include "doltdb-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: doltdb-operator
+{{- end }}
+
+{{/* The Deployment's selector: the reference chart's, so an upgrade from it keeps the Deployment. */}}
+{{- define "doltdb-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "doltdb-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "doltdb-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "doltdb-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "doltdb-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion (toString .Values.image.tag)) }}
+{{- end }}
+
+{{- define "doltdb-operator.leaderElectionNamespace" -}}
+{{- default .Release.Namespace .Values.leaderElection.namespace }}
+{{- end }}
+
+{{/* The operator's rules, generated from what its controllers read and write (files/operator-rules.yaml). */}}
+{{- define "doltdb-operator.rules" -}}
+{{- toYaml (fromYamlArray (.Files.Get "files/operator-rules.yaml")) }}
+{{- end }}
+
+{{/* The role the operator's bindings refer to: existingClusterRole, else the chart's own. */}}
+{{- define "doltdb-operator.roleRef" -}}
+apiGroup: rbac.authorization.k8s.io
+{{- if .Values.existingClusterRole }}
+kind: ClusterRole
+name: {{ .Values.existingClusterRole }}
+{{- else if .Values.watchNamespaces }}
+kind: Role
+name: {{ include "doltdb-operator.fullname" . }}
+{{- else }}
+kind: ClusterRole
+name: {{ include "doltdb-operator.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the operator's rules are bound at all: the chart's own role, or an existing one. */}}
+{{- define "doltdb-operator.bindRules" -}}
+{{- if or .Values.installClusterRole .Values.existingClusterRole }}true{{- end }}
+{{- end }}
+
+{{/* Whether the chart renders its own rules (not when an existing ClusterRole replaces them). */}}
+{{- define "doltdb-operator.createRules" -}}
+{{- if and .Values.installClusterRole (not .Values.existingClusterRole) }}true{{- end }}
+{{- end }}
