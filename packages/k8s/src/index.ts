@@ -5,6 +5,7 @@
  * - `SimCluster`: simulated StatefulSet/EndpointSlice controllers and kubelet on top of `InMemoryKube` + `SimWorld`.
  */
 export * as KubeLive from "./live/KubeLive.ts"
+export { KubeConfigError } from "./live/KubeLive.ts"
 export { ApiServerState } from "./memory/ApiServerState.ts"
 export { type Faults, InMemoryKube, type InMemoryKubeShape, type Verb } from "./memory/InMemoryKube.ts"
 export { SimCluster, type SimClusterOptions, type SimClusterShape } from "./sim/SimCluster.ts"
