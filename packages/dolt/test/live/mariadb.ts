@@ -1,5 +1,6 @@
 /**
- * The MariaDB the adapter tests run against: `scripts/mariadb.sh start` (CI: `.ci/run`). The URL comes from
+ * The MariaDB the adapter tests run against: `scripts/mariadb.sh start`, which the project's global setup runs
+ * (test/live/globalSetup.ts) unless DOLTDB_TEST_MYSQL_URL is set. The URL comes from
  * DOLTDB_TEST_MYSQL_URL, defaulting to what the script prints. No server = every test here FAILS with a message
  * saying how to start one; nothing is skipped.
  */
