@@ -40,6 +40,13 @@ export const builtExports = (exports: Exports) =>
     })
   )
 
+/** A source bin (`await import("../src/main.ts")`) as its built twin (`import "../main.js"`). */
+export const builtBin = (source: string): string => {
+  const match = /import\("\.\.\/src\/(.+)\.ts"\)/u.exec(source)
+  if (!match) throw new Error(`a bin must import its entry point as ../src/<file>.ts:\n${source}`)
+  return `#!/usr/bin/env node\nimport "../${match[1]}.js"\n`
+}
+
 /** The published package.json for a workspace package. */
 export const publishedManifest = (source: SourcePackage, versions: ReadonlyMap<string, string>) => {
   const pin = (deps: Readonly<Record<string, string>> = {}) =>
@@ -78,9 +85,9 @@ export const pack = (out: string, names: ReadonlyArray<string> = packageNames): 
       const dir = join(stage, name)
       cpSync(dist, dir, { recursive: true })
       writeFileSync(join(dir, "package.json"), `${JSON.stringify(publishedManifest(source, versions), null, 2)}\n`)
-      for (const bin of Object.keys(source.bin ?? {})) {
+      for (const [bin, file] of Object.entries(source.bin ?? {})) {
         mkdirSync(join(dir, "bin"), { recursive: true })
-        writeFileSync(join(dir, "bin", `${bin}.js`), '#!/usr/bin/env node\nimport "../main.js"\n')
+        writeFileSync(join(dir, "bin", `${bin}.js`), builtBin(readFileSync(join(root, "packages", name, file), "utf8")))
         chmodSync(join(dir, "bin", `${bin}.js`), 0o755)
       }
       const [result] = JSON.parse(

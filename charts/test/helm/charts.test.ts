@@ -16,6 +16,7 @@ const readYaml = (path: string): unknown => parse(readFileSync(path, "utf8"))
 const defaults = readYaml(join(chartsDir, "doltdb-operator", "values.yaml")) as Record<string, unknown>
 const chartYaml = readYaml(join(chartsDir, "doltdb-operator", "Chart.yaml")) as { appVersion: string }
 const operatorRules = readYaml(join(chartsDir, "doltdb-operator", "files", "operator-rules.yaml"))
+const leaderElectionRules = readYaml(join(chartsDir, "doltdb-operator", "files", "leader-election-rules.yaml"))
 const scratch = mkdtempSync(join(tmpdir(), "doltdb-chart-values-"))
 
 const render = (chart: string, values: ReadonlyArray<string> = [], set: ReadonlyArray<string> = []) => {
@@ -77,6 +78,7 @@ describe("helm template", () => {
     const roles = objects.filter((o) => (o.kind === "ClusterRole" || o.kind === "Role") && o.metadata.name === c.role)
     expect(roles.length).toBeGreaterThan(0)
     for (const r of roles) expect(r.rules).toEqual(operatorRules)
+    expect(one(objects, "Role", `${c.role}-leader-election`).rules).toEqual(leaderElectionRules)
   })
 
   it.each([

@@ -67,7 +67,7 @@ export const key = (o: KubeObject): string => `${o.kind}/${o.metadata.namespace 
 
 /**
  * Golden form: objects in a stable order, with the parts other files own replaced by a pointer (a CRD's spec is
- * crds/, the operator's rules are files/operator-rules.yaml; both are compared to their sources separately), so
+ * crds/, the operator's rules are generated into files/; each is compared to its source separately), so
  * a schema or RBAC change does not touch the golden files.
  */
 export const golden = (objects: ReadonlyArray<KubeObject>, operatorRoleName: string): string =>
@@ -77,6 +77,8 @@ export const golden = (objects: ReadonlyArray<KubeObject>, operatorRoleName: str
       if (o.kind === "CustomResourceDefinition") return { ...o, spec: `<crds/ ${o.metadata.name}>` }
       if ((o.kind === "ClusterRole" || o.kind === "Role") && o.metadata.name === operatorRoleName)
         return { ...o, rules: "<files/operator-rules.yaml>" }
+      if (o.kind === "Role" && o.metadata.name === `${operatorRoleName}-leader-election`)
+        return { ...o, rules: "<files/leader-election-rules.yaml>" }
       return o
     })
     .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)

@@ -104,5 +104,6 @@ describe("npm run pack", () => {
     const help = run(node, [join(dir, "node_modules", ".bin", "doltdb-operator"), "--help"], dir)
     expect(help).toContain("--leader-elect")
     expect(help).toContain("--watch-namespaces")
+    expect(run(node, [join(dir, "node_modules", ".bin", "kubectl-doltdb"), "--help"], dir)).toContain("switchover")
   }, 300_000)
 })
