@@ -35,7 +35,7 @@ beforeAll(() => {
   run(node, [join(repo, "scripts", "pack.ts"), "--out", tarballs], repo)
 }, 300_000)
 
-afterAll(() => rmSync(work, { recursive: true, force: true }))
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000)
 
 describe("npm run pack", () => {
   it("@doltdb-op/core: JavaScript and types only, an exports map, effect as a peer dependency", () => {
