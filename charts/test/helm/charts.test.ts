@@ -35,7 +35,8 @@ const one = (objects: ReadonlyArray<KubeObject>, kind: string, name?: string): a
 
 const expectGolden = (name: string, text: string) => {
   const path = join(chartsDir, "test", "golden", `${name}.golden.yaml`)
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(path)) writeFileSync(path, text)
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, text)
+  if (!existsSync(path)) throw new Error(`${path} is missing: UPDATE_GOLDEN=1 npm run test:charts writes it`)
   expect(text, `${path} (UPDATE_GOLDEN=1 npm run test:charts rewrites it)`).toBe(readFileSync(path, "utf8"))
 }
 
