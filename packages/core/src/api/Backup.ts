@@ -1,4 +1,4 @@
-/** The Backup kind: one backup of a DoltDB's databases to S3, DoltHub or a local path. Its spec is immutable. */
+/** The Backup kind: one backup of a DoltDB's databases to S3, GCS, DoltHub or the data volume. Its spec is immutable. */
 import { Schema } from "effect"
 import { backupFields, databasesInvariants } from "./BackupStorage.ts"
 import { withInvariants } from "./Cel.ts"
@@ -20,6 +20,25 @@ export type BackupSpec = typeof BackupSpec.Type
 export const BackupPhase = Schema.Literals(["Pending", "Running", "Completed", "Failed"])
 export type BackupPhase = typeof BackupPhase.Type
 
+export const BackupDatabaseStatus = Schema.Struct({
+  name: Schema.String.annotate({ description: "Name is the database." }),
+  url: Schema.String.annotate({ description: "URL is where the database was (or is being) backed up." }),
+  pod: Schema.optionalKey(Schema.String.annotate({ description: "Pod is the pod whose sql-server ran the sync." })),
+  hash: Schema.optionalKey(
+    Schema.String.annotate({
+      description: "Hash is dolt_hashof_db() of the database on that pod right before the sync: the state backed up."
+    })
+  ),
+  durationSeconds: Schema.optionalKey(
+    Schema.Number.annotate({ description: "DurationSeconds is how long the last sync of this database took." })
+  ),
+  completedAt: Schema.optionalKey(Time.annotate({ description: "CompletedAt is when the sync succeeded." })),
+  error: Schema.optionalKey(
+    Schema.String.annotate({ description: "Error is the store's error of the last failed sync." })
+  )
+}).annotate({ description: "BackupDatabaseStatus is the outcome of one database of a Backup." })
+export type BackupDatabaseStatus = typeof BackupDatabaseStatus.Type
+
 export const BackupStatus = Schema.Struct({
   conditions: Schema.optionalKey(Conditions.annotate({ description: "Conditions for the Backup object." })),
   phase: Schema.optionalKey(BackupPhase.annotate({ description: "Phase is the current phase of the backup." })),
@@ -30,6 +49,17 @@ export const BackupStatus = Schema.Struct({
   ),
   retryCount: Schema.optionalKey(
     Int32.annotate({ description: "RetryCount tracks the number of failed reconciliation attempts." })
+  ),
+  pod: Schema.optionalKey(
+    Schema.String.annotate({ description: "Pod is the pod running (or that ran) the current attempt." })
+  ),
+  podLosses: Schema.optionalKey(
+    Int32.annotate({
+      description: "PodLosses counts attempts moved to another pod because the pod went away mid-sync."
+    })
+  ),
+  databases: Schema.optionalKey(
+    Schema.Array(BackupDatabaseStatus).annotate({ description: "Databases is the outcome per database." })
   )
 }).annotate({ description: "BackupStatus defines the observed state of Backup." })
 export type BackupStatus = typeof BackupStatus.Type

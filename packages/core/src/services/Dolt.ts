@@ -117,6 +117,8 @@ export interface DoltShape {
   /** `SHOW GRANTS FOR`; `[]` when the account does not exist. */
   readonly showGrants: (target: DoltTarget, account: Account) => Effect.Effect<ReadonlyArray<string>, DoltError>
 
+  /** `SELECT dolt_hashof_db()`: a hash of the whole database (every branch and working set) as this server has it. */
+  readonly databaseHash: (target: DoltTarget, database: string) => Effect.Effect<string, DoltError>
   readonly listBackups: (target: DoltTarget, database: string) => Effect.Effect<ReadonlyArray<BackupInfo>, DoltError>
   /** `dolt_backup('add', name, url)`; an existing backup with the same URL is fine. */
   readonly backupAdd: (
@@ -125,7 +127,16 @@ export interface DoltShape {
     name: string,
     url: string
   ) => Effect.Effect<void, DoltError>
-  readonly backupSync: (target: DoltTarget, database: string, name: string) => Effect.Effect<void, DoltError>
+  /**
+   * `dolt_backup('sync', name)`, bounded by `timeoutMillis` (default: the layer's backup timeout); a sync that runs
+   * longer fails with `DoltTimeout` and its connection is closed.
+   */
+  readonly backupSync: (
+    target: DoltTarget,
+    database: string,
+    name: string,
+    timeoutMillis?: number
+  ) => Effect.Effect<void, DoltError>
   readonly backupRemove: (target: DoltTarget, database: string, name: string) => Effect.Effect<void, DoltError>
   /** `dolt_backup('restore', url, newDatabase[, '--force'])`. */
   readonly backupRestore: (

@@ -18,7 +18,7 @@ import {
   validateGrant,
   validatePassword
 } from "@doltdb-op/core/services/Dolt"
-import { Effect, Redacted } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import type { LiveOptions, Rows, Session } from "./connections.ts"
 import * as Sql from "./statements.ts"
 
@@ -235,12 +235,28 @@ export const makeSqlResources = ({ options, pooled, fresh, checkStatusZero }: Re
     )
   })
 
-  const backupSync = Effect.fn("Dolt.backupSync")(function* (target: DoltTarget, database: string, name: string) {
+  const databaseHash = Effect.fn("Dolt.databaseHash")(function* (target: DoltTarget, database: string) {
+    const db = yield* validateDatabaseName(database)
+    const rows = yield* fresh(target, "databaseHash", db, (s) => s.query("databaseHash", Sql.databaseHash))
+    return String(rows[0]?.h ?? "")
+  })
+
+  const backupSync = Effect.fn("Dolt.backupSync")(function* (
+    target: DoltTarget,
+    database: string,
+    name: string,
+    timeoutMillis?: number
+  ) {
     const db = yield* validateDatabaseName(database)
     const n = yield* validate("backup name", ParameterText, name)
     yield* fresh(target, "backupSync", db, (s) =>
       s
-        .query("backupSync", Sql.backupSync, [n], options.backupTimeout)
+        .query(
+          "backupSync",
+          Sql.backupSync,
+          [n],
+          timeoutMillis === undefined ? options.backupTimeout : Duration.millis(timeoutMillis)
+        )
         .pipe(Effect.flatMap((rows) => checkStatusZero(target.host, "backupSync", rows)))
     )
   })
@@ -288,6 +304,7 @@ export const makeSqlResources = ({ options, pooled, fresh, checkStatusZero }: Re
     grant,
     revoke,
     showGrants,
+    databaseHash,
     listBackups,
     backupAdd,
     backupSync,

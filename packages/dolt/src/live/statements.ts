@@ -88,6 +88,7 @@ export const ignoreUncommitted = "SELECT COUNT(*) AS n FROM dolt_status WHERE ta
 export const addIgnoreTable = "CALL dolt_add('dolt_ignore')"
 export const commit = "CALL dolt_commit('-m', ?)"
 export const listBackups = "SELECT name, url FROM dolt_backups"
+export const databaseHash = "SELECT dolt_hashof_db() AS h"
 export const backupAdd = "CALL dolt_backup('add', ?, ?)"
 export const backupSync = "CALL dolt_backup('sync', ?)"
 export const backupRemove = "CALL dolt_backup('remove', ?)"

@@ -35,6 +35,8 @@ export interface DoltClusterOptions {
   readonly seed?: number
   /** Base duration of one push (default 20 ms). */
   readonly replicationDelay?: Duration.Input
+  /** How long one `dolt_backup sync` takes (default 1.5 s). */
+  readonly backupSyncDuration?: Duration.Input
   /** Extra random push duration in [0, jitter) (default 0). */
   readonly replicationJitter?: Duration.Input
   /** What `dolt_version()` answers (default 2.3.1). */
@@ -81,7 +83,12 @@ export interface DoltClusterShape {
   readonly close: (conn: Connection) => Effect.Effect<void>
   /** Tells the replication loop that something changed. */
   readonly wake: Effect.Effect<void>
+  /** The object stores: URL -> the root last synced there (Dolt's backups copy whole roots). */
   readonly backupStore: Map<string, { readonly root: Root; readonly charset: string; readonly collation: string }>
+  /** URL -> the store's error for every sync to it (a wrong bucket, bad credentials). */
+  readonly backupFailures: Map<string, string>
+  /** How long one sync takes (simulated time). */
+  readonly backupSyncMillis: number
 
   /** A client write (`INSERT ... ON DUPLICATE KEY UPDATE` + COMMIT) through `host`; never fails, see the outcome. */
   readonly write: (
@@ -140,6 +147,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
   const jitter = toMillis(options.replicationJitter ?? 0)
   const delayTo = new Map<string, number>()
   const backupStore: DoltClusterShape["backupStore"] = new Map()
+  const backupFailures: DoltClusterShape["backupFailures"] = new Map()
   const wakeQueue = yield* Queue.sliding<void>(1)
   const wake = Effect.sync(() => {
     Queue.offerUnsafe(wakeQueue, undefined)
@@ -406,6 +414,8 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     close,
     wake,
     backupStore,
+    backupFailures,
+    backupSyncMillis: toMillis(options.backupSyncDuration ?? "1500 millis"),
     ...client,
     setReplicationDelay,
     setAckWritesTimeout,

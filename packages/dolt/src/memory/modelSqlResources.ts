@@ -10,6 +10,8 @@ import {
   DoltReadOnly,
   DoltSqlError,
   type DoltTarget,
+  DoltTimeout,
+  DoltUnreachable,
   ParameterText,
   validate,
   validateAccount,
@@ -26,7 +28,8 @@ import {
   accountKey,
   type DatabaseState,
   emptyRoot,
-  type GrantEntry
+  type GrantEntry,
+  rootHash
 } from "./state.ts"
 
 /** A statement run on a fresh connection to a model server. */
@@ -336,19 +339,52 @@ export const makeSqlResources = (cluster: DoltClusterShape, run: Run) => {
       yield* backupsOf(t, "backupAdd", database, (_s, backups) => Effect.sync(() => void backups.set(n, u)))
     })
 
-  const backupSync = (t: DoltTarget, database: string, name: string) =>
+  const databaseHash = (t: DoltTarget, database: string) =>
+    Effect.gen(function* () {
+      const name = yield* validateDatabaseName(database)
+      return yield* run(t, "databaseHash", (s) =>
+        databaseOf(s, t.host, "databaseHash", name).pipe(Effect.map((db) => rootHash(db.root)))
+      )
+    })
+
+  /**
+   * A sync copies the root the database had when it started and takes `backupSyncMillis` (simulated time), so
+   * faults can land mid-sync: a server that stops or a connection that is killed meanwhile fails it (nothing is
+   * stored), a bound shorter than the copy fails it with the driver's timeout.
+   */
+  const backupSync = (t: DoltTarget, database: string, name: string, timeoutMillis?: number) =>
     Effect.gen(function* () {
       const n = yield* validate("backup name", ParameterText, name)
-      yield* backupsOf(t, "backupSync", database, (s, backups) => {
-        const url = backups.get(n)
-        const db = s.data.databases.get(database)
-        if (url === undefined || db === undefined) {
-          return Effect.fail(sqlError(t.host, "backupSync", 1105, `backup '${n}' not found`))
-        }
-        return Effect.sync(() => {
-          cluster.backupStore.set(url, { root: db.root, charset: db.charset, collation: db.collation })
+      const dbName = yield* validateDatabaseName(database)
+      yield* run(t, "backupSync", (s, conn) =>
+        Effect.gen(function* () {
+          const db = yield* databaseOf(s, t.host, "backupSync", dbName)
+          const url = db.backups.get(n)
+          if (url === undefined) return yield* sqlError(t.host, "backupSync", 1105, `backup '${n}' not found`)
+          const failure = cluster.backupFailures.get(url)
+          if (failure !== undefined) return yield* sqlError(t.host, "backupSync", 1105, failure)
+          const snapshot = { root: db.root, charset: db.charset, collation: db.collation }
+          const copy = cluster.backupSyncMillis
+          if (timeoutMillis !== undefined && timeoutMillis < copy) {
+            yield* Effect.sleep(timeoutMillis)
+            return yield* new DoltTimeout({
+              host: t.host,
+              op: "backupSync",
+              code: "PROTOCOL_SEQUENCE_TIMEOUT",
+              message: "Query inactivity timeout"
+            })
+          }
+          yield* Effect.sleep(copy)
+          if (conn.killed || !s.running || !s.connections.has(conn))
+            return yield* new DoltUnreachable({
+              host: t.host,
+              op: "backupSync",
+              code: "PROTOCOL_CONNECTION_LOST",
+              message: "Connection lost: The server closed the connection."
+            })
+          cluster.backupStore.set(url, snapshot)
         })
-      })
+      )
     })
 
   const backupRemove = (t: DoltTarget, database: string, name: string) =>
@@ -396,6 +432,7 @@ export const makeSqlResources = (cluster: DoltClusterShape, run: Run) => {
     grant: (t: DoltTarget, spec: Parameters<typeof validateGrant>[0]) => changeGrant(t, spec, "grant"),
     revoke: (t: DoltTarget, spec: Parameters<typeof validateGrant>[0]) => changeGrant(t, spec, "revoke"),
     showGrants,
+    databaseHash,
     listBackups,
     backupAdd,
     backupSync,

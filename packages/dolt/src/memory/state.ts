@@ -94,3 +94,6 @@ export const newDataDir = (ids: IdSource): DataDir => ({
   branchControl: ids.next(),
   privilegesInitialised: false
 })
+
+/** What `dolt_hashof_db()` answers for a root: equal roots, equal hashes (32 base-32 characters, as Dolt's). */
+export const rootHash = (root: Root): string => root.id.toString(32).padStart(32, "0")

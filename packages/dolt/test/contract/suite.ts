@@ -280,6 +280,42 @@ export const contractSuite = (label: string, register: Register): void => {
       })
     )
 
+    register("backups: a sync from a standby copies the database; a restore brings its rows back", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        const [primary, standby] = [f.targets[0]!, f.targets[1]!]
+        yield* dolt.createDatabase(primary, { name: "contract_bs" })
+        yield* f.write(0, "contract_bs", "k", "v1")
+        yield* f.wait(3_000)
+        const hash = yield* dolt.databaseHash(primary, "contract_bs")
+        assert.isAbove(hash.length, 0)
+        assert.strictEqual(yield* dolt.databaseHash(primary, "contract_bs"), hash, "no write, same hash")
+
+        const url = f.scratchUrl("bs-standby")
+        yield* dolt.backupAdd(standby, "contract_bs", "bk", url)
+        yield* f.during(dolt.backupSync(standby, "contract_bs", "bk", 60_000), 2_000)
+        yield* dolt.backupRemove(standby, "contract_bs", "bk")
+        assert.deepStrictEqual(yield* dolt.listBackups(standby, "contract_bs"), [])
+
+        yield* f.write(0, "contract_bs", "k", "v2")
+        assert.notStrictEqual(yield* dolt.databaseHash(primary, "contract_bs"), hash, "a write changes the hash")
+        yield* dolt.backupRestore(primary, url, "contract_bs_r", false)
+        assert.strictEqual(yield* f.read(0, "contract_bs_r", "k"), "v1", "the backup holds the standby's state")
+        const again = yield* Effect.flip(dolt.backupRestore(primary, url, "contract_bs_r", false))
+        assert.strictEqual(again._tag, "DoltSqlError")
+        yield* dolt.backupRestore(primary, url, "contract_bs_r", true)
+        assert.strictEqual(yield* f.read(0, "contract_bs_r", "k"), "v1")
+      })
+    )
+
+    register("backups: a restore from a URL that holds no backup fails", (f) =>
+      Effect.gen(function* () {
+        const e = yield* Effect.flip((yield* Dolt).backupRestore(f.targets[0]!, f.scratchUrl("nothing"), "r", false))
+        assert.strictEqual(e._tag, "DoltSqlError")
+        assert.notInclude(yield* (yield* Dolt).listDatabases(f.targets[0]!), "r")
+      })
+    )
+
     register("client writes on the primary reach the standbys; a standby refuses them as read-only", (f) =>
       Effect.gen(function* () {
         yield* (yield* Dolt).createDatabase(f.targets[0]!, { name: "contract_kv" })
