@@ -3,6 +3,7 @@
  * Depends on `effect` only. The simulated world of the in-memory layers is `@doltdb-op/core/sim/SimWorld`.
  */
 export * as Api from "./api/index.ts"
+export * as Backups from "./backup/index.ts"
 export * as Builders from "./builders/index.ts"
 export * as DoltDBPlanner from "./doltdb/index.ts"
 export * as Plan from "./plan/Action.ts"

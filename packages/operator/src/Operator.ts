@@ -3,12 +3,14 @@
  * definitions run against a real cluster (live layers, `run`) and inside the simulation (in-memory layers): they
  * need only the `Kube` and `Dolt` services.
  */
-import { Builders, type DoltDBPlanner, type SqlResources } from "@doltdb-op/core"
+import { type Backups as BackupPlanner, Builders, type DoltDBPlanner, type SqlResources } from "@doltdb-op/core"
 import type { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
 import { Effect } from "effect"
+import { reconcileBackup } from "./reconcilers/backup/reconcileBackup.ts"
+import type { OutcomeMemory } from "./reconcilers/backup/runBackupOp.ts"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import { Backups, childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
 import { reconcileDatabase } from "./reconcilers/sql/reconcileDatabase.ts"
 import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
 import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
@@ -28,6 +30,8 @@ export interface OperatorOptions {
   readonly clusterDomain: string
   readonly replicationDefaults: DoltDBPlanner.ReplicationDefaults
   readonly sqlPlanner: SqlResources.PlannerOptions
+  /** Backup timings (credentials propagation, retry delays); defaults when absent. */
+  readonly backupPlanner?: BackupPlanner.BackupPlannerOptions | undefined
   /** Replaces the DoltDB planner (tests only: the simulation's mutation check runs a planner that skips fencing). */
   readonly doltdbPlanner?: ((observed: DoltDBPlanner.DoltDBObserved) => DoltDBPlanner.DoltDBPlan) | undefined
 }
@@ -73,6 +77,7 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
   const owner = { group: "k8s.dolthub.com", kind: "DoltDB" }
   const sql = { fieldManager: options.fieldManager, instance: options.instance, planner: options.sqlPlanner }
   const failures = { database: new Map(), user: new Map(), grant: new Map() } satisfies Record<string, FailureMemory>
+  const backupOutcomes: OutcomeMemory = new Map()
   return [
     {
       name: "doltdb",
@@ -121,6 +126,17 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
       sources: [
         Manager.watch(Grants, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
         Manager.watch(Users, { namespaces, toKeys: ({ object }) => grantsOfUser(object) })
+      ]
+    },
+    {
+      name: "backup",
+      workers: options.workers,
+      reconcile: reconcileBackup(
+        { fieldManager: options.fieldManager, instance: options.instance, planner: options.backupPlanner },
+        backupOutcomes
+      ),
+      sources: [
+        Manager.watch(Backups, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) })
       ]
     }
   ]

@@ -5,7 +5,7 @@ import { withInvariants } from "./Cel.ts"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
 import { Conditions, DoltDBRef, ObjectMeta } from "./Common.ts"
 import { ApiVersion } from "./Group.ts"
-import { Int32, Time } from "./k8s/Primitives.ts"
+import { Int32, Int64, Time } from "./k8s/Primitives.ts"
 
 export const BackupSpec = Schema.Struct({
   doltDBRef: DoltDBRef.annotate({ description: "DoltDBRef is a reference to the DoltDB cluster to back up." }),
@@ -29,8 +29,8 @@ export const BackupDatabaseStatus = Schema.Struct({
       description: "Hash is dolt_hashof_db() of the database on that pod right before the sync: the state backed up."
     })
   ),
-  durationSeconds: Schema.optionalKey(
-    Schema.Number.annotate({ description: "DurationSeconds is how long the last sync of this database took." })
+  durationMillis: Schema.optionalKey(
+    Int64.annotate({ description: "DurationMillis is how long the last sync of this database took, in milliseconds." })
   ),
   completedAt: Schema.optionalKey(Time.annotate({ description: "CompletedAt is when the sync succeeded." })),
   error: Schema.optionalKey(
@@ -52,6 +52,9 @@ export const BackupStatus = Schema.Struct({
   ),
   pod: Schema.optionalKey(
     Schema.String.annotate({ description: "Pod is the pod running (or that ran) the current attempt." })
+  ),
+  nextAttemptAt: Schema.optionalKey(
+    Time.annotate({ description: "NextAttemptAt is when the next attempt starts after a failed one." })
   ),
   podLosses: Schema.optionalKey(
     Int32.annotate({

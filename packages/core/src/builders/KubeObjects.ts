@@ -78,10 +78,9 @@ export interface Container {
   readonly lifecycle?: { readonly preStop: ExecHandler }
 }
 
-export interface Volume {
-  readonly name: string
-  readonly configMap: { readonly name: string }
-}
+export type Volume =
+  | { readonly name: string; readonly configMap: { readonly name: string } }
+  | { readonly name: string; readonly secret: { readonly secretName: string; readonly optional?: boolean } }
 
 export interface PodSpec {
   readonly automountServiceAccountToken: false

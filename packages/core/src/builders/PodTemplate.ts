@@ -14,6 +14,12 @@
  */
 import type { DoltDB } from "../api/DoltDB.ts"
 import type { EnvVar } from "../api/k8s/Models.generated.ts"
+import {
+  BackupCredentialsMountPath,
+  BackupCredentialsVolumeName,
+  backupCredentialsEnv,
+  backupCredentialsSecretName
+} from "../backup/BackupCredentials.ts"
 import { configHash, isMcpServerEnabled, isReplicated } from "./ConfigMapBuilder.ts"
 import { McpPasswordEnv, McpUserEnv, UsernameEnv } from "./DoltConfig.ts"
 import { parseEngineVersion, supports } from "./EngineVersion.ts"
@@ -86,6 +92,8 @@ export const buildEnv = (doltdb: IdentifiedDoltDB): ReadonlyArray<EnvVar> => {
         : secretEnv(McpPasswordEnv, ref.name ?? credentials, ref.key)
     )
   }
+  // Object-store credentials for backups and restores: files in an operator-managed Secret (see BackupCredentials).
+  env.push(...backupCredentialsEnv)
   return [...env, ...(doltdb.spec.env ?? [])]
 }
 
@@ -115,7 +123,8 @@ export const initScript = (doltdb: DoltDB): string => {
 
 const volumeMounts: ReadonlyArray<VolumeMount> = [
   { name: ConfigVolumeName, mountPath: ConfigMountPath, readOnly: true },
-  { name: dataVolumeName, mountPath: DataMountPath }
+  { name: dataVolumeName, mountPath: DataMountPath },
+  { name: BackupCredentialsVolumeName, mountPath: BackupCredentialsMountPath, readOnly: true }
 ]
 
 const tcp = (name: string, containerPort: number): ContainerPort => ({ name, containerPort, protocol: "TCP" })
@@ -190,7 +199,14 @@ export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
         : { topologySpreadConstraints: spec.topologySpreadConstraints }),
       initContainers: [buildInitContainer(doltdb)],
       containers: [buildDoltContainer(doltdb)],
-      volumes: [{ name: ConfigVolumeName, configMap: { name: configMapName(doltdb.metadata.name) } }]
+      volumes: [
+        { name: ConfigVolumeName, configMap: { name: configMapName(doltdb.metadata.name) } },
+        // Optional: it exists once a Backup needed credentials; its updates need no restart.
+        {
+          name: BackupCredentialsVolumeName,
+          secret: { secretName: backupCredentialsSecretName(doltdb.metadata.name), optional: true }
+        }
+      ]
     }
   }
 }

@@ -76,6 +76,33 @@ export type SqlOp =
       readonly grantOption: boolean
     }
 
+/**
+ * The steps of a backup (the Backup executor runs them on one DoltDB's pods, with its admin credentials). Plans
+ * never carry secret values: `WriteCredentials` names the storage, the executor reads the Secrets it refers to.
+ */
+export type BackupOp =
+  /** hash, `dolt_backup('add')`, `sync` bounded by `timeoutMillis`, `remove`; the outcome is kept for the next plan. */
+  | {
+      readonly _tag: "Sync"
+      readonly target: PodTarget
+      readonly database: string
+      readonly url: string
+      readonly remote: string
+      readonly timeoutMillis: number
+    }
+  /** Best effort: `dolt_backup('remove')` of these remotes on every reachable pod. */
+  | {
+      readonly _tag: "RemoveRemotes"
+      readonly targets: ReadonlyArray<PodTarget>
+      readonly remotes: ReadonlyArray<{ readonly database: string; readonly remote: string }>
+    }
+  /** Writes the DoltDB's backup credentials Secret for `storage` (owned by the DoltDB). */
+  | {
+      readonly _tag: "WriteCredentials"
+      readonly doltdb: ObjectRef
+      readonly storage: import("../api/BackupStorage.ts").BackupStorage
+    }
+
 export interface SecretKeyRef {
   readonly namespace: string
   readonly name: string
@@ -123,6 +150,7 @@ export type Action =
       readonly requireCaughtUp: ReadonlyArray<string>
     }
   | { readonly _tag: "Sql"; readonly cluster: ClusterRef; readonly op: SqlOp }
+  | { readonly _tag: "Backup"; readonly regarding: ObjectRef; readonly op: BackupOp }
   /** Add or remove one finalizer (a metadata patch guarded by resourceVersion). */
   | { readonly _tag: "SetFinalizer"; readonly ref: ObjectRef; readonly finalizer: string; readonly present: boolean }
   | {

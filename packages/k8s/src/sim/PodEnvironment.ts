@@ -49,7 +49,11 @@ export interface PodSpecView {
   readonly volumes?: ReadonlyArray<{
     readonly name: string
     readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
-    readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ key: string; path: string }> }
+    readonly secret?: {
+      readonly secretName: string
+      readonly optional?: boolean
+      readonly items?: ReadonlyArray<{ key: string; path: string }>
+    }
     readonly persistentVolumeClaim?: { readonly claimName: string }
   }>
   readonly terminationGracePeriodSeconds?: number
@@ -148,7 +152,9 @@ export const makePodEnvironment = (state: ApiServerState) => {
       const projected = v.configMap ?? v.secret
       if (projected !== undefined) {
         const refName = v.configMap?.name ?? v.secret!.secretName
-        const data = lookup(v.configMap !== undefined ? "ConfigMap" : "Secret", ns, refName)
+        const found = lookup(v.configMap !== undefined ? "ConfigMap" : "Secret", ns, refName)
+        // An optional Secret that does not exist is an empty directory (as the kubelet mounts it).
+        const data = found ?? (v.secret?.optional === true ? {} : undefined)
         if (data === undefined) return Result.fail(`volume ${v.name}: ${refName} not found`)
         const files: Record<string, string> = {}
         if (projected.items === undefined) Object.assign(files, data)

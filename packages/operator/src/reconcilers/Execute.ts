@@ -3,7 +3,16 @@
  * that fails never lets a promotion run). Returns the plan's requeue request.
  */
 import { Plan as PlanModule } from "@doltdb-op/core"
-import type { Action, ClusterRef, Plan, PodTarget, SecretKeyRef, SqlOp } from "@doltdb-op/core/plan/Action"
+import type {
+  Action,
+  BackupOp,
+  ClusterRef,
+  ObjectRef,
+  Plan,
+  PodTarget,
+  SecretKeyRef,
+  SqlOp
+} from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Secrets } from "@doltdb-op/core/services/Kube"
 import { Data, Effect, Redacted } from "effect"
@@ -29,6 +38,8 @@ export interface ExecuteContext {
   readonly credentials: Credentials | undefined
   /** The SQL target of a cluster's current primary (SQL resources). */
   readonly primaryOf: (cluster: ClusterRef) => Effect.Effect<DoltTarget, ActionFailed, Kube>
+  /** Runs backup steps (the Backup reconciler only). */
+  readonly backup?: (regarding: ObjectRef, op: BackupOp) => Effect.Effect<void, ActionFailed, Kube | Dolt>
 }
 
 const describe = (e: unknown): string =>
@@ -228,6 +239,11 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
         // An Event that cannot be written is not worth failing a reconcile for.
         .pipe(Effect.catch((e) => Effect.logWarning("event not recorded", describe(e))))
       return
+    }
+    case "Backup": {
+      if (ctx.backup === undefined)
+        return yield* new ActionFailed({ action: action._tag, message: "this controller runs no backup steps" })
+      return yield* ctx.backup(action.regarding, action.op)
     }
     case "RequeueAfter":
       return

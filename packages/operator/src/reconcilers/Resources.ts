@@ -28,6 +28,8 @@ export const DoltDBs = ours<Api.DoltDB>("DoltDB", "doltdbs", Api.DoltDB)
 export const Databases = ours<Api.Database>("Database", "databases", Api.Database)
 export const Users = ours<Api.User>("User", "users", Api.User)
 export const Grants = ours<Api.Grant>("Grant", "grants", Api.Grant)
+export const Backups = ours<Api.Backup>("Backup", "backups", Api.Backup)
+export const BackupSchedules = ours<Api.BackupSchedule>("BackupSchedule", "backupschedules", Api.BackupSchedule)
 
 /** Untyped descriptors for our kinds, for generic reads and status patches. */
 export const rawDoltDBs = resource({ apiVersion: Api.ApiVersion, kind: "DoltDB", plural: "doltdbs", namespaced: true })
