@@ -8,9 +8,10 @@ import type { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
 import { Effect } from "effect"
 import { reconcileBackup } from "./reconcilers/backup/reconcileBackup.ts"
+import { reconcileBackupSchedule } from "./reconcilers/backup/reconcileBackupSchedule.ts"
 import type { OutcomeMemory } from "./reconcilers/backup/runBackupOp.ts"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { Backups, childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import { BackupSchedules, Backups, childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
 import { reconcileDatabase } from "./reconcilers/sql/reconcileDatabase.ts"
 import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
 import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
@@ -137,6 +138,22 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
       ),
       sources: [
         Manager.watch(Backups, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) })
+      ]
+    },
+    {
+      name: "backupschedule",
+      workers: options.workers,
+      reconcile: reconcileBackupSchedule({ fieldManager: options.fieldManager, instance: options.instance }),
+      sources: [
+        Manager.watch(BackupSchedules, {
+          namespaces,
+          toKeys: ({ object }) => EventSource.toSelf({ object, type: "" })
+        }),
+        // A Backup that finishes lets a Forbid schedule go on and the history be pruned.
+        Manager.watch(Backups, {
+          namespaces,
+          toKeys: EventSource.toControllerOwner({ group: "k8s.dolthub.com", kind: "BackupSchedule" })
+        })
       ]
     }
   ]

@@ -3,6 +3,8 @@
  * in, actions and status out; the operator observes and executes).
  */
 export * from "./BackupCredentials.ts"
+export * from "./BackupCron.ts"
 export * from "./BackupObserved.ts"
 export * from "./BackupUrl.ts"
 export * from "./planBackup.ts"
+export * from "./planBackupSchedule.ts"

@@ -328,11 +328,11 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
     phase: "Running",
     startedAt: status.startedAt ?? rfc3339(now),
     pod: target.name,
-    databases: setDatabase(status.databases ?? [], {
-      ...((status.databases ?? []).find((d) => d.name === next) ?? {}),
-      name: next,
-      url
-    }),
+    // Every database of this Backup is listed from the first step, so the list stays fixed across attempts.
+    databases: databases.reduce(
+      (list, d) => (list.some((e) => e.name === d) ? list : [...list, { name: d, url: backupUrl(storage, d) }]),
+      status.databases ?? []
+    ),
     conditions: conditions(status, [
       ready("False", BackupReason.Running, `Backup running: ${next} on ${target.name} (${backendOf(storage)})`)
     ])

@@ -16,6 +16,7 @@ const apiVersion = "k8s.dolthub.com/v1alpha"
 const password = "s3cret!'pw"
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawBackups = resource({ apiVersion, kind: "Backup", plural: "backups", namespaced: true })
+const rawSchedules = resource({ apiVersion, kind: "BackupSchedule", plural: "backupschedules", namespaced: true })
 
 interface BackupStatusView {
   readonly phase?: string
@@ -216,6 +217,60 @@ describe("Backup controller in memory", () => {
         assert.notStrictEqual(s.databases?.[0]?.pod, victim)
         assert.strictEqual(s.retryCount ?? 0, 0, "a lost pod used an attempt")
       }).pipe(Effect.provide(inCluster(5))),
+    120_000
+  )
+
+  it.effect(
+    "a BackupSchedule firing every minute creates owned, labelled Backups and keeps only its history limit",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* clusterWithData
+        const kube = yield* Kube
+        yield* kube.create(rawSchedules, {
+          apiVersion,
+          kind: "BackupSchedule",
+          metadata: { name: "nightly", namespace: ns },
+          spec: {
+            doltDBRef: { name: "db" },
+            schedule: "* * * * *",
+            storage: { local: { path: "/db/backups" } },
+            successfulBackupsHistoryLimit: 1
+          }
+        } as unknown as KubeObject)
+        const list = Effect.map(kube.list(rawBackups, { namespace: ns }), (l) => l.items)
+        const completed = (items: ReadonlyArray<KubeObject>) =>
+          items.filter((b) => (b.status as { phase?: string } | undefined)?.phase === "Completed")
+        // Three minutes: three Backups created (one a minute), the older ones pruned.
+        const seen = new Set<string>()
+        const collect = Effect.map(list, (items) => {
+          for (const b of items) seen.add(b.metadata.name)
+          return false
+        })
+        yield* runUntil(collect, { limitMillis: 3 * 60_000 + 30_000, stepMillis: 1_000 })
+        const items = yield* list
+        assert.isAtLeast(seen.size, 3, `created: ${[...seen].join(", ")}`)
+        const schedule = yield* get(rawSchedules, "nightly")
+        const st = (schedule?.status ?? {}) as { lastBackupRef?: string; nextScheduleTime?: string }
+        assert.isAtMost(completed(items).length, 1, `history limit: ${items.map((b) => b.metadata.name).join(", ")}`)
+        assert.isAtMost(items.length, 2)
+        assert.include(
+          items.map((b) => b.metadata.name),
+          st.lastBackupRef
+        )
+        for (const b of items) {
+          assert.strictEqual(b.metadata.labels?.[B.ScheduleLabel], "nightly")
+          const owner = (
+            b.metadata.ownerReferences as ReadonlyArray<{ kind: string; uid: string; controller: boolean }>
+          )[0]
+          assert.strictEqual(owner?.kind, "BackupSchedule")
+          assert.strictEqual(owner?.uid, schedule?.metadata.uid)
+        }
+        const now = Date.parse(new Date(yield* Effect.clockWith((c) => c.currentTimeMillis)).toISOString())
+        const next = Date.parse(st.nextScheduleTime ?? "")
+        assert.isAbove(next, now - 1_000, "nextScheduleTime is in the past")
+        assert.isAtMost(next - now, 60_000)
+      }).pipe(Effect.provide(inCluster(6))),
     120_000
   )
 })
