@@ -7,6 +7,7 @@
  * CEL rules reject specs the reference could never converge on (see `DoltDBSpec` below).
  */
 import { Schema } from "effect"
+import { Bootstrap } from "./Bootstrap.ts"
 import { type Invariant, withInvariants } from "./Cel.ts"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
 import { Condition, defaulted, ObjectMeta, withDefault } from "./Common.ts"
@@ -26,6 +27,7 @@ import {
 import { Duration, Int32, Int64, Integer, IntOrString, Quantity, Time } from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
 
+export * from "./Bootstrap.ts"
 export * from "./DoltDBServer.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
@@ -252,7 +254,8 @@ const DoltDBSpecFields = Schema.Struct({
       description: "Env is appended after the built-in environment variables of the Dolt containers."
     })
   ),
-  tenancy: Schema.optionalKey(Tenancy)
+  tenancy: Schema.optionalKey(Tenancy),
+  bootstrap: Schema.optionalKey(Bootstrap)
 })
 
 type SpecType = typeof DoltDBSpecFields.Type

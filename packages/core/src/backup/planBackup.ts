@@ -329,10 +329,12 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
     startedAt: status.startedAt ?? rfc3339(now),
     pod: target.name,
     // Every database of this Backup is listed from the first step, so the list stays fixed across attempts.
-    databases: databases.reduce(
-      (list, d) => (list.some((e) => e.name === d) ? list : [...list, { name: d, url: backupUrl(storage, d) }]),
-      status.databases ?? []
-    ),
+    databases: [
+      ...(status.databases ?? []),
+      ...databases
+        .filter((d) => !(status.databases ?? []).some((e) => e.name === d))
+        .map((d) => ({ name: d, url: backupUrl(storage, d) }))
+    ],
     conditions: conditions(status, [
       ready("False", BackupReason.Running, `Backup running: ${next} on ${target.name} (${backendOf(storage)})`)
     ])

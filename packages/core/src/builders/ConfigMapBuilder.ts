@@ -3,6 +3,7 @@
  * when a config change needs a restart.
  */
 import type { DoltDB } from "../api/DoltDB.ts"
+import { BootstrapScriptKey, bootstrapScript } from "./BootstrapScript.ts"
 import {
   buildDoltConfigs,
   type DoltConfig,
@@ -64,12 +65,15 @@ export const buildConfigData = (doltdb: IdentifiedDoltDB): Readonly<Record<strin
     ])
   )
 
-export const buildConfigMap = (doltdb: IdentifiedDoltDB): ConfigMap => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: childMetadata(doltdb, configMapName(doltdb.metadata.name)),
-  data: buildConfigData(doltdb)
-})
+export const buildConfigMap = (doltdb: IdentifiedDoltDB): ConfigMap => {
+  const bootstrap = bootstrapScript(doltdb)
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: childMetadata(doltdb, configMapName(doltdb.metadata.name)),
+    data: { ...buildConfigData(doltdb), ...(bootstrap === undefined ? {} : { [BootstrapScriptKey]: bootstrap }) }
+  }
+}
 
 /**
  * The `k8s.dolthub.com/configmap-hash` pod-template annotation: sha256 over the rollout-relevant part of every

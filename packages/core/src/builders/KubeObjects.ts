@@ -76,6 +76,7 @@ export interface Container {
   readonly readinessProbe?: Probe
   readonly livenessProbe?: Probe
   readonly lifecycle?: { readonly preStop: ExecHandler }
+  readonly terminationMessagePolicy?: "File" | "FallbackToLogsOnError"
 }
 
 export type Volume =

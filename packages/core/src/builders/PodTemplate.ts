@@ -20,6 +20,7 @@ import {
   backupCredentialsEnv,
   backupCredentialsSecretName
 } from "../backup/BackupCredentials.ts"
+import { BootstrapScriptKey } from "./BootstrapScript.ts"
 import { configHash, isMcpServerEnabled, isReplicated } from "./ConfigMapBuilder.ts"
 import { McpPasswordEnv, McpUserEnv, UsernameEnv } from "./DoltConfig.ts"
 import { parseEngineVersion, supports } from "./EngineVersion.ts"
@@ -112,6 +113,8 @@ export const initScript = (doltdb: DoltDB): string => {
     `dolt config --global --add user.email ${shellQuote(commitAuthor.email)}`,
     `dolt config --global --add metrics.disabled ${disableClientUsageMetricsCollection ? "true" : "false"}`,
     `cp "${ConfigMountPath}/\${POD_NAME}.yaml" config.yaml || exit 1`,
+    // Bootstrap from a backup (the ConfigMap carries the step until the DoltDB reports Bootstrapped).
+    `if [ -f "${ConfigMountPath}/${BootstrapScriptKey}" ]; then sh "${ConfigMountPath}/${BootstrapScriptKey}" || exit 1; fi`,
     'if [ -n "$DOLT_PASSWORD" ] && [ ! -f .doltcfg/privileges.db ]; then',
     `  sql_string() { printf '%s' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/''/g"; }`,
     '  user=$(sql_string "$DOLT_USERNAME")',
@@ -165,7 +168,9 @@ export const buildInitContainer = (doltdb: IdentifiedDoltDB): Container => ({
   command: ["/bin/sh", "-c", initScript(doltdb)],
   workingDir: DataMountPath,
   env: buildEnv(doltdb),
-  volumeMounts
+  volumeMounts,
+  // A failed bootstrap restore reports its log tail (never a secret: credentials are files) in the pod status.
+  terminationMessagePolicy: "FallbackToLogsOnError"
 })
 
 /**

@@ -5,6 +5,7 @@
  * Start with `identify` (fills a missing namespace/uid) and `buildDesiredState`; the per-object builders and the
  * Dolt config generator are exported for operators that need one piece.
  */
+export * from "./BootstrapScript.ts"
 export * from "./ConfigMapBuilder.ts"
 export * from "./DesiredState.ts"
 export * from "./DoltConfig.ts"

@@ -21,6 +21,8 @@ export interface DoltDBPodView extends PodView {
   readonly revision: string | undefined
   /** `metadata.creationTimestamp`, epoch millis. */
   readonly createdAt?: number | undefined
+  /** The init container's last failure (its termination message), while it fails. */
+  readonly initFailure?: string | undefined
 }
 
 /** Operator-wide settings that shape replication (flags), overridable per DoltDB where the API allows it. */

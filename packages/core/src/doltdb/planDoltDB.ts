@@ -26,6 +26,7 @@ import { planReplication, type ReplicationDecision } from "../replication/planRe
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
 import type { ReplicationPolicy, ReplicationState } from "../replication/ReplicationObserved.ts"
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
+import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
@@ -395,6 +396,7 @@ const computeStatus = (
     replicationStatus[p.name] = p.sql.role === "detected_broken_config" ? "not_configured" : p.sql.role
   }
   const updated = updatedCondition(o)
+  const bootstrapped = bootstrappedCondition(o)
   const readyCondition = ((): { status: "True" | "False"; reason: string; message: string } => {
     if (decision?.blocked !== undefined)
       return { status: "False", reason: decision.blocked.reason, message: decision.blocked.message }
@@ -420,6 +422,7 @@ const computeStatus = (
     [
       { type: "Ready", ...readyCondition },
       ...(updated === undefined ? [] : [updated]),
+      ...(bootstrapped === undefined ? [] : [bootstrapped]),
       ...(decision === undefined ? [] : [{ type: "PrimarySwitched", ...decision.primarySwitched }])
     ],
     doltdb.metadata.generation,

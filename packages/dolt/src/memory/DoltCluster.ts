@@ -17,7 +17,7 @@ import { type ContainerSpec, type Endpoint, type Process, SimWorld } from "@dolt
 import { Clock, Context, Duration, Effect, Layer, Queue } from "effect"
 import { type LedgerEntry, makeClient } from "./clientWrites.ts"
 import { parseServerConfig } from "./config.ts"
-import { finished, initAdmin, isServerCommand, mountFor, resolvePath } from "./containerSpec.ts"
+import { bootstrapStep, finished, initAdmin, isServerCommand, mountFor, resolvePath } from "./containerSpec.ts"
 import { gracefulTransitionToStandby } from "./graceful.ts"
 import { parseHost, templateHostPort } from "./hosts.ts"
 import { type Connection, ModelServer } from "./ModelServer.ts"
@@ -227,7 +227,9 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       // The init container: creates the admin user once (when privileges.db is absent), then exits 0.
       const data = yield* loadData(resolvePath(".", cwd))
       initAdmin(data, spec)
-      return finished(0)
+      const boot = bootstrapStep(spec, data, backupStore, ids, yield* Clock.currentTimeMillis)
+      if (boot !== undefined) yield* Effect.logWarning(`dolt model: ${spec.namespace}/${spec.pod} init: ${boot}`)
+      return finished(boot === undefined ? 0 : 1)
     }
     const files = mountFor(spec.mounts, "/etc/doltdb")
     const podName = spec.env.POD_NAME ?? spec.pod

@@ -1,7 +1,7 @@
 /** Reading a container spec the way the Dolt image would: mounts, paths, the command, the init container. */
 import type { ContainerSpec, Mount, Process } from "@doltdb-op/core/sim/SimWorld"
 import { Effect } from "effect"
-import { accountKey, type DataDir } from "./state.ts"
+import { accountKey, type DataDir, type IdSource, type Root } from "./state.ts"
 
 /** The mount a path lives on (longest mount path that is a prefix), and the path inside it. */
 export const mountFor = (
@@ -53,3 +53,42 @@ export const finished = (code: number): Process => ({
   stop: () => Effect.void,
   exitCode: Effect.succeed(code)
 })
+
+const gateLine = /^\[ "\$\{POD_NAME##\*-\}" = "(\d+)" \] \|\| exit 0$/u
+const restoreLine = /^restore '((?:[^']|'\\'')*)' '((?:[^']|'\\'')*)' '((?:[^']|'\\'')*)'$/u
+const unquote = (s: string) => s.replaceAll(`'\\''`, "'")
+
+/**
+ * What the image does with `/etc/doltdb/bootstrap.sh` (the operator's generated script, read line by line): on the
+ * gated ordinal, each absent database is restored from the backup store. Returns the failure, if any.
+ */
+export const bootstrapStep = (
+  spec: ContainerSpec,
+  data: DataDir,
+  store: ReadonlyMap<string, { readonly root: Root; readonly charset: string; readonly collation: string }>,
+  ids: IdSource,
+  now: number
+): string | undefined => {
+  const files = mountFor(spec.mounts, "/etc/doltdb/bootstrap.sh")
+  const script = files?.mount._tag === "Files" ? files.mount.files["bootstrap.sh"] : undefined
+  if (script === undefined) return undefined
+  const lines = script.split("\n")
+  const gate = lines.map((l) => gateLine.exec(l)).find((m) => m !== null)
+  const ordinal = (spec.env.POD_NAME ?? spec.pod).split("-").at(-1)
+  if (gate === undefined || gate?.[1] !== ordinal) return undefined
+  for (const line of lines) {
+    const m = restoreLine.exec(line)
+    if (m === null) continue
+    const [database, url] = [unquote(m[1] ?? ""), unquote(m[2] ?? "")]
+    if (data.databases.has(database)) continue
+    const saved = store.get(url)
+    if (saved === undefined) return `bootstrap: cannot restore database ${database} from ${url}`
+    data.databases.set(database, {
+      root: { ...saved.root, id: ids.next(), createdAt: now },
+      charset: saved.charset,
+      collation: saved.collation,
+      backups: new Map()
+    })
+  }
+  return undefined
+}

@@ -57,7 +57,11 @@ export const readCredentialValues = Effect.fnUntraced(function* (namespace: stri
   return { _tag: "Ok", files: B.credentialFiles(storage, values) } as const
 })
 
-const observeCredentials = Effect.fnUntraced(function* (namespace: string, doltdb: string, storage: Api.BackupStorage) {
+export const observeCredentials = Effect.fnUntraced(function* (
+  namespace: string,
+  doltdb: string,
+  storage: Api.BackupStorage
+) {
   if (!B.usesCredentialFiles(storage)) return { _tag: "NotNeeded" } as B.CredentialsView
   const read = yield* readCredentialValues(namespace, storage)
   if (read._tag === "Invalid") return read as B.CredentialsView

@@ -19,6 +19,28 @@ const RevisionLabel = "controller-revision-hash"
 const ownedBy = (object: KubeObject, uid: string) =>
   object.metadata.ownerReferences?.some((o) => o.uid === uid) ?? false
 
+/** The init container's failure while it fails (terminated non-zero, now or as its last state). */
+const initFailure = (pod: KubeObject | undefined): string | undefined => {
+  type Terminated = { exitCode?: number; reason?: string; message?: string }
+  const statuses = (
+    pod?.status as
+      | {
+          initContainerStatuses?: ReadonlyArray<{
+            state?: { terminated?: Terminated }
+            lastState?: { terminated?: Terminated }
+          }>
+        }
+      | undefined
+  )?.initContainerStatuses
+  for (const s of statuses ?? []) {
+    if (s.state?.terminated?.exitCode === 0) continue
+    const t = s.state?.terminated ?? s.lastState?.terminated
+    if (t !== undefined && t.exitCode !== 0)
+      return (t.message ?? "").trim() || `init container exited with code ${t.exitCode} (${t.reason ?? "Error"})`
+  }
+  return undefined
+}
+
 const isReady = (pod: KubeObject): boolean => {
   const conditions = (pod.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
     ?.conditions
@@ -160,6 +182,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           createdAt:
             pod?.metadata.creationTimestamp === undefined ? undefined : Date.parse(pod.metadata.creationTimestamp),
           sql,
+          initFailure: initFailure(pod),
           target: { ordinal, pod: Builders.podName(name, ordinal), host, port }
         } satisfies DoltDBPlanner.DoltDBPodView
       }),

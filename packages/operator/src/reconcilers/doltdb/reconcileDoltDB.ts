@@ -1,10 +1,13 @@
 /**
  * The DoltDB reconciler: observe → plan (`planDoltDB`, pure) → execute, for one `namespace/name` key.
  */
-import { Builders, DoltDBPlanner } from "@doltdb-op/core"
+import { Backups as B, Builders, DoltDBPlanner } from "@doltdb-op/core"
+import type { Action } from "@doltdb-op/core/plan/Action"
 import { Kube } from "@doltdb-op/core/services/Kube"
 import { Duration, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
+import { observeCredentials } from "../backup/observeBackup.ts"
+import { runBackupOp } from "../backup/runBackupOp.ts"
 import { type ExecuteContext, execute } from "../Execute.ts"
 import { DoltDBs } from "../Resources.ts"
 import * as DoltDBMetrics from "./DoltDBMetrics.ts"
@@ -24,6 +27,27 @@ export const splitKey = (key: string): { readonly namespace: string; readonly na
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) }
 }
 
+/**
+ * A bootstrap from an object store needs its credentials in the DoltDB's backup credentials Secret before the
+ * bootstrap primary's init container runs: written ahead of the plan (so before the StatefulSet exists).
+ */
+const bootstrapCredentials = Effect.fnUntraced(function* (doltdb: Builders.IdentifiedDoltDB) {
+  const from = doltdb.spec.bootstrap?.from.backup
+  if (from === undefined || !Builders.bootstrapPending(doltdb) || !B.usesCredentialFiles(from.storage)) return []
+  const view = yield* observeCredentials(doltdb.metadata.namespace, doltdb.metadata.name, from.storage)
+  if (view._tag !== "Stale") return []
+  const ref = {
+    apiVersion: doltdb.apiVersion,
+    kind: doltdb.kind,
+    namespace: doltdb.metadata.namespace,
+    name: doltdb.metadata.name,
+    uid: doltdb.metadata.uid
+  }
+  return [
+    { _tag: "Backup", regarding: ref, op: { _tag: "WriteCredentials", doltdb: ref, storage: from.storage } }
+  ] as ReadonlyArray<Action>
+})
+
 export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
   Effect.fn("DoltDB.reconcile")(function* (key: string) {
     const kube = yield* Kube
@@ -38,14 +62,16 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
     if (identified._tag === "MissingName") return Controller.done
     const { observed, credentials } = yield* observeDoltDB(identified.doltdb, options)
     const plan = (options.planner ?? DoltDBPlanner.planDoltDB)(observed)
+    const bootstrap = yield* bootstrapCredentials(identified.doltdb)
     const ctx: ExecuteContext = {
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
       instance: options.instance,
       credentials,
-      primaryOf: () => Effect.die("the DoltDB plan runs no SQL-resource statements")
+      primaryOf: () => Effect.die("the DoltDB plan runs no SQL-resource statements"),
+      backup: runBackupOp(credentials, new Map(), options.fieldManager)
     }
-    const requeue = yield* execute(ctx, plan.actions)
+    const requeue = yield* execute(ctx, [...bootstrap, ...plan.actions])
     yield* DoltDBMetrics.record(observed, identified.doltdb.status, plan.status)
     return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
   })
