@@ -35,7 +35,8 @@ describe("values.schema.json", () => {
     ["the chart's values.yaml", join(charts, "doltdb-operator", "values.yaml")],
     ["every key set", join(charts, "test", "values", "all-values.yaml")],
     ["the reference chart's values.yaml", join(charts, "test", "values", "reference-values.yaml")],
-    ["a second installation", join(charts, "test", "values", "existing-cluster-role.yaml")]
+    ["a second installation", join(charts, "test", "values", "existing-cluster-role.yaml")],
+    ["two replicas without the optional objects", join(charts, "test", "values", "no-extras.yaml")]
   ])("accepts %s", (_name, path) => {
     const valid = operator(readYaml(path))
     expect(operator.errors ?? []).toEqual([])

@@ -56,10 +56,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- toYaml (fromYamlArray (.Files.Get "files/operator-rules.yaml")) }}
 {{- end }}
 
-{{/* The role the operator's bindings refer to: existingClusterRole, else the chart's own. */}}
+{{/* The role the operator's bindings refer to: the chart's own, or existingClusterRole when installClusterRole is false. */}}
 {{- define "doltdb-operator.roleRef" -}}
 apiGroup: rbac.authorization.k8s.io
-{{- if .Values.existingClusterRole }}
+{{- if not .Values.installClusterRole }}
 kind: ClusterRole
 name: {{ .Values.existingClusterRole }}
 {{- else if .Values.watchNamespaces }}
@@ -71,12 +71,41 @@ name: {{ include "doltdb-operator.fullname" . }}
 {{- end }}
 {{- end }}
 
-{{/* Whether the operator's rules are bound at all: the chart's own role, or an existing one. */}}
+{{/* Whether the operator's rules are bound at all: the chart's own, or an existing ClusterRole. */}}
 {{- define "doltdb-operator.bindRules" -}}
 {{- if or .Values.installClusterRole .Values.existingClusterRole }}true{{- end }}
 {{- end }}
 
-{{/* Whether the chart renders its own rules (not when an existing ClusterRole replaces them). */}}
+{{/* Whether the chart renders its own rules. */}}
 {{- define "doltdb-operator.createRules" -}}
-{{- if and .Values.installClusterRole (not .Values.existingClusterRole) }}true{{- end }}
+{{- if .Values.installClusterRole }}true{{- end }}
+{{- end }}
+
+{{/* "true" when containerArgs already sets the flag (list containerArgs "--flag"): the chart then leaves it out. */}}
+{{- define "doltdb-operator.argSet" -}}
+{{- $flag := index . 1 }}
+{{- range (index . 0) }}
+{{- if or (eq (toString .) $flag) (hasPrefix (printf "%s=" $flag) (toString .)) }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* The flags the chart derives from values, each unless containerArgs sets it (the operator refuses a repeated flag). */}}
+{{- define "doltdb-operator.derivedArgs" -}}
+{{- $args := .Values.containerArgs }}
+{{- $flags := list }}
+{{- $flags = append $flags (list "--leader-election-id" .Values.leaderElection.id) }}
+{{- $flags = append $flags (list "--leader-election-namespace" (include "doltdb-operator.leaderElectionNamespace" .)) }}
+{{- if .Values.watchNamespaces }}
+{{- $flags = append $flags (list "--watch-namespaces" (join "," .Values.watchNamespaces)) }}
+{{- end }}
+{{- $flags = append $flags (list "--log-level" .Values.logLevel) }}
+{{- $flags = append $flags (list "--log-format" .Values.logFormat) }}
+{{- $flags = append $flags (list "--cluster-name" .Values.clusterDomain) }}
+{{- $flags = append $flags (list "--health-probe-bind-address" (printf ":%v" .Values.healthProbePort)) }}
+{{- $flags = append $flags (list "--metrics-bind-address" (ternary (printf ":%v" .Values.metrics.port) "0" .Values.metrics.enabled)) }}
+{{- range $flags }}
+{{- if not (include "doltdb-operator.argSet" (list $args (index . 0))) }}
+- {{ printf "%s=%s" (index . 0) (index . 1) | quote }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -45,6 +45,7 @@ const cases = [
   { name: "all-values", chart: "doltdb-operator", values: ["all-values.yaml"], role: "platform-dolt-operator" },
   { name: "existing-cluster-role", chart: "doltdb-operator", values: ["existing-cluster-role.yaml"], role: "" },
   { name: "reference-values", chart: "doltdb-operator", values: ["reference-values.yaml"], role: "doltdb-operator" },
+  { name: "no-extras", chart: "doltdb-operator", values: ["no-extras.yaml"], role: "doltdb-operator" },
   { name: "crds", chart: "doltdb-operator-crds", values: [], role: "" }
 ] as const
 
@@ -54,6 +55,7 @@ describe("helm lint", () => {
     ["doltdb-operator", ["all-values.yaml"]],
     ["doltdb-operator", ["existing-cluster-role.yaml"]],
     ["doltdb-operator", ["reference-values.yaml"]],
+    ["doltdb-operator", ["no-extras.yaml"]],
     ["doltdb-operator-crds", []]
   ] as const)("%s %s", (chart, values) => {
     const result = helm([
@@ -188,6 +190,16 @@ describe("values", () => {
     expect(refused.stderr).toContain("replicas > 1 needs --leader-elect")
   })
 
+  it("a flag set in containerArgs wins over the one the chart derives (the operator refuses a repeated flag)", () => {
+    const args = one(
+      render("doltdb-operator", [], ["containerArgs={--leader-elect,--log-level=debug,--metrics-bind-address=:9090}"]),
+      "Deployment"
+    ).spec.template.spec.containers[0].args as ReadonlyArray<string>
+    expect(args.filter((a) => a.startsWith("--log-level"))).toEqual(["--log-level=debug"])
+    expect(args.filter((a) => a.startsWith("--metrics-bind-address"))).toEqual(["--metrics-bind-address=:9090"])
+    expect(args).toContain("--log-format=json")
+  })
+
   it("values.schema.json refuses a mistyped key, naming it", () => {
     const result = template("doltdb-operator", { set: ["replica=2"] })
     expect(result.ok).toBe(false)
@@ -196,7 +208,7 @@ describe("values", () => {
 
   // Every value is honoured: for each key, set it back to its default in a values file that sets it to something
   // else; the rendered output must change (the reference chart ignored five of its values).
-  it("every value changes the output", () => {
+  it("every value changes the output", { timeout: 600_000 }, () => {
     const leaves = (value: unknown, path: ReadonlyArray<string> = []): ReadonlyArray<ReadonlyArray<string>> =>
       typeof value === "object" && value !== null && !Array.isArray(value) && !isMap(path)
         ? Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]))
@@ -213,7 +225,7 @@ describe("values", () => {
       const record = o as Record<string, unknown>
       return { ...record, [head]: withValue(record[head], rest, value) }
     }
-    const bases = ["all-values.yaml", "existing-cluster-role.yaml"].map((file) => ({
+    const bases = ["all-values.yaml", "existing-cluster-role.yaml", "no-extras.yaml"].map((file) => ({
       file,
       values: readYaml(join(chartsDir, "test", "values", file))
     }))
