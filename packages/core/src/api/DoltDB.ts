@@ -112,6 +112,12 @@ export const PrimaryReplication = Schema.Struct({
       description:
         "AllowUnsafeFailover lets an automatic failover promote the freshest standby even when none is provably caught up with the lost primary. Writes acknowledged by the old primary but not replicated are then lost. Default false: the operator refuses and reports why."
     })
+  ),
+  maxLagOnFailover: Schema.optionalKey(
+    Duration.annotate({
+      description:
+        "MaxLagOnFailover is how far behind the primary (its replication lag, as the primary reports it) a standby may be and still count as caught up for an automatic failover. With asynchronous replication, writes the primary acknowledged within that window before it was lost may be missing on the promoted standby; the failover event names the window. Default 5s; 0s accepts only a standby the primary reported fully caught up."
+    })
   )
 }).annotate({ description: "Primary is the replication configuration for the primary node." })
 export type PrimaryReplication = typeof PrimaryReplication.Type
@@ -301,9 +307,40 @@ export const PrimaryTransition = Schema.Struct({
   fromPodUid: Schema.optionalKey(
     Schema.String.annotate({ description: "FromPodUid is the uid of the old primary's Pod when the change started." })
   ),
-  startedAt: Time.annotate({ description: "StartedAt is when the change started." })
+  startedAt: Time.annotate({ description: "StartedAt is when the change started." }),
+  targetConfirmed: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "TargetConfirmed is set once a switchover's drain ended with the target holding the drained primary's final state; the target is promoted only then."
+    })
+  )
 }).annotate({ description: "A primary change in progress." })
 export type PrimaryTransition = typeof PrimaryTransition.Type
+
+export const StandbyEvidence = Schema.Struct({
+  pod: Schema.String.annotate({ description: "Pod is the standby's Pod name." }),
+  caughtUp: Schema.Boolean.annotate({
+    description:
+      "CaughtUp is whether the primary reported this standby at its position (lag within maxLagOnFailover, no replication error, every database) at each look since `since`."
+  }),
+  since: Time.annotate({
+    description: "Since is when the operator first saw this verdict (it holds until it changes)."
+  })
+}).annotate({ description: "What the primary last reported about one standby." })
+export type StandbyEvidence = typeof StandbyEvidence.Type
+
+export const ReplicationEvidence = Schema.Struct({
+  primary: Integer.annotate({ description: "Primary is the Pod index of the primary that reported it." }),
+  epoch: Integer.annotate({ description: "Epoch is that primary's epoch." }),
+  databases: Schema.Array(Schema.String).annotate({
+    description: "Databases are the databases that primary holds: a server lacking one is never promoted."
+  }),
+  standbys: Schema.Array(StandbyEvidence).annotate({ description: "Standbys: the verdict on each standby." })
+}).annotate({
+  description:
+    "ReplicationEvidence records, when it changes, how caught up each standby is as the serving primary reports it; after the primary is lost it is the evidence a failover is judged on (a standby's own last_update is lost when it restarts)."
+})
+export type ReplicationEvidence = typeof ReplicationEvidence.Type
 
 export const DoltDBStatus = Schema.Struct({
   conditions: Schema.optionalKey(
@@ -354,7 +391,8 @@ export const DoltDBStatus = Schema.Struct({
       description:
         "PrimaryRequest is the spec.replication.primary.podIndex the operator last acted on. A switchover is requested by changing podIndex; after a failover the operator does not switch back on its own and never writes the spec."
     })
-  )
+  ),
+  replicationEvidence: Schema.optionalKey(ReplicationEvidence)
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
 

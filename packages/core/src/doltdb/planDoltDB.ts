@@ -19,7 +19,6 @@ import { buildDesiredState } from "../builders/DesiredState.ts"
 import type { ChildObject } from "../builders/KubeObjects.ts"
 import { podName } from "../builders/Names.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
-import { buildPrimaryService } from "../builders/ServiceBuilder.ts"
 import { sha256Hex } from "../builders/Sha256.ts"
 import type { Action, KubeObject, ObjectRef, Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
@@ -68,6 +67,7 @@ export const doltdbRef = (doltdb: IdentifiedDoltDB): ObjectRef => ({
 
 export const replicationStateOf = (status: DoltDBStatus | undefined): ReplicationState => {
   const t = status?.primaryTransition
+  const e = status?.replicationEvidence
   return {
     currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
     replicationEpoch: status?.replicationEpoch,
@@ -82,7 +82,17 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
             to: t.to,
             epoch: t.epoch,
             fromPodUid: t.fromPodUid,
-            startedAt: parseTime(t.startedAt) ?? 0
+            startedAt: parseTime(t.startedAt) ?? 0,
+            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {})
+          },
+    evidence:
+      e === undefined
+        ? undefined
+        : {
+            primary: e.primary,
+            epoch: e.epoch,
+            databases: e.databases,
+            standbys: e.standbys.map((v) => ({ pod: v.pod, caughtUp: v.caughtUp, since: parseTime(v.since) ?? 0 }))
           }
   }
 }
@@ -93,6 +103,7 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
     primaryTransition: _t,
     primaryUnavailableSince: _u,
     primaryRequest: _r,
+    replicationEvidence: _v,
     currentPrimary: _c,
     currentPrimaryPodIndex: _i,
     replicationEpoch: _e,
@@ -117,7 +128,22 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
             to: t.to,
             epoch: t.epoch,
             ...(t.fromPodUid === undefined ? {} : { fromPodUid: t.fromPodUid }),
-            startedAt: rfc3339(t.startedAt)
+            startedAt: rfc3339(t.startedAt),
+            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {})
+          }
+        }),
+    ...(state.evidence === undefined
+      ? {}
+      : {
+          replicationEvidence: {
+            primary: state.evidence.primary,
+            epoch: state.evidence.epoch,
+            databases: [...state.evidence.databases],
+            standbys: state.evidence.standbys.map((v) => ({
+              pod: v.pod,
+              caughtUp: v.caughtUp,
+              since: rfc3339(v.since)
+            }))
           }
         }),
     ...(state.primaryUnavailableSince === undefined
@@ -130,6 +156,7 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
 export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
   const primary = o.doltdb.spec.replication.primary
   const delay = primary.failoverDelay === undefined ? undefined : parseGoDuration(primary.failoverDelay)
+  const maxLag = primary.maxLagOnFailover === undefined ? undefined : parseGoDuration(primary.maxLagOnFailover)
   return {
     ...o.defaults,
     replicas: o.doltdb.spec.replicas,
@@ -137,6 +164,7 @@ export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
     automaticFailover: primary.automaticFailover,
     minCaughtUpStandby: primary.minCaughtUpStandby ?? 1,
     ...(delay === undefined ? {} : { failoverDelayMillis: delay }),
+    ...(maxLag === undefined ? {} : { maxLagOnFailoverMillis: maxLag }),
     ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover })
   }
 }
@@ -227,6 +255,10 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       const p = state.currentPrimaryPodIndex === undefined ? undefined : o.pods[state.currentPrimaryPodIndex]
       return p?.exists === true && !p.deleting && p.sql._tag === "Reachable" && p.sql.role === "primary"
     })(),
+    primaryClustered: (() => {
+      const p = state.currentPrimaryPodIndex === undefined ? undefined : o.pods[state.currentPrimaryPodIndex]
+      return p?.sql._tag === "Reachable" ? p.sql.clustered !== false : true
+    })(),
     standbys:
       state.currentPrimaryPodIndex === undefined
         ? []
@@ -259,27 +291,78 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
           cluster
         )
 
-  // 1. Children. Build with the primary as it is now and the replica count the primary's position requires.
+  const next = decision?.next ?? { ...state, currentPrimaryPodIndex: undefined }
+  const current = doltdb.status ?? {}
+  const actions: Array<Action> = []
+
+  // 1. Intent first: a primary change is recorded before its first step.
+  let written: DoltDBStatus | undefined
+  const persist = (replication: ReplicationState) => {
+    const base = written ?? current
+    const intent = withReplicationState(
+      {
+        ...base,
+        conditions: setConditions(
+          base.conditions,
+          decision === undefined ? [] : [{ type: "PrimarySwitched", ...decision.primarySwitched }],
+          generation,
+          o.now
+        )
+      },
+      replication,
+      name
+    )
+    actions.push({
+      _tag: "PatchStatus",
+      ref,
+      status: intent,
+      replaces: base,
+      // Optimistic concurrency on the status we read; later writes in this plan follow our own.
+      ...(written === undefined && doltdb.metadata.resourceVersion !== undefined
+        ? { resourceVersion: doltdb.metadata.resourceVersion }
+        : {})
+    })
+    written = intent
+  }
+  if (decision?.persistFirst !== undefined) persist(decision.persistFirst)
+
+  // 2. Replication: fencing and promotion before any child apply, so that a child the API keeps refusing (RBAC, a
+  // PDB) cannot hold up a failover. A condition that persists (e.g. FailoverBlocked) is announced by one Warning
+  // Event when it starts, not on every poll.
+  const readyReason = current.conditions?.find((c) => c.type === "Ready")?.reason
+  for (const step of decision?.actions ?? []) {
+    if (step._tag === "Checkpoint") persist(step.state)
+    else if (step._tag === "RequeueAfter") continue
+    else if (
+      step._tag === "Event" &&
+      decision?.blocked !== undefined &&
+      step.reason === decision.blocked.reason &&
+      step.reason === readyReason
+    )
+      continue
+    else actions.push(step)
+  }
+
+  // 3. Children, built for the primary the replication steps leave (they only run when those succeeded), with the
+  // replica count the primary's position requires.
   const holdReplicas = Math.max(spec.replicas, decision?.minStatefulSetReplicas ?? 0)
   const buildFor = (primary: number | undefined): IdentifiedDoltDB => ({
     ...doltdb,
     spec: { ...spec, replicas: holdReplicas },
     status: { ...doltdb.status, ...(primary === undefined ? {} : { currentPrimaryPodIndex: primary }) }
   })
-  const desired = buildDesiredState(buildFor(state.currentPrimaryPodIndex))
-  const applies: Array<Action> = []
+  const desired = buildDesiredState(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex))
   for (const child of desired.objects) {
     const { object, hash } = withAppliedHash(child)
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
-      applies.push({ _tag: "Apply", object, force: true })
+      actions.push({ _tag: "Apply", object, force: true })
   }
   // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built.
   const wanted = new Set(desired.objects.map((c) => childKey(c.kind, c.metadata.name)))
-  const deletes: Array<Action> = []
   for (const key of o.children.keys()) {
     const [kind, childName] = key.split("/") as [string, string]
     if ((kind === "Service" || kind === "PodDisruptionBudget") && !wanted.has(key))
-      deletes.push({
+      actions.push({
         _tag: "Delete",
         ref: {
           apiVersion: kind === "Service" ? "v1" : "policy/v1",
@@ -291,53 +374,11 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       })
   }
 
-  const actions: Array<Action> = [...applies, ...deletes]
-  const next = decision?.next ?? { ...state, currentPrimaryPodIndex: undefined }
   const computed = computeStatus(o, decision, next)
   const { mesh: _previousMesh, ...withoutMesh } = computed
   const status: DoltDBStatus = mesh === undefined ? withoutMesh : { ...withoutMesh, mesh }
-  const current = doltdb.status ?? {}
 
-  // 2. Intent first.
-  let intentStatus: DoltDBStatus | undefined
-  if (decision?.persistFirst !== undefined) {
-    const intent = withReplicationState(
-      {
-        ...current,
-        conditions: setConditions(
-          current.conditions,
-          [{ type: "PrimarySwitched", ...decision.primarySwitched }],
-          generation,
-          o.now
-        )
-      },
-      decision.persistFirst,
-      name
-    )
-    intentStatus = intent
-    actions.push({
-      _tag: "PatchStatus",
-      ref,
-      status: intent,
-      replaces: current,
-      ...(doltdb.metadata.resourceVersion === undefined ? {} : { resourceVersion: doltdb.metadata.resourceVersion })
-    })
-  }
-  // 3. Replication. A condition that persists (e.g. FailoverBlocked) is announced by one Warning Event when it
-  // starts, not on every poll.
-  const readyReason = current.conditions?.find((c) => c.type === "Ready")?.reason
-  const repeated = (a: (typeof actions)[number]) =>
-    a._tag === "Event" &&
-    decision?.blocked !== undefined &&
-    a.reason === decision.blocked.reason &&
-    a.reason === readyReason
-  if (decision !== undefined) actions.push(...decision.actions.filter((a) => a._tag !== "RequeueAfter" && !repeated(a)))
-  // 4. Route writes to a newly promoted primary right away.
-  if (decision !== undefined && next.currentPrimaryPodIndex !== state.currentPrimaryPodIndex) {
-    const { object } = withAppliedHash(buildPrimaryService(buildFor(next.currentPrimaryPodIndex)))
-    actions.push({ _tag: "Apply", object, force: true })
-  }
-  // 5. One rolling-update step, never during a primary change.
+  // 4. One rolling-update step, never during a primary change.
   const roleChanging = decision?.actions.some((a) => a._tag === "AssumeRole" || a._tag === "TransitionToStandby")
   if (
     rollout._tag === "DeletePod" &&
@@ -356,14 +397,14 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       },
       reason: rollout.reason
     })
-  // 6. Status, only when it changed.
-  if (!jsonEqual(status, current))
+  // 5. Status, only when it changed.
+  if (!jsonEqual(status, written ?? current))
     actions.push({
       _tag: "PatchStatus",
       ref,
       status,
-      replaces: intentStatus ?? current,
-      ...(decision?.persistFirst === undefined && doltdb.metadata.resourceVersion !== undefined
+      replaces: written ?? current,
+      ...(written === undefined && doltdb.metadata.resourceVersion !== undefined
         ? { resourceVersion: doltdb.metadata.resourceVersion }
         : {})
     })

@@ -25,6 +25,13 @@ export type SqlView =
       readonly _tag: "Reachable"
       readonly role: DoltRole
       readonly epoch: number
+      /**
+       * Whether the server runs with a `cluster:` configuration. A standalone server (replication just enabled, not
+       * restarted yet) reports role primary at epoch 0 and has no status table; it is never failed over from.
+       */
+      readonly clustered?: boolean
+      /** The user databases the server holds (`undefined`: not read). */
+      readonly databases?: ReadonlyArray<string>
       /** Present on a primary: replication towards each standby remote. */
       readonly standbys: ReadonlyArray<StandbyReplication>
       /**
@@ -62,6 +69,32 @@ export interface PrimaryTransition {
   readonly fromPodUid: string | undefined
   /** Operator clock, epoch millis. */
   readonly startedAt: number
+  /**
+   * A switchover's drain ended with the target confirmed at the drained primary's final state (recorded right
+   * after the graceful demotion succeeds): only then is the target promoted.
+   */
+  readonly targetConfirmed?: boolean
+}
+
+/** What the serving primary last reported about one standby (recorded in status when it changes). */
+export interface StandbyVerdict {
+  readonly pod: string
+  /** At the primary's position (lag within `maxLagOnFailover`, no error, every database) at each look since `since`. */
+  readonly caughtUp: boolean
+  /** Operator clock, epoch millis: when this verdict was first seen. */
+  readonly since: number
+}
+
+/**
+ * The evidence a failover is judged on: the verdicts the serving primary gave, per standby, recorded when they
+ * change (so a converged cluster costs no writes) and frozen when the primary is lost.
+ */
+export interface Evidence {
+  readonly primary: number
+  readonly epoch: number
+  /** The primary's databases: a server lacking one is never promoted. */
+  readonly databases: ReadonlyArray<string>
+  readonly standbys: ReadonlyArray<StandbyVerdict>
 }
 
 /** The replication part of the DoltDB status, as the planner reads and writes it. */
@@ -77,6 +110,7 @@ export interface ReplicationState {
    * the primary, the operator does not switch back on its own, and never needs to write the spec.
    */
   readonly primaryRequest: number | undefined
+  readonly evidence?: Evidence | undefined
 }
 
 export interface ReplicationPolicy {
@@ -90,8 +124,13 @@ export interface ReplicationPolicy {
   readonly failoverDelayMillis: number
   /** Promote the freshest standby even when none is provably caught up (user opt-in). */
   readonly allowUnsafeFailover: boolean
-  /** Extra staleness tolerated for a standby to count as caught up at the moment the primary was lost. */
+  /**
+   * With no recorded verdict on a standby (none was ever written for the lost primary), how much earlier than the
+   * freshest standby it may have last heard from the primary and still count as caught up.
+   */
   readonly caughtUpSlackMillis: number
+  /** A standby counts as caught up while the primary reports its lag at most this (`maxLagOnFailover`). */
+  readonly maxLagOnFailoverMillis?: number
   /** A planned switchover only starts when the target's replication lag is at most this. */
   readonly maxSwitchoverLagMillis: number
   /** A transition that has not completed by then is abandoned and re-planned. */
@@ -103,7 +142,8 @@ export const defaultPolicy = {
   minCaughtUpStandby: 1,
   failoverDelayMillis: 3_000,
   allowUnsafeFailover: false,
-  caughtUpSlackMillis: 15_000,
+  caughtUpSlackMillis: 2_000,
+  maxLagOnFailoverMillis: 5_000,
   maxSwitchoverLagMillis: 5_000,
   transitionTimeoutMillis: 60_000
 } as const

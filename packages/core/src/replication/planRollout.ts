@@ -36,6 +36,11 @@ export interface RolloutObserved {
    * up, and would leave no promotable standby. `undefined` is treated as serving.
    */
   readonly primaryServing?: boolean
+  /**
+   * The primary's server runs with a cluster configuration. `false`: replication was just enabled on a standalone
+   * server that holds the data; it is restarted in place (nothing to switch over to: no standby has the data).
+   */
+  readonly primaryClustered?: boolean
   /** Replication towards each standby, as the primary reports it. */
   readonly standbys: ReadonlyArray<StandbyReplication>
   readonly maxLagMillis: number
@@ -77,6 +82,13 @@ export const planRollout = (o: RolloutObserved): RolloutStep => {
     return { _tag: "Wait", reason: "waiting for the primary to settle before updating" }
   if (o.primaryServing === false)
     return { _tag: "Wait", reason: "waiting for the primary to be available before updating standbys" }
+  const primaryPod = members.find((p) => p.pod.ordinal === o.primary)
+  if (o.primaryClustered === false && primaryPod !== undefined && isStale(primaryPod))
+    return {
+      _tag: "DeletePod",
+      pod: primaryPod.pod,
+      reason: `restart ${primaryPod.pod.name} with the cluster configuration (it holds the data: it stays primary)`
+    }
 
   const standbys = members.filter((p) => p.pod.ordinal !== o.primary)
   // A standby the primary does not push to at all (it joined after the primary started) cannot catch up until the

@@ -1,21 +1,28 @@
 /**
  * Choosing which standby to promote when the primary is lost.
  *
- * With the primary gone, the only evidence of how caught up a standby is comes from the standby itself:
- * `dolt_cluster_status.last_update`, the last push or heartbeat it received, per database. A primary sends
- * heartbeats only to standbys it is caught up with (dolt-cluster.md §3), so a standby whose *stalest* database
- * heard from the primary no earlier than the moment the primary was lost was caught up at that moment. The
- * observe step measures staleness on the standby's own clock, and "time since the primary was lost" on the
- * operator's, so no two clocks are compared; `slack` covers the detection delay and the heartbeat interval.
+ * A standby is *safe* to promote when it holds every database the cluster has and the evidence says it was at the
+ * primary's position when the operator last looked:
+ * - the recorded verdict for the lost primary (`Evidence.ts`) says caught up; or it said lagging, but the standby
+ *   heard from the primary (a push or a heartbeat, which a primary sends only to standbys it is caught up with,
+ *   dolt-cluster.md §3) after that verdict;
+ * - with no record at all for the lost primary (it was never written: the primary died before the operator's first
+ *   look at it), the standby heard from the primary on every database about as recently as any other standby did
+ *   (`caughtUpSlackMillis`) and no earlier than the loss was detected, less the detection delay.
+ * A server lacking a database (a fresh pod that never received it) is never promoted, not even with
+ * `allowUnsafeFailover`: it would re-create the database empty and push that over the others.
  */
-import type { PodView, ReplicationPolicy } from "./ReplicationObserved.ts"
+import type { Evidence, PodView, ReplicationPolicy } from "./ReplicationObserved.ts"
 
 export interface CandidateAssessment {
   readonly pod: PodView
   readonly epoch: number
-  /** Staleness of the stalest database, millis; `Infinity` when a database never heard from the primary. */
-  readonly stalestMillis: number
-  readonly caughtUp: boolean
+  /** When it last heard from the primary on every database (operator clock); `undefined`: some never. */
+  readonly heardAt: number | undefined
+  readonly missing: ReadonlyArray<string>
+  readonly safe: boolean
+  /** Why it is or is not safe, for events. */
+  readonly why: string
 }
 
 export type CandidateChoice =
@@ -26,59 +33,108 @@ export type CandidateChoice =
 export const isPromotable = (p: PodView): boolean =>
   p.exists && !p.deleting && p.sql._tag === "Reachable" && p.sql.role === "standby"
 
+const databasesOf = (p: PodView): ReadonlyArray<string> =>
+  p.sql._tag !== "Reachable" ? [] : (p.sql.databases ?? p.sql.staleness.map((s) => s.database))
+
+/** Every database the cluster has: the lost primary's (recorded) and any reachable server's. */
+export const clusterDatabases = (
+  pods: ReadonlyArray<PodView>,
+  evidence: Evidence | undefined
+): ReadonlyArray<string> => {
+  const all = new Set(evidence?.databases ?? [])
+  for (const p of pods) if (p.exists) for (const d of databasesOf(p)) all.add(d)
+  return [...all].sort()
+}
+
+const ago = (now: number, at: number) => `${Math.max(0, now - at)}ms ago`
+
+/** Without a recorded verdict: how long before the loss was detected the primary may have died (polling, probes). */
+export const DetectionSlackMillis = 15_000
+
 export const assessCandidates = (
   pods: ReadonlyArray<PodView>,
   exclude: ReadonlySet<number>,
-  replicas: number,
-  sinceLostMillis: number,
-  slackMillis: number
+  policy: ReplicationPolicy,
+  evidence: Evidence | undefined,
+  now: number,
+  lostAt: number = now
 ): ReadonlyArray<CandidateAssessment> => {
-  const candidates = pods.filter((p) => p.ordinal < replicas && !exclude.has(p.ordinal) && isPromotable(p))
-  // A database that one standby has and another lacks counts as "never heard from the primary" for the latter.
-  const databases = new Set<string>()
-  for (const c of candidates) if (c.sql._tag === "Reachable") for (const s of c.sql.staleness) databases.add(s.database)
-  return candidates.map((pod) => {
-    const sql = pod.sql._tag === "Reachable" ? pod.sql : undefined
+  const candidates = pods.filter((p) => p.ordinal < policy.replicas && !exclude.has(p.ordinal) && isPromotable(p))
+  const databases = clusterDatabases(pods, evidence)
+  const heardAt = (p: PodView): number | undefined => {
+    if (p.sql._tag !== "Reachable" || databases.length === 0) return undefined
     let stalest = 0
     for (const db of databases) {
-      const row = sql?.staleness.find((s) => s.database === db)
-      const millis = row?.millis ?? Number.POSITIVE_INFINITY
-      if (millis > stalest) stalest = millis
+      const millis = p.sql.staleness.find((s) => s.database === db)?.millis
+      if (millis === undefined) return undefined
+      stalest = Math.max(stalest, millis)
     }
-    return {
-      pod,
-      epoch: sql?.epoch ?? 0,
-      stalestMillis: stalest,
-      caughtUp: stalest <= sinceLostMillis + slackMillis
+    return now - stalest
+  }
+  const heard = new Map(candidates.map((p) => [p.ordinal, heardAt(p)]))
+  const freshest = Math.max(-Infinity, ...[...heard.values()].flatMap((h) => (h === undefined ? [] : [h])))
+  return candidates.map((pod) => {
+    const has = new Set(databasesOf(pod))
+    const missing = databases.filter((d) => !has.has(d))
+    const at = heard.get(pod.ordinal)
+    const verdict = evidence?.standbys.find((v) => v.pod === pod.name)
+    const judge = (): { safe: boolean; why: string } => {
+      if (missing.length > 0) return { safe: false, why: `lacks database ${missing.join(", ")}` }
+      if (databases.length === 0) return { safe: true, why: "no database to lose" }
+      if (evidence !== undefined) {
+        if (verdict?.caughtUp === true)
+          return { safe: true, why: `at the primary's position when last reported (since ${ago(now, verdict.since)})` }
+        if (verdict !== undefined && at !== undefined && at > verdict.since)
+          return { safe: true, why: "heard from the primary after it was last reported lagging" }
+        return {
+          safe: false,
+          why:
+            verdict === undefined
+              ? "the primary never reported it caught up"
+              : `the primary reported it lagging ${ago(now, verdict.since)}`
+        }
+      }
+      if (at !== undefined && at >= freshest - policy.caughtUpSlackMillis && at >= lostAt - DetectionSlackMillis)
+        return { safe: true, why: `heard from the primary ${ago(now, at)}, as recently as any standby` }
+      return {
+        safe: false,
+        why:
+          at === undefined
+            ? "never heard from the primary since it started"
+            : `last heard from the primary ${ago(now, at)}`
+      }
     }
+    return { pod, epoch: pod.sql._tag === "Reachable" ? pod.sql.epoch : 0, heardAt: at, missing, ...judge() }
   })
 }
 
-/** Caught up first, then highest epoch, then ready, then freshest, then lowest ordinal (numeric, not by name). */
+/** Safe first, then highest epoch, then ready, then freshest, then lowest ordinal (numeric, not by name). */
 const rank = (a: CandidateAssessment, b: CandidateAssessment): number =>
-  Number(b.caughtUp) - Number(a.caughtUp) ||
+  Number(b.safe) - Number(a.safe) ||
   b.epoch - a.epoch ||
   Number(b.pod.ready) - Number(a.pod.ready) ||
-  a.stalestMillis - b.stalestMillis ||
+  (b.heardAt ?? -Infinity) - (a.heardAt ?? -Infinity) ||
   a.pod.ordinal - b.pod.ordinal
 
 export const selectFailoverCandidate = (
   pods: ReadonlyArray<PodView>,
   exclude: ReadonlySet<number>,
   policy: ReplicationPolicy,
-  sinceLostMillis: number
+  evidence: Evidence | undefined,
+  now: number,
+  options: { readonly prefer?: number | undefined; readonly lostAt?: number | undefined } = {}
 ): CandidateChoice => {
-  const assessed = [...assessCandidates(pods, exclude, policy.replicas, sinceLostMillis, policy.caughtUpSlackMillis)]
-  assessed.sort(rank)
-  const best = assessed[0]
+  const assessed = [...assessCandidates(pods, exclude, policy, evidence, now, options.lostAt ?? now)].sort(rank)
+  const prefer = options.prefer
+  const preferred = assessed.find((c) => c.pod.ordinal === prefer && c.safe)
+  const best = preferred ?? assessed[0]
   if (best === undefined) return { _tag: "None", reason: "no reachable standby to promote" }
-  if (best.caughtUp) return { _tag: "Chosen", candidate: best, unsafe: false }
-  const staleness = assessed
-    .map((c) => `${c.pod.name} ${Number.isFinite(c.stalestMillis) ? `${c.stalestMillis}ms` : "never"}`)
-    .join(", ")
-  if (policy.allowUnsafeFailover) return { _tag: "Chosen", candidate: best, unsafe: true }
+  if (best.safe) return { _tag: "Chosen", candidate: best, unsafe: false }
+  const detail = assessed.map((c) => `${c.pod.name}: ${c.why}`).join("; ")
+  const holder = assessed.find((c) => c.missing.length === 0)
+  if (policy.allowUnsafeFailover && holder !== undefined) return { _tag: "Chosen", candidate: holder, unsafe: true }
   return {
     _tag: "None",
-    reason: `no standby is provably caught up (staleness: ${staleness}; primary lost ${sinceLostMillis}ms ago); promoting one could lose acknowledged writes`
+    reason: `no standby is provably caught up (${detail}); promoting one could lose acknowledged writes`
   }
 }

@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Action } from "../../src/plan/Action.ts"
-import { planReplication, RoleLabel } from "../../src/replication/planReplication.ts"
+import { planReplication, type ReplicationStep, RoleLabel } from "../../src/replication/planReplication.ts"
 import { brokenSql, cluster, healthy3, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
 
-const tags = (actions: ReadonlyArray<Action>) => actions.map((a) => a._tag)
-const roleChanges = (actions: ReadonlyArray<Action>) =>
+const tags = (actions: ReadonlyArray<ReplicationStep>) => actions.map((a) => a._tag)
+const roleChanges = (actions: ReadonlyArray<ReplicationStep>) =>
   actions.flatMap((a) =>
     a._tag === "AssumeRole"
       ? [`${a.target.pod}:${a.role}@${a.epoch}`]
@@ -12,13 +11,13 @@ const roleChanges = (actions: ReadonlyArray<Action>) =>
         ? [`${a.target.pod}:drain@${a.epoch}`]
         : []
   )
-const labels = (actions: ReadonlyArray<Action>) =>
+const labels = (actions: ReadonlyArray<ReplicationStep>) =>
   actions.flatMap((a) =>
     a._tag === "Apply" && a.object.kind === "Pod"
       ? [`${a.object.metadata.name}=${(a.object.metadata.labels as Record<string, string>)[RoleLabel]}`]
       : []
   )
-const deletes = (actions: ReadonlyArray<Action>) =>
+const deletes = (actions: ReadonlyArray<ReplicationStep>) =>
   actions.flatMap((a) => (a._tag === "Delete" ? [`${a.ref.name}/${a.ref.uid}`] : []))
 
 describe("planReplication", () => {
@@ -190,11 +189,25 @@ describe("planReplication", () => {
     assert.deepStrictEqual(roleChanges(d.actions), [])
   })
 
-  it("split brain: keeps the highest-epoch primary and demotes the other above every epoch seen", () => {
+  it("a primary below another primary's epoch is stale: demoted at the current epoch, no new epoch, no warning", () => {
     const pods = [pod(0, primarySql(3)), pod(1, primarySql(2)), pod(2, standbySql(3))]
     const d = planReplication(observed(pods, state({ currentPrimaryPodIndex: 1, replicationEpoch: 2 })), cluster)
-    assert.deepStrictEqual(roleChanges(d.actions), ["db-1:standby@4", "db-0:primary@4"])
+    assert.deepStrictEqual(roleChanges(d.actions), ["db-1:standby@3"])
     assert.strictEqual(d.next.currentPrimaryPodIndex, 0)
+    assert.strictEqual(d.next.replicationEpoch, 3)
+    assert.isFalse(d.actions.some((a) => a._tag === "Event" && a.type === "Warning"))
+    // Labels move before the roles do, so writes are not routed to the demoted server meanwhile.
+    assert.isBelow(
+      d.actions.findIndex((a) => a._tag === "Apply"),
+      d.actions.findIndex((a) => a._tag === "AssumeRole")
+    )
+  })
+
+  it("split brain: two primaries at one epoch, one kept and both moved above every epoch seen", () => {
+    const pods = [pod(0, primarySql(3)), pod(1, primarySql(3)), pod(2, standbySql(3))]
+    const d = planReplication(observed(pods, state({ currentPrimaryPodIndex: 1, replicationEpoch: 3 })), cluster)
+    assert.deepStrictEqual(roleChanges(d.actions), ["db-0:standby@4", "db-1:primary@4"])
+    assert.strictEqual(d.next.currentPrimaryPodIndex, 1)
     assert.strictEqual(d.next.replicationEpoch, 4)
     // Labels move before the roles do, so writes are not routed to the demoted server meanwhile.
     assert.isBelow(
@@ -251,7 +264,7 @@ describe("planReplication", () => {
     const pods = [pod(0, primarySql(3, [{ remote: "db-1" }])), pod(1, primarySql(1)), pod(2, standbySql(3))]
     const d = planReplication(observed(pods, state({ replicationEpoch: 3 })), cluster)
     assert.strictEqual(d.next.currentPrimaryPodIndex, 0)
-    assert.deepStrictEqual(roleChanges(d.actions), ["db-1:standby@4", "db-0:primary@4"])
+    assert.deepStrictEqual(roleChanges(d.actions), ["db-1:standby@3"])
   })
 
   it("a failover does not switch back: the request is an edge, not a level", () => {

@@ -31,6 +31,8 @@ const expectations: Record<string, (r: ScenarioReport) => void> = {
     assert.notStrictEqual(r.primaries.at(-1)?.primary, "db-0", "no failover away from db-0")
     assert.isAtLeast(r.primaries.at(-1)?.epoch ?? 0, 2)
     assert.isTrue(texts(r, "event").some((t) => t.includes("PrimaryUnavailable")))
+    // a returning old primary is stale, not a split brain (issue 12 §1.7)
+    assert.isFalse(texts(r, "event").some((t) => t.includes("SplitBrainRepair")))
     assert.isAbove(r.writes.acked, 0)
     assert.isTrue(
       r.writes.outages.every((o) => o.to !== undefined),

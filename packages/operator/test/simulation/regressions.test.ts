@@ -47,14 +47,17 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
 
 describe("failover regressions", () => {
   for (const c of cases)
-    it.effect(c.name, () =>
-      Effect.gen(function* () {
-        const result = yield* runSchedule(c.schedule, { timeline: true })
-        assert.deepStrictEqual(
-          result.violations,
-          [],
-          Timeline.render(result.timeline, { seed: c.schedule.seed, title: c.name })
-        )
-      })
+    it.effect(
+      c.name,
+      () =>
+        Effect.gen(function* () {
+          const result = yield* runSchedule(c.schedule, { timeline: true })
+          assert.deepStrictEqual(
+            result.violations,
+            [],
+            Timeline.render(result.timeline, { seed: c.schedule.seed, title: c.name })
+          )
+        }),
+      60_000
     )
 })

@@ -51,7 +51,7 @@ export interface RunOptions {
   /** After recovery, lose the primary's node for good and require a failover within `recoveryMillis` (default on). */
   readonly finalFailover?: boolean
   /** Runs at the end, before the world is torn down (debugging). */
-  readonly inspect?: Effect.Effect<void, never, DoltModel.DoltCluster>
+  readonly inspect?: Effect.Effect<void, never, DoltModel.DoltCluster | InMemoryKube>
   /** Keep the timeline (costs memory; off for passing bulk runs). */
   readonly timeline?: boolean
 }

@@ -87,15 +87,39 @@ const staleness = (rows: ReadonlyArray<ClusterStatusRow>, now: number) => {
   return [...byDb.entries()].map(([database, millis]) => ({ database, millis }))
 }
 
+/**
+ * A server without a `cluster:` configuration (a standalone one, replication just enabled) knows no
+ * `@@dolt_cluster_role` and has no `dolt_cluster` database; it is writable, like a primary.
+ */
+const notClustered = (e: { readonly _tag: string; readonly message: string }) =>
+  e._tag === "DoltSqlError" && e.message.includes("dolt_cluster")
+
+const standalone = { role: "primary", epoch: 0, clustered: false } as const
+
 const observeSql = Effect.fnUntraced(function* (host: string, port: number, credentials: Credentials, now: number) {
   const dolt = yield* Dolt
   const target = doltTarget(host, port, credentials)
-  const role = yield* dolt.roleAndEpoch(target)
-  const rows = yield* dolt.clusterStatus(target)
+  const role = yield* dolt.roleAndEpoch(target).pipe(
+    Effect.map((r) => ({ role: r.role, epoch: r.epoch, clustered: true })),
+    Effect.catchIf(notClustered, () => Effect.succeed(standalone))
+  )
+  const status = role.clustered
+    ? yield* dolt.clusterStatus(target).pipe(
+        Effect.map((rows) => ({ clustered: true, rows })),
+        Effect.catchIf(notClustered, () =>
+          Effect.succeed({ clustered: false, rows: [] as ReadonlyArray<ClusterStatusRow> })
+        )
+      )
+    : { clustered: false, rows: [] as ReadonlyArray<ClusterStatusRow> }
+  // The databases it holds: a server lacking one is never promoted (status rows exist per standby remote only).
+  const databases = yield* dolt.listDatabases(target)
+  const rows = status.rows
   return {
     _tag: "Reachable",
     role: role.role,
     epoch: role.epoch,
+    clustered: status.clustered,
+    databases,
     standbys: role.role === "primary" ? foldStandbys(rows) : [],
     staleness: role.role === "standby" ? staleness(rows, now) : []
   } satisfies Replication.SqlView

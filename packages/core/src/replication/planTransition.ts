@@ -1,0 +1,293 @@
+/**
+ * A primary change, step by step: started (recorded in status before its first step), resumed on every reconcile
+ * from what the servers say, completed, or aborted.
+ *
+ * - Fence first: a reachable old primary is demoted at the new epoch (a switchover drains it with
+ *   `dolt_cluster_transition_to_standby`, requiring the target caught up); an unreachable one has its pod deleted
+ *   and nothing is promoted until that pod (that uid) is gone.
+ * - A switchover records `targetConfirmed` right after the drain succeeded with the target caught up (a checkpoint
+ *   the executor only reaches when the drain action succeeded) and promotes the target only then. A drain that
+ *   ended without that confirmation aborts the switchover: the old primary, which holds its own final state, is
+ *   put back at a higher epoch, with a Warning and a condition.
+ */
+
+import type { Action } from "../plan/Action.ts"
+import {
+  type ClusterIdentity,
+  event,
+  labelActions,
+  maxEpoch,
+  ok,
+  type ReplicationDecision,
+  type ReplicationStep,
+  roleLabelAction,
+  switching
+} from "./Decision.ts"
+import { DefaultMaxLagOnFailoverMillis, seedEvidence } from "./Evidence.ts"
+import type { PodView, PrimaryTransition, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
+import { reachable } from "./Situation.ts"
+import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
+
+const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
+
+const minSts = (o: ReplicationObserved, ...ordinals: ReadonlyArray<number>) =>
+  Math.max(o.policy.replicas, ...ordinals.map((i) => i + 1))
+
+/** Refuse a switchover before touching the primary: demoting first and then finding the target unusable is an outage. */
+const switchoverRefusal = (o: ReplicationObserved, state: ReplicationState, cur: number, target: number) => {
+  const curPod = o.pods[cur]
+  const targetPod = o.pods[target]
+  if (targetPod === undefined || !isPromotable(targetPod) || !targetPod.ready)
+    return `target ${targetPod?.name ?? target} is not a ready standby`
+  const sql = reachable(curPod)
+  // No user database yet means no status rows at all: nothing to lag on (the drain still checks users and grants).
+  if ((sql?.standbys.length ?? 0) > 0) {
+    const repl = sql?.standbys.find((s) => s.remote === targetPod.name)
+    if (repl === undefined || repl.errors > 0 || repl.maxLagMillis === undefined)
+      return `target ${targetPod.name} is not replicating from the primary`
+    if (repl.maxLagMillis > o.policy.maxSwitchoverLagMillis)
+      return `target ${targetPod.name} lags ${repl.maxLagMillis}ms (max ${o.policy.maxSwitchoverLagMillis}ms)`
+    const verdict = state.evidence?.standbys.find((v) => v.pod === targetPod.name)
+    if (state.evidence?.primary === cur && verdict?.caughtUp === false)
+      return `target ${targetPod.name} is not at the primary's position (lag over ${o.policy.maxLagOnFailoverMillis ?? DefaultMaxLagOnFailoverMillis}ms)`
+  }
+  const healthyStandbys = o.pods.filter((p) => p.ordinal !== cur && isPromotable(p) && p.ready).length
+  if (healthyStandbys < o.policy.minCaughtUpStandby)
+    return `${healthyStandbys} ready standbys, minCaughtUpStandby is ${o.policy.minCaughtUpStandby}`
+  return undefined
+}
+
+/** Start a switchover (checked first) or a failover (its target already chosen): record it, then its first steps. */
+export const startTransition = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  state: ReplicationState,
+  cur: number,
+  target: number,
+  kind: "Switchover" | "Failover" = "Switchover",
+  announce?: Action
+): ReplicationDecision => {
+  const curPod = o.pods[cur]
+  if (kind === "Switchover") {
+    const refusal = switchoverRefusal(o, state, cur, target)
+    if (refusal !== undefined)
+      return {
+        persistFirst: undefined,
+        actions: [
+          ...labelActions(o, cluster, cur),
+          event(cluster, "Warning", "SwitchoverBlocked", refusal),
+          { _tag: "RequeueAfter", millis: 2_000, why: refusal }
+        ],
+        next: state,
+        primarySwitched: switching(`Switching primary to '${o.pods[target]?.name ?? target}': ${refusal}`),
+        blocked: { status: "False", reason: "SwitchoverBlocked", message: refusal },
+        minStatefulSetReplicas: minSts(o, cur)
+      }
+  }
+  const transition: PrimaryTransition = {
+    kind,
+    from: cur,
+    to: target,
+    epoch: maxEpoch(o) + 1,
+    fromPodUid: curPod?.uid,
+    startedAt: o.now
+  }
+  const started = continueTransition({ ...o, state }, cluster, transition, transition.epoch)
+  return {
+    ...started,
+    persistFirst: { ...state, transition },
+    actions: [
+      announce ??
+        event(
+          cluster,
+          "Normal",
+          "PrimarySwitching",
+          `Switching primary from index '${cur}' to index '${target}' at epoch ${transition.epoch}`
+        ),
+      ...started.actions
+    ]
+  }
+}
+
+/** Where a transition stands, from what the servers say now. Re-entrant: called on every reconcile until done. */
+export const continueTransition = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  t: PrimaryTransition,
+  epochMax: number
+): ReplicationDecision => {
+  const state = { ...o.state, transition: t }
+  const oldPod = o.pods[t.from]
+  const targetPod = o.pods[t.to]
+  const base = {
+    persistFirst: undefined,
+    primarySwitched: switching(`Switching primary to '${targetPod?.name ?? t.to}'`),
+    blocked: undefined,
+    minStatefulSetReplicas: minSts(o, t.from, t.to)
+  }
+  const targetSql = reachable(targetPod)
+  const oldSql = reachable(oldPod)
+  // Fence: the old primary must be demoted, or provably gone, before anyone else becomes writable.
+  const oldGone = oldPod === undefined || !oldPod.exists || (t.fromPodUid !== undefined && oldPod.uid !== t.fromPodUid)
+  const oldFenced = oldGone || (oldSql !== undefined && oldSql.role !== "primary")
+
+  if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && oldFenced)
+    // Already promoted (a previous pass got this far) and the old one is not writable: finish.
+    return completeTransition(o, cluster, t, epochMax, [])
+  if (o.now - t.startedAt > o.policy.transitionTimeoutMillis) {
+    const message = `${t.kind} to '${targetPod?.name ?? t.to}' did not complete within ${o.policy.transitionTimeoutMillis}ms; re-planning`
+    return {
+      ...base,
+      actions: [
+        event(cluster, "Warning", "SwitchoverTimedOut", message),
+        { _tag: "RequeueAfter", millis: 0, why: message }
+      ],
+      // The old primary may already be fenced: count the unavailability from the start of this attempt.
+      next: { ...o.state, transition: undefined, primaryUnavailableSince: t.startedAt },
+      blocked: { status: "False", reason: "SwitchoverTimedOut", message }
+    }
+  }
+  const fence: Array<ReplicationStep> = []
+  if (oldPod?.exists && !oldPod.deleting && oldPod.roleLabel !== "standby")
+    fence.push(roleLabelAction(cluster, oldPod, "standby"))
+  if (!oldFenced) {
+    if (oldSql !== undefined && t.kind === "Switchover" && targetPod !== undefined) {
+      // Drain: the executor fails the action unless the target reports caught up; only then is the checkpoint
+      // written and the target promoted, in this pass or (after a crash) the next.
+      const confirmed: PrimaryTransition = { ...t, targetConfirmed: true }
+      return {
+        ...completeTransition(o, cluster, confirmed, epochMax, [
+          ...fence,
+          {
+            _tag: "TransitionToStandby",
+            target: oldPod!.target,
+            epoch: t.epoch,
+            minCaughtUp: Math.max(1, o.policy.minCaughtUpStandby),
+            requireCaughtUp: [targetPod.name]
+          },
+          { _tag: "Checkpoint", state: { ...o.state, transition: confirmed } },
+          { _tag: "AssumeRole", target: targetPod.target, role: "primary", epoch: t.epoch }
+        ])
+      }
+    }
+    if (oldSql !== undefined)
+      fence.push({ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch })
+    else {
+      // Unreachable: it may still serve clients that reach it directly. Delete its pod and wait until the
+      // pod (with that uid) is gone; the StatefulSet recreates it and it rejoins as a standby.
+      if (oldPod?.exists && !oldPod.deleting)
+        fence.push({
+          _tag: "Delete",
+          ref: {
+            apiVersion: "v1",
+            kind: "Pod",
+            namespace: cluster.namespace,
+            name: oldPod.name,
+            ...(oldPod.uid === undefined ? {} : { uid: oldPod.uid })
+          },
+          gracePeriodSeconds: 0,
+          reason: `fencing unreachable primary ${oldPod.name}`
+        })
+      return {
+        ...base,
+        actions: [...fence, { _tag: "RequeueAfter", millis: 1_000, why: "waiting for the old primary to be fenced" }],
+        next: state
+      }
+    }
+  }
+  const drainedUnconfirmed = t.kind === "Switchover" && t.targetConfirmed !== true
+  if (drainedUnconfirmed && !oldGone && oldSql?.role === "standby" && oldPod !== undefined && !oldPod.deleting)
+    return abortSwitchover(o, cluster, t, oldPod, epochMax)
+  // Promote the target; if it is no longer usable (or a switchover's old primary vanished before the target was
+  // confirmed), only a standby the evidence shows caught up, as in a failover.
+  const targetUsable = targetPod !== undefined && isPromotable(targetPod) && !drainedUnconfirmed
+  let promote: PodView | undefined = targetUsable ? targetPod : undefined
+  let next = t
+  if (promote === undefined) {
+    const evidence = o.state.evidence?.primary === t.from ? o.state.evidence : undefined
+    const choice = selectFailoverCandidate(o.pods, new Set([t.from]), o.policy, evidence, o.now, {
+      prefer: t.to,
+      lostAt: o.state.primaryUnavailableSince ?? t.startedAt
+    })
+    if (choice._tag === "None")
+      return {
+        ...base,
+        actions: [...fence, { _tag: "RequeueAfter", millis: 2_000, why: choice.reason }],
+        next: state,
+        blocked: { status: "False", reason: "FailoverBlocked", message: choice.reason }
+      }
+    promote = choice.candidate.pod
+    const { targetConfirmed: _confirmed, ...rest } = t
+    next = { ...rest, to: promote.ordinal }
+  }
+  const promotion: ReplicationStep = { _tag: "AssumeRole", target: promote.target, role: "primary", epoch: next.epoch }
+  return {
+    ...completeTransition(o, cluster, next, epochMax, [...fence, promotion]),
+    persistFirst: next === t ? undefined : { ...o.state, transition: next }
+  }
+}
+
+/** The drain ended without the target confirming the final state: put the old primary back, higher. */
+const abortSwitchover = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  t: PrimaryTransition,
+  oldPod: PodView,
+  epochMax: number
+): ReplicationDecision => {
+  const epoch = epochMax + 1
+  const message = `switchover from '${oldPod.name}' to '${o.pods[t.to]?.name ?? t.to}' aborted: the target did not confirm the drained primary's final state; ${oldPod.name} is primary again at epoch ${epoch}`
+  return {
+    persistFirst: undefined,
+    actions: [
+      { _tag: "AssumeRole", target: oldPod.target, role: "primary", epoch },
+      ...labelActions(o, cluster, t.from),
+      event(cluster, "Warning", "SwitchoverAborted", message)
+    ],
+    next: {
+      ...o.state,
+      currentPrimaryPodIndex: t.from,
+      replicationEpoch: epoch,
+      transition: undefined,
+      primaryUnavailableSince: undefined
+    },
+    primarySwitched: { status: "False", reason: "SwitchoverAborted", message },
+    blocked: undefined,
+    minStatefulSetReplicas: minSts(o, t.from, t.to)
+  }
+}
+
+/** The transition's last step: status points at the new primary, labels follow. */
+const completeTransition = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  t: PrimaryTransition,
+  epochMax: number,
+  actions: ReadonlyArray<ReplicationStep>
+): ReplicationDecision => ({
+  persistFirst: undefined,
+  actions: [
+    ...actions,
+    ...labelActions(o, cluster, t.to),
+    event(
+      cluster,
+      "Normal",
+      "PrimarySwitched",
+      `Primary switched from index '${t.from}' to index '${t.to}' at epoch ${t.epoch}`
+    )
+  ],
+  next: {
+    ...o.state,
+    ...withEvidence(seedEvidence(o, t)),
+    currentPrimaryPodIndex: t.to,
+    replicationEpoch: Math.max(epochMax, t.epoch),
+    transition: undefined,
+    primaryUnavailableSince: undefined,
+    // A switchover to the requested index honours the request; any other move leaves it as it was.
+    primaryRequest: t.to === o.policy.desiredPrimary ? t.to : o.state.primaryRequest
+  },
+  primarySwitched: ok("Switchover complete"),
+  blocked: undefined,
+  // Computed from the state before the actions run: the StatefulSet is applied before the role changes.
+  minStatefulSetReplicas: minSts(o, t.from, t.to)
+})

@@ -1,0 +1,88 @@
+/**
+ * The failover-safety defects of issue 12, each as a scenario file (`scenarios/*.yaml`, runnable with
+ * `npx doltdb-operator simulate -f`) and what must hold. Each failed before its fix.
+ */
+import { readFileSync } from "node:fs"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { parse } from "yaml"
+import { decodeScenario } from "../../src/simulate/Scenario.ts"
+import { runScenario, type ScenarioReport } from "../../src/simulate/ScenarioRunner.ts"
+
+const load = (name: string) =>
+  decodeScenario(parse(readFileSync(new URL(`scenarios/${name}.yaml`, import.meta.url), "utf8")))
+
+const events = (r: ScenarioReport, reason: string) =>
+  r.timeline.filter((e) => e.kind === "event" && e.text.includes(` ${reason} `))
+const primaries = (r: ScenarioReport) => r.primaries.map((p) => p.primary)
+const show = (r: ScenarioReport) =>
+  r.timeline
+    .filter((e) => e.kind !== "condition")
+    .map((e) => `${(e.at / 1000).toFixed(1)}s ${e.kind} ${e.text}`)
+    .join("\n")
+
+const scenario = (name: string, check: (r: ScenarioReport) => void) =>
+  it.effect(
+    name,
+    () =>
+      Effect.gen(function* () {
+        const report = yield* runScenario(yield* load(name))
+        assert.deepStrictEqual(report.invariants.violations, [], show(report))
+        check(report)
+      }),
+    120_000
+  )
+
+describe("issue 12 defects", () => {
+  scenario("empty-standby-after-scale-up", (r) => {
+    // never promoted while it lacks app; the refusal is visible and names the missing database
+    assert.notInclude(primaries(r), "db-2", show(r))
+    assert.isTrue(
+      events(r, "FailoverBlocked").some((e) => e.text.includes("lacks database app")),
+      show(r)
+    )
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
+  scenario("enable-replication", (r) => {
+    assert.deepStrictEqual([...new Set(primaries(r))], ["db-0"], show(r))
+    assert.lengthOf(events(r, "PrimarySwitching"), 0, show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    assert.isTrue(
+      r.writes.outages.every((o) => o.to !== undefined && o.to - o.from < 5_000),
+      show(r)
+    )
+  })
+
+  scenario("failover-enabled-late", (r) => {
+    // automaticFailover turned on at 35 s: a caught-up standby is promoted within failoverDelay + 10 s
+    const promoted = r.primaries.find((p) => p.primary !== "db-0")
+    assert.isDefined(promoted, show(r))
+    assert.isAtMost(promoted!.from, 48_000, show(r))
+    assert.lengthOf(events(r, "FailoverBlocked"), 0, show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
+  scenario("switchover-slow-target", (r) => {
+    assert.isAbove(events(r, "SwitchoverAborted").length, 0, show(r))
+    assert.strictEqual(r.primaries.at(-1)?.primary, "db-0", show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], "a switchover lost acknowledged writes")
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
+  scenario("standby-cut-off-before-loss", (r) => {
+    // db-2 lacks ~10 s of asynchronous writes: not promoted without allowUnsafeFailover; the refusal is visible
+    assert.notInclude(primaries(r), "db-2", show(r))
+    assert.isAbove(events(r, "FailoverBlocked").length, 0, show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+  })
+
+  scenario("graceful-primary-delete", (r) => {
+    // failoverDelay is 10 s; the hand-over makes it moot
+    const promoted = r.primaries.find((p) => p.primary !== "db-0")
+    assert.isDefined(promoted, show(r))
+    assert.isAtMost(promoted!.from - 22_000, 2_000, show(r))
+    assert.lengthOf(events(r, "SplitBrainRepair"), 0, show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+})
