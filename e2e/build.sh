@@ -144,13 +144,39 @@ build_helm() {
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
 
+# moto server (S3 + DynamoDB in one process) in a virtual environment; boto3 comes with it (the harness creates
+# the bucket and the DynamoDB table with it).
+build_moto() {
+  local dir="$CACHE/moto-$MOTO_VERSION"
+  [[ -f "$dir/.ready" ]] && { log "moto cached: $dir/bin/moto_server"; return; }
+  log "installing moto[server,s3,dynamodb] $MOTO_VERSION"
+  # A virtual environment is not relocatable: built in place, marked ready when complete.
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  timed moto nice -n 10 "$dir/bin/pip" install --quiet "moto[server,s3,dynamodb]==$MOTO_VERSION"
+  touch "$dir/.ready"
+}
+
+build_fake_gcs_server() {
+  local dir="$CACHE/fake-gcs-server-$FAKE_GCS_SERVER_VERSION"
+  [[ -x "$dir/fake-gcs-server" ]] && { log "fake-gcs-server cached: $dir/fake-gcs-server"; return; }
+  log "building fake-gcs-server @ $FAKE_GCS_SERVER_VERSION"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  timed fake-gcs-server env CGO_ENABLED=0 GOBIN="$dir.tmp" GOFLAGS="-mod=mod -buildvcs=false" \
+    nice -n 10 go install -p "$GO_P" -trimpath -ldflags "-s -w" \
+    "github.com/fsouza/fake-gcs-server@$FAKE_GCS_SERVER_VERSION"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
 go_version_ok || { log "need Go >= 1.26.2, have $(go env GOVERSION)"; exit 1; }
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm)
+[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm moto fake-gcs-server)
 for t in "${targets[@]}"; do
   case "$t" in
   dolt) build_dolt ;;
   helm) build_helm ;;
+  moto) build_moto ;;
+  fake-gcs-server) build_fake_gcs_server ;;
   etcd) build_k8s_cmd etcd ./etcd "$ETCD_VERSION" ;;
   kube-apiserver) build_k8s_cmd kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$KUBERNETES_VERSION" ;;
   kube-controller-manager)

@@ -20,6 +20,11 @@ NODES="${E2E_NODES:-3}"
 # Pod network: names and range shared with the agent (e2e/agent/sandbox.ts reads the same env).
 BRIDGE="${E2E_BRIDGE:-dolte2e0}"
 NETNS_PREFIX="${E2E_NETNS_PREFIX:-dolte2e-}"
+# Object stores for the backup scenarios, on the bridge address (pods reach it; dolt's S3 client uses path-style
+# addressing only for an IP endpoint). The tests read the endpoints from $RUN/{moto,fake-gcs-server}.endpoint.
+BRIDGE_ADDRESS="${E2E_BRIDGE_ADDRESS:-10.244.0.1}"
+MOTO_PORT="${E2E_MOTO_PORT:-45123}"
+GCS_PORT="${E2E_GCS_PORT:-45124}"
 PKI="$WORK/pki"
 RUN="$WORK/run"
 LOGS="$WORK/logs"
@@ -201,9 +206,33 @@ up() {
       "$repo/node_modules/.bin/node" "$here/agent/main.ts"
     wait_for "node agent $i to register a Ready node" 30 test -f "$RUN/node-agent-$i.ready"
   done
+  object_stores
   trap - EXIT
   t1=$(date +%s.%N)
   log "cluster up in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s; KUBECONFIG=$KUBECONFIG_OUT"
+}
+
+# moto (S3 + DynamoDB) and fake-gcs-server, when e2e/build.sh installed them (tests that need one fail loudly
+# without it: the endpoint file is missing).
+object_stores() {
+  local moto="$CACHE/moto-$MOTO_VERSION" gcs
+  gcs="$(bin fake-gcs-server "$FAKE_GCS_SERVER_VERSION")"
+  rm -f "$RUN/moto.endpoint" "$RUN/fake-gcs-server.endpoint"
+  if [[ -f "$moto/.ready" ]]; then
+    start moto "$moto/bin/moto_server" -H "$BRIDGE_ADDRESS" -p "$MOTO_PORT"
+    wait_for moto 60 curl -s -o /dev/null "http://$BRIDGE_ADDRESS:$MOTO_PORT/"
+    echo "http://$BRIDGE_ADDRESS:$MOTO_PORT" >"$RUN/moto.endpoint"
+  else
+    log "moto not installed (e2e/build.sh moto): the S3 backup scenarios cannot run"
+  fi
+  if [[ -x "$gcs" ]]; then
+    start fake-gcs-server "$gcs" -scheme http -host "$BRIDGE_ADDRESS" -port "$GCS_PORT" -backend memory \
+      -external-url "http://$BRIDGE_ADDRESS:$GCS_PORT" -log-level warn
+    wait_for fake-gcs-server 30 curl -sf -o /dev/null "http://$BRIDGE_ADDRESS:$GCS_PORT/storage/v1/b"
+    echo "$BRIDGE_ADDRESS:$GCS_PORT" >"$RUN/fake-gcs-server.endpoint"
+  else
+    log "fake-gcs-server not built (e2e/build.sh fake-gcs-server): the GCS backup scenarios cannot run"
+  fi
 }
 
 # Removes every pod network namespace and the bridge, killing whatever still runs inside.
@@ -231,6 +260,8 @@ down() {
     stop "$agent" 60 &
   done
   wait
+  stop moto 5
+  stop fake-gcs-server 5
   net_cleanup
   stop kube-controller-manager 10
   stop kube-apiserver 20
@@ -249,7 +280,7 @@ down() {
 
 status() {
   local n
-  for n in etcd kube-apiserver kube-controller-manager $(cd "$RUN" 2>/dev/null && ls node-agent-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+  for n in etcd kube-apiserver kube-controller-manager moto fake-gcs-server $(cd "$RUN" 2>/dev/null && ls node-agent-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
   done
   ip netns list 2>/dev/null | grep "^$NETNS_PREFIX" || true

@@ -2,7 +2,7 @@
  * `doltdb-operator run` (also what the bare `doltdb-operator` does): the operator against a real cluster, from a
  * kubeconfig (`--kubeconfig`, `KUBECONFIG`, `~/.kube/config`) or the in-cluster service account.
  */
-import { type DoltDBPlanner, Replication, SqlResources } from "@doltdb-op/core"
+import { Backups, type DoltDBPlanner, Replication, SqlResources } from "@doltdb-op/core"
 import { DoltLive } from "@doltdb-op/dolt"
 import { KubeLive } from "@doltdb-op/k8s"
 import { Duration, Effect, Layer } from "effect"
@@ -30,7 +30,11 @@ export const operatorControllers = (config: OperatorConfig, instance: string) =>
     instance,
     clusterDomain: config.clusterName,
     replicationDefaults,
-    sqlPlanner: { ...SqlResources.defaultPlannerOptions, defaultRequeueMillis: Duration.toMillis(config.requeueSql) }
+    sqlPlanner: { ...SqlResources.defaultPlannerOptions, defaultRequeueMillis: Duration.toMillis(config.requeueSql) },
+    backupPlanner: {
+      ...Backups.defaultBackupPlannerOptions,
+      propagationMillis: Duration.toMillis(config.backupCredentialsPropagation)
+    }
   })
 
 export const runOperator = (config: OperatorConfig) =>

@@ -98,6 +98,11 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
    * Our SQL reconcilers compare before writing, so a converged object costs reads only.
    */
   requeueSql: Schema.Duration,
+  /**
+   * `--backup-credentials-propagation` (default 90 s): how long a Backup waits after the operator changed the
+   * backup credentials Secret, for the kubelet to refresh the mounted copy (its sync period plus cache TTL).
+   */
+  backupCredentialsPropagation: Schema.Duration,
   /** `--log-level` (default info). */
   logLevel: LogLevelName,
   /** `--log-format` (default json). */
@@ -215,6 +220,12 @@ export const operatorConfigFlags = {
     "requeue-sql",
     "How often Database, User and Grant are re-checked for drift",
     "30s",
+    parseDuration
+  ),
+  backupCredentialsPropagation: parsedFlag(
+    "backup-credentials-propagation",
+    "How long a Backup waits for a changed credentials Secret to reach the pods' volumes",
+    "90s",
     parseDuration
   ),
   logLevel: parsedFlag("log-level", "trace, debug, info, warn or error", "info", parseLiteral(LogLevelName.literals)),

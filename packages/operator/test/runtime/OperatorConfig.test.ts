@@ -63,6 +63,7 @@ describe("OperatorConfig", () => {
       assert.strictEqual(config.maxConcurrentReconciles, 1)
       assert.strictEqual(config.maxDoltdbConcurrentReconciles, 10)
       assert.strictEqual(Duration.toMillis(config.requeueSql), 30_000)
+      assert.strictEqual(Duration.toMillis(config.backupCredentialsPropagation), 90_000)
       assert.strictEqual(config.logLevel, "info")
       assert.strictEqual(config.logFormat, "json")
       assert.isUndefined(config.kubeconfig)

@@ -22,6 +22,7 @@ const config = (leaderElect: boolean) =>
     maxConcurrentReconciles: 1,
     maxDoltdbConcurrentReconciles: 10,
     requeueSql: Duration.seconds(30),
+    backupCredentialsPropagation: Duration.seconds(90),
     logLevel: "info",
     logFormat: "json",
     clusterName: "cluster.local",

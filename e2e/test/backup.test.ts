@@ -1,0 +1,281 @@
+// Backups against real object stores (moto for S3 + DynamoDB, fake-gcs-server for GCS, the data volume for
+// local) and a real dolt: a 3-replica DoltDB with data on two branches and an uncommitted change is backed up to
+// each backend; a new DoltDB is bootstrapped from the S3 backup and compared row for row, branch for branch, on
+// every pod; a store that refuses the sync ends Failed with its error after backoffLimit attempts. Backup and
+// restore times (and the bytes in the store) go to e2e/.work/results.json and e2e/results.json, never asserted.
+import { execFileSync } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
+import { type RunningOperator, startOperator } from "../lib/operator.ts"
+import { connect, createNamespace, deleteNamespace, isReady, kube, query, record, waitFor } from "./helpers.ts"
+
+const work = process.env.E2E_WORK ?? join(import.meta.dirname, "..", ".work")
+const API = "k8s.dolthub.com/v1alpha"
+const cache = process.env.DOLTDB_E2E_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "doltdb-operator-e2e")
+const versions = Object.fromEntries(
+  readFileSync(join(import.meta.dirname, "..", "versions.env"), "utf8")
+    .split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => l.split("=", 2) as [string, string])
+)
+const admin = "e2e-admin"
+const adminPassword = "e2e-Admin-Secret-1"
+
+/** An endpoint the harness wrote, or a loud failure: these scenarios need the real servers. */
+const endpoint = (name: string) => {
+  const file = join(work, "run", `${name}.endpoint`)
+  if (!existsSync(file))
+    throw new Error(`${name} is not running (no ${file}): run e2e/build.sh ${name}, then e2e/cluster.sh up`)
+  return readFileSync(file, "utf8").trim()
+}
+
+/** boto3 from moto's virtual environment: the S3 bucket and the DynamoDB manifest table dolt needs. */
+const boto = (endpointUrl: string, script: string) =>
+  execFileSync(join(cache, `moto-${versions.MOTO_VERSION}`, "bin", "python"), ["-c", script], {
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_DEFAULT_REGION: "us-east-1",
+      ENDPOINT: endpointUrl
+    },
+    encoding: "utf8"
+  })
+
+const s3Bytes = (endpointUrl: string, bucket: string, prefix: string) =>
+  Number(
+    boto(
+      endpointUrl,
+      `import boto3, os\ns3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])\n` +
+        `print(sum(o["Size"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket="${bucket}", Prefix="${prefix}") for o in p.get("Contents", [])))`
+    ).trim()
+  )
+
+const gcsBytes = async (hostPort: string, bucket: string, prefix: string) => {
+  const r = await fetch(`http://${hostPort}/storage/v1/b/${bucket}/o?prefix=${encodeURIComponent(prefix)}`)
+  const body = (await r.json()) as { items?: Array<{ size: string }> }
+  return (body.items ?? []).reduce((n, o) => n + Number(o.size), 0)
+}
+
+const mergeResults = (file: string, entries: Record<string, unknown>) => {
+  const current = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {}
+  writeFileSync(file, `${JSON.stringify({ ...current, ...entries }, null, 2)}\n`)
+}
+
+describe("backups on real object stores", () => {
+  let k: Kube
+  let ns: string
+  let operator: RunningOperator | undefined
+  let engineVersion: string
+  let moto: string
+  let gcs: string
+  const backupSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
+  const restoreSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
+
+  beforeAll(async () => {
+    k = kube()
+    moto = endpoint("moto")
+    gcs = endpoint("fake-gcs-server")
+    ns = await createNamespace(k, "e2e-backup")
+    engineVersion = readFileSync(join(work, "run", "dolt-release"), "utf8").trim()
+    // The e2e agent refreshes mounted Secrets every 10 s.
+    operator = startOperator([`--watch-namespaces=${ns}`, "--backup-credentials-propagation=15s"])
+    boto(
+      moto,
+      `import boto3, os\ne = os.environ["ENDPOINT"]\nboto3.client("s3", endpoint_url=e).create_bucket(Bucket="dolt-backups")\n` +
+        `boto3.client("dynamodb", endpoint_url=e).create_table(TableName="dolt-manifest", KeySchema=[{"AttributeName": "db", "KeyType": "HASH"}], ` +
+        `AttributeDefinitions=[{"AttributeName": "db", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")`
+    )
+    const created = await fetch(`http://${gcs}/storage/v1/b`, {
+      method: "POST",
+      body: JSON.stringify({ name: "dolt-gcs" })
+    })
+    assert.isTrue(created.ok, `GCS bucket: ${created.status}`)
+    await k.create(core("secrets", ns), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "aws", namespace: ns },
+      stringData: { id: "test", secret: "test" }
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await operator?.stop()
+    if (backupSeconds.length > 0 || restoreSeconds.length > 0) {
+      const entries = {
+        backupSeconds,
+        restoreSeconds,
+        backupMeasuredAt: new Date().toISOString(),
+        backupCommand: "npm run e2e -- test/backup.test.ts"
+      }
+      mergeResults(join(work, "results.json"), entries)
+      mergeResults(join(import.meta.dirname, "..", "results.json"), entries)
+    }
+    if (ns) await deleteNamespace(k, ns)
+    k?.close()
+  })
+
+  const s3 = (prefix: string, bucket = "dolt-backups") => ({
+    s3: {
+      bucket,
+      dynamoDBTable: "dolt-manifest",
+      prefix,
+      region: "us-east-1",
+      endpoint: moto,
+      accessKeyIdSecretKeyRef: { name: "aws", key: "id" },
+      secretAccessKeySecretKeyRef: { name: "aws", key: "secret" }
+    }
+  })
+
+  const createDoltDB = async (name: string, extra: Record<string, unknown> = {}) => {
+    await k.create(core("secrets", ns), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${name}-credentials`, namespace: ns },
+      stringData: { "admin-user": admin, "admin-password": adminPassword }
+    })
+    await k.create(group(API, "doltdbs", ns), {
+      apiVersion: API,
+      kind: "DoltDB",
+      metadata: { name, namespace: ns },
+      spec: {
+        engineVersion,
+        replicas: 3,
+        storage: { size: "1Gi" },
+        replication: { enabled: true },
+        // fake-gcs-server: the GCS client's emulator switch (plain http, no auth).
+        env: [{ name: "STORAGE_EMULATOR_HOST", value: gcs }],
+        ...extra
+      }
+    })
+  }
+
+  const readyDoltDB = (name: string, timeoutMs = 240_000) =>
+    waitFor(`DoltDB ${name} Ready`, timeoutMs, async () => {
+      const o = await k.get(group(API, "doltdbs", ns, name))
+      const ok = (o.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"
+      )
+      return ok ? o : undefined
+    })
+
+  const podIPs = async (name: string) => {
+    const pods = await k.get<{ items: Array<KubeObject> }>(
+      `${core("pods", ns)}?labelSelector=app.kubernetes.io%2Fname%3D${name}`
+    )
+    return pods.items.filter(isReady).map((p) => p.status.podIP as string)
+  }
+
+  /** Rows of `t` in the working set, on main and on feature, as one comparable value. */
+  const snapshot = async (ip: string) => {
+    const c = await connect(ip, admin, adminPassword, "app")
+    try {
+      const working = await query(c, "SELECT id, v FROM t ORDER BY id")
+      const main = await query(c, "SELECT id, v FROM t AS OF 'main' ORDER BY id")
+      const feature = await query(c, "SELECT id, v FROM t AS OF 'feature' ORDER BY id")
+      const branches = (await query(c, "SELECT name FROM dolt_branches ORDER BY name")).map((r) => r.name)
+      return { working, main, feature, branches }
+    } finally {
+      c.destroy()
+    }
+  }
+
+  const runBackup = async (name: string, storage: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const t0 = Date.now()
+    await k.create(group(API, "backups", ns), {
+      apiVersion: API,
+      kind: "Backup",
+      metadata: { name, namespace: ns },
+      spec: { doltDBRef: { name: "src" }, storage, ...extra }
+    })
+    const done = await waitFor(`Backup ${name} finished`, 240_000, async () => {
+      const b = await k.get(group(API, "backups", ns, name))
+      return b.status?.phase === "Completed" || b.status?.phase === "Failed" ? b : undefined
+    })
+    return { backup: done, ms: Date.now() - t0 }
+  }
+
+  it("a 3-replica DoltDB with two branches and an uncommitted change is backed up to S3, GCS and the data volume", async () => {
+    await createDoltDB("src")
+    const src = await readyDoltDB("src")
+    const primaryIP = (await k.get(core("pods", ns, src.status.currentPrimary))).status.podIP
+    const c = await connect(primaryIP, admin, adminPassword)
+    try {
+      await query(c, "CREATE DATABASE app")
+      await query(c, "USE app")
+      await query(c, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64))")
+      await query(c, "INSERT INTO t VALUES (1, 'one'), (2, 'two')")
+      await query(c, "CALL dolt_commit('-Am', 'two rows')")
+      await query(c, "CALL dolt_branch('feature')")
+      await query(c, "CALL dolt_checkout('feature')")
+      await query(c, "INSERT INTO t VALUES (3, 'feature')")
+      await query(c, "CALL dolt_commit('-am', 'on feature')")
+      await query(c, "CALL dolt_checkout('main')")
+      await query(c, "INSERT INTO t VALUES (4, 'uncommitted')")
+    } finally {
+      c.destroy()
+    }
+    const expected = await snapshot(primaryIP)
+    assert.deepStrictEqual(expected.branches, ["feature", "main"])
+    assert.strictEqual(expected.working.length, 3)
+
+    const cases: ReadonlyArray<[string, Record<string, unknown>, () => Promise<number>]> = [
+      ["s3", s3("e2e"), () => Promise.resolve(s3Bytes(moto, "dolt-backups", "e2e/app"))],
+      ["gcs", { gcs: { bucket: "dolt-gcs", prefix: "e2e" } }, () => gcsBytes(gcs, "dolt-gcs", "e2e/app")],
+      ["local", { local: { path: "/db/backups" } }, () => Promise.resolve(0)]
+    ]
+    for (const [backend, storage, bytes] of cases) {
+      const { backup, ms } = await runBackup(`to-${backend}`, storage)
+      assert.strictEqual(backup.status.phase, "Completed", `${backend}: ${backup.status.error}`)
+      const db = backup.status.databases.find((d: { name: string }) => d.name === "app")
+      assert.isString(db.hash)
+      assert.notStrictEqual(db.pod, src.status.currentPrimary, `${backend}: PreferStandby ran on the primary`)
+      record(`backup ${backend}`, ms)
+      backupSeconds.push({ backend, seconds: ms / 1000, bytes: await bytes() })
+    }
+    // The credentials went through the DoltDB's backup credentials Secret; the DoltDB spec is untouched.
+    const after = await k.get(group(API, "doltdbs", ns, "src"))
+    assert.deepStrictEqual(after.spec.env, [{ name: "STORAGE_EMULATOR_HOST", value: gcs }])
+  }, 900_000)
+
+  it("a new DoltDB bootstrapped from the S3 backup equals the source row for row, branch for branch, on every pod", async () => {
+    const src = await k.get(group(API, "doltdbs", ns, "src"))
+    const expected = await snapshot((await k.get(core("pods", ns, src.status.currentPrimary))).status.podIP)
+    const t0 = Date.now()
+    await createDoltDB("copy", { bootstrap: { from: { backup: { storage: s3("e2e"), databases: ["app"] } } } })
+    const copy = await readyDoltDB("copy", 300_000)
+    const ms = Date.now() - t0
+    assert.isTrue(
+      (copy.status.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === "Bootstrapped" && c.status === "True"
+      ),
+      JSON.stringify(copy.status.conditions)
+    )
+    const ips = await podIPs("copy")
+    assert.strictEqual(ips.length, 3)
+    for (const ip of ips) {
+      const got = await waitFor(`replicated data on ${ip}`, 60_000, async () => {
+        const s = await snapshot(ip)
+        return s.feature.length === expected.feature.length ? s : undefined
+      })
+      // Standbys serve the committed branches; the working set is the primary's.
+      assert.deepStrictEqual(got.main, expected.main, ip)
+      assert.deepStrictEqual(got.feature, expected.feature, ip)
+      assert.deepStrictEqual(got.branches, expected.branches, ip)
+    }
+    const primary = await snapshot((await k.get(core("pods", ns, copy.status.currentPrimary))).status.podIP)
+    assert.deepStrictEqual(primary.working, expected.working, "the uncommitted change was not restored")
+    record("restore s3 (DoltDB created -> Ready)", ms)
+    restoreSeconds.push({ backend: "s3", seconds: ms / 1000, bytes: s3Bytes(moto, "dolt-backups", "e2e/app") })
+  }, 600_000)
+
+  it("a wrong bucket ends Failed with the store's error after backoffLimit attempts", async () => {
+    const { backup } = await runBackup("wrong-bucket", s3("e2e", "no-such-bucket"), { backoffLimit: 2 })
+    assert.strictEqual(backup.status.phase, "Failed")
+    assert.strictEqual(backup.status.retryCount, 2)
+    assert.match(backup.status.error, /backoff limit exceeded after 2 attempts: .*(NoSuchBucket|bucket)/i)
+    assert.notInclude(JSON.stringify(backup.status), "secret")
+  }, 300_000)
+})
