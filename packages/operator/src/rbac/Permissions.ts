@@ -27,7 +27,7 @@ import {
   Services,
   StatefulSets
 } from "@doltdb-op/core/services/Kube"
-import { Databases, DoltDBs, Grants, Users } from "../reconcilers/Resources.ts"
+import { BackupSchedules, Backups, Databases, DoltDBs, Grants, Users } from "../reconcilers/Resources.ts"
 
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete"
 
@@ -61,9 +61,17 @@ export const OperatorPermissions: ReadonlyArray<Permission> = [
     ]
   ),
   {
+    resource: Backups,
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
+    why: "Backup controller (finalizers); BackupSchedule creates its Backups and prunes them to the history limits"
+  },
+  { resource: Backups, subresource: "status", verbs: ["patch"], why: "Backup status" },
+  { resource: BackupSchedules, verbs: ["get", "list", "watch"], why: "BackupSchedule controller" },
+  { resource: BackupSchedules, subresource: "status", verbs: ["patch"], why: "BackupSchedule status" },
+  {
     resource: Secrets,
-    verbs: ["get", "list", "watch"],
-    why: "admin credentials and User passwords (read at execution time); labelled Secrets trigger password rotation"
+    verbs: ["get", "list", "watch", "create", "patch"],
+    why: "admin credentials and User passwords (read at execution time); labelled Secrets trigger password rotation; the operator-managed <doltdb>-backup-credentials Secret (server-side apply)"
   },
   {
     resource: Pods,

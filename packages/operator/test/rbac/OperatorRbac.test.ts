@@ -34,6 +34,8 @@ const raw = (kind: string, plural: string) => resource({ apiVersion, kind, plura
 const rawDatabases = raw("Database", "databases")
 const rawUsers = raw("User", "users")
 const rawGrants = raw("Grant", "grants")
+const rawBackups = raw("Backup", "backups")
+const rawSchedules = raw("BackupSchedule", "backupschedules")
 
 const get = (res: typeof rawDoltDBs, name: string) =>
   Effect.flatMap(Kube, (kube) =>
@@ -114,6 +116,37 @@ describe("operator RBAC", () => {
             return rv?.resourceVersion !== undefined && rv.resourceVersion !== secret.metadata.resourceVersion
           })
         )
+
+        // A Backup to S3 (the credentials Secret is written), then a schedule that prunes what it created.
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "aws", namespace: ns },
+          data: { id: b64("AK"), secret: b64("SK") }
+        })
+        const s3 = {
+          s3: {
+            bucket: "bkt",
+            accessKeyIdSecretKeyRef: { name: "aws", key: "id" },
+            secretAccessKeySecretKeyRef: { name: "aws", key: "secret" }
+          }
+        }
+        yield* kube.create(rawBackups, sqlObject("Backup", "bk", { storage: s3 }))
+        const phase = (o: KubeObject | undefined) => (o?.status as { phase?: string } | undefined)?.phase
+        yield* until(
+          "Backup Completed",
+          Effect.map(get(rawBackups, "bk"), (o) => phase(o) === "Completed")
+        )
+        yield* kube.create(
+          rawSchedules,
+          sqlObject("BackupSchedule", "every-minute", {
+            schedule: "* * * * *",
+            storage: { local: { path: "/db/backups" } },
+            successfulBackupsHistoryLimit: 0
+          })
+        )
+        yield* until("a scheduled Backup pruned", used("delete k8s.dolthub.com/backups"))
+        yield* kube.delete(rawSchedules, "every-minute", { namespace: ns })
 
         // A rolling update deletes pods.
         const db = yield* kube.get(rawDoltDBs, "db", { namespace: ns })
