@@ -122,11 +122,35 @@ export const PrimaryReplication = Schema.Struct({
 }).annotate({ description: "Primary is the replication configuration for the primary node." })
 export type PrimaryReplication = typeof PrimaryReplication.Type
 
+export const IsolationGuard = Schema.Struct({
+  enabled: Schema.Boolean.annotate({
+    description:
+      "Enabled runs the isolation guard: a sidecar (the operator image in guard mode) in every Dolt pod that demotes its primary to standby when it can reach neither the API server nor any peer for longer than threshold, so a primary on a partitioned node stops taking writes before another is promoted. With it, the operator promotes past an unreachable primary only once the guard's threshold has certainly passed. Enabling it restarts the pods (the template gains a container). See docs/guard.md."
+  }).pipe(withDefault(false)),
+  threshold: Schema.optionalKey(
+    Duration.annotate({
+      description:
+        "Threshold is how long a primary may be cut off from the API server and from every peer before the guard demotes it (default 5s, at least 1s). A longer threshold tolerates longer blips but delays the failover of an unreachable primary by as much."
+    })
+  ),
+  image: Schema.optionalKey(
+    Schema.String.check(Schema.isMinLength(1)).annotate({
+      description:
+        "Image is the guard's container image: the operator image, whose entrypoint is the doltdb-operator binary (default: the operator image of this release)."
+    })
+  )
+}).annotate({
+  description:
+    "IsolationGuard configures the in-pod guard that stops writes on a primary cut off from the API server and its peers."
+})
+export type IsolationGuard = typeof IsolationGuard.Type
+
 export const Replication = Schema.Struct({
   enabled: Schema.Boolean.annotate({ description: "Enabled is a flag to enable Replication." }).pipe(
     withDefault(false)
   ),
-  primary: PrimaryReplication.pipe(defaulted)
+  primary: PrimaryReplication.pipe(defaulted),
+  guard: Schema.optionalKey(IsolationGuard)
 }).annotate({
   description:
     "Replication configures primary/standby replication (Dolt direct-to-standby cluster mode) between the pods."

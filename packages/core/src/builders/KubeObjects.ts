@@ -66,8 +66,10 @@ export interface Container {
   readonly name: string
   readonly image: string
   readonly imagePullPolicy: "IfNotPresent"
-  readonly command: ReadonlyArray<string>
-  readonly workingDir: string
+  /** Absent: the image's entrypoint (the guard sidecar passes only `args`). */
+  readonly command?: ReadonlyArray<string>
+  readonly args?: ReadonlyArray<string>
+  readonly workingDir?: string
   readonly env: ReadonlyArray<EnvVar>
   readonly ports?: ReadonlyArray<ContainerPort>
   readonly resources?: ResourceRequirements
@@ -77,11 +79,42 @@ export interface Container {
   readonly livenessProbe?: Probe
   readonly lifecycle?: { readonly preStop: ExecHandler }
   readonly terminationMessagePolicy?: "File" | "FallbackToLogsOnError"
+  readonly securityContext?: ContainerSecurityContext
 }
+
+/** A container that runs a command of ours (the Dolt containers): command and working directory always set. */
+export type CommandContainer = Container & { readonly command: ReadonlyArray<string>; readonly workingDir: string }
+
+/** The container securityContext fields the builders set (the restricted Pod Security Standard's). */
+export interface ContainerSecurityContext {
+  readonly allowPrivilegeEscalation?: boolean
+  readonly readOnlyRootFilesystem?: boolean
+  readonly runAsNonRoot?: boolean
+  readonly runAsUser?: number
+  readonly runAsGroup?: number
+  readonly capabilities?: { readonly drop?: ReadonlyArray<string>; readonly add?: ReadonlyArray<string> }
+  readonly seccompProfile?: { readonly type: "RuntimeDefault" | "Localhost" | "Unconfined" }
+}
+
+type KeyToPath = { readonly key: string; readonly path: string }
+
+/** A projected volume source (the guard's service-account token, CA and namespace). */
+export type ProjectedSource =
+  | { readonly serviceAccountToken: { readonly path: string; readonly expirationSeconds: number } }
+  | { readonly configMap: { readonly name: string; readonly items: ReadonlyArray<KeyToPath> } }
+  | {
+      readonly downwardAPI: {
+        readonly items: ReadonlyArray<{
+          readonly path: string
+          readonly fieldRef: { readonly apiVersion: "v1"; readonly fieldPath: string }
+        }>
+      }
+    }
 
 export type Volume =
   | { readonly name: string; readonly configMap: { readonly name: string } }
   | { readonly name: string; readonly secret: { readonly secretName: string; readonly optional?: boolean } }
+  | { readonly name: string; readonly projected: { readonly sources: ReadonlyArray<ProjectedSource> } }
 
 export interface PodSpec {
   readonly automountServiceAccountToken: false
@@ -165,6 +198,7 @@ export interface ServiceAccount {
 export interface PolicyRule {
   readonly apiGroups: ReadonlyArray<string>
   readonly resources: ReadonlyArray<string>
+  readonly resourceNames?: ReadonlyArray<string>
   readonly verbs: ReadonlyArray<string>
 }
 

@@ -24,7 +24,8 @@ import { BootstrapScriptKey } from "./BootstrapScript.ts"
 import { configHash, isMcpServerEnabled, isReplicated } from "./ConfigMapBuilder.ts"
 import { McpPasswordEnv, McpUserEnv, UsernameEnv } from "./DoltConfig.ts"
 import { parseEngineVersion, supports } from "./EngineVersion.ts"
-import type { Container, ContainerPort, PodTemplate, ResourceRequirements, VolumeMount } from "./KubeObjects.ts"
+import { buildGuardContainer, buildGuardTokenVolume } from "./GuardSidecar.ts"
+import type { CommandContainer, ContainerPort, PodTemplate, ResourceRequirements, VolumeMount } from "./KubeObjects.ts"
 import { ConfigHashAnnotation, DoltDBAnnotation, mergeMaps, ReplicationAnnotation } from "./Labels.ts"
 import {
   configMapName,
@@ -143,7 +144,7 @@ export const containerPorts = (doltdb: IdentifiedDoltDB): ReadonlyArray<Containe
   ]
 }
 
-export const buildDoltContainer = (doltdb: IdentifiedDoltDB): Container => {
+export const buildDoltContainer = (doltdb: IdentifiedDoltDB): CommandContainer => {
   const pprof = doltdb.spec.server.profiler.enablePProf ? ["--prof", "mem", "--pprof-server"] : []
   const lifecycle = buildPreStop(doltdb)
   return {
@@ -161,7 +162,7 @@ export const buildDoltContainer = (doltdb: IdentifiedDoltDB): Container => {
   }
 }
 
-export const buildInitContainer = (doltdb: IdentifiedDoltDB): Container => ({
+export const buildInitContainer = (doltdb: IdentifiedDoltDB): CommandContainer => ({
   name: DoltInitContainerName,
   image: image(doltdb),
   imagePullPolicy: "IfNotPresent",
@@ -188,6 +189,8 @@ export const podAnnotations = (doltdb: IdentifiedDoltDB): Readonly<Record<string
 export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
   const { spec } = doltdb
   const annotations = podAnnotations(doltdb)
+  const guard = buildGuardContainer(doltdb)
+  const guardToken = buildGuardTokenVolume(doltdb)
   return {
     metadata: { labels: childLabels(doltdb), ...(annotations === undefined ? {} : { annotations }) },
     spec: {
@@ -203,14 +206,15 @@ export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
         ? {}
         : { topologySpreadConstraints: spec.topologySpreadConstraints }),
       initContainers: [buildInitContainer(doltdb)],
-      containers: [buildDoltContainer(doltdb)],
+      containers: [buildDoltContainer(doltdb), ...(guard === undefined ? [] : [guard])],
       volumes: [
         { name: ConfigVolumeName, configMap: { name: configMapName(doltdb.metadata.name) } },
         // Optional: it exists once a Backup needed credentials; its updates need no restart.
         {
           name: BackupCredentialsVolumeName,
           secret: { secretName: backupCredentialsSecretName(doltdb.metadata.name), optional: true }
-        }
+        },
+        ...(guardToken === undefined ? [] : [guardToken])
       ]
     }
   }

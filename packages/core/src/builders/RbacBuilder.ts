@@ -9,9 +9,11 @@
  * (`automountServiceAccountToken: false`), so it granted nothing, and as a cluster-scoped object with a
  * namespaced owner it leaked on deletion (reference flaw 30).
  */
+
+import { guardEnabled } from "../guard/GuardView.ts"
 import type { PolicyRule, Role, RoleBinding, ServiceAccount } from "./KubeObjects.ts"
 import { mergeMaps } from "./Labels.ts"
-import { serviceAccountName } from "./Names.ts"
+import { podName, serviceAccountName } from "./Names.ts"
 import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
 
 export const PodRoleRules: ReadonlyArray<PolicyRule> = []
@@ -28,11 +30,29 @@ export const buildServiceAccount = (doltdb: IdentifiedDoltDB): ServiceAccount =>
   }
 }
 
+/**
+ * With the isolation guard, the pods hold a token (in the guard container only), so the Role grants exactly what
+ * the guard reads: `get` on this DoltDB and on its pods, by name. The reference's rules (volumesnapshots too) were
+ * harmless without a token; with one they would be more than the guard needs.
+ */
+export const guardRoleRules = (doltdb: IdentifiedDoltDB): ReadonlyArray<PolicyRule> => {
+  const name = doltdb.metadata.name
+  return [
+    { apiGroups: ["k8s.dolthub.com"], resources: ["doltdbs"], resourceNames: [name], verbs: ["get"] },
+    {
+      apiGroups: [""],
+      resources: ["pods"],
+      resourceNames: Array.from({ length: doltdb.spec.replicas }, (_, i) => podName(name, i)),
+      verbs: ["get"]
+    }
+  ]
+}
+
 export const buildRole = (doltdb: IdentifiedDoltDB): Role => ({
   apiVersion: "rbac.authorization.k8s.io/v1",
   kind: "Role",
   metadata: childMetadata(doltdb, accountName(doltdb)),
-  rules: PodRoleRules
+  rules: guardEnabled(doltdb) ? guardRoleRules(doltdb) : PodRoleRules
 })
 
 export const buildRoleBinding = (doltdb: IdentifiedDoltDB): RoleBinding => ({

@@ -69,6 +69,9 @@ const cases: Record<string, Manifest> = {
     server: { metrics: { enabled: true }, mcpServer: {} }
   }),
   "replicated on an unknown engine": withSpec(twoReplicas, { engineVersion: "latest" }),
+  "replicated with the isolation guard": withSpec(twoReplicas, {
+    replication: { enabled: true, guard: { enabled: true, threshold: "7s" } }
+  }),
   "updateStrategy Never, percentage budget": withSpec(everyOption, {
     updateStrategy: "Never",
     podDisruptionBudget: { minAvailable: "60%" }

@@ -1,0 +1,2 @@
+export * from "./GuardView.ts"
+export * from "./IsolationGuard.ts"
