@@ -7,11 +7,12 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import { CliVersion, exitCode, isUsageError, reportUsageError, rootCommand, StderrPresenter } from "./cli/Cli.ts"
+import { guardCommand } from "./cli/GuardCommand.ts"
 import { renderCommand } from "./cli/RenderCommand.ts"
 import { runCommand } from "./cli/RunCommand.ts"
 import { simulateCommand } from "./cli/SimulateCommand.ts"
 
-const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand, simulateCommand]))
+const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand, simulateCommand, guardCommand]))
 
 const program = Command.run(cli, { version: CliVersion }).pipe(
   Effect.tapError(reportUsageError),

@@ -337,6 +337,17 @@ export const PrimaryTransition = Schema.Struct({
       description:
         "TargetConfirmed is set once a switchover's drain ended with the target holding the drained primary's final state; the target is promoted only then."
     })
+  ),
+  fromPodGuarded: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "FromPodGuarded is true when the old primary's Pod ran the isolation guard when the change started."
+    })
+  ),
+  fencingSince: Schema.optionalKey(
+    Time.annotate({
+      description:
+        "FencingSince is when the operator first read this failover back from status; the old primary's guard has demoted it by fencingSince + threshold + margin."
+    })
   )
 }).annotate({ description: "A primary change in progress." })
 export type PrimaryTransition = typeof PrimaryTransition.Type

@@ -16,7 +16,7 @@ import type { DoltDB } from "../api/DoltDB.ts"
 import type { EnvVar } from "../api/k8s/Models.generated.ts"
 import { GuardContainerName, guardEnabled, guardSettingsOf } from "../guard/GuardView.ts"
 import { UsernameEnv } from "./DoltConfig.ts"
-import type { Container, Volume } from "./KubeObjects.ts"
+import type { Container, Volume, VolumeMount } from "./KubeObjects.ts"
 import { credentialsPasswordKey, credentialsSecretName, credentialsUserKey } from "./Names.ts"
 
 /** The operator image (`doltdb-operator` entrypoint) when `spec.replication.guard.image` is not set. */
@@ -34,7 +34,8 @@ const secretEnv = (name: string, secret: string, key: string): EnvVar => ({
 
 export const guardImage = (doltdb: DoltDB): string => doltdb.spec.replication.guard?.image ?? DefaultGuardImage
 
-export const buildGuardContainer = (doltdb: DoltDB): Container | undefined => {
+/** `configMount`: the pod's Dolt config volume, read-only (its own config lists the peers). */
+export const buildGuardContainer = (doltdb: DoltDB, configMount: VolumeMount): Container | undefined => {
   if (!guardEnabled(doltdb)) return undefined
   const name = doltdb.metadata.name ?? ""
   const credentials = credentialsSecretName(name)
@@ -59,7 +60,11 @@ export const buildGuardContainer = (doltdb: DoltDB): Container | undefined => {
       secretEnv("DOLT_PASSWORD", credentials, credentialsPasswordKey)
     ],
     resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "128Mi" } },
-    volumeMounts: [{ name: GuardTokenVolumeName, mountPath: ServiceAccountMountPath, readOnly: true }],
+    volumeMounts: [
+      { name: GuardTokenVolumeName, mountPath: ServiceAccountMountPath, readOnly: true },
+      // Its own Dolt config lists the peers, so a guard that starts while the API server is down knows them.
+      { ...configMount, readOnly: true }
+    ],
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

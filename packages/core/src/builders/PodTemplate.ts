@@ -189,7 +189,7 @@ export const podAnnotations = (doltdb: IdentifiedDoltDB): Readonly<Record<string
 export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
   const { spec } = doltdb
   const annotations = podAnnotations(doltdb)
-  const guard = buildGuardContainer(doltdb)
+  const guard = buildGuardContainer(doltdb, { name: ConfigVolumeName, mountPath: ConfigMountPath })
   const guardToken = buildGuardTokenVolume(doltdb)
   return {
     metadata: { labels: childLabels(doltdb), ...(annotations === undefined ? {} : { annotations }) },

@@ -20,6 +20,7 @@ import type { ChildObject } from "../builders/KubeObjects.ts"
 import { podName } from "../builders/Names.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import { sha256Hex } from "../builders/Sha256.ts"
+import { guardEnabled, guardSettingsOf } from "../guard/GuardView.ts"
 import type { Action, KubeObject, ObjectRef, Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
@@ -83,7 +84,9 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
             epoch: t.epoch,
             fromPodUid: t.fromPodUid,
             startedAt: parseTime(t.startedAt) ?? 0,
-            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {})
+            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
+            ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
+            ...(t.fencingSince === undefined ? {} : { fencingSince: parseTime(t.fencingSince) })
           },
     evidence:
       e === undefined
@@ -129,7 +132,10 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
             epoch: t.epoch,
             ...(t.fromPodUid === undefined ? {} : { fromPodUid: t.fromPodUid }),
             startedAt: rfc3339(t.startedAt),
-            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {})
+            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
+            ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
+            // Rounded up (metav1.Time has seconds): the guard's deadline may only move later.
+            ...(t.fencingSince === undefined ? {} : { fencingSince: rfc3339(Math.ceil(t.fencingSince / 1000) * 1000) })
           }
         }),
     ...(state.evidence === undefined
@@ -165,7 +171,8 @@ export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
     minCaughtUpStandby: primary.minCaughtUpStandby ?? 1,
     ...(delay === undefined ? {} : { failoverDelayMillis: delay }),
     ...(maxLag === undefined ? {} : { maxLagOnFailoverMillis: maxLag }),
-    ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover })
+    ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover }),
+    ...(guardEnabled(o.doltdb) ? { guardThresholdMillis: guardSettingsOf(o.doltdb).thresholdMillis } : {})
   }
 }
 

@@ -55,6 +55,11 @@ export interface PodView {
   /** The `k8s.dolthub.com/cluster-role` label as currently set. */
   readonly roleLabel: string | undefined
   readonly sql: SqlView
+  /**
+   * The pod runs the isolation guard (its `guard` container is running, as last reported): cut off, it demotes
+   * its server within the guard's threshold (docs/guard.md). Absent = false.
+   */
+  readonly guarded?: boolean | undefined
   /** How the operator reaches this pod's sql-server. */
   readonly target: PodTarget
 }
@@ -74,6 +79,14 @@ export interface PrimaryTransition {
    * after the graceful demotion succeeds): only then is the target promoted.
    */
   readonly targetConfirmed?: boolean
+  /** The old primary's pod ran the isolation guard when the transition started. */
+  readonly fromPodGuarded?: boolean | undefined
+  /**
+   * When the operator first saw this (guarded, unreachable-primary) transition recorded in status: any read the
+   * old primary's guard makes after it shows the failover, and a guard that cannot read since then has been cut off
+   * since before it. Operator clock, epoch millis.
+   */
+  readonly fencingSince?: number | undefined
 }
 
 /** What the serving primary last reported about one standby (recorded in status when it changes). */
@@ -135,6 +148,12 @@ export interface ReplicationPolicy {
   readonly maxSwitchoverLagMillis: number
   /** A transition that has not completed by then is abandoned and re-planned. */
   readonly transitionTimeoutMillis: number
+  /**
+   * `spec.replication.guard.threshold` when the isolation guard is enabled: a guarded primary the operator cannot
+   * reach counts as fenced once this (plus `Guard.OperatorMarginMillis`) has passed since `fencingSince`, pod
+   * deleted or not. Absent: the guard is off and fencing an unreachable primary is deleting its pod.
+   */
+  readonly guardThresholdMillis?: number | undefined
 }
 
 export const defaultPolicy = {

@@ -11,6 +11,7 @@
  *   put back at a higher epoch, with a Warning and a condition.
  */
 
+import { OperatorMarginMillis } from "../guard/GuardView.ts"
 import type { Action } from "../plan/Action.ts"
 import {
   type ClusterIdentity,
@@ -90,7 +91,8 @@ export const startTransition = (
     to: target,
     epoch: maxEpoch(o) + 1,
     fromPodUid: curPod?.uid,
-    startedAt: o.now
+    startedAt: o.now,
+    ...(kind === "Failover" && curPod?.guarded === true ? { fromPodGuarded: true } : {})
   }
   const started = continueTransition({ ...o, state }, cluster, transition, transition.epoch)
   return {
@@ -106,6 +108,40 @@ export const startTransition = (
         ),
       ...started.actions
     ]
+  }
+}
+
+const deleteOldPod = (cluster: ClusterIdentity, oldPod: PodView): Action => ({
+  _tag: "Delete",
+  ref: {
+    apiVersion: "v1",
+    kind: "Pod",
+    namespace: cluster.namespace,
+    name: oldPod.name,
+    ...(oldPod.uid === undefined ? {} : { uid: oldPod.uid })
+  },
+  gracePeriodSeconds: 0,
+  reason: `fencing unreachable primary ${oldPod.name}`
+})
+
+/**
+ * The isolation guard's part in fencing a failover's old primary (docs/guard.md), when its pod ran the guard and
+ * the guard is enabled. The clock starts at the first reconcile that reads the transition back from status
+ * (`o.state.transition`), never before it was persisted: a guard that reads the API server after that sees the
+ * failover and demotes within a tick; one that cannot has been cut off since before it and demotes within the
+ * threshold plus a tick. Past `threshold + margin` the old primary is fenced, whether or not its pod was deleted.
+ */
+const guardFence = (o: ReplicationObserved, t: PrimaryTransition) => {
+  const threshold = o.policy.guardThresholdMillis
+  if (t.kind !== "Failover" || t.fromPodGuarded !== true || threshold === undefined) return undefined
+  const persisted = o.state.transition !== undefined
+  const start = t.fencingSince ?? (persisted ? o.now : undefined)
+  const deadline = start === undefined ? undefined : start + threshold + OperatorMarginMillis
+  return {
+    start,
+    passed: deadline !== undefined && o.now >= deadline,
+    waitMillis: deadline === undefined ? 1_000 : Math.max(deadline - o.now, 0),
+    next: start === undefined ? t : { ...t, fencingSince: start }
   }
 }
 
@@ -129,12 +165,19 @@ export const continueTransition = (
   const oldSql = reachable(oldPod)
   // Fence: the old primary must be demoted, or provably gone, before anyone else becomes writable.
   const oldGone = oldPod === undefined || !oldPod.exists || (t.fromPodUid !== undefined && oldPod.uid !== t.fromPodUid)
-  const oldFenced = oldGone || (oldSql !== undefined && oldSql.role !== "primary")
+  const guard = guardFence(o, t)
+  // With the isolation guard, a pod object that is gone proves nothing (a partitioned node keeps running it); the
+  // guard's deadline does, as does the old pod itself answering as a standby.
+  const oldFenced =
+    guard === undefined
+      ? oldGone || (oldSql !== undefined && oldSql.role !== "primary")
+      : guard.passed || (!oldGone && oldSql !== undefined && oldSql.role !== "primary")
 
   if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && oldFenced)
     // Already promoted (a previous pass got this far) and the old one is not writable: finish.
     return completeTransition(o, cluster, t, epochMax, [])
-  if (o.now - t.startedAt > o.policy.transitionTimeoutMillis) {
+  const guardWait = guard === undefined ? 0 : (o.policy.guardThresholdMillis ?? 0) + OperatorMarginMillis
+  if (o.now - t.startedAt > o.policy.transitionTimeoutMillis + guardWait) {
     const message = `${t.kind} to '${targetPod?.name ?? t.to}' did not complete within ${o.policy.transitionTimeoutMillis}ms; re-planning`
     return {
       ...base,
@@ -172,22 +215,24 @@ export const continueTransition = (
     }
     if (oldSql !== undefined)
       fence.push({ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch })
-    else {
+    else if (guard !== undefined) {
+      // Unreachable and guarded: delete its pod (best effort) and wait for the guard's deadline, which fences it
+      // even if the delete fails or the pod object lingers.
+      return {
+        ...base,
+        actions: [
+          ...fence,
+          ...(oldPod?.exists && !oldPod.deleting && !oldGone ? [deleteOldPod(cluster, oldPod)] : []),
+          { _tag: "RequeueAfter", millis: guard.waitMillis, why: "waiting for the old primary's guard deadline" }
+        ],
+        // Recorded before the delete runs, so a failing delete does not lose the clock.
+        persistFirst: guard.start === t.fencingSince ? undefined : { ...o.state, transition: guard.next },
+        next: { ...state, transition: guard.next }
+      }
+    } else {
       // Unreachable: it may still serve clients that reach it directly. Delete its pod and wait until the
       // pod (with that uid) is gone; the StatefulSet recreates it and it rejoins as a standby.
-      if (oldPod?.exists && !oldPod.deleting)
-        fence.push({
-          _tag: "Delete",
-          ref: {
-            apiVersion: "v1",
-            kind: "Pod",
-            namespace: cluster.namespace,
-            name: oldPod.name,
-            ...(oldPod.uid === undefined ? {} : { uid: oldPod.uid })
-          },
-          gracePeriodSeconds: 0,
-          reason: `fencing unreachable primary ${oldPod.name}`
-        })
+      if (oldPod?.exists && !oldPod.deleting) fence.push(deleteOldPod(cluster, oldPod))
       return {
         ...base,
         actions: [...fence, { _tag: "RequeueAfter", millis: 1_000, why: "waiting for the old primary to be fenced" }],

@@ -52,6 +52,8 @@ export interface DoltShape {
   /**
    * `CALL dolt_cluster_transition_to_standby(epoch, minCaughtUp)` on a fresh connection. Rows include the
    * `mysql` and `dolt_branch_control` pseudo-databases; see `standbysCaughtUp` to pick a promotion target.
+   * `minCaughtUpStandbys` 0 means every standby; -1 means none (read-only at once, standby after Dolt's 10 s wait
+   * whatever the standbys did: how the isolation guard stops writes on a primary that reaches no standby).
    */
   readonly transitionToStandby: (
     target: DoltTarget,

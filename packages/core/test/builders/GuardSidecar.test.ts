@@ -48,7 +48,8 @@ describe("isolation guard sidecar", () => {
     const [dolt, guard] = spec.containers
     assert.isFalse(dolt!.volumeMounts.some((m) => m.name === Builders.GuardTokenVolumeName))
     assert.deepStrictEqual(guard!.volumeMounts, [
-      { name: "guard-token", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }
+      { name: "guard-token", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+      { name: "dolt-config", mountPath: "/etc/doltdb", readOnly: true }
     ])
     const volume = spec.volumes.find((v) => v.name === "guard-token")
     assert.isDefined(volume)

@@ -111,7 +111,9 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
     if (!Number.isSafeInteger(epoch) || epoch < 0) {
       return yield* new DoltInvalidInput({ field: "epoch", value: String(epoch), message: `invalid epoch ${epoch}` })
     }
-    if (!Number.isSafeInteger(minCaughtUpStandbys) || minCaughtUpStandbys < 0) {
+    // -1 requires no caught-up standby (the isolation guard's demotion): Dolt compares the count with it, and 0
+    // means "all".
+    if (!Number.isSafeInteger(minCaughtUpStandbys) || minCaughtUpStandbys < -1) {
       return yield* new DoltInvalidInput({
         field: "minCaughtUpStandbys",
         value: String(minCaughtUpStandbys),

@@ -143,7 +143,8 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
 
   const transitionToStandby = (t: DoltTarget, epoch: number, minCaughtUp: number) =>
     checkEpoch(epoch).pipe(
-      Effect.andThen(checkEpoch(minCaughtUp, "minCaughtUpStandbys")),
+      // -1 requires no caught-up standby (the isolation guard's demotion); Dolt only compares it with the count.
+      Effect.andThen(minCaughtUp === -1 ? Effect.void : checkEpoch(minCaughtUp, "minCaughtUpStandbys")),
       Effect.andThen(
         run(t, "transitionToStandby", (s, conn, now) =>
           Effect.gen(function* () {

@@ -154,6 +154,22 @@ export const contractSuite = (label: string, register: Register): void => {
       })
     )
 
+    register("an isolated primary: transition_to_standby(e, -1) ends standby after Dolt's wait; writes refused", (f) =>
+      Effect.gen(function* () {
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(f.targets[0]!, { name: "contract_iso" })
+        yield* f.write(0, "contract_iso", "k", "before")
+        yield* f.stop(1)
+        yield* f.stop(2)
+        const rows = yield* f.during(dolt.transitionToStandby(f.targets[0]!, 2, -1), 11_000)
+        assert.isTrue(rows.length > 0)
+        assert.strictEqual(yield* roleOf(f.targets[0]!), "standby@2")
+        const e = yield* Effect.flip(f.write(0, "contract_iso", "k", "after"))
+        assert.include(["DoltReadOnly", "DoltSqlError"], e._tag)
+        assert.strictEqual(yield* f.read(0, "contract_iso", "k"), "before")
+      })
+    )
+
     register("a standby refuses server-level writes as a read-only server", (f) =>
       Effect.gen(function* () {
         const e = yield* Effect.flip((yield* Dolt).createDatabase(f.targets[1]!, { name: "contract_ro" }))

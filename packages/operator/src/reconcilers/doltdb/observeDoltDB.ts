@@ -2,7 +2,7 @@
  * Observe step of the DoltDB reconciler: reads the DoltDB, its children, its pods and what every pod's
  * sql-server says, into the plain `DoltDBObserved` value the pure planner takes.
  */
-import { Builders, DoltDBPlanner, type Replication } from "@doltdb-op/core"
+import { Builders, DoltDBPlanner, Guard, type Replication } from "@doltdb-op/core"
 import { type ClusterStatusRow, Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect } from "effect"
@@ -45,6 +45,14 @@ const isReady = (pod: KubeObject): boolean => {
   const conditions = (pod.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)
     ?.conditions
   return conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false
+}
+
+/** The pod's isolation guard container is running (as last reported; a partitioned node's report is stale). */
+const runsGuard = (pod: KubeObject): boolean => {
+  const statuses = (
+    pod.status as { containerStatuses?: ReadonlyArray<{ name: string; state?: { running?: unknown } }> } | undefined
+  )?.containerStatuses
+  return statuses?.some((c) => c.name === Guard.GuardContainerName && c.state?.running !== undefined) ?? false
 }
 
 /** Folds a primary's status rows per standby remote (the planner's `StandbyReplication`). */
@@ -202,6 +210,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           deleting: pod?.metadata.deletionTimestamp !== undefined,
           ready: pod !== undefined && isReady(pod),
           roleLabel: pod?.metadata.labels?.[Builders.ClusterRoleLabel],
+          guarded: pod !== undefined && runsGuard(pod),
           revision: pod?.metadata.labels?.[RevisionLabel],
           createdAt:
             pod?.metadata.creationTimestamp === undefined ? undefined : Date.parse(pod.metadata.creationTimestamp),

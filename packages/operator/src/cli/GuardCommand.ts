@@ -1,0 +1,92 @@
+/**
+ * `doltdb-operator guard --doltdb <name>`: the isolation guard, run as the `guard` sidecar of a Dolt pod
+ * (docs/guard.md). Reads its pod and DoltDB with the pod's projected service-account token (in-cluster config),
+ * talks to the local Dolt on 127.0.0.1 and to its peers through the headless Service. Credentials come from the
+ * environment (`DOLT_USERNAME`, `DOLT_PASSWORD`, set from the credentials Secret), never from a flag.
+ */
+import { Guard } from "@doltdb-op/core"
+import { DoltLive } from "@doltdb-op/dolt"
+import { KubeLive } from "@doltdb-op/k8s"
+import { Config, Duration, Effect, FileSystem, Layer, Logger, Option, Redacted, Result } from "effect"
+import { Command, Flag } from "effect/cli"
+import { parse } from "yaml"
+import * as GuardLoop from "../guard/GuardLoop.ts"
+import { parseDuration } from "../runtime/OperatorConfig.ts"
+
+const durationFlag = (name: string, description: string, defaultValue: string) =>
+  Flag.String(name).pipe(
+    Flag.withDescription(description),
+    Flag.withDefault(defaultValue),
+    Flag.filterMap(
+      (input) => Result.getSuccess(parseDuration(input)),
+      (input) => Option.getOrElse(Result.getFailure(parseDuration(input)), () => "invalid value")
+    )
+  )
+
+const envFlag = (name: string, env: string, description: string) =>
+  Flag.String(name).pipe(
+    Flag.withDescription(`${description} [env ${env}]`),
+    Flag.withFallbackConfig(Config.String(env))
+  )
+
+const flags = {
+  doltdb: Flag.String("doltdb").pipe(Flag.withDescription("Name of this pod's DoltDB")),
+  namespace: envFlag("namespace", "POD_NAMESPACE", "Namespace of the pod and its DoltDB"),
+  pod: envFlag("pod", "POD_NAME", "This pod's name"),
+  podUid: envFlag("pod-uid", "POD_UID", "This pod's uid"),
+  doltPort: Flag.Int("dolt-port").pipe(Flag.withDescription("The sql-server port"), Flag.withDefault(3306)),
+  threshold: durationFlag(
+    "threshold",
+    "How long the primary may be cut off from the API server and every peer before it is demoted (until the DoltDB is read)",
+    `${Guard.DefaultThresholdMillis}ms`
+  ),
+  tick: durationFlag("tick", "Period of the checks", `${Guard.GuardTickMillis}ms`),
+  readTimeout: durationFlag("read-timeout", "Bound on every read of a tick", `${Guard.GuardReadTimeoutMillis}ms`),
+  configDir: Flag.String("config-dir").pipe(
+    Flag.withDescription("Where the pod's Dolt configs are mounted (<dir>/<pod>.yaml lists the peers)"),
+    Flag.withDefault("/etc/doltdb")
+  )
+}
+
+export const guardCommand = Command.make(
+  "guard",
+  flags,
+  Effect.fn("GuardCommand")(function* (f) {
+    const user = yield* Config.String("DOLT_USERNAME").pipe(Config.withDefault("root"))
+    const password = yield* Config.Redacted("DOLT_PASSWORD").pipe(Config.withDefault(Redacted.make("")))
+    const fs = yield* FileSystem.FileSystem
+    const readPeers = fs.readFileString(`${f.configDir}/${f.pod}.yaml`).pipe(
+      Effect.flatMap((text) => Effect.try(() => GuardLoop.peersOfConfig(parse(text)))),
+      Effect.orElseSucceed(() => [])
+    )
+    const config: GuardLoop.GuardConfig = {
+      namespace: f.namespace,
+      doltdb: f.doltdb,
+      pod: f.pod,
+      podUid: f.podUid,
+      doltPort: f.doltPort,
+      user,
+      password,
+      settings: { thresholdMillis: Math.max(Duration.toMillis(f.threshold), Guard.GuardTickMillis) },
+      tick: f.tick,
+      readTimeout: f.readTimeout,
+      readPeers
+    }
+    const kubeconfig = yield* KubeLive.loadKubeConfig(undefined)
+    // No retries: a failed read is the signal. Role changes keep Dolt's own 10 s wait plus slack.
+    const io = Layer.mergeAll(
+      KubeLive.layerFromKubeConfig(kubeconfig, { requestTimeout: f.readTimeout, retries: 0 }),
+      DoltLive.layer({
+        connectTimeout: f.readTimeout,
+        queryTimeout: f.readTimeout,
+        roleChangeTimeout: "30 seconds",
+        poolSize: 1
+      })
+    )
+    return yield* GuardLoop.run(config).pipe(Effect.provide([io, Logger.layer([Logger.consoleJson])]))
+  })
+).pipe(
+  Command.withDescription(
+    "Run the isolation guard next to a Dolt server: demote it when, as primary, it is cut off from the API server and every peer (sidecar mode)"
+  )
+)
