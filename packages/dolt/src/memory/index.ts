@@ -14,6 +14,8 @@ export {
   type ServerInfo
 } from "./DoltCluster.ts"
 export { GracefulTransitionWaitMillis } from "./DoltModelLayer.ts"
+/** `Dolt` over an existing `DoltCluster`, from another endpoint (`from`: e.g. a pod's in-pod guard). */
+export const modelLayer = DoltModelLayer.layer
 export * as ModelPods from "./ModelPods.ts"
 
 /** `Dolt` over the model plus the `DoltCluster` client API, in the world's `SimWorld`. */

@@ -65,6 +65,7 @@ export const guardCommand = Command.make(
       pod: f.pod,
       podUid: f.podUid,
       doltPort: f.doltPort,
+      localHost: "127.0.0.1",
       user,
       password,
       settings: { thresholdMillis: Math.max(Duration.toMillis(f.threshold), Guard.GuardTickMillis) },

@@ -23,6 +23,8 @@ export interface GuardConfig {
   /** The pod's uid (downward API): a pod object with another uid means this one was replaced. */
   readonly podUid: string
   readonly doltPort: number
+  /** How the guard reaches its own server: loopback in a pod (the simulation dials the pod's IP). */
+  readonly localHost: string
   readonly user: string
   readonly password: Redacted.Redacted<string>
   readonly settings: Guard.GuardSettings
@@ -124,7 +126,7 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
           }))
     const [local, answers] = yield* Effect.all(
       [
-        answerOf(config, "127.0.0.1"),
+        answerOf(config, config.localHost),
         Effect.forEach(
           peers,
           (peer) => answerOf(config, peer.host).pipe(Effect.map((answer) => ({ name: peer.name, answer }))),
@@ -149,7 +151,7 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
       decision._tag === "Demote"
         ? {
             ...base,
-            demotion: yield* (yield* Dolt).transitionToStandby(target(config, "127.0.0.1"), decision.epoch, -1).pipe(
+            demotion: yield* (yield* Dolt).transitionToStandby(target(config, config.localHost), decision.epoch, -1).pipe(
               Effect.as({ _tag: "Done" } as const),
               Effect.catch((e) => Effect.succeed({ _tag: "Failed", message: e.message } as const))
             )

@@ -62,6 +62,7 @@ const config: GuardLoop.GuardConfig = {
   pod: "db-0",
   podUid: "u0",
   doltPort: 3306,
+  localHost: "127.0.0.1",
   user: "root",
   password: Redacted.make(""),
   settings: { thresholdMillis: 5_000 },
