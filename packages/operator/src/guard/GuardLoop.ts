@@ -151,10 +151,12 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
       decision._tag === "Demote"
         ? {
             ...base,
-            demotion: yield* (yield* Dolt).transitionToStandby(target(config, config.localHost), decision.epoch, -1).pipe(
-              Effect.as({ _tag: "Done" } as const),
-              Effect.catch((e) => Effect.succeed({ _tag: "Failed", message: e.message } as const))
-            )
+            demotion: yield* (yield* Dolt)
+              .transitionToStandby(target(config, config.localHost), decision.epoch, -1)
+              .pipe(
+                Effect.as({ _tag: "Done" } as const),
+                Effect.catch((e) => Effect.succeed({ _tag: "Failed", message: e.message } as const))
+              )
           }
         : base
     return { result, cache: { doltdb } satisfies GuardCache }

@@ -42,7 +42,11 @@ const podKube = (kube: KubeShape, world: SimWorldShape, from: Endpoint): KubeSha
           ok
             ? (value as (...a: Array<unknown>) => Effect.Effect<unknown, unknown>).apply(target, args)
             : Effect.fail(
-                new Unavailable({ verb: "get", kind: "Pod", message: "dial tcp: connect: no route to host (simulated)" })
+                new Unavailable({
+                  verb: "get",
+                  kind: "Pod",
+                  message: "dial tcp: connect: no route to host (simulated)"
+                })
               )
         )
     }
@@ -64,7 +68,9 @@ const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
     user: spec.env.DOLT_USERNAME ?? "root",
     password: Redacted.make(spec.env.DOLT_PASSWORD ?? ""),
     settings: {
-      thresholdMillis: Number.isFinite(threshold) ? Math.max(threshold, Guard.GuardTickMillis) : Guard.DefaultThresholdMillis
+      thresholdMillis: Number.isFinite(threshold)
+        ? Math.max(threshold, Guard.GuardTickMillis)
+        : Guard.DefaultThresholdMillis
     },
     tick: Duration.millis(Guard.GuardTickMillis),
     readTimeout: Duration.millis(Guard.GuardReadTimeoutMillis),
@@ -72,32 +78,34 @@ const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
   }
 }
 
-/** Registers the guard runtime in the world; guards run in the layer's scope. */
-export const layer: Layer.Layer<never, never, SimWorld | InMemoryKube | DoltModel.DoltCluster> = Layer.effectDiscard(
-  Effect.gen(function* () {
-    const world = yield* SimWorld
-    const server = yield* InMemoryKube
-    const cluster = yield* DoltModel.DoltCluster
-    const scope = yield* Effect.scope
-    yield* world.registerRuntime(OperatorImageRepository, {
-      start: (spec) =>
-        Effect.gen(function* () {
-          const generic = {
-            probe: () => Effect.succeed(true),
-            preStop: Effect.void,
-            exitCode: Effect.succeed(spec.init === true ? 0 : undefined)
-          }
-          if (spec.args[0] !== "guard") return { ...generic, stop: () => Effect.void }
-          const from = podEndpoint(spec.namespace, spec.pod)
-          const services = Layer.mergeAll(
-            Layer.succeed(Kube, podKube(server.system, world, from)),
-            DoltModel.modelLayer({ from }).pipe(Layer.provide(Layer.succeed(DoltModel.DoltCluster, cluster))),
-            Layer.succeed(References.MinimumLogLevel, "None")
-          )
-          const fiber = yield* GuardLoop.run(guardConfig(spec)).pipe(Effect.provide(services), Effect.forkIn(scope))
-          return { ...generic, stop: () => Fiber.interrupt(fiber) }
-        })
+/** Registers the guard runtime in the world; guards run in the layer's scope (`inert`: they never act). */
+export const layer = (
+  mode: "run" | "inert" = "run"
+): Layer.Layer<never, never, SimWorld | InMemoryKube | DoltModel.DoltCluster> =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const world = yield* SimWorld
+      const server = yield* InMemoryKube
+      const cluster = yield* DoltModel.DoltCluster
+      const scope = yield* Effect.scope
+      yield* world.registerRuntime(OperatorImageRepository, {
+        start: (spec) =>
+          Effect.gen(function* () {
+            const generic = {
+              probe: () => Effect.succeed(true),
+              preStop: Effect.void,
+              exitCode: Effect.succeed(spec.init === true ? 0 : undefined)
+            }
+            if (spec.args[0] !== "guard" || mode === "inert") return { ...generic, stop: () => Effect.void }
+            const from = podEndpoint(spec.namespace, spec.pod)
+            const services = Layer.mergeAll(
+              Layer.succeed(Kube, podKube(server.system, world, from)),
+              DoltModel.modelLayer({ from }).pipe(Layer.provide(Layer.succeed(DoltModel.DoltCluster, cluster))),
+              Layer.succeed(References.MinimumLogLevel, "None")
+            )
+            const fiber = yield* GuardLoop.run(guardConfig(spec)).pipe(Effect.provide(services), Effect.forkIn(scope))
+            return { ...generic, stop: () => Fiber.interrupt(fiber) }
+          })
+      })
     })
-  })
-)
-
+  )

@@ -23,6 +23,7 @@ import { OperatorPermissions } from "../rbac/Permissions.ts"
 import { Health } from "../runtime/Health.ts"
 import { LeaderElection } from "../runtime/LeaderElection.ts"
 import * as Manager from "../runtime/Manager.ts"
+import * as SimGuard from "./SimGuard.ts"
 
 /** Calls the operator made, by method. */
 export class CallCounter {
@@ -94,6 +95,11 @@ export interface SimulationOptions {
   readonly operator?: Partial<OperatorOptions>
   /** Base duration of one replication push in the Dolt model. */
   readonly replicationDelay?: Duration.Input
+  /**
+   * The isolation guard sidecars: `run` (default) runs the real guard loop in each; `inert` starts them but never
+   * lets them act (the mutation check: the operator still trusts them).
+   */
+  readonly guard?: "run" | "inert"
 }
 
 /** Resolve a Service DNS name (`<svc>.<ns>[.svc...]`) to a ready endpoint's address, as cluster DNS + kube-proxy would. */
@@ -132,7 +138,11 @@ export const clusterLayer = (options: SimulationOptions = {}) => {
       return yield* Effect.context<InMemoryKube | Kube>()
     })
   ).pipe(Layer.provideMerge(InMemoryKube.layer({ seed: options.seed ?? 0 })))
-  return Layer.mergeAll(SimCluster.layer(), dolt).pipe(Layer.provideMerge(kube), Layer.provideMerge(SimWorld.layer))
+  return Layer.mergeAll(SimCluster.layer(), SimGuard.layer(options.guard ?? "run")).pipe(
+    Layer.provideMerge(dolt),
+    Layer.provideMerge(kube),
+    Layer.provideMerge(SimWorld.layer)
+  )
 }
 
 export interface OperatorHandle {
