@@ -25,6 +25,8 @@ NETNS_PREFIX="${E2E_NETNS_PREFIX:-dolte2e-}"
 BRIDGE_ADDRESS="${E2E_BRIDGE_ADDRESS:-10.244.0.1}"
 MOTO_PORT="${E2E_MOTO_PORT:-45123}"
 GCS_PORT="${E2E_GCS_PORT:-45124}"
+# The API server listens on the bridge address too, so pods reach it (KUBERNETES_SERVICE_HOST) as host processes do.
+API_HOST="$BRIDGE_ADDRESS"
 PKI="$WORK/pki"
 RUN="$WORK/run"
 LOGS="$WORK/logs"
@@ -84,14 +86,16 @@ wait_for() {
 }
 
 gen_pki() {
-  [[ -f "$PKI/.done" ]] && return
+  # .done-2: the serving certificate names the bridge address (pods' in-cluster config) and the Service IP.
+  [[ -f "$PKI/.done-2" ]] && return
   rm -rf "$PKI" && mkdir -p "$PKI"
   (
     cd "$PKI"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=doltdb-e2e-ca" 2>/dev/null
-    # Serving cert for the API server: loopback plus the in-cluster names clients may use.
+    # Serving cert for the API server: the bridge address it listens on, the kubernetes Service IP, loopback and
+    # the in-cluster names clients may use.
     cat >apiserver.ext <<EOF
-subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:$BRIDGE_ADDRESS,IP:10.96.0.1,IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 extendedKeyUsage=serverAuth
 EOF
     issue() { # issue <name> <subject> [extfile]
@@ -107,7 +111,14 @@ EOF
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   )
-  touch "$PKI/.done"
+  touch "$PKI/.done-2"
+}
+
+# The pod bridge with the host's address, before the API server binds to it (the agents find it and reuse it).
+ensure_bridge() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip -o addr show dev "$BRIDGE" | grep -q " $BRIDGE_ADDRESS/" || ip addr add "$BRIDGE_ADDRESS/16" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
 }
 
 kubeconfig() { # kubeconfig <file> <client cert name>
@@ -117,7 +128,7 @@ kind: Config
 clusters:
 - name: e2e
   cluster:
-    server: https://127.0.0.1:$API_PORT
+    server: https://$API_HOST:$API_PORT
     certificate-authority: $PKI/ca.crt
 users:
 - name: $2
@@ -133,7 +144,7 @@ EOF
 
 api_ready() {
   curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
-    "https://127.0.0.1:$API_PORT/readyz" >/dev/null
+    "https://$API_HOST:$API_PORT/readyz" >/dev/null
 }
 
 preflight() {
@@ -159,6 +170,7 @@ up() {
   # A half-started cluster is torn down again, so a failed `up` leaves nothing running.
   trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "up failed ($rc), tearing down"; down; fi' EXIT
   gen_pki
+  ensure_bridge
   kubeconfig "$KUBECONFIG_OUT" admin
   kubeconfig "$WORK/controller-manager.kubeconfig" controller-manager
 
@@ -172,7 +184,7 @@ up() {
 
   start kube-apiserver "$(bin kube-apiserver "$KUBERNETES_VERSION")" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --bind-address "$API_HOST" --advertise-address "$API_HOST" --secure-port "$API_PORT" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --client-ca-file "$PKI/ca.crt" \
     --authorization-mode RBAC \
@@ -262,10 +274,11 @@ down() {
   wait
   stop moto 5
   stop fake-gcs-server 5
-  net_cleanup
   stop kube-controller-manager 10
   stop kube-apiserver 20
   stop etcd 10
+  # After the API server: it listens on the bridge's address.
+  net_cleanup
   # Refuse to delete the work dir if anything is still mounted under it (a pod root leaking into the
   # host mount namespace would otherwise let rm follow bind mounts into the host's /usr).
   if grep -q " $WORK" /proc/self/mountinfo; then

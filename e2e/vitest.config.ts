@@ -6,6 +6,8 @@ export default defineConfig({
     root: import.meta.dirname,
     include: ["test/**/*.test.ts"],
     globalSetup: ["./global-setup.ts"],
+    // On a failure: the observed state, log tails and log paths (e2e/lib/diagnose.ts).
+    setupFiles: ["./test/setup.ts"],
     // One control plane and one node: test files run one after the other.
     fileParallelism: false,
     testTimeout: 300_000,

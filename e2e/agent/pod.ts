@@ -7,6 +7,7 @@ import { mkdirSync, openSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { type Kube, KubeError, type KubeObject } from "../lib/kube.ts"
 import { type ContainerState, execIn, killGroup, type Launch, now, type ProbeTarget, runProbe } from "./container.ts"
+import { imageKind, OPERATOR_ROOT, REPO } from "./images.ts"
 import { containerArgv, containerEnv, NotYet, podMounts, prepareVolumes, refreshVolumes } from "./podspec.ts"
 import { createSandbox, destroySandbox, enter, type Sandbox } from "./sandbox.ts"
 
@@ -32,6 +33,12 @@ const BACKOFF_BASE_MS = Number(process.env.E2E_BACKOFF_BASE_MS ?? 2000)
 const BACKOFF_MAX_MS = Number(process.env.E2E_BACKOFF_MAX_MS ?? 20000)
 const warnedTags = new Set<string>()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
+
+/** The operator image's files: the repository, read-only, where images.ts's entrypoint expects it. */
+const imageMounts = (pod: KubeObject) =>
+  [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c: Any) => imageKind(c.image) === "operator")
+    ? [{ source: REPO, target: OPERATOR_ROOT, readOnly: true }]
+    : []
 
 class Container {
   state: ContainerState = { waiting: { reason: "ContainerCreating" } }
@@ -135,7 +142,7 @@ export class PodRuntime {
         dir: this.dir,
         hostsFile: this.hostsFile,
         doltBin: this.ctx.doltBin,
-        mounts: podMounts(this.pod, volumes)
+        mounts: [...podMounts(this.pod, volumes), ...imageMounts(this.pod)]
       })
     } catch (e) {
       this.failedReason = (e as Error).message
@@ -178,7 +185,7 @@ export class PodRuntime {
   private async prepare(c: Container): Promise<Launch | undefined> {
     const tag = /:([^:@/]+)$/.exec(c.spec.image ?? "")?.[1]
     const release = this.ctx.imageID.split("@")[1]
-    if (tag && tag !== release && !warnedTags.has(tag)) {
+    if (imageKind(c.spec.image) === "dolt" && tag && tag !== release && !warnedTags.has(tag)) {
       warnedTags.add(tag)
       this.log(`image tag ${tag} runs the built dolt ${release}`)
     }
@@ -408,7 +415,7 @@ export class PodRuntime {
     return {
       name: c.spec.name,
       image: c.spec.image,
-      imageID: this.ctx.imageID,
+      imageID: imageKind(c.spec.image) === "operator" ? "e2e://doltdb-operator@repository" : this.ctx.imageID,
       ...(c.pid !== undefined && { containerID: `e2e://${this.uid}/${c.spec.name}/${c.pid}` }),
       ready: c.ready,
       started: c.started,

@@ -3,6 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { core, type Kube, KubeError, type KubeObject } from "../lib/kube.ts"
+import { imageKind, knownImages, operatorEntrypoint } from "./images.ts"
 import type { Mount } from "./sandbox.ts"
 
 /** Failures that clear up by themselves (an unbound PVC, a Secret created later): retry, don't crash. */
@@ -207,10 +208,22 @@ const expand = (s: string, env: Record<string, string>) =>
 /** The container's environment: image defaults, envFrom, env (with valueFrom and $(VAR) expansion). */
 export const containerEnv = async (kube: Kube, pod: KubeObject, c: Any): Promise<Record<string, string>> => {
   const ns = pod.metadata.namespace ?? "default"
+  // What the kubelet adds for the `kubernetes` Service: here the API server's own address on the pod bridge
+  // (no kube-proxy), which client libraries' in-cluster configuration reads.
+  const api = kube.server
+  const port = api.port || "443"
   const env: Record<string, string> = {
     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     HOSTNAME: pod.spec.hostname ?? pod.metadata.name,
-    HOME: "/root"
+    HOME: "/root",
+    KUBERNETES_SERVICE_HOST: api.hostname,
+    KUBERNETES_SERVICE_PORT: port,
+    KUBERNETES_SERVICE_PORT_HTTPS: port,
+    KUBERNETES_PORT: `tcp://${api.hostname}:${port}`,
+    [`KUBERNETES_PORT_${port}_TCP`]: `tcp://${api.hostname}:${port}`,
+    [`KUBERNETES_PORT_${port}_TCP_PROTO`]: "tcp",
+    [`KUBERNETES_PORT_${port}_TCP_PORT`]: port,
+    [`KUBERNETES_PORT_${port}_TCP_ADDR`]: api.hostname
   }
   for (const from of (c.envFrom ?? []) as Array<Any>) {
     const ref = from.configMapRef ?? from.secretRef
@@ -242,14 +255,19 @@ export const containerEnv = async (kube: Kube, pod: KubeObject, c: Any): Promise
   return env
 }
 
-const DOLT_IMAGE = /^(docker\.io\/)?dolthub\/dolt(:|@|$)/
-
-/** argv for a container: only `dolthub/dolt:*` is known; its `tini --` prefix is dropped (no PID 1 duty). */
+/**
+ * argv for a container (images.ts): dolt's `tini --` prefix is dropped (no PID 1 duty); the operator image's
+ * entrypoint (or a `command` naming it) is the repository's operator run by Node 24, followed by the args.
+ */
 export const containerArgv = (c: Any, env: Record<string, string>): Array<string> => {
-  if (!DOLT_IMAGE.test(c.image ?? "")) {
-    throw new Error(`image ${c.image} is not mapped by the e2e agent (only dolthub/dolt:* runs)`)
-  }
+  const kind = imageKind(c.image)
+  if (!kind) throw new Error(`image ${c.image} is not mapped by the e2e agent (known: ${knownImages()})`)
   const args = ((c.args ?? []) as Array<string>).map((a) => expand(a, env))
+  if (kind === "operator") {
+    // An explicit command replaces the entrypoint; its first word is the operator binary whatever its path.
+    const command = ((c.command ?? []) as Array<string>).map((a) => expand(a, env))
+    return [...operatorEntrypoint(), ...command.slice(1), ...args]
+  }
   let argv = c.command?.length
     ? [...(c.command as Array<string>).map((a) => expand(a, env)), ...args]
     : // The image's entrypoint serves on all interfaces at 3306.

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync } from "node:fs"
 import { join } from "node:path"
+import { involved } from "./diagnose.ts"
 
 const here = import.meta.dirname
 const repo = join(here, "..", "..")
@@ -22,6 +23,7 @@ export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOpe
   mkdirSync(join(work, "logs"), { recursive: true })
   const log = join(work, "logs", "operator.log")
   const out = openSync(log, "a")
+  involved.operatorLogs.add(log)
   const child = spawn(
     join(here, "..", "with-cluster-dns.sh"),
     [

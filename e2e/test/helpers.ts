@@ -3,6 +3,7 @@
 import { appendFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import * as mysql from "mysql2/promise"
+import { involved } from "../lib/diagnose.ts"
 import { core, Kube, KubeError, type KubeObject } from "../lib/kube.ts"
 
 export const kube = () => new Kube(process.env.KUBECONFIG ?? join(import.meta.dirname, "..", ".work", "kubeconfig"))
@@ -44,12 +45,15 @@ export const readyPod = (k: Kube, ns: string, name: string, timeoutMs: number, n
 export const createNamespace = async (k: Kube, prefix: string) => {
   const name = `${prefix}-${Date.now().toString(36)}`
   await k.create(core("namespaces"), { apiVersion: "v1", kind: "Namespace", metadata: { name } })
+  // A failing test's diagnosis (setup.ts) describes the namespaces its file created.
+  involved.namespaces.add(name)
   // Pods need the namespace's default ServiceAccount, which the controller manager creates.
   await waitFor(`ServiceAccount ${name}/default`, 30_000, () => k.find(core("serviceaccounts", name, "default")))
   return name
 }
 
 export const deleteNamespace = async (k: Kube, name: string) => {
+  involved.namespaces.delete(name)
   await k.delete(core("namespaces", undefined, name)).catch((e) => {
     if (!(e instanceof KubeError && e.code === 404)) throw e
   })
