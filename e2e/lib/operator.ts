@@ -68,3 +68,27 @@ export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOpe
     }
   }
 }
+
+/** The operator the scenarios run against: a host process, or the chart's Deployment in the cluster. */
+export interface OperatorUnderTest {
+  readonly where: string
+  /**
+   * The reconciling operator dies at once (no shutdown, no Lease release) and another one takes over: a new host
+   * process, or the other replica of the Deployment. Resolves with the takeover time when a Lease changed hands.
+   */
+  crash(): Promise<{ takeoverMs?: number }>
+  stop(): Promise<void>
+}
+
+export const hostOperator = (extraArgs: ReadonlyArray<string>): OperatorUnderTest => {
+  let running = startOperator(extraArgs)
+  return {
+    where: "host process (e2e/lib/operator.ts)",
+    crash: async () => {
+      await running.kill()
+      running = startOperator(extraArgs)
+      return {}
+    },
+    stop: () => running.stop()
+  }
+}

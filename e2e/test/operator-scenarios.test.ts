@@ -1,4 +1,5 @@
-// The operator (packages/operator, a host process) against the real control plane and real dolt servers:
+// The operator against the real control plane and real dolt servers: installed by its Helm charts and running as a
+// 2-replica Deployment under the chart's RBAC (e2e/lib/incluster.ts; E2E_OPERATOR=host runs it as a host process):
 // a 1-replica DoltDB serving SQL; Database/User/Grant (login with the Secret's password, a granted SELECT, a
 // refused INSERT, a password rotation); a 3-replica DoltDB with one primary and replicating standbys; then,
 // on that DoltDB under a continuous writer that follows `<name>-primary`'s EndpointSlice: SIGKILL of the
@@ -12,7 +13,8 @@ import * as mysql from "mysql2/promise"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { killContainer } from "../lib/faults.ts"
 import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
-import { type RunningOperator, startOperator } from "../lib/operator.ts"
+import { type InClusterOperator, inClusterWanted, installOperator } from "../lib/incluster.ts"
+import { hostOperator, type OperatorUnderTest } from "../lib/operator.ts"
 import {
   connect,
   createNamespace,
@@ -153,19 +155,24 @@ class Writer {
 describe("e2e: operator scenarios against real dolt", () => {
   let k: Kube
   let ns: string
-  let operator: RunningOperator
+  let operator: OperatorUnderTest
+  let inCluster: InClusterOperator | undefined
+  const mode = inClusterWanted()
   let engineVersion: string
   const admin = "e2e-admin"
   const adminPassword = "e2e-Admin-Secret-1"
   const failoverSeconds: Array<number> = []
   const switchoverSeconds: Array<number> = []
+  const leaderTakeoverSeconds: Array<number> = []
   const details: Record<string, unknown> = {}
 
   beforeAll(async () => {
     k = kube()
     ns = await createNamespace(k, "e2e-opsc")
     engineVersion = readFileSync(join(work, "run", "dolt-release"), "utf8").trim()
-    operator = startOperator([`--watch-namespaces=${ns}`])
+    if (mode.ok) operator = inCluster = await installOperator(k, ns)
+    else operator = hostOperator([`--watch-namespaces=${ns}`])
+    console.log(`[e2e] operator: ${operator.where}${mode.ok ? "" : ` (not in-cluster: ${mode.why})`}`)
   })
   afterAll(async () => {
     await operator?.stop()
@@ -173,13 +180,17 @@ describe("e2e: operator scenarios against real dolt", () => {
       const results = {
         failoverSeconds,
         switchoverSeconds,
+        leaderTakeoverSeconds,
+        operator: operator?.where,
         measuredAt: new Date().toISOString(),
         command: "npm run e2e (e2e/test/operator-scenarios.test.ts)",
         definitions: {
           failoverSeconds:
             "SIGKILL of the primary's dolt container -> first write acknowledged through the address <name>-primary's EndpointSlice points to (a write started after the kill; ack-writes on, 10 s)",
           switchoverSeconds:
-            "spec.replication.primary.podIndex edited -> first write acknowledged by the new primary through <name>-primary's EndpointSlice"
+            "spec.replication.primary.podIndex edited -> first write acknowledged by the new primary through <name>-primary's EndpointSlice",
+          leaderTakeoverSeconds:
+            "the leading operator pod force-deleted (no Lease release) -> the other replica holds the Lease (default lease 15 s)"
         },
         details
       }
@@ -635,10 +646,13 @@ describe("e2e: operator scenarios against real dolt", () => {
         const d = await doltdb(name)
         return d.status?.primaryTransition ?? undefined
       }).catch(() => undefined)
-      await operator.kill()
       const killedAt = Date.now()
+      const { takeoverMs } = await operator.crash()
+      if (takeoverMs !== undefined) {
+        leaderTakeoverSeconds.push(takeoverMs / 1000)
+        record("operator scenarios: leader operator pod killed mid-switchover -> Lease taken over", takeoverMs)
+      }
       const mid = await doltdb(name)
-      operator = startOperator([`--watch-namespaces=${ns}`])
       const after = await converged(name, 3, 180_000, before.epoch)
       record("operator scenarios: podIndex edited, operator killed and restarted -> converged", Date.now() - t0)
       // Writes resume on the new primary, then nothing acknowledged before is missing.
@@ -648,6 +662,7 @@ describe("e2e: operator scenarios against real dolt", () => {
         from,
         to,
         killedAfterSeconds: (killedAt - t0) / 1000,
+        leaderTakeoverSeconds: takeoverMs === undefined ? null : takeoverMs / 1000,
         firstWriteOnNewPrimarySeconds: (ack.at - t0) / 1000,
         transitionSeenBeforeKill: transition ?? null,
         statusAtKill: {
@@ -662,6 +677,64 @@ describe("e2e: operator scenarios against real dolt", () => {
       assert.isAbove(after.epoch, before.epoch)
       assert.strictEqual(after.primary.metadata.name, `${name}-${to}`)
       await assertNoPromisedWriteLost("operator restart", after)
+    })
+
+    /** The DoltDB's primary and pods, to tell a failover (or any restart) apart from nothing happening. */
+    const identity = (c: Awaited<ReturnType<typeof converged>>) => ({
+      primary: c.primary.metadata.name,
+      epoch: c.epoch,
+      pods: c.pods.map((p) => `${p.metadata.name}/${p.metadata.uid}`)
+    })
+
+    it("helm upgrade changes the operator's log level; no DoltDB fails over or restarts", async () => {
+      assert.ok(inCluster, `needs the operator installed by Helm (${mode.why})`)
+      const before = identity(await converged(name, 3))
+      const solo = (await doltdb("solo")).status
+      const old = new Set((await inCluster.pods()).map((p) => p.metadata.uid))
+      const t0 = Date.now()
+      await inCluster.upgrade(["logLevel=debug"])
+      const pods = await waitFor("every operator pod replaced, Ready, one of them leading", 120_000, async () => {
+        const ps = await inCluster!.pods()
+        const fresh = ps.length === 2 && ps.every((p) => !old.has(p.metadata.uid) && isReady(p))
+        return fresh && (await inCluster!.leader()) ? ps : undefined
+      })
+      record("operator scenarios: helm upgrade (logLevel) -> new operator pods leading", Date.now() - t0)
+      for (const p of pods) assert.include(p.spec.containers[0].args, "--log-level=debug")
+      // The new leader has taken over: watch it through several of its 2 s polls, then compare.
+      const leadingSince = Date.now()
+      while (Date.now() - leadingSince < 8_000) {
+        const d = await doltdb(name)
+        assert.strictEqual(d.status?.currentPrimary, before.primary, "the primary moved after helm upgrade")
+        assert.strictEqual(d.status?.replicationEpoch, before.epoch, "the epoch changed after helm upgrade")
+        await sleep(500)
+      }
+      const after = await converged(name, 3)
+      assert.deepEqual(identity(after), before)
+      const soloAfter = (await doltdb("solo")).status
+      assert.strictEqual(soloAfter?.currentPrimary, solo?.currentPrimary)
+      await assertNoPromisedWriteLost("helm upgrade", after)
+    })
+
+    it("helm uninstall (operator, then CRDs chart) keeps the CRDs, every DoltDB and its data", async () => {
+      assert.ok(inCluster, `needs the operator installed by Helm (${mode.why})`)
+      const before = identity(await converged(name, 3))
+      await inCluster.uninstall()
+      await writer!.stop()
+      const crds = (
+        await k.get<{ items: Array<KubeObject> }>(group("apiextensions.k8s.io/v1", "customresourcedefinitions"))
+      ).items.filter((c) => c.spec.group === "k8s.dolthub.com" && !c.metadata.deletionTimestamp)
+      assert.strictEqual(crds.length, 7, crds.map((c) => c.metadata.name).join(", "))
+      assert.deepEqual(await inCluster.pods(), [], "operator pods left after helm uninstall")
+      const after = await converged(name, 3, 30_000)
+      assert.deepEqual(identity(after), before)
+      await assertNoPromisedWriteLost("helm uninstall", after)
+      const pod = await readyPod(k, ns, "solo-0", 30_000)
+      const c = await connect(pod.status.podIP, admin, adminPassword)
+      try {
+        assert.deepEqual(await query(c, "SELECT id, v FROM smoke.t"), [{ id: 1, v: "one" }])
+      } finally {
+        await c.end()
+      }
     })
   })
 })

@@ -1,0 +1,128 @@
+// The operator as the platform team installs it: both charts with `helm install --wait` (admin credentials are
+// Helm's only), the operator Deployment (2 replicas, leader election on a Lease) running the repository's operator
+// through the agent's image mapping, with in-cluster configuration and the chart's RBAC limited to the test's
+// namespace. crash() force-deletes the leader's pod and measures the other replica's takeover of the Lease.
+// Plain async Node (test infrastructure).
+import { core, group, type Kube, type KubeObject } from "./kube.ts"
+import { involved } from "./diagnose.ts"
+import { chartsPresent, helm, helmBin } from "./helm.ts"
+import type { OperatorUnderTest } from "./operator.ts"
+
+export const RELEASE_NAMESPACE = "doltdb-system"
+export const RELEASE = "doltdb-operator"
+export const CRDS_RELEASE = "doltdb-operator-crds"
+const LEASE = "k8s.dolthub.com"
+
+/** In-cluster unless E2E_OPERATOR=host, or helm/the charts are missing (said on the console, and in results). */
+export const inClusterWanted = () => {
+  if (process.env.E2E_OPERATOR === "host") return { ok: false, why: "E2E_OPERATOR=host" }
+  if (!chartsPresent()) return { ok: false, why: "charts/ is missing" }
+  if (!helmBin()) return { ok: false, why: "helm is not built (npm run e2e:build)" }
+  return { ok: true, why: "" }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const isReady = (p: KubeObject) =>
+  (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True")
+
+export interface InClusterOperator extends OperatorUnderTest {
+  /** `helm upgrade --reuse-values --set <set> --wait`. */
+  upgrade(set: ReadonlyArray<string>): Promise<void>
+  /** `helm uninstall` of the operator, then of the CRDs chart. */
+  uninstall(): Promise<void>
+  leader(): Promise<KubeObject | undefined>
+  pods(): Promise<Array<KubeObject>>
+}
+
+export const installOperator = async (k: Kube, watchNamespace: string, replicas = 2): Promise<InClusterOperator> => {
+  involved.operatorNamespaces.add(RELEASE_NAMESPACE)
+  const ns = ["--namespace", RELEASE_NAMESPACE]
+  // The cluster already serves the CRDs (cluster.sh applies crds/, the same files the chart carries): adopt them.
+  await helm([
+    "install",
+    CRDS_RELEASE,
+    "charts/doltdb-operator-crds",
+    ...ns,
+    "--create-namespace",
+    "--take-ownership",
+    "--wait",
+    "--timeout",
+    "2m"
+  ])
+  await helm([
+    "install",
+    RELEASE,
+    "charts/doltdb-operator",
+    ...ns,
+    "--set",
+    `replicas=${replicas}`,
+    "--set",
+    `watchNamespaces={${watchNamespace}}`,
+    "--wait",
+    "--timeout",
+    "3m"
+  ])
+  const lease = () => k.find(group("coordination.k8s.io/v1", "leases", RELEASE_NAMESPACE, LEASE))
+  const pods = async () =>
+    (
+      await k.get<{ items: Array<KubeObject> }>(
+        `${core("pods", RELEASE_NAMESPACE)}?labelSelector=app.kubernetes.io%2Finstance%3D${RELEASE}`
+      )
+    ).items.filter((p) => !p.metadata.deletionTimestamp)
+  const holderOf = (l: KubeObject | undefined, ps: Array<KubeObject>) =>
+    ps.find((p) => l?.spec?.holderIdentity?.startsWith(`${p.metadata.name}_`))
+  const leader = async () => holderOf(await lease(), await pods())
+  let installed = true
+  const self: InClusterOperator = {
+    where: `in-cluster: helm chart ${RELEASE} (${replicas} replicas) in ${RELEASE_NAMESPACE}`,
+    leader,
+    pods,
+    crash: async () => {
+      const l = await leader()
+      if (!l) throw new Error("no operator pod holds the Lease")
+      const t0 = Date.now()
+      await k.delete(core("pods", RELEASE_NAMESPACE, l.metadata.name), {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        gracePeriodSeconds: 0
+      })
+      for (;;) {
+        const next = await leader()
+        if (next && next.metadata.name !== l.metadata.name) return { takeoverMs: Date.now() - t0 }
+        if (Date.now() - t0 > 120_000)
+          throw new Error(`no other operator pod took the Lease over within 120 s of deleting ${l.metadata.name}`)
+        await sleep(100)
+      }
+    },
+    upgrade: async (set) => {
+      await helm([
+        "upgrade",
+        RELEASE,
+        "charts/doltdb-operator",
+        ...ns,
+        "--reuse-values",
+        ...set.flatMap((s) => ["--set", s]),
+        "--wait",
+        "--timeout",
+        "3m"
+      ])
+    },
+    uninstall: async () => {
+      installed = false
+      await helm(["uninstall", RELEASE, ...ns, "--wait", "--timeout", "2m"])
+      await helm(["uninstall", CRDS_RELEASE, ...ns, "--wait", "--timeout", "2m"])
+    },
+    stop: async () => {
+      if (installed) await helm(["uninstall", RELEASE, ...ns, "--wait", "--timeout", "2m"]).catch(() => {})
+      installed = false
+    }
+  }
+  // Ready pods are not enough: wait until one of them leads.
+  const t0 = Date.now()
+  while (!(await leader()) || !(await pods()).every(isReady)) {
+    if (Date.now() - t0 > 60_000)
+      throw new Error("the operator's replicas are Ready but none holds the Lease after 60 s")
+    await sleep(200)
+  }
+  return self
+}
