@@ -5,6 +5,7 @@
 // Plain async Node (test infrastructure).
 import { core, group, type Kube, type KubeObject } from "./kube.ts"
 import { involved } from "./diagnose.ts"
+import { killContainer } from "./faults.ts"
 import { chartsPresent, helm, helmBin } from "./helm.ts"
 import type { OperatorUnderTest } from "./operator.ts"
 
@@ -19,6 +20,11 @@ export const inClusterWanted = () => {
   if (!chartsPresent()) return { ok: false, why: "charts/ is missing" }
   if (!helmBin()) return { ok: false, why: "helm is not built (npm run e2e:build)" }
   return { ok: true, why: "" }
+}
+
+/** SIGKILL of every container of the pod (a crashed process: no shutdown, no Lease release). */
+export const killPod = (pod: KubeObject) => {
+  for (const c of pod.spec.containers) killContainer(pod, c.name)
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -80,17 +86,20 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
     crash: async () => {
       const l = await leader()
       if (!l) throw new Error("no operator pod holds the Lease")
+      const identity = (await lease())?.spec?.holderIdentity
       const t0 = Date.now()
+      // SIGKILL first (a crash: the Lease is not released), then the pod goes (the Deployment replaces it).
+      killPod(l)
       await k.delete(core("pods", RELEASE_NAMESPACE, l.metadata.name), {
         apiVersion: "v1",
         kind: "DeleteOptions",
         gracePeriodSeconds: 0
       })
       for (;;) {
-        const next = await leader()
-        if (next && next.metadata.name !== l.metadata.name) return { takeoverMs: Date.now() - t0 }
+        const holder = (await lease())?.spec?.holderIdentity
+        if (holder && holder !== identity) return { takeoverMs: Date.now() - t0 }
         if (Date.now() - t0 > 120_000)
-          throw new Error(`no other operator pod took the Lease over within 120 s of deleting ${l.metadata.name}`)
+          throw new Error(`no other operator took the Lease over within 120 s of killing ${l.metadata.name}`)
         await sleep(100)
       }
     },
