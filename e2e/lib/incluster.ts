@@ -51,6 +51,7 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
     ...ns,
     "--create-namespace",
     "--take-ownership",
+    "--force-conflicts",
     "--wait",
     "--timeout",
     "2m"
