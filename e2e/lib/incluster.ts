@@ -3,10 +3,11 @@
 // through the agent's image mapping, with in-cluster configuration and the chart's RBAC limited to the test's
 // namespace. crash() force-deletes the leader's pod and measures the other replica's takeover of the Lease.
 // Plain async Node (test infrastructure).
-import { core, group, type Kube, type KubeObject } from "./kube.ts"
+
 import { involved } from "./diagnose.ts"
 import { killContainer } from "./faults.ts"
 import { chartsPresent, helm, helmBin } from "./helm.ts"
+import { core, group, type Kube, type KubeObject } from "./kube.ts"
 import type { OperatorUnderTest } from "./operator.ts"
 
 export const RELEASE_NAMESPACE = "doltdb-system"

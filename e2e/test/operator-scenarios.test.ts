@@ -12,8 +12,8 @@ import { join } from "node:path"
 import * as mysql from "mysql2/promise"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { killContainer } from "../lib/faults.ts"
-import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
 import { type InClusterOperator, inClusterWanted, installOperator } from "../lib/incluster.ts"
+import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
 import { hostOperator, type OperatorUnderTest } from "../lib/operator.ts"
 import {
   connect,
