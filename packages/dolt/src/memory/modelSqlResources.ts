@@ -400,10 +400,20 @@ export const makeSqlResources = (cluster: DoltClusterShape, run: Run) => {
       yield* run(t, "backupRestore", (s, _c, now) =>
         Effect.gen(function* () {
           const saved = cluster.backupStore.get(u)
-          if (saved === undefined) return yield* sqlError(t.host, "backupRestore", 1105, `backup not found at ${u}`)
           if (s.readOnly) return yield* serverReadOnly(t.host, "backupRestore")
           if (s.data.databases.has(name) && !force) {
             return yield* sqlError(t.host, "backupRestore", 1007, `can't create database ${name}; database exists`)
+          }
+          if (saved === undefined) {
+            // dolt 1.86.4 creates the database before it reads the backup, and leaves it (empty) on failure.
+            s.data.databases.set(name, {
+              root: emptyRoot(cluster.ids, now),
+              charset: "utf8mb4",
+              collation: "utf8mb4_0900_bin",
+              backups: new Map()
+            })
+            s.syncHooks(now)
+            return yield* sqlError(t.host, "backupRestore", 1105, `backup not found at ${u}`)
           }
           s.data.databases.set(name, {
             root: { ...saved.root, id: cluster.ids.next(), createdAt: now },
