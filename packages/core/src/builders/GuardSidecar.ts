@@ -25,6 +25,7 @@ export const GuardTokenVolumeName = "guard-token"
 export const ServiceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 /** The token expires (and the kubelet rotates it) every hour; client-node re-reads the file. */
 export const GuardTokenExpirationSeconds = 3_607
+export const GuardNodeOptions = "--max-semi-space-size=1 --max-old-space-size=96"
 
 const fieldEnv = (name: string, fieldPath: string): EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } })
 const secretEnv = (name: string, secret: string, key: string): EnvVar => ({
@@ -57,9 +58,11 @@ export const buildGuardContainer = (doltdb: DoltDB, configMount: VolumeMount): C
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
       fieldEnv("POD_UID", "metadata.uid"),
       secretEnv(UsernameEnv, credentials, credentialsUserKey),
-      secretEnv("DOLT_PASSWORD", credentials, credentialsPasswordKey)
+      secretEnv("DOLT_PASSWORD", credentials, credentialsPasswordKey),
+      // Keeps V8's heap small: measured RSS ~170 MiB with these flags (~245 MiB without), docs/guard.md.
+      { name: "NODE_OPTIONS", value: GuardNodeOptions }
     ],
-    resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "128Mi" } },
+    resources: { requests: { cpu: "10m", memory: "192Mi" }, limits: { memory: "256Mi" } },
     volumeMounts: [
       { name: GuardTokenVolumeName, mountPath: ServiceAccountMountPath, readOnly: true },
       // Its own Dolt config lists the peers, so a guard that starts while the API server is down knows them.
