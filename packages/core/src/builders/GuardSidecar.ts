@@ -19,8 +19,11 @@ import { UsernameEnv } from "./DoltConfig.ts"
 import type { Container, Volume, VolumeMount } from "./KubeObjects.ts"
 import { credentialsPasswordKey, credentialsSecretName, credentialsUserKey } from "./Names.ts"
 
-/** The operator image (`doltdb-operator` entrypoint) when `spec.replication.guard.image` is not set. */
-export const DefaultGuardImage = "ghcr.io/doltdb-operator/doltdb-operator:0.1.0"
+/**
+ * The operator image when `spec.replication.guard.image` is not set: the Helm chart's default (`image.repository`
+ * `doltdb-operator`, tag = appVersion). An operator installed from another registry needs `guard.image` set.
+ */
+export const DefaultGuardImage = "doltdb-operator:0.1.0"
 export const GuardTokenVolumeName = "guard-token"
 export const ServiceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 /** The token expires (and the kubelet rotates it) every hour; client-node re-reads the file. */
