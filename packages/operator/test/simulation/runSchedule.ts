@@ -56,8 +56,17 @@ export interface RunOptions {
   readonly timeline?: boolean
 }
 
+/** A step as it ran: when (millis after the workload started) and the pod its target resolved to. */
+export interface PlayedStep {
+  readonly at: number
+  readonly step: Schedule.Step
+  readonly pod: string | undefined
+}
+
 export interface RunResult {
   readonly violations: ReadonlyArray<Invariants.Violation>
+  /** The schedule's steps as played (for a reproducing scenario file). */
+  readonly played: ReadonlyArray<PlayedStep>
   readonly timeline: ReadonlyArray<Timeline.TimelineEntry>
   /** Simulated millis the run covered (boot included). */
   readonly simulatedMillis: number
@@ -111,6 +120,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
       const snap = yield* Invariants.snapshot(name, ns)
       return {
         violations: [{ invariant: "NotConverged", at: snap.at, message: "the DoltDB never became Ready" }],
+        played: [],
         timeline: [Timeline.entry("boot", snap)],
         simulatedMillis: snap.at,
         writes: 0
@@ -187,8 +197,10 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         }
         if (target === "standby") return all.find((s) => s.running && s.role === "standby")?.pod ?? `${name}-1`
         return `${name}-${target}`
-      })
+      }).pipe(Effect.tap((pod) => Effect.sync(() => (lastResolved = pod))))
     const lostNodes = new Set<string>()
+    const played: Array<PlayedStep> = []
+    let lastResolved: string | undefined
     let edits = 0
     const patch = (body: Record<string, unknown>) =>
       api.mergePatch(rawDoltDBs, name, body, { namespace: ns }).pipe(Effect.ignore)
@@ -268,11 +280,14 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
 
     yield* check("start")
     for (const step of schedule.steps) {
+      lastResolved = undefined
+      const at = (yield* Clock.currentTimeMillis) - startedAt
       if (step._tag === "Wait") yield* advance(step.seconds * 1000, Schedule.describeStep(step))
       else {
         yield* apply(step)
         yield* check(Schedule.describeStep(step))
       }
+      played.push({ at, step, pod: lastResolved })
     }
 
     // Recovery: every fault healed; the cluster must converge within the bound.
@@ -333,6 +348,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     yield* operator.stop
     return {
       violations,
+      played,
       timeline,
       simulatedMillis: end - startedAt,
       writes: written
