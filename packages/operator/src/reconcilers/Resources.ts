@@ -5,6 +5,7 @@
 import { Api } from "@doltdb-op/core"
 import {
   ConfigMaps,
+  PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
   type Resource,
@@ -46,7 +47,7 @@ export const childResources: ReadonlyArray<Resource> = [
 ]
 
 const byKind = new Map<string, Resource>(
-  [...childResources, Pods, Secrets].map((r) => [`${r.apiVersion}/${r.kind}`, r] as const)
+  [...childResources, Pods, Secrets, PersistentVolumeClaims].map((r) => [`${r.apiVersion}/${r.kind}`, r] as const)
 )
 for (const k of Api.kinds)
   byKind.set(

@@ -8,6 +8,7 @@ import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect } from "effect"
 import { type Credentials, doltTarget, readCredentials } from "../Credentials.ts"
 import { childResources } from "../Resources.ts"
+import { observeStorage } from "./observeStorage.ts"
 
 export interface ObserveOptions {
   readonly clusterDomain: string
@@ -147,6 +148,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
   })
   const children = new Map<string, string | undefined>()
   let statefulSet: DoltDBPlanner.StatefulSetView | undefined
+  let statefulSetObject: KubeObject | undefined
   for (const list of lists)
     for (const child of list.items) {
       if (!ownedBy(child, uid)) continue
@@ -156,6 +158,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       )
       if (child.kind === "StatefulSet" && child.metadata.name === Builders.statefulSetName(name)) {
         const status = (child.status ?? {}) as Record<string, unknown>
+        statefulSetObject = child
         statefulSet = {
           replicas: Number((child.spec as { replicas?: number } | undefined)?.replicas ?? 0),
           readyReplicas: Number(status.readyReplicas ?? 0),
@@ -222,9 +225,12 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
     { concurrency: "unbounded" }
   )
 
+  const storage = yield* observeStorage(name, namespace, statefulSetObject)
+
   return {
     observed: {
       now,
+      storage,
       doltdb,
       children,
       statefulSet,
