@@ -23,7 +23,6 @@ import { formatTime } from "@doltdb-op/core/services/kube/Resource"
 import { Result } from "effect"
 import { applyDefaults } from "./Defaults.ts"
 import type { Json } from "./FieldSet.ts"
-import { updateError } from "./UpdateRules.ts"
 import { jsonEqual } from "./FieldSet.ts"
 import {
   createdBy,
@@ -46,6 +45,7 @@ import {
   type Res,
   validateObject
 } from "./ObjectRules.ts"
+import { updateError } from "./UpdateRules.ts"
 
 type JsonObject = Record<string, Json>
 

@@ -7,7 +7,7 @@
  */
 import { compareQuantities } from "@doltdb-op/core/api/Quantity"
 import { type KubeError, type KubeObject, kubeError } from "@doltdb-op/core/services/Kube"
-import { jsonEqual, type Json } from "./FieldSet.ts"
+import { type Json, jsonEqual } from "./FieldSet.ts"
 import type { Res } from "./ObjectRules.ts"
 
 const mutableStatefulSetFields = new Set([
