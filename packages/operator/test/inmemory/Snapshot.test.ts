@@ -8,6 +8,7 @@ import {
   Events,
   Kube,
   type KubeObject,
+  PersistentVolumeClaims,
   Pods,
   resource,
   Secrets,
@@ -15,6 +16,7 @@ import {
   VolumeSnapshots
 } from "@doltdb-op/core/services/Kube"
 import { SimWorld } from "@doltdb-op/core/sim/SimWorld"
+import { DoltModel } from "@doltdb-op/dolt"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
@@ -175,5 +177,69 @@ describe("Snapshot in memory", () => {
         assert.strictEqual(warnings.length, 1, "one Warning event, not one per retry")
       }).pipe(Effect.provide(inCluster(22))),
     60_000
+  )
+
+  it.effect(
+    "a DoltDB bootstrapped from a standby's snapshot taken during writes: every pod serves the snapshot's rows, one primary above the snapshot's epoch, writes accepted",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* setupDoltDB("db", 3)
+        const kube = yield* Kube
+        const dolt = yield* Dolt
+        yield* dolt.createDatabase(yield* target("db-0"), { name: "app" })
+        const model = yield* DoltModel.DoltCluster
+        for (let i = 0; i < 5; i++) {
+          const w = yield* model.write("db-primary.default.svc.cluster.local", "app", `k${i}`, `v${i}`)
+          assert.strictEqual(w.outcome, "acked")
+        }
+        yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
+        yield* kube.create(rawSnapshots, {
+          apiVersion: "k8s.dolthub.com/v1alpha",
+          kind: "Snapshot",
+          metadata: { name: "once", namespace: ns },
+          spec: { frequencySchedule: "* * * * *", doltDBRef: { name: "db" } }
+        } as unknown as KubeObject)
+        // Writes keep flowing while the snapshot is taken.
+        let n = 5
+        const taken = Effect.gen(function* () {
+          yield* model.write("db-primary.default.svc.cluster.local", "app", `k${n}`, `v${n}`)
+          n++
+          const all = yield* volumeSnapshots
+          return all.length > 0 && all.every(readyToUse)
+        })
+        assert.isAtLeast(yield* runUntil(taken, { limitMillis: 90_000 }), 0, "no snapshot")
+        const [snap] = yield* volumeSnapshots
+        assert.strictEqual(snap?.metadata.annotations?.["k8s.dolthub.com/source-role"], "standby")
+        const sourceEpoch = ((yield* get(rawDoltDBs, "db"))?.status as { replicationEpoch: number }).replicationEpoch
+        yield* kube.delete(rawSnapshots, "once", { namespace: ns })
+
+        yield* setupDoltDB("restored", 3, { bootstrap: { from: { volumeSnapshot: snap!.metadata.name } } })
+        const restored = (yield* get(rawDoltDBs, "restored"))?.status as {
+          currentPrimary: string
+          replicationEpoch: number
+        }
+        assert.strictEqual(restored.currentPrimary, "restored-0")
+        assert.isAbove(restored.replicationEpoch, sourceEpoch, "the new primary is above the snapshot's epoch")
+        for (const pod of ["restored-0", "restored-1", "restored-2"]) {
+          const host = (yield* target(pod)).host
+          for (let i = 0; i < 5; i++)
+            assert.strictEqual(
+              yield* model.read(`${pod}.restored-internal.default`, "app", `k${i}`),
+              `v${i}`,
+              `${pod} (${host}) serves k${i}`
+            )
+        }
+        const w = yield* model.write("restored-primary.default.svc.cluster.local", "app", "after", "restore")
+        assert.strictEqual(w.outcome, "acked", JSON.stringify(w))
+        const claims = (yield* kube.list(PersistentVolumeClaims, { namespace: ns })).items.filter((c) =>
+          c.metadata.name.startsWith("dolt-data-restored-")
+        )
+        assert.strictEqual(claims.length, 3)
+        assert.isTrue(
+          claims.every((c) => (c.spec as { dataSource?: { name?: string } }).dataSource?.name === snap!.metadata.name)
+        )
+      }).pipe(Effect.provide(inCluster(23))),
+    120_000
   )
 })

@@ -5,10 +5,11 @@
  * one concept.
  */
 import type { Condition } from "../../api/Common.ts"
-import type { DoltDBStatus } from "../../api/DoltDB.ts"
+import type { DoltDBSpec, DoltDBStatus } from "../../api/DoltDB.ts"
 import { dataVolumeName, statefulSetName } from "../../builders/Names.ts"
 import type { Action } from "../../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../../status/Conditions.ts"
+import { planSnapshotBootstrap } from "../bootstrap/planSnapshotBootstrap.ts"
 import type { DoltDBObserved } from "../DoltDBObserved.ts"
 import { planStorage, type StoragePlan } from "./planStorage.ts"
 
@@ -82,6 +83,14 @@ const storageActions = (o: DoltDBObserved, sp: StoragePlan, previous: Condition 
   return out
 }
 
+/** The spec built with the storage `planStorage` allows; its data source then replaces `bootstrap.from`'s. */
+const keepingSource = (spec: DoltDBSpec, sp: StoragePlan): DoltDBSpec => {
+  const from = spec.bootstrap?.from
+  if (from?.volumeSnapshot === undefined) return { ...spec, storage: sp.storage }
+  const { volumeSnapshot: _v, ...rest } = from
+  return { ...spec, storage: sp.storage, bootstrap: { ...spec.bootstrap, from: rest } }
+}
+
 export const withStorage =
   <P extends Plan>(planner: (o: DoltDBObserved) => P) =>
   (o: DoltDBObserved): P => {
@@ -96,11 +105,16 @@ export const withStorage =
       resizing: previous?.status === "False"
     })
     const inner = planner(
-      sp.storage === doltdb.spec.storage
-        ? o
-        : { ...o, doltdb: { ...doltdb, spec: { ...doltdb.spec, storage: sp.storage } } }
+      sp.storage === doltdb.spec.storage ? o : { ...o, doltdb: { ...doltdb, spec: keepingSource(doltdb.spec, sp) } }
     )
-    if (sp.condition === undefined && sp.ready === undefined && sp.steps.length === 0 && !sp.holdStatefulSet)
+    const bootstrap = planSnapshotBootstrap(o)
+    if (
+      sp.condition === undefined &&
+      sp.ready === undefined &&
+      sp.steps.length === 0 &&
+      !sp.holdStatefulSet &&
+      bootstrap.length === 0
+    )
       return inner
 
     const generation = doltdb.metadata.generation
@@ -122,6 +136,7 @@ export const withStorage =
     const earlier = withoutFinal.findLast((a) => a._tag === "PatchStatus")
     const actions: Array<Action> = [
       ...storageActions(o, sp, previous),
+      ...bootstrap,
       ...withoutFinal.filter((a) => a._tag !== "RequeueAfter")
     ]
     if (!jsonEqual(status, current)) {
