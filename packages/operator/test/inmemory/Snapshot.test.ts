@@ -211,7 +211,8 @@ describe("Snapshot in memory", () => {
         assert.isAtLeast(yield* runUntil(taken, { limitMillis: 90_000 }), 0, "no snapshot")
         const [snap] = yield* volumeSnapshots
         assert.strictEqual(snap?.metadata.annotations?.["k8s.dolthub.com/source-role"], "standby")
-        const sourceEpoch = ((yield* get(rawDoltDBs, "db"))?.status as { replicationEpoch: number }).replicationEpoch
+        const sourceEpoch = (((yield* get(rawDoltDBs, "db"))?.status ?? {}) as { replicationEpoch: number })
+          .replicationEpoch
         yield* kube.delete(rawSnapshots, "once", { namespace: ns })
 
         yield* setupDoltDB("restored", 3, { bootstrap: { from: { volumeSnapshot: snap!.metadata.name } } })
