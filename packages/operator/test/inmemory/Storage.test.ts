@@ -72,7 +72,7 @@ describe("storage resize in memory", () => {
     "growing spec.storage.size grows every PVC and the claim template; no pod restarts, no failover, every write acknowledged",
     () =>
       Effect.gen(function* () {
-        yield* startOperator()
+        const operator = yield* startOperator()
         yield* setup({ size: "1Gi" })
         const kube = yield* Kube
         const sql = yield* Dolt
@@ -116,10 +116,21 @@ describe("storage resize in memory", () => {
         const after = (yield* doltdb).status as { replicationEpoch: number; currentPrimary: string }
         assert.strictEqual(after.replicationEpoch, epoch, "no failover or switchover")
         assert.strictEqual(after.currentPrimary, "db-0")
+        // The pods, orphaned until the new StatefulSet adopts them, never looked like a lost primary.
+        const unavailable = (yield* kube.list(Events, { namespace: ns })).items.filter(
+          (e) => (e as { reason?: string }).reason === "PrimaryUnavailable"
+        )
+        assert.deepStrictEqual(unavailable, [])
         assert.isAbove(outcomes.length, 2)
         assert.deepStrictEqual([...new Set(outcomes)], ["acked"], "every write during the resize was acknowledged")
         const pods = (yield* kube.list(Pods, { namespace: ns })).items
         assert.isTrue(pods.every((p) => p.metadata.ownerReferences?.some((r) => r.uid === sts.metadata.uid)))
+        // Converged again: no API writes while the operator keeps polling.
+        const writesBefore = operator.kubeCalls.total(KubeWrites)
+        const reads = operator.kubeCalls.total(["list"])
+        yield* runUntil(Effect.succeed(false), { limitMillis: 30_000 })
+        assert.strictEqual(operator.kubeCalls.total(KubeWrites) - writesBefore, 0, "API writes after the resize")
+        assert.isAbove(operator.kubeCalls.total(["list"]) - reads, 10, "the operator keeps polling")
       }).pipe(Effect.provide(inCluster(11))),
     60_000
   )

@@ -21,6 +21,7 @@ import * as Invariants from "../../src/simulate/Invariants.ts"
 import * as Schedule from "../../src/simulate/Schedule.ts"
 import { clusterLayer, type OperatorHandle, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
+import * as Storage from "./storageSteps.ts"
 
 const ns = "default"
 const name = "db"
@@ -273,6 +274,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
               })
             else if (step.edit === "podAnnotation")
               yield* patch({ spec: { podAnnotations: { "sim/edit": `${edits}` } } })
+            else if (step.edit === "growStorage" || step.edit === "snapshotSchedule") yield* Storage.edit(step.edit)
             else yield* patch({ metadata: { annotations: { "sim/touch": `${edits}` } } })
             return
         }
@@ -342,6 +344,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         yield* awaitConverged(`node of ${primary} lost for good (${eligible} caught up)`, "failing over")
       }
     }
+    violations.push(...(yield* Storage.converged(name, ns)))
     const end = yield* Clock.currentTimeMillis
     if (options.inspect !== undefined) yield* options.inspect
     yield* Fiber.interrupt(client)

@@ -168,12 +168,17 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       }
     }
 
-  // Pods of this StatefulSet only: the name label alone may match someone else's pods (reference flaw 29).
+  // Pods of this StatefulSet only (or orphans awaiting adoption): the name label alone may match someone else's
+  // pods (reference flaw 29).
   const podList = yield* kube.list(Pods, { namespace, labelSelector })
   const pods = new Map<number, KubeObject>()
   for (const p of podList.items) {
     const owner = p.metadata.ownerReferences?.find((o) => o.kind === "StatefulSet")
-    if (owner === undefined || owner.name !== Builders.statefulSetName(name)) continue
+    // A pod with no controller at all is ours in transit: the storage resize re-creates the StatefulSet with an
+    // orphaning delete, and until the new one adopts them its pods have no owner. Missing them would look like a
+    // lost primary.
+    const orphan = !(p.metadata.ownerReferences ?? []).some((o) => o.controller === true)
+    if (!orphan && (owner === undefined || owner.name !== Builders.statefulSetName(name))) continue
     const ordinal = Number(p.metadata.name.slice(name.length + 1))
     if (Number.isInteger(ordinal) && p.metadata.name === Builders.podName(name, ordinal)) pods.set(ordinal, p)
   }
