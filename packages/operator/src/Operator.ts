@@ -11,7 +11,16 @@ import { reconcileBackup } from "./reconcilers/backup/reconcileBackup.ts"
 import { reconcileBackupSchedule } from "./reconcilers/backup/reconcileBackupSchedule.ts"
 import type { OutcomeMemory } from "./reconcilers/backup/runBackupOp.ts"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { BackupSchedules, Backups, childResources, Databases, DoltDBs, Grants, Snapshots, Users } from "./reconcilers/Resources.ts"
+import {
+  BackupSchedules,
+  Backups,
+  childResources,
+  Databases,
+  DoltDBs,
+  Grants,
+  Snapshots,
+  Users
+} from "./reconcilers/Resources.ts"
 import { reconcileSnapshot } from "./reconcilers/snapshot/reconcileSnapshot.ts"
 import { reconcileDatabase } from "./reconcilers/sql/reconcileDatabase.ts"
 import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
