@@ -171,6 +171,13 @@ describe("runScenario", () => {
         assert.strictEqual(a.seed, 5)
         assert.deepStrictEqual(a, b)
         assert.isAbove(a.timeline.length, 10)
+        // another seed is another interleaving (phases and replication jitter come from it)
+        const others = yield* Effect.forEach([6, 7], (seed) => runScenario(scenario, { seed }))
+        const shape = (r: typeof a) => JSON.stringify([r.timeline.map((e) => [e.at, e.text]), r.writes.outages])
+        assert.isTrue(
+          others.some((r) => shape(r) !== shape(a)),
+          "seeds 5, 6 and 7 gave the same run"
+        )
       }),
     60_000
   )
