@@ -166,6 +166,20 @@ const describeEvent = (event: ScenarioEvent): string => {
   return action
 }
 
+/** RFC 7386 JSON merge patch (`kubectl patch --type merge`). */
+const jsonMergePatch = (target: unknown, patch: unknown): unknown => {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch
+  const base =
+    target !== null && typeof target === "object" && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {}
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete base[k]
+    else base[k] = jsonMergePatch(base[k], v)
+  }
+  return base
+}
+
 /** A seed's start phase within one 2 s polling period (a multiplicative hash: neighbouring seeds differ a lot). */
 export const phaseOf = (seed: number): number => (Math.imul(seed >>> 0, 2654435761) >>> 0) % 2_000
 
@@ -370,7 +384,22 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       }
       if ("patch" in event) {
         const res = resourceFor(Api.ApiVersion, event.patch.kind)
-        if (res === undefined) return
+        const info = Api.kinds.find((k) => k.kind === event.patch.kind)
+        if (res === undefined || info === undefined) return
+        // Validated as the API server would (the CRD's schema and CEL rules are the decoder's): a patch that leaves
+        // the object invalid is refused, like `kubectl patch`.
+        const current = yield* kube.get(res, event.patch.name, { namespace: ns }).pipe(Effect.option)
+        if (current._tag === "Some") {
+          const merged = jsonMergePatch(current.value, { spec: event.patch.spec })
+          const refused = yield* info.decode(merged).pipe(
+            Effect.as(undefined),
+            Effect.catch((error) => {
+              const issue = error.issues[0]
+              return Effect.succeed(issue === undefined ? error.message : `${issue.path}: ${issue.message}`)
+            })
+          )
+          if (refused !== undefined) return note(at, "scenario", `patch refused (as the API server would): ${refused}`)
+        }
         yield* kube
           .mergePatch(res, event.patch.name, { spec: event.patch.spec }, { namespace: ns })
           .pipe(Effect.catch((e) => Effect.sync(() => note(at, "scenario", `patch refused: ${e.message}`))))

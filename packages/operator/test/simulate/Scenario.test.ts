@@ -294,3 +294,26 @@ describe("runScenario, several DoltDBs", () => {
     60_000
   )
 })
+
+describe("runScenario, patches", () => {
+  it.effect(
+    "a patch the API server would refuse (podIndex beyond replicas) is refused and changes nothing",
+    () =>
+      Effect.gen(function* () {
+        const scenario = yield* decodeScenario({
+          ...base,
+          duration: "20s",
+          events: [
+            { at: "5s", patch: { kind: "DoltDB", name: "db", spec: { replication: { primary: { podIndex: 2 } } } } },
+            { at: "10s", patch: { kind: "DoltDB", name: "db", spec: { replicas: 2 } } }
+          ]
+        })
+        const report = yield* runScenario(scenario)
+        const refused = report.timeline.filter((e) => e.text.startsWith("patch refused"))
+        assert.lengthOf(refused, 1, JSON.stringify(report.timeline.filter((e) => e.kind === "scenario")))
+        assert.include(refused[0]!.text, "podIndex")
+        assert.deepStrictEqual(report.invariants.violations, [])
+      }),
+    60_000
+  )
+})
