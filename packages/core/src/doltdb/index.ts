@@ -1,5 +1,2 @@
 export * from "./DoltDBObserved.ts"
 export * from "./planDoltDB.ts"
-export * from "./storage/planStorage.ts"
-export * from "./storage/StorageObserved.ts"
-export { claimName } from "./storage/withStorage.ts"

@@ -114,18 +114,19 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const ordinal = Guard.ordinalOf(config.pod) ?? -1
-    const api = yield* readApi(config)
-    const doltdb = Option.match(api, { onNone: () => cache.doltdb, onSome: (a) => a.doltdb })
+    // Every read of the tick runs at once, so a tick is bounded by one read timeout. The peers come from the pod's
+    // own Dolt config, else from the DoltDB read on an earlier tick.
     const configured = yield* config.readPeers
     const peers: ReadonlyArray<Peer> =
-      configured.length > 0 || doltdb === undefined
+      configured.length > 0 || cache.doltdb === undefined
         ? configured
-        : Guard.peerNames(doltdb, config.pod).map((name) => ({
+        : Guard.peerNames(cache.doltdb, config.pod).map((name) => ({
             name,
             host: podHost(config.doltdb, config.namespace, Guard.ordinalOf(name) ?? 0)
           }))
-    const [local, answers] = yield* Effect.all(
+    const [api, local, answers] = yield* Effect.all(
       [
+        readApi(config),
         answerOf(config, config.localHost),
         Effect.forEach(
           peers,
@@ -133,8 +134,9 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
           { concurrency: "unbounded" }
         )
       ],
-      { concurrency: 2 }
+      { concurrency: 3 }
     )
+    const doltdb = Option.match(api, { onNone: () => cache.doltdb, onSome: (a) => a.doltdb })
     const observation: Guard.GuardObservation = {
       now,
       local,

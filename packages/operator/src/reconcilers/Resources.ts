@@ -5,7 +5,6 @@
 import { Api } from "@doltdb-op/core"
 import {
   ConfigMaps,
-  PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
   type Resource,
@@ -15,8 +14,7 @@ import {
   Secrets,
   ServiceAccounts,
   Services,
-  StatefulSets,
-  VolumeSnapshots
+  StatefulSets
 } from "@doltdb-op/core/services/Kube"
 import type { Schema } from "effect"
 
@@ -32,7 +30,6 @@ export const Users = ours<Api.User>("User", "users", Api.User)
 export const Grants = ours<Api.Grant>("Grant", "grants", Api.Grant)
 export const Backups = ours<Api.Backup>("Backup", "backups", Api.Backup)
 export const BackupSchedules = ours<Api.BackupSchedule>("BackupSchedule", "backupschedules", Api.BackupSchedule)
-export const Snapshots = ours<Api.Snapshot>("Snapshot", "snapshots", Api.Snapshot)
 
 /** Untyped descriptors for our kinds, for generic reads and status patches. */
 export const rawDoltDBs = resource({ apiVersion: Api.ApiVersion, kind: "DoltDB", plural: "doltdbs", namespaced: true })
@@ -49,9 +46,7 @@ export const childResources: ReadonlyArray<Resource> = [
 ]
 
 const byKind = new Map<string, Resource>(
-  [...childResources, Pods, Secrets, PersistentVolumeClaims, VolumeSnapshots].map(
-    (r) => [`${r.apiVersion}/${r.kind}`, r] as const
-  )
+  [...childResources, Pods, Secrets].map((r) => [`${r.apiVersion}/${r.kind}`, r] as const)
 )
 for (const k of Api.kinds)
   byKind.set(

@@ -103,9 +103,11 @@ describe("guard loop", () => {
   it.effect("connected primary: serves, reads the peers of its DoltDB", () =>
     Effect.gen(function* () {
       const w = world()
-      const r = yield* GuardLoop.tick(config, { lastContactAt: 0 }, { doltdb: undefined }).pipe(
+      // The first tick learns the DoltDB (and so the peers, when the pod's config does not list them).
+      const first = yield* GuardLoop.tick(config, { lastContactAt: 0 }, { doltdb: undefined }).pipe(
         Effect.provide(layers(w))
       )
+      const r = yield* GuardLoop.tick(config, first.result.memory, first.cache).pipe(Effect.provide(layers(w)))
       assert.strictEqual(r.result.decision._tag, "Serve")
       assert.deepStrictEqual(
         r.result.observation.peers.map((p) => p.name),

@@ -1,2 +1,0 @@
-export * from "./planSnapshot.ts"
-export * from "./SnapshotObserved.ts"
