@@ -2,7 +2,8 @@
 # Builds the e2e binaries (dolt, etcd, kube-apiserver, kube-controller-manager) from the Go module
 # proxy into a cache outside the repo, keyed by version: $CACHE/<name>-<version>/<name>.
 # A fresh machine builds; later runs find the binaries and do nothing.
-# Usage: e2e/build.sh [etcd|kube-apiserver|kube-controller-manager|dolt|helm|kubectl ...] (default: all but kubectl)
+# Usage: e2e/build.sh [etcd|kube-apiserver|kube-controller-manager|dolt|helm|moto|fake-gcs-server|snapshot-controller|kubectl ...]
+# (default: all but kubectl)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -168,9 +169,56 @@ build_fake_gcs_server() {
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
 
+# snapshot-controller: the main module replaces its client/v8 with ./client, so `go install …@version` is refused;
+# a wrapper module requiring both modules at the same version builds it. The CRDs come from the client module zip
+# (cluster.sh reads them from $CACHE/snapshot-crds-<version>/).
+build_snapshot_controller() {
+  local version="$SNAPSHOTTER_VERSION" dir="$CACHE/snapshot-controller-$SNAPSHOTTER_VERSION"
+  local crds="$CACHE/snapshot-crds-$SNAPSHOTTER_VERSION"
+  local w="$CACHE/src/snapshot-wrapper-$version"
+  if [[ ! -f "$crds/.ready" ]]; then
+    local client
+    client="$(go mod download -json "github.com/kubernetes-csi/external-snapshotter/client/v8@$version" |
+      awk -F'"' '$2=="Dir"{print $4; exit}')"
+    rm -rf "$crds" && mkdir -p "$crds" && cp "$client"/config/crd/*.yaml "$crds/" && chmod u+w "$crds"/*.yaml
+    rm -f "$crds/kustomization.yaml"
+    touch "$crds/.ready"
+  fi
+  [[ -x "$dir/snapshot-controller" ]] && { log "snapshot-controller cached: $dir/snapshot-controller"; return; }
+  if [[ ! -f "$w/.ready" ]]; then
+    rm -rf "$w" && mkdir -p "$w"
+    cat >"$w/go.mod" <<MOD
+module doltdb-operator.e2e/snapshot-wrapper
+
+go 1.26.0
+
+require (
+	github.com/kubernetes-csi/external-snapshotter/v8 $version
+	github.com/kubernetes-csi/external-snapshotter/client/v8 $version
+)
+MOD
+    cat >"$w/tools.go" <<'GO'
+//go:build tools
+
+// Keeps the command in the module graph for `go mod tidy`.
+package tools
+
+import _ "github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller"
+GO
+    (cd "$w" && nice -n 10 go mod tidy -e >&2)
+    touch "$w/.ready"
+  fi
+  log "building snapshot-controller @ $version"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  timed snapshot-controller env CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+    sh -c "cd '$w' && nice -n 10 go build -p '$GO_P' -trimpath -ldflags '-s -w' -o '$dir.tmp/snapshot-controller' github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
 go_version_ok || { log "need Go >= 1.26.2, have $(go env GOVERSION)"; exit 1; }
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm moto fake-gcs-server)
+# fake-gcs-server is built on request only (e2e/build.sh fake-gcs-server): see e2e/test/backup.test.ts.
+[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm moto snapshot-controller)
 for t in "${targets[@]}"; do
   case "$t" in
   dolt) build_dolt ;;
@@ -182,6 +230,7 @@ for t in "${targets[@]}"; do
   kube-controller-manager)
     build_k8s_cmd kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$KUBERNETES_VERSION"
     ;;
+  snapshot-controller) build_snapshot_controller ;;
   # Optional, for people poking at a running cluster: not needed by the tests.
   kubectl) build_k8s_cmd kubectl k8s.io/kubernetes/cmd/kubectl "$KUBERNETES_VERSION" ;;
   *) log "unknown binary: $t" && exit 2 ;;

@@ -1,8 +1,10 @@
-// Backups against real object stores (moto for S3 + DynamoDB, fake-gcs-server for GCS, the data volume for
-// local) and a real dolt: a 3-replica DoltDB with data on two branches and an uncommitted change is backed up to
+// Backups against real object stores (moto for S3 + DynamoDB, the data volume for local) and a real dolt: a 3-replica DoltDB with data on two branches and an uncommitted change is backed up to
 // each backend; a new DoltDB is bootstrapped from the S3 backup and compared row for row, branch for branch, on
 // every pod; a store that refuses the sync ends Failed with its error after backoffLimit attempts. Backup and
 // restore times (and the bytes in the store) go to e2e/.work/results.json and e2e/results.json, never asserted.
+// GCS is not here: fake-gcs-server v1.56.1 answers dolt's compose of a table file (`POST .../o/<a%2Fb>/compose`)
+// with 200 but the composed object is then not found (`Blob not found: gs://.../<hash>.darc`), so every gs:// sync
+// fails against it; the harness still starts it (cluster.sh) for when that is fixed.
 import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -53,12 +55,6 @@ const s3Bytes = (endpointUrl: string, bucket: string, prefix: string) =>
     ).trim()
   )
 
-const gcsBytes = async (hostPort: string, bucket: string, prefix: string) => {
-  const r = await fetch(`http://${hostPort}/storage/v1/b/${bucket}/o?prefix=${encodeURIComponent(prefix)}`)
-  const body = (await r.json()) as { items?: Array<{ size: string }> }
-  return (body.items ?? []).reduce((n, o) => n + Number(o.size), 0)
-}
-
 const mergeResults = (file: string, entries: Record<string, unknown>) => {
   const current = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {}
   writeFileSync(file, `${JSON.stringify({ ...current, ...entries }, null, 2)}\n`)
@@ -70,14 +66,14 @@ describe("backups on real object stores", () => {
   let operator: RunningOperator | undefined
   let engineVersion: string
   let moto: string
-  let gcs: string
+  let gcs: string | undefined
   const backupSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
   const restoreSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
 
   beforeAll(async () => {
     k = kube()
     moto = endpoint("moto")
-    gcs = endpoint("fake-gcs-server")
+    gcs = existsSync(join(work, "run", "fake-gcs-server.endpoint")) ? endpoint("fake-gcs-server") : undefined
     ns = await createNamespace(k, "e2e-backup")
     engineVersion = readFileSync(join(work, "run", "dolt-release"), "utf8").trim()
     // The e2e agent refreshes mounted Secrets every 10 s.
@@ -146,7 +142,7 @@ describe("backups on real object stores", () => {
         storage: { size: "1Gi" },
         replication: { enabled: true },
         // fake-gcs-server: the GCS client's emulator switch (plain http, no auth).
-        env: [{ name: "STORAGE_EMULATOR_HOST", value: gcs }],
+        ...(gcs === undefined ? {} : { env: [{ name: "STORAGE_EMULATOR_HOST", value: gcs }] }),
         ...extra
       }
     })
@@ -197,7 +193,22 @@ describe("backups on real object stores", () => {
     return { backup: done, ms: Date.now() - t0 }
   }
 
-  it("a 3-replica DoltDB with two branches and an uncommitted change is backed up to S3, GCS and the data volume", async () => {
+  const backupTo = async (
+    backend: string,
+    storage: Record<string, unknown>,
+    bytes: () => Promise<number>,
+    primary: string
+  ) => {
+    const { backup, ms } = await runBackup(`to-${backend}`, storage)
+    assert.strictEqual(backup.status.phase, "Completed", `${backend}: ${backup.status.error}`)
+    const db = backup.status.databases.find((d: { name: string }) => d.name === "app")
+    assert.isString(db.hash)
+    assert.notStrictEqual(db.pod, primary, `${backend}: PreferStandby ran on the primary`)
+    record(`backup ${backend}`, ms)
+    backupSeconds.push({ backend, seconds: ms / 1000, bytes: await bytes() })
+  }
+
+  it("a 3-replica DoltDB with two branches and an uncommitted change is backed up to S3 and the data volume", async () => {
     await createDoltDB("src")
     const src = await readyDoltDB("src")
     const primaryIP = (await k.get(core("pods", ns, src.status.currentPrimary))).status.podIP
@@ -223,21 +234,27 @@ describe("backups on real object stores", () => {
 
     const cases: ReadonlyArray<[string, Record<string, unknown>, () => Promise<number>]> = [
       ["s3", s3("e2e"), () => Promise.resolve(s3Bytes(moto, "dolt-backups", "e2e/app"))],
-      ["gcs", { gcs: { bucket: "dolt-gcs", prefix: "e2e" } }, () => gcsBytes(gcs, "dolt-gcs", "e2e/app")],
-      ["local", { local: { path: "/db/backups" } }, () => Promise.resolve(0)]
+      // The copy is on the data volume of the pod that ran it: $E2E_WORK/volumes/<pv>/backups/app.
+      [
+        "local",
+        { local: { path: "/db/backups" } },
+        () =>
+          Promise.resolve(
+            Number(
+              execFileSync("sh", ["-c", `du -scb ${work}/volumes/*/backups/app 2>/dev/null | tail -1 | cut -f1`], {
+                encoding: "utf8"
+              }).trim() || 0
+            )
+          )
+      ]
     ]
-    for (const [backend, storage, bytes] of cases) {
-      const { backup, ms } = await runBackup(`to-${backend}`, storage)
-      assert.strictEqual(backup.status.phase, "Completed", `${backend}: ${backup.status.error}`)
-      const db = backup.status.databases.find((d: { name: string }) => d.name === "app")
-      assert.isString(db.hash)
-      assert.notStrictEqual(db.pod, src.status.currentPrimary, `${backend}: PreferStandby ran on the primary`)
-      record(`backup ${backend}`, ms)
-      backupSeconds.push({ backend, seconds: ms / 1000, bytes: await bytes() })
-    }
+    for (const [backend, storage, bytes] of cases) await backupTo(backend, storage, bytes, src.status.currentPrimary)
     // The credentials went through the DoltDB's backup credentials Secret; the DoltDB spec is untouched.
     const after = await k.get(group(API, "doltdbs", ns, "src"))
-    assert.deepStrictEqual(after.spec.env, [{ name: "STORAGE_EMULATOR_HOST", value: gcs }])
+    assert.deepStrictEqual(
+      after.spec.env,
+      gcs === undefined ? undefined : [{ name: "STORAGE_EMULATOR_HOST", value: gcs }]
+    )
   }, 900_000)
 
   it("a new DoltDB bootstrapped from the S3 backup equals the source row for row, branch for branch, on every pod", async () => {

@@ -106,8 +106,17 @@ const main = async () => {
   let moto: string | undefined
   if (motoBin !== undefined && existsSync(join(motoBin, "moto_server"))) {
     children.push(spawn(join(motoBin, "moto_server"), ["-H", "127.0.0.1", "-p", "45513"], { stdio: "ignore" }))
-    await sleep(3000)
     moto = "http://127.0.0.1:45513"
+    for (let i = 0; i < 120; i++) {
+      if (
+        await fetch(`${moto}/`).then(
+          () => true,
+          () => false
+        )
+      )
+        break
+      await sleep(500)
+    }
     execFileSync(
       join(motoBin, "python"),
       [
