@@ -206,7 +206,7 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
 }
 
 const operatorErrors = (lines: ReadonlyArray<string>) =>
-  lines.filter((l) => /level=(ERROR|FATAL|WARN)|"(level|logLevel)":"(ERROR|FATAL|WARN)"|\bpanic\b|Error:/i.test(l))
+  lines.filter((l) => /level=(ERROR|FATAL|WARN)|"(level|logLevel)":"(ERROR|FATAL|WARN)"|\bpanic\b|Error:|\bfailed\b/i.test(l))
 
 /**
  * The report for a failed test: findings first, then the state, then log tails; also written to

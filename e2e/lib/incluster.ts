@@ -4,7 +4,7 @@
 // namespace. crash() force-deletes the leader's pod and measures the other replica's takeover of the Lease.
 // Plain async Node (test infrastructure).
 
-import { involved } from "./diagnose.ts"
+import { diagnose, findingsOf, involved } from "./diagnose.ts"
 import { killContainer } from "./faults.ts"
 import { chartsPresent, helm, helmBin } from "./helm.ts"
 import { core, group, type Kube, type KubeObject } from "./kube.ts"
@@ -66,6 +66,11 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
     `replicas=${replicas}`,
     "--set",
     `watchNamespaces={${watchNamespace}}`,
+    // E2E_HELM_SET adds values, e.g. logLevel=debug to see the leader election's attempts.
+    ...(process.env.E2E_HELM_SET ?? "")
+      .split(",")
+      .filter(Boolean)
+      .flatMap((v) => ["--set", v]),
     "--wait",
     "--timeout",
     "3m"
@@ -131,8 +136,22 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
   // Ready pods are not enough: wait until one of them leads.
   const t0 = Date.now()
   while (!(await leader()) || !(await pods()).every(isReady)) {
-    if (Date.now() - t0 > 60_000)
-      throw new Error("the operator's replicas are Ready but none holds the Lease after 60 s")
+    if (Date.now() - t0 > 60_000) {
+      const ps = await pods()
+      const holder = (await lease())?.spec?.holderIdentity ?? "none"
+      const state = `${ps.map((p) => `${p.metadata.name} ready=${isReady(p)}`).join(", ") || "no pods"}; holder ${holder}`
+      const report = await diagnose(k, "installOperator", "no operator pod leads", {
+        namespaces: [],
+        operatorNamespaces: [RELEASE_NAMESPACE]
+      })
+      throw new Error(
+        [
+          `no Ready operator pod holds the Lease ${RELEASE_NAMESPACE}/${LEASE} 60 s after helm install (${state})`,
+          ...findingsOf(report),
+          report.split("\n").at(-1)
+        ].join("\n")
+      )
+    }
     await sleep(200)
   }
   return self
