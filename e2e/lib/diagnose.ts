@@ -181,8 +181,9 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
   }
   for (const [app, views] of byApp) {
     const primaries = views.filter((v) => v.includes("=primary@"))
+    // The most telling finding goes first.
     if (primaries.length !== 1)
-      r.findings.push(`${ns}/${app}: ${primaries.length} servers report primary (${views.join(", ")})`)
+      r.findings.unshift(`${ns}/${app}: ${primaries.length} servers report primary (${views.join(", ")})`)
     else r.lines.push(`  ${app} servers: ${views.join(", ")}`)
   }
   const events = (await list(k, core("events", ns)).catch(() => []))
@@ -206,7 +207,9 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
 }
 
 const operatorErrors = (lines: ReadonlyArray<string>) =>
-  lines.filter((l) => /level=(ERROR|FATAL|WARN)|"(level|logLevel)":"(ERROR|FATAL|WARN)"|\bpanic\b|Error:|\bfailed\b/i.test(l))
+  lines.filter((l) =>
+    /level=(ERROR|FATAL|WARN)|"(level|logLevel)":"(ERROR|FATAL|WARN)"|\bpanic\b|Error:|\bfailed\b/i.test(l)
+  )
 
 /**
  * The report for a failed test: findings first, then the state, then log tails; also written to
