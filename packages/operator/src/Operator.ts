@@ -11,7 +11,17 @@ import { reconcileBackup } from "./reconcilers/backup/reconcileBackup.ts"
 import { reconcileBackupSchedule } from "./reconcilers/backup/reconcileBackupSchedule.ts"
 import type { OutcomeMemory } from "./reconcilers/backup/runBackupOp.ts"
 import { reconcileDoltDB } from "./reconcilers/doltdb/reconcileDoltDB.ts"
-import { BackupSchedules, Backups, childResources, Databases, DoltDBs, Grants, Users } from "./reconcilers/Resources.ts"
+import {
+  BackupSchedules,
+  Backups,
+  childResources,
+  Databases,
+  DoltDBs,
+  Grants,
+  Snapshots,
+  Users
+} from "./reconcilers/Resources.ts"
+import { reconcileSnapshot } from "./reconcilers/snapshot/reconcileSnapshot.ts"
 import { reconcileDatabase } from "./reconcilers/sql/reconcileDatabase.ts"
 import { reconcileGrant } from "./reconcilers/sql/reconcileGrant.ts"
 import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
@@ -118,6 +128,14 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
           labelSelector: WatchLabel,
           toKeys: ({ object }) => usersReferring(object)
         })
+      ]
+    },
+    {
+      name: "snapshot",
+      workers: options.workers,
+      reconcile: reconcileSnapshot({ fieldManager: options.fieldManager, instance: options.instance }),
+      sources: [
+        Manager.watch(Snapshots, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) })
       ]
     },
     {

@@ -24,7 +24,15 @@ NodeRuntime.runMain(program, {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) && !exit.cause.reasons.some(isUsageReason)) {
-      process.stderr.write(`${Cause.pretty(exit.cause)}\n`)
+      // `simulate` found a violation: its report is on stdout already; one line, no stack trace.
+      const violation = exit.cause.reasons.find(
+        (r) => Cause.isFailReason(r) && (r.error as { _tag?: string })?._tag === "SimulationFailed"
+      )
+      process.stderr.write(
+        violation !== undefined && Cause.isFailReason(violation)
+          ? `simulate: ${(violation.error as { message: string }).message}\n`
+          : `${Cause.pretty(exit.cause)}\n`
+      )
     }
     onExit(exitCode(exit))
   }

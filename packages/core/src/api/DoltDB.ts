@@ -312,6 +312,19 @@ export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
       reason: "FieldValueInvalid"
     },
     holds: (spec) => !spec.replication.enabled || spec.replication.primary.podIndex < spec.replicas
+  },
+  {
+    cel: {
+      rule: "!has(self.bootstrap) || !has(self.bootstrap.from) || !has(self.bootstrap.from.volumeSnapshot) || !has(self.storage) || !has(self.storage.volumeSnapshot) || self.storage.volumeSnapshot == '' || self.storage.volumeSnapshot == self.bootstrap.from.volumeSnapshot",
+      message: "storage.volumeSnapshot and bootstrap.from.volumeSnapshot name different VolumeSnapshots: set only one",
+      fieldPath: ".bootstrap.from.volumeSnapshot",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) =>
+      spec.bootstrap?.from?.volumeSnapshot === undefined ||
+      spec.storage.volumeSnapshot === undefined ||
+      spec.storage.volumeSnapshot === "" ||
+      spec.storage.volumeSnapshot === spec.bootstrap.from.volumeSnapshot
   }
 ]
 

@@ -12,6 +12,7 @@
  *   (the reference never noticed because it only ever patched the pod template). Size, class and data source are
  *   in it too: changing those needs the StatefulSet recreated (orphaning its pods), which is the planner's job.
  */
+import { bootstrapSnapshot } from "../api/Bootstrap.ts"
 import type { UpdateStrategy } from "../api/DoltDB.ts"
 import type { PersistentVolumeClaimTemplate, StatefulSet } from "./KubeObjects.ts"
 import { DoltDBAnnotation, PvcRoleLabel, ReplicationAnnotation, selectorLabels, sortKeys } from "./Labels.ts"
@@ -24,6 +25,7 @@ export const statefulSetUpdateStrategy = (strategy: UpdateStrategy): "OnDelete" 
 
 export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVolumeClaimTemplate => {
   const { storage } = doltdb.spec
+  const source = bootstrapSnapshot(doltdb.spec)
   return {
     metadata: {
       name: dataVolumeName,
@@ -33,11 +35,9 @@ export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVo
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: storage.size } },
       ...(storage.storageClassName === undefined ? {} : { storageClassName: storage.storageClassName }),
-      ...(storage.volumeSnapshot === undefined || storage.volumeSnapshot === ""
+      ...(source === undefined
         ? {}
-        : {
-            dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: storage.volumeSnapshot }
-          })
+        : { dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: source } })
     }
   }
 }

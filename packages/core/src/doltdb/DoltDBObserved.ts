@@ -5,6 +5,7 @@
  */
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import type { PodView, ReplicationPolicy } from "../replication/ReplicationObserved.ts"
+import type { StorageObserved } from "./storage/StorageObserved.ts"
 
 /** Annotation carrying the hash of the configuration the operator last applied to a child object. */
 export const AppliedHashAnnotation = "k8s.dolthub.com/applied-hash"
@@ -49,6 +50,8 @@ export interface DoltDBObserved {
    * missing): replication is then left alone — unreachable servers must not look like a lost primary.
    */
   readonly sqlUnavailable?: string | undefined
+  /** The claim template, data PVCs and StorageClasses (`storage/planStorage.ts`); absent: storage is left alone. */
+  readonly storage?: StorageObserved | undefined
 }
 
 export const childKey = (kind: string, name: string): string => `${kind}/${name}`

@@ -1,2 +1,5 @@
 export * from "./DoltDBObserved.ts"
 export * from "./planDoltDB.ts"
+export * from "./storage/planStorage.ts"
+export * from "./storage/StorageObserved.ts"
+export { claimName } from "./storage/withStorage.ts"

@@ -28,6 +28,7 @@ import type { ReplicationPolicy, ReplicationState } from "../replication/Replica
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
+import { withStorage } from "./storage/withStorage.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
 export const PollMillis = 2_000
@@ -194,7 +195,7 @@ const collapsingToStandalone = (o: DoltDBObserved): boolean => {
   )
 }
 
-export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
+const planTopology = (o: DoltDBObserved): DoltDBPlan => {
   if (!collapsingToStandalone(o)) return planWith(o, undefined)
   const spec = o.doltdb.spec
   const current = o.doltdb.status?.currentPrimaryPodIndex ?? 0
@@ -218,6 +219,9 @@ export const planDoltDB = (o: DoltDBObserved): DoltDBPlan => {
     ]
   }
 }
+
+/** The DoltDB plan, with storage resize hooked around it (`storage/withStorage.ts`). */
+export const planDoltDB: (o: DoltDBObserved) => DoltDBPlan = withStorage(planTopology)
 
 const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): DoltDBPlan => {
   const doltdb = o.doltdb

@@ -94,6 +94,18 @@ export interface SimWorldShape {
   readonly volume: (volumeId: string) => Effect.Effect<Map<string, unknown>>
   readonly deleteVolume: (volumeId: string) => Effect.Effect<void>
   readonly volumeIds: Effect.Effect<ReadonlyArray<string>>
+  /**
+   * A volume snapshot: a copy of the volume's persisted state at this instant (what a crash now would leave), kept
+   * under `snapshotId`. Values are copied by the cloner registered for their key's prefix (the image runtime
+   * knows which of its objects are mutable), else shared (immutable values).
+   */
+  readonly snapshotVolume: (volumeId: string, snapshotId: string) => Effect.Effect<boolean>
+  /** A new volume filled from a snapshot (a PVC whose dataSource is a VolumeSnapshot); false if there is none. */
+  readonly restoreVolume: (snapshotId: string, volumeId: string) => Effect.Effect<boolean>
+  readonly deleteSnapshot: (snapshotId: string) => Effect.Effect<void>
+  readonly snapshotIds: Effect.Effect<ReadonlyArray<string>>
+  /** How values under keys starting with `prefix` are copied into and out of snapshots. */
+  readonly registerVolumeCloner: (prefix: string, clone: (value: unknown) => unknown) => Effect.Effect<void>
 
   /** Cut traffic from `from` to `to` (one direction). Use `cutBoth` for a symmetric partition. */
   readonly cut: (from: Endpoint, to: Endpoint) => Effect.Effect<void>
@@ -112,6 +124,17 @@ const linkKey = (from: Endpoint, to: Endpoint) => `${from}\u0000${to}`
 export const makeSimWorld = (): SimWorldShape => {
   const runtimes = new Map<string, ImageRuntime>()
   const volumes = new Map<string, Map<string, unknown>>()
+  const snapshots = new Map<string, Map<string, unknown>>()
+  const cloners = new Map<string, (value: unknown) => unknown>()
+  const copy = (from: Map<string, unknown>): Map<string, unknown> => {
+    const out = new Map<string, unknown>()
+    for (const [key, value] of from) {
+      let clone: ((value: unknown) => unknown) | undefined
+      for (const [prefix, c] of cloners) if (key.startsWith(prefix)) clone = c
+      out.set(key, clone === undefined ? value : clone(value))
+    }
+    return out
+  }
   const cutLinks = new Map<string, Link>()
   // `isolate` cuts against endpoints we have not seen yet too, so it is kept as a rule, not as links.
   const isolated = new Map<Endpoint, ReadonlySet<Endpoint>>()
@@ -168,6 +191,28 @@ export const makeSimWorld = (): SimWorldShape => {
         volumes.delete(volumeId)
       }),
     volumeIds: Effect.sync(() => [...volumes.keys()]),
+    snapshotVolume: (volumeId, snapshotId) =>
+      Effect.sync(() => {
+        const v = volumes.get(volumeId)
+        snapshots.set(snapshotId, v === undefined ? new Map() : copy(v))
+        return v !== undefined
+      }),
+    restoreVolume: (snapshotId, volumeId) =>
+      Effect.sync(() => {
+        const s = snapshots.get(snapshotId)
+        if (s === undefined) return false
+        volumes.set(volumeId, copy(s))
+        return true
+      }),
+    deleteSnapshot: (snapshotId) =>
+      Effect.sync(() => {
+        snapshots.delete(snapshotId)
+      }),
+    snapshotIds: Effect.sync(() => [...snapshots.keys()]),
+    registerVolumeCloner: (prefix, clone) =>
+      Effect.sync(() => {
+        cloners.set(prefix, clone)
+      }),
     cut: (from, to) =>
       Effect.sync(() => {
         cutLinks.set(linkKey(from, to), { from, to })

@@ -197,7 +197,8 @@ describe("the CRDs", () => {
     }
     assert.deepStrictEqual(rules("DoltDB", "spec"), [
       "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || self.replicas >= 2",
-      "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || !has(self.replication.primary) || !has(self.replication.primary.podIndex) || self.replication.primary.podIndex < self.replicas"
+      "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || !has(self.replication.primary) || !has(self.replication.primary.podIndex) || self.replication.primary.podIndex < self.replicas",
+      "!has(self.bootstrap) || !has(self.bootstrap.from) || !has(self.bootstrap.from.volumeSnapshot) || !has(self.storage) || !has(self.storage.volumeSnapshot) || self.storage.volumeSnapshot == '' || self.storage.volumeSnapshot == self.bootstrap.from.volumeSnapshot"
     ])
     assert.deepStrictEqual(rules("DoltDB", "spec", "storage"), [
       "!has(oldSelf.size) || !has(self.size) || quantity(string(self.size)).compareTo(quantity(string(oldSelf.size))) >= 0"

@@ -286,6 +286,16 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
   })
 
   yield* world.registerRuntime(DoltImage, { start })
+  // Volume snapshots: roots and auth stores are immutable values (shared); the maps and fields a server mutates
+  // in place are copied, so a restored volume does not alias the live one.
+  yield* world.registerVolumeCloner("dolt:datadir:", (value) => {
+    const d = value as DataDir
+    return {
+      ...d,
+      databases: new Map([...d.databases].map(([k, db]) => [k, { ...db, backups: new Map(db.backups) }]))
+    } satisfies DataDir
+  })
+  yield* world.registerVolumeCloner("dolt:global:", (value) => ({ ...(value as GlobalConfig) }))
 
   const unreachable = (host: string, op: string, code: string, message: string) =>
     new DoltUnreachable({ host, op, code, message })

@@ -45,8 +45,17 @@ import {
   type Res,
   validateObject
 } from "./ObjectRules.ts"
+import { updateError } from "./UpdateRules.ts"
 
 type JsonObject = Record<string, Json>
+
+const storageClassRes: Res = {
+  apiVersion: "storage.k8s.io/v1",
+  kind: "StorageClass",
+  plural: "storageclasses",
+  namespaced: false,
+  statusSubresource: false
+}
 
 interface Entry {
   readonly res: Res
@@ -222,7 +231,10 @@ export class ApiServerState {
     const next: Record<string, unknown> = { ...mainPart(input, res), apiVersion: old.apiVersion, kind: old.kind }
     if (res.statusSubresource && old.status !== undefined) next.status = old.status
     next.metadata = keptMetadata(old, input.metadata)
-    return Result.succeed(this.update(entry, this.defaults(next as KubeObject, old), manager, "main", "replace", now))
+    const defaulted = this.defaults(next as KubeObject, old)
+    const refused = this.refusedUpdate(entry, defaulted)
+    if (refused !== undefined) return Result.fail(refused)
+    return Result.succeed(this.update(entry, defaulted, manager, "main", "replace", now))
   }
 
   apply(
@@ -267,6 +279,8 @@ export class ApiServerState {
     }
     const { object, managers } = applied_.success
     const defaulted = this.defaults(object as unknown as KubeObject, entry.object)
+    const refused = this.refusedUpdate(entry, defaulted)
+    if (refused !== undefined) return Result.fail(refused)
     return Result.succeed(this.commitUpdate(entry, defaulted, managers, "apply", now))
   }
 
@@ -299,6 +313,8 @@ export class ApiServerState {
       next = applyMergePatch(old, res.statusSubresource ? rest : (patch as JsonObject)) as JsonObject
       next.metadata = keptMetadata(entry.object, next.metadata as unknown as KubeObject["metadata"]) as unknown as Json
       next = this.defaults(next as unknown as KubeObject, entry.object) as unknown as JsonObject
+      const refused = this.refusedUpdate(entry, next as unknown as KubeObject)
+      if (refused !== undefined) return Result.fail(refused)
     }
     return Result.succeed(this.update(entry, next as unknown as KubeObject, options.manager, options.scope, verb, now))
   }
@@ -326,6 +342,13 @@ export class ApiServerState {
   }
 
   // --- internals ---
+
+  private refusedUpdate(entry: Entry, next: KubeObject): KubeError | undefined {
+    return updateError(entry.res, entry.object, next, (name) => {
+      const found = this.entry(storageClassRes, undefined, name)
+      return found?.object
+    })
+  }
 
   private deleteEntry(
     entry: Entry,

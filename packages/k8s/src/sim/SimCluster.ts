@@ -14,7 +14,9 @@ import type { StoreEvent } from "../memory/ApiServerState.ts"
 import { InMemoryKube } from "../memory/InMemoryKube.ts"
 import { makeEndpointSliceController } from "./EndpointSliceController.ts"
 import { makeKubelet } from "./Kubelet.ts"
+import { makeSnapshotController } from "./SnapshotController.ts"
 import { makeStatefulSetController } from "./StatefulSetController.ts"
+import { makeVolumeExpander } from "./VolumeExpander.ts"
 import { startWorker } from "./Worker.ts"
 
 export interface SimClusterOptions {
@@ -69,6 +71,8 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
         const { state, system } = server
         const sts = makeStatefulSetController(state, system)
         const eps = makeEndpointSliceController(state, system)
+        const expander = makeVolumeExpander(state, system)
+        const snapshots = makeSnapshotController(state, system, world)
         const kubelet = yield* makeKubelet(state, system, world, {
           nodes,
           tick: Duration.toMillis(Duration.fromInputUnsafe(options.kubeletTick ?? "1 second")),
@@ -81,14 +85,23 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
         })
         const stsWorker = yield* startWorker("statefulset-controller", sts.reconcile)
         const epsWorker = yield* startWorker("endpointslice-controller", eps.reconcile)
+        const expanderWorker = yield* startWorker("volume-expander", expander.reconcile)
+        const snapshotWorker = yield* startWorker("snapshot-controller", snapshots.reconcile)
 
         // the API server's change stream, in commit order, to the controllers
         const changes = yield* Queue.unbounded<StoreEvent>()
         let inFlight = 0
         const listener = (event: StoreEvent) => {
-          if (event.object.kind !== "StatefulSet" && event.object.kind !== "Pod" && event.object.kind !== "Service") {
-            if (event.object.kind !== "PersistentVolumeClaim") return
-          }
+          snapshots.onCommit(event)
+          const kind = event.object.kind
+          if (
+            kind !== "StatefulSet" &&
+            kind !== "Pod" &&
+            kind !== "Service" &&
+            kind !== "PersistentVolumeClaim" &&
+            kind !== "VolumeSnapshot"
+          )
+            return
           inFlight++
           Queue.offerUnsafe(changes, event)
         }
@@ -101,6 +114,8 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
             const event = yield* Queue.take(changes)
             for (const key of sts.keysFor(event.object)) stsWorker.enqueue(key)
             for (const key of eps.keysFor(event.object)) epsWorker.enqueue(key)
+            for (const key of expander.keysFor(event.object)) expanderWorker.enqueue(key)
+            for (const key of snapshots.keysFor(event.object)) snapshotWorker.enqueue(key)
             if (event.object.kind === "Pod" || event.object.kind === "PersistentVolumeClaim") {
               yield* kubelet
                 .onChange(event.type, event.object)
@@ -110,7 +125,13 @@ export class SimCluster extends Context.Service<SimCluster, SimClusterShape>()("
           })
         ).pipe(Effect.forkScoped)
 
-        const idle = () => inFlight === 0 && stsWorker.idle() && epsWorker.idle() && kubelet.idle()
+        const idle = () =>
+          inFlight === 0 &&
+          stsWorker.idle() &&
+          epsWorker.idle() &&
+          expanderWorker.idle() &&
+          snapshotWorker.idle() &&
+          kubelet.idle()
         const settle = Effect.gen(function* () {
           // a bounded number of scheduler turns: controllers converge in a few; a livelock shows as a test failure
           // idle must hold for a few turns in a row: a fiber forked in the last turn gets to start

@@ -6,6 +6,10 @@
  *
  * Not modelled: ControllerRevision objects (revisions live in this controller's memory), minReadySeconds,
  * maxUnavailable, volumeClaimTemplate changes, `ordinals.start`, pod failure backoff.
+ *
+ * Adoption is modelled: a StatefulSet re-created after an orphaning delete takes back the pods its selector matches
+ * that have no controller (what the storage resize relies on); the same template means the same revision, so
+ * nothing restarts.
  */
 import {
   type KubeObject,
@@ -88,6 +92,44 @@ export const makeStatefulSetController = (state: ApiServerState, kube: KubeShape
     }
     return out
   }
+
+  /** Orphaned pods of this StatefulSet (selector match, no controller, `<sts>-<ordinal>`) get it as controller. */
+  const adoptOrphans = (sts: KubeObject, spec: StatefulSetSpec) =>
+    Effect.gen(function* () {
+      const listed = state.list(Pods, sts.metadata.namespace)
+      if (Result.isFailure(listed)) return
+      const parsed = LabelSelector.fromLabelSelector(spec.selector ?? {})
+      if (Result.isFailure(parsed)) return
+      const selector = parsed.success
+      for (const pod of listed.success.items) {
+        if (pod.metadata.deletionTimestamp !== undefined) continue
+        if (pod.metadata.ownerReferences?.some((r) => r.controller === true)) continue
+        if (ordinalOf(sts.metadata.name, pod.metadata.name) === undefined) continue
+        if (!LabelSelector.matches(selector, pod.metadata.labels)) continue
+        yield* kube
+          .mergePatch(
+            Pods,
+            pod.metadata.name,
+            {
+              metadata: {
+                ownerReferences: [
+                  ...(pod.metadata.ownerReferences ?? []),
+                  {
+                    apiVersion: "apps/v1",
+                    kind: "StatefulSet",
+                    name: sts.metadata.name,
+                    uid: sts.metadata.uid!,
+                    controller: true,
+                    blockOwnerDeletion: true
+                  }
+                ]
+              }
+            },
+            { namespace: sts.metadata.namespace!, fieldManager: manager }
+          )
+          .pipe(Effect.catchTag("NotFound", () => Effect.void))
+      }
+    })
 
   const podFor = (sts: KubeObject, spec: StatefulSetSpec, ordinal: number, revision: string): KubeObject => {
     const template = revisions.get(revision) ?? spec.template
@@ -187,6 +229,7 @@ export const makeStatefulSetController = (state: ApiServerState, kube: KubeShape
     const sts = got.success
     if (sts.metadata.deletionTimestamp !== undefined) return
     const spec = sts.spec as StatefulSetSpec
+    yield* adoptOrphans(sts, spec)
     const status = (sts.status ?? {}) as StatefulSetStatus
     const replicas = spec.replicas ?? 1
     const updateRevision = revisionOf(sts)

@@ -17,6 +17,7 @@ import {
   Events,
   groupOf,
   Leases,
+  PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
   type Resource,
@@ -25,9 +26,12 @@ import {
   Secrets,
   ServiceAccounts,
   Services,
-  StatefulSets
+  StatefulSets,
+  StorageClasses,
+  VolumeSnapshotClasses,
+  VolumeSnapshots
 } from "@doltdb-op/core/services/Kube"
-import { BackupSchedules, Backups, Databases, DoltDBs, Grants, Users } from "../reconcilers/Resources.ts"
+import { BackupSchedules, Backups, Databases, DoltDBs, Grants, Snapshots, Users } from "../reconcilers/Resources.ts"
 
 export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete"
 
@@ -78,7 +82,7 @@ export const OperatorPermissions: ReadonlyArray<Permission> = [
     verbs: ["get", "list", "watch", "patch", "delete"],
     why: "role labels (patch), rolling updates (delete), primary lookup"
   },
-  ...[ServiceAccounts, Roles, RoleBindings, ConfigMaps, StatefulSets].map(
+  ...[ServiceAccounts, Roles, RoleBindings, ConfigMaps].map(
     (res): Permission => ({ resource: res, verbs: ["list", "watch", "create", "patch"], why: children })
   ),
   ...[Services, PodDisruptionBudgets].map(
@@ -88,6 +92,33 @@ export const OperatorPermissions: ReadonlyArray<Permission> = [
       why: `${children}; removed when the topology no longer has them`
     })
   ),
+  {
+    resource: StatefulSets,
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    why: `${children}; deleted with propagationPolicy Orphan to change its volume claim template (storage resize)`
+  },
+  {
+    resource: PersistentVolumeClaims,
+    verbs: ["list", "patch"],
+    why: "storage resize: read the data volumes' size and conditions, grow their request"
+  },
+  {
+    resource: StorageClasses,
+    verbs: ["get"],
+    why: "storage resize: whether the volumes' StorageClass allows expansion (cluster-scoped)"
+  },
+  { resource: Snapshots, verbs: ["get", "list", "watch"], why: "Snapshot controller" },
+  { resource: Snapshots, subresource: "status", verbs: ["patch"], why: "Snapshot status" },
+  {
+    resource: VolumeSnapshots,
+    verbs: ["list", "create", "patch", "delete"],
+    why: "Snapshot controller: take scheduled VolumeSnapshots (server-side apply) and delete expired ones"
+  },
+  {
+    resource: VolumeSnapshotClasses,
+    verbs: ["get"],
+    why: "Snapshot controller: check the snapshot class exists (cluster-scoped)"
+  },
   { resource: Events, verbs: ["create"], why: "Events on the objects the operator manages" }
 ]
 

@@ -5,6 +5,7 @@
 import { Api } from "@doltdb-op/core"
 import {
   ConfigMaps,
+  PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
   type Resource,
@@ -14,7 +15,8 @@ import {
   Secrets,
   ServiceAccounts,
   Services,
-  StatefulSets
+  StatefulSets,
+  VolumeSnapshots
 } from "@doltdb-op/core/services/Kube"
 import type { Schema } from "effect"
 
@@ -30,6 +32,7 @@ export const Users = ours<Api.User>("User", "users", Api.User)
 export const Grants = ours<Api.Grant>("Grant", "grants", Api.Grant)
 export const Backups = ours<Api.Backup>("Backup", "backups", Api.Backup)
 export const BackupSchedules = ours<Api.BackupSchedule>("BackupSchedule", "backupschedules", Api.BackupSchedule)
+export const Snapshots = ours<Api.Snapshot>("Snapshot", "snapshots", Api.Snapshot)
 
 /** Untyped descriptors for our kinds, for generic reads and status patches. */
 export const rawDoltDBs = resource({ apiVersion: Api.ApiVersion, kind: "DoltDB", plural: "doltdbs", namespaced: true })
@@ -46,7 +49,9 @@ export const childResources: ReadonlyArray<Resource> = [
 ]
 
 const byKind = new Map<string, Resource>(
-  [...childResources, Pods, Secrets].map((r) => [`${r.apiVersion}/${r.kind}`, r] as const)
+  [...childResources, Pods, Secrets, PersistentVolumeClaims, VolumeSnapshots].map(
+    (r) => [`${r.apiVersion}/${r.kind}`, r] as const
+  )
 )
 for (const k of Api.kinds)
   byKind.set(

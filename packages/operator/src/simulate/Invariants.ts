@@ -22,6 +22,10 @@
  * - AcknowledgedWriteLost: a write acknowledged *without* warning 3024 by a server whose
  *   `dolt_cluster_ack_writes_timeout_secs` was > 0 was on every standby when acknowledged; it is never missing
  *   from the (unique) highest-epoch running primary, whatever switchovers and failovers happen afterwards.
+ * - EmptyPromotion: a server that becomes the (unique, highest-epoch) primary holds every database the previous one
+ *   held (a fresh pod that never received a database is never promoted; it would push the empty database over the
+ *   others' data). Together with AcknowledgedWriteLost: a promoted server holds every write its predecessor
+ *   acknowledged without warning.
  * - Liveness (`converged`, bounded by the caller, e.g. 60 s after every fault is healed): exactly one running
  *   primary, `<name>-primary` routes to it (one ready endpoint), no transition in flight, and the status agrees
  *   with the servers (`status.currentPrimary` is that server's pod, `status.replicationEpoch` its epoch).
@@ -62,6 +66,8 @@ export interface ServerSnapshot {
   readonly ackWritesTimeoutSecs: number
   /** Whether the client, the operator or another running server can reach it (both directions). */
   readonly reachable: boolean
+  /** The user databases it holds. */
+  readonly databases?: ReadonlyArray<string>
 }
 
 export interface StatusSnapshot {
@@ -100,6 +106,7 @@ export type InvariantName =
   | "Misrouted"
   | "EpochDecreased"
   | "AcknowledgedWriteLost"
+  | "EmptyPromotion"
   | "NotConverged"
 
 export interface Violation {
@@ -133,6 +140,8 @@ export interface CheckState {
   /** Ids of writes that must never be lost, and the highest ledger id classified so far. */
   readonly durable: ReadonlySet<number>
   readonly ledgerSeen: number
+  /** The last unique top primary seen, and its databases. */
+  readonly topPrimary?: { readonly key: string; readonly pod: string; readonly databases: ReadonlyArray<string> }
 }
 
 export interface CheckResult {
@@ -248,8 +257,34 @@ export const checkInvariants = (
     }
   }
 
+  // No empty promotion: a server that becomes the primary holds every database its predecessor held.
+  let topPrimary = previous?.topPrimary
+  if (newest !== undefined && top.length === 1) {
+    const key = primaryKey(newest)
+    const databases = newest.databases ?? []
+    if (topPrimary !== undefined && topPrimary.key !== key) {
+      const missing = topPrimary.databases.filter((d) => !databases.includes(d))
+      if (missing.length > 0)
+        violate(
+          "EmptyPromotion",
+          `${describeServer(newest)} became primary without database ${missing.join(", ")} that ${topPrimary.pod} held`
+        )
+    }
+    topPrimary = { key, pod: newest.pod, databases }
+  }
+
   return {
-    state: { last: snapshot, epochs, statusEpoch, instanceSeen, primarySince, misroutedSince, durable, ledgerSeen },
+    state: {
+      last: snapshot,
+      epochs,
+      statusEpoch,
+      instanceSeen,
+      primarySince,
+      misroutedSince,
+      durable,
+      ledgerSeen,
+      ...(topPrimary === undefined ? {} : { topPrimary })
+    },
     violations
   }
 }
@@ -355,6 +390,7 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
       role: s.role,
       epoch: s.epoch,
       ackWritesTimeoutSecs: model?.ackWritesTimeoutSecs() ?? 0,
+      databases: model === undefined ? [] : [...model.data.databases.keys()].sort(),
       reachable
     })
   }

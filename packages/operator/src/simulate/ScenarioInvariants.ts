@@ -43,7 +43,8 @@ export const checkedInvariants: ReadonlyArray<{ readonly name: InvariantName; re
   { name: "Unfenced", rule: "an old primary is demoted or unreachable before a new one is promoted" },
   { name: "Misrouted", rule: "<name>-primary routes only to the primary at the highest epoch (15 s bound)" },
   { name: "EpochDecreased", rule: "server epochs and status.replicationEpoch never decrease" },
-  { name: "AcknowledgedWriteLost", rule: "a write every standby confirmed (ack-writes on, no 3024) is never lost" }
+  { name: "AcknowledgedWriteLost", rule: "a write every standby confirmed (ack-writes on, no 3024) is never lost" },
+  { name: "EmptyPromotion", rule: "a promoted server holds every database its predecessor held" }
 ]
 
 export const makeInvariantMonitor = (namespace: string, doltdbs: ReadonlyArray<string>, start: number) => {

@@ -166,6 +166,23 @@ const describeEvent = (event: ScenarioEvent): string => {
   return action
 }
 
+/** RFC 7386 JSON merge patch (`kubectl patch --type merge`). */
+const jsonMergePatch = (target: unknown, patch: unknown): unknown => {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch
+  const base =
+    target !== null && typeof target === "object" && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {}
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete base[k]
+    else base[k] = jsonMergePatch(base[k], v)
+  }
+  return base
+}
+
+/** A seed's start phase within one 2 s polling period (a multiplicative hash: neighbouring seeds differ a lot). */
+export const phaseOf = (seed: number): number => (Math.imul(seed >>> 0, 2654435761) >>> 0) % 2_000
+
 /** The API verbs the operator's client fails on under `apiErrors`. */
 const operatorVerbs: ReadonlyArray<Verb> = [
   "get",
@@ -190,7 +207,8 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     const dolt = yield* DoltModel.DoltCluster
     const ns = scenario.namespace ?? "default"
     const duration = durationMillis(scenario.duration)
-    const start = yield* Clock.currentTimeMillis
+    // `start` is reset once the operator runs (below): scenario times count from there.
+    let start = yield* Clock.currentTimeMillis
     const now = Effect.map(Clock.currentTimeMillis, (t) => t - start)
     const timeline: Array<TimelineEntry> = []
     const note = (at: number, kind: TimelineKind, text: string) => timeline.push({ at, kind, text })
@@ -219,6 +237,12 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     const internalHost = (pod: string) => `${pod}.${pod.replace(/-[0-9]+$/u, "")}-internal.${ns}`
 
     const operator = yield* startOperator()
+    // The seed sets the phases a real cluster has: the scenario's clock starts a seed-derived fraction of a 2 s
+    // polling period after the operator (so its polling and requeues, the pods' creation, probes and kubelet ticks
+    // fall differently against the scenario's events), and the replication jitter (clusterLayer). The same seed
+    // gives the same run.
+    yield* TestClock.adjust(phaseOf(seed))
+    start = yield* Clock.currentTimeMillis
     const monitor = makeInvariantMonitor(ns, doltdbNames, start)
     for (const object of objects) {
       const res = resourceOf(object)
@@ -360,7 +384,22 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       }
       if ("patch" in event) {
         const res = resourceFor(Api.ApiVersion, event.patch.kind)
-        if (res === undefined) return
+        const info = Api.kinds.find((k) => k.kind === event.patch.kind)
+        if (res === undefined || info === undefined) return
+        // Validated as the API server would (the CRD's schema and CEL rules are the decoder's): a patch that leaves
+        // the object invalid is refused, like `kubectl patch`.
+        const current = yield* kube.get(res, event.patch.name, { namespace: ns }).pipe(Effect.option)
+        if (current._tag === "Some") {
+          const merged = jsonMergePatch(current.value, { spec: event.patch.spec })
+          const refused = yield* info.decode(merged).pipe(
+            Effect.as(undefined),
+            Effect.catch((error) => {
+              const issue = error.issues[0]
+              return Effect.succeed(issue === undefined ? error.message : `${issue.path}: ${issue.message}`)
+            })
+          )
+          if (refused !== undefined) return note(at, "scenario", `patch refused (as the API server would): ${refused}`)
+        }
         yield* kube
           .mergePatch(res, event.patch.name, { spec: event.patch.spec }, { namespace: ns })
           .pipe(Effect.catch((e) => Effect.sync(() => note(at, "scenario", `patch refused: ${e.message}`))))
@@ -553,7 +592,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
 export const runScenario = (scenario: Scenario, options: RunOptions = {}): Effect.Effect<ScenarioReport> => {
   const seed = options.seed ?? scenario.seed ?? 1
   return Effect.scoped(simulate(scenario, seed, options.stepMillis ?? 250)).pipe(
-    Effect.provide(Layer.fresh(clusterLayer({ seed }))),
+    Effect.provide(Layer.fresh(clusterLayer({ seed, replicationJitter: "20 millis" }))),
     Effect.provide(TestClock.layer()),
     Effect.provideService(References.MinimumLogLevel, "None")
   )

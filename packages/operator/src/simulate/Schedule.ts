@@ -25,7 +25,11 @@ export const SpecEdit = Schema.Literals([
   /** A pod annotation: the pod template changes, so pods roll (the primary last, by switchover). */
   "podAnnotation",
   /** A metadata-only write to the DoltDB: the operator's guarded status writes conflict. */
-  "touch"
+  "touch",
+  /** `spec.storage.size` grows by 1Gi: claims patched, the StatefulSet re-created (orphan delete). */
+  "growStorage",
+  /** A Snapshot (every minute, keep 2) starts taking VolumeSnapshots of a caught-up standby. */
+  "snapshotSchedule"
 ])
 export type SpecEdit = typeof SpecEdit.Type
 

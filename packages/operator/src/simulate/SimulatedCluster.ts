@@ -95,6 +95,8 @@ export interface SimulationOptions {
   readonly operator?: Partial<OperatorOptions>
   /** Base duration of one replication push in the Dolt model. */
   readonly replicationDelay?: Duration.Input
+  /** Extra random push duration in [0, jitter), drawn from the seed. */
+  readonly replicationJitter?: Duration.Input
   /**
    * The isolation guard sidecars: `run` (default) runs the real guard loop in each; `inert` starts them but never
    * lets them act (the mutation check: the operator still trusts them).
@@ -129,6 +131,7 @@ export const clusterLayer = (options: SimulationOptions = {}) => {
   const dolt = DoltModel.layer({
     seed: options.seed ?? 0,
     ...(options.replicationDelay === undefined ? {} : { replicationDelay: options.replicationDelay }),
+    ...(options.replicationJitter === undefined ? {} : { replicationJitter: options.replicationJitter }),
     resolveHost: serviceResolver(() => system!)
   })
   const kube = Layer.effectContext(

@@ -3,7 +3,8 @@
  *
  * - The chart's rule files are exactly what `npm run gen:rbac` writes (drift).
  * - One run drives every code path that talks to the API server (a replicated DoltDB from nothing, SQL resources
- *   with a labelled password Secret, a password rotation, a rolling update, their deletion, a switch to standalone,
+ *   with a labelled password Secret, a password rotation, a rolling update, a storage resize, scheduled snapshots
+ *   with retention, their deletion, a switch to standalone,
  *   leader election), through the in-memory authorizer (`guardKube`) holding exactly the generated rules: it fails
  *   when the code needed a verb the rules lack, or when a rule grants something the run never used.
  *
@@ -11,7 +12,14 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Kube, type KubeObject, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import {
+  Kube,
+  type KubeObject,
+  resource,
+  Secrets,
+  StorageClasses,
+  VolumeSnapshotClasses
+} from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, SubscriptionRef } from "effect"
 import { chartFilesDir, renderRbacFiles } from "../../scripts/gen-rbac.ts"
@@ -36,6 +44,7 @@ const rawUsers = raw("User", "users")
 const rawGrants = raw("Grant", "grants")
 const rawBackups = raw("Backup", "backups")
 const rawSchedules = raw("BackupSchedule", "backupschedules")
+const rawSnapshots = raw("Snapshot", "snapshots")
 
 const get = (res: typeof rawDoltDBs, name: string) =>
   Effect.flatMap(Kube, (kube) =>
@@ -73,11 +82,23 @@ describe("operator RBAC", () => {
           metadata: { name: "db-credentials", namespace: ns },
           data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
         })
+        yield* kube.create(StorageClasses, {
+          apiVersion: "storage.k8s.io/v1",
+          kind: "StorageClass",
+          metadata: { name: "standard" },
+          provisioner: "sim",
+          allowVolumeExpansion: true
+        })
         yield* kube.create(rawDoltDBs, {
           apiVersion,
           kind: "DoltDB",
           metadata: { name: "db", namespace: ns },
-          spec: { engineVersion: "2.3.1", replicas: 2, storage: { size: "1Gi" }, replication: { enabled: true } }
+          spec: {
+            engineVersion: "2.3.1",
+            replicas: 2,
+            storage: { size: "1Gi", storageClassName: "standard" },
+            replication: { enabled: true }
+          }
         } as unknown as KubeObject)
         yield* until("DoltDB Ready", ready(rawDoltDBs, "db"))
 
@@ -154,6 +175,24 @@ describe("operator RBAC", () => {
         yield* kube.replace(rawDoltDBs, { ...db, spec: { ...spec, podAnnotations: { rollout: "1" } } })
         yield* until("a pod deleted by the rollout", used("delete core/pods"))
         yield* until("DoltDB Ready after the rollout", ready(rawDoltDBs, "db"))
+        // Storage resize: the claims are patched, the StatefulSet re-created (orphan delete).
+        yield* kube.mergePatch(rawDoltDBs, "db", { spec: { storage: { size: "2Gi" } } }, { namespace: ns })
+        yield* until("StatefulSet orphan-deleted", used("delete apps/statefulsets"))
+        yield* until("DoltDB Ready after the resize", ready(rawDoltDBs, "db"))
+        // Scheduled snapshots with retention: VolumeSnapshots taken (apply) and expired ones deleted.
+        yield* kube.create(VolumeSnapshotClasses, {
+          apiVersion: "snapshot.storage.k8s.io/v1",
+          kind: "VolumeSnapshotClass",
+          metadata: { name: "csi" },
+          driver: "sim",
+          deletionPolicy: "Delete"
+        })
+        yield* kube.create(
+          rawSnapshots,
+          sqlObject("Snapshot", "minutely", { frequencySchedule: "* * * * *", volumeSnapshotClassName: "csi", keep: 1 })
+        )
+        yield* until("an expired VolumeSnapshot deleted", used("delete snapshot.storage.k8s.io/volumesnapshots"))
+        yield* kube.delete(rawSnapshots, "minutely", { namespace: ns })
 
         for (const res of [rawGrants, rawUsers, rawDatabases]) yield* kube.delete(res, "app", { namespace: ns })
         for (const res of [rawGrants, rawUsers, rawDatabases]) yield* until(`${res.kind} deleted`, gone(res, "app"))

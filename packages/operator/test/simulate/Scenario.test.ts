@@ -171,6 +171,13 @@ describe("runScenario", () => {
         assert.strictEqual(a.seed, 5)
         assert.deepStrictEqual(a, b)
         assert.isAbove(a.timeline.length, 10)
+        // another seed is another interleaving (phases and replication jitter come from it)
+        const others = yield* Effect.forEach([6, 7], (seed) => runScenario(scenario, { seed }))
+        const shape = (r: typeof a) => JSON.stringify([r.timeline.map((e) => [e.at, e.text]), r.writes.outages])
+        assert.isTrue(
+          others.some((r) => shape(r) !== shape(a)),
+          "seeds 5, 6 and 7 gave the same run"
+        )
       }),
     60_000
   )
@@ -283,6 +290,29 @@ describe("runScenario, several DoltDBs", () => {
             ["solo", 0]
           ]
         )
+      }),
+    60_000
+  )
+})
+
+describe("runScenario, patches", () => {
+  it.effect(
+    "a patch the API server would refuse (podIndex beyond replicas) is refused and changes nothing",
+    () =>
+      Effect.gen(function* () {
+        const scenario = yield* decodeScenario({
+          ...base,
+          duration: "20s",
+          events: [
+            { at: "5s", patch: { kind: "DoltDB", name: "db", spec: { replication: { primary: { podIndex: 2 } } } } },
+            { at: "10s", patch: { kind: "DoltDB", name: "db", spec: { replicas: 2 } } }
+          ]
+        })
+        const report = yield* runScenario(scenario)
+        const refused = report.timeline.filter((e) => e.text.startsWith("patch refused"))
+        assert.lengthOf(refused, 1, JSON.stringify(report.timeline.filter((e) => e.kind === "scenario")))
+        assert.include(refused[0]!.text, "podIndex")
+        assert.deepStrictEqual(report.invariants.violations, [])
       }),
     60_000
   )

@@ -6,6 +6,7 @@
 import { Arbitrary, Effect } from "effect"
 import * as Schedule from "../../src/simulate/Schedule.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
+import { reproducingScenario } from "./reproduce.ts"
 import { type RunOptions, runSchedule } from "./runSchedule.ts"
 
 export interface CheckOptions extends RunOptions {
@@ -44,13 +45,21 @@ export const checkSchedules = (options: CheckOptions): Effect.Effect<CheckReport
       }
     const schedule = result.shrunkInput
     const rerun = yield* runSchedule(schedule, { ...options, timeline: true })
+    const scenario = reproducingScenario(schedule, rerun.played, {
+      seed: schedule.seed,
+      note: `shrunk from check seed ${options.seed}, run ${result.runs}`
+    })
     const report = [
       `A schedule violated the failover invariants (run ${result.runs}, check seed ${options.seed}, ${result.shrinks} shrinks, replay ${result.replay}).`,
+      `Re-run this check with DOLTDB_SIM_SEED=${options.seed} (or the soak with --seed ${options.seed}).`,
       `Shrunk schedule (cluster seed ${schedule.seed}):`,
       ...schedule.steps.map((s, i) => `  ${i + 1}. ${Schedule.describeStep(s)}`),
       `  ${JSON.stringify(schedule)}`,
       "",
-      Timeline.render(rerun.timeline, { seed: schedule.seed, title: "timeline" })
+      Timeline.render(rerun.timeline, { seed: schedule.seed, title: "timeline" }),
+      "",
+      "A scenario file that replays it (npx doltdb-operator simulate -f <file>):",
+      scenario
     ].join("\n")
     return {
       runs: result.runs,

@@ -21,6 +21,7 @@ import * as Invariants from "../../src/simulate/Invariants.ts"
 import * as Schedule from "../../src/simulate/Schedule.ts"
 import { clusterLayer, type OperatorHandle, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
+import * as Storage from "./storageSteps.ts"
 
 const ns = "default"
 const name = "db"
@@ -56,8 +57,17 @@ export interface RunOptions {
   readonly timeline?: boolean
 }
 
+/** A step as it ran: when (millis after the workload started) and the pod its target resolved to. */
+export interface PlayedStep {
+  readonly at: number
+  readonly step: Schedule.Step
+  readonly pod: string | undefined
+}
+
 export interface RunResult {
   readonly violations: ReadonlyArray<Invariants.Violation>
+  /** The schedule's steps as played (for a reproducing scenario file). */
+  readonly played: ReadonlyArray<PlayedStep>
   readonly timeline: ReadonlyArray<Timeline.TimelineEntry>
   /** Simulated millis the run covered (boot included). */
   readonly simulatedMillis: number
@@ -111,6 +121,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
       const snap = yield* Invariants.snapshot(name, ns)
       return {
         violations: [{ invariant: "NotConverged", at: snap.at, message: "the DoltDB never became Ready" }],
+        played: [],
         timeline: [Timeline.entry("boot", snap)],
         simulatedMillis: snap.at,
         writes: 0
@@ -187,8 +198,10 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         }
         if (target === "standby") return all.find((s) => s.running && s.role === "standby")?.pod ?? `${name}-1`
         return `${name}-${target}`
-      })
+      }).pipe(Effect.tap((pod) => Effect.sync(() => (lastResolved = pod))))
     const lostNodes = new Set<string>()
+    const played: Array<PlayedStep> = []
+    let lastResolved: string | undefined
     let edits = 0
     const patch = (body: Record<string, unknown>) =>
       api.mergePatch(rawDoltDBs, name, body, { namespace: ns }).pipe(Effect.ignore)
@@ -261,6 +274,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
               })
             else if (step.edit === "podAnnotation")
               yield* patch({ spec: { podAnnotations: { "sim/edit": `${edits}` } } })
+            else if (step.edit === "growStorage" || step.edit === "snapshotSchedule") yield* Storage.edit(step.edit)
             else yield* patch({ metadata: { annotations: { "sim/touch": `${edits}` } } })
             return
         }
@@ -268,11 +282,14 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
 
     yield* check("start")
     for (const step of schedule.steps) {
+      lastResolved = undefined
+      const at = (yield* Clock.currentTimeMillis) - startedAt
       if (step._tag === "Wait") yield* advance(step.seconds * 1000, Schedule.describeStep(step))
       else {
         yield* apply(step)
         yield* check(Schedule.describeStep(step))
       }
+      played.push({ at, step, pod: lastResolved })
     }
 
     // Recovery: every fault healed; the cluster must converge within the bound.
@@ -327,12 +344,14 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         yield* awaitConverged(`node of ${primary} lost for good (${eligible} caught up)`, "failing over")
       }
     }
+    violations.push(...(yield* Storage.converged(name, ns)))
     const end = yield* Clock.currentTimeMillis
     if (options.inspect !== undefined) yield* options.inspect
     yield* Fiber.interrupt(client)
     yield* operator.stop
     return {
       violations,
+      played,
       timeline,
       simulatedMillis: end - startedAt,
       writes: written

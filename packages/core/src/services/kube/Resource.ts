@@ -171,6 +171,36 @@ export const PodDisruptionBudgets = resource({
 })
 export const Jobs = resource({ apiVersion: "batch/v1", kind: "Job", plural: "jobs", namespaced: true })
 export const CronJobs = resource({ apiVersion: "batch/v1", kind: "CronJob", plural: "cronjobs", namespaced: true })
+/** Read to know whether a claim's class allows expansion (`allowVolumeExpansion`). */
+export const StorageClasses = resource({
+  apiVersion: "storage.k8s.io/v1",
+  kind: "StorageClass",
+  plural: "storageclasses",
+  namespaced: false,
+  statusSubresource: false
+})
+
+// --- external-snapshotter (CRDs installed with the CSI snapshot-controller) ---
+
+export const VolumeSnapshots = resource({
+  apiVersion: "snapshot.storage.k8s.io/v1",
+  kind: "VolumeSnapshot",
+  plural: "volumesnapshots",
+  namespaced: true
+})
+export const VolumeSnapshotClasses = resource({
+  apiVersion: "snapshot.storage.k8s.io/v1",
+  kind: "VolumeSnapshotClass",
+  plural: "volumesnapshotclasses",
+  namespaced: false,
+  statusSubresource: false
+})
+export const VolumeSnapshotContents = resource({
+  apiVersion: "snapshot.storage.k8s.io/v1",
+  kind: "VolumeSnapshotContent",
+  plural: "volumesnapshotcontents",
+  namespaced: false
+})
 
 // --- Lease, typed (leader election) ---
 

@@ -8,6 +8,7 @@ import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect } from "effect"
 import { type Credentials, doltTarget, readCredentials } from "../Credentials.ts"
 import { childResources } from "../Resources.ts"
+import { observeStorage } from "./observeStorage.ts"
 
 export interface ObserveOptions {
   readonly clusterDomain: string
@@ -147,6 +148,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
   })
   const children = new Map<string, string | undefined>()
   let statefulSet: DoltDBPlanner.StatefulSetView | undefined
+  let statefulSetObject: KubeObject | undefined
   for (const list of lists)
     for (const child of list.items) {
       if (!ownedBy(child, uid)) continue
@@ -156,6 +158,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       )
       if (child.kind === "StatefulSet" && child.metadata.name === Builders.statefulSetName(name)) {
         const status = (child.status ?? {}) as Record<string, unknown>
+        statefulSetObject = child
         statefulSet = {
           replicas: Number((child.spec as { replicas?: number } | undefined)?.replicas ?? 0),
           readyReplicas: Number(status.readyReplicas ?? 0),
@@ -165,12 +168,17 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       }
     }
 
-  // Pods of this StatefulSet only: the name label alone may match someone else's pods (reference flaw 29).
+  // Pods of this StatefulSet only (or orphans awaiting adoption): the name label alone may match someone else's
+  // pods (reference flaw 29).
   const podList = yield* kube.list(Pods, { namespace, labelSelector })
   const pods = new Map<number, KubeObject>()
   for (const p of podList.items) {
     const owner = p.metadata.ownerReferences?.find((o) => o.kind === "StatefulSet")
-    if (owner === undefined || owner.name !== Builders.statefulSetName(name)) continue
+    // A pod with no controller at all is ours in transit: the storage resize re-creates the StatefulSet with an
+    // orphaning delete, and until the new one adopts them its pods have no owner. Missing them would look like a
+    // lost primary.
+    const orphan = !(p.metadata.ownerReferences ?? []).some((o) => o.controller === true)
+    if (!orphan && (owner === undefined || owner.name !== Builders.statefulSetName(name))) continue
     const ordinal = Number(p.metadata.name.slice(name.length + 1))
     if (Number.isInteger(ordinal) && p.metadata.name === Builders.podName(name, ordinal)) pods.set(ordinal, p)
   }
@@ -222,9 +230,12 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
     { concurrency: "unbounded" }
   )
 
+  const storage = yield* observeStorage(name, namespace, statefulSetObject)
+
   return {
     observed: {
       now,
+      storage,
       doltdb,
       children,
       statefulSet,

@@ -1,0 +1,2 @@
+export * from "./planSnapshot.ts"
+export * from "./SnapshotObserved.ts"
