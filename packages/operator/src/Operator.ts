@@ -101,7 +101,11 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
         planner: options.doltdbPlanner
       }),
       sources: [
-        Manager.watch(DoltDBs, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        Manager.watch(DoltDBs, {
+          namespaces,
+          cacheGets: true,
+          toKeys: ({ object }) => EventSource.toSelf({ object, type: "" })
+        }),
         ...childResources.map((res) =>
           Manager.watch(res, { namespaces, toKeys: EventSource.toControllerOwner(owner) })
         ),
@@ -114,7 +118,11 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
       workers: options.workers,
       reconcile: reconcileDatabase(sql, failures.database),
       sources: [
-        Manager.watch(Databases, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) })
+        Manager.watch(Databases, {
+          namespaces,
+          cacheGets: true,
+          toKeys: ({ object }) => EventSource.toSelf({ object, type: "" })
+        })
       ]
     },
     {
@@ -122,7 +130,11 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
       workers: options.workers,
       reconcile: reconcileUser(sql, failures.user),
       sources: [
-        Manager.watch(Users, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        Manager.watch(Users, {
+          namespaces,
+          cacheGets: true,
+          toKeys: ({ object }) => EventSource.toSelf({ object, type: "" })
+        }),
         Manager.watch(Secrets, {
           namespaces,
           labelSelector: WatchLabel,
@@ -143,7 +155,11 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
       workers: options.workers,
       reconcile: reconcileGrant(sql, failures.grant),
       sources: [
-        Manager.watch(Grants, { namespaces, toKeys: ({ object }) => EventSource.toSelf({ object, type: "" }) }),
+        Manager.watch(Grants, {
+          namespaces,
+          cacheGets: true,
+          toKeys: ({ object }) => EventSource.toSelf({ object, type: "" })
+        }),
         Manager.watch(Users, { namespaces, toKeys: ({ object }) => grantsOfUser(object) })
       ]
     },

@@ -19,7 +19,29 @@ const K = new Uint32Array([
 
 const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n))
 
+/**
+ * Recent results by input: the operator hashes the same rendered objects on every poll of every DoltDB (2 s), and
+ * this pure-JS digest was the largest single cost of a converged reconcile (docs/benchmarks.md). Bounded.
+ */
+const memo = new Map<string, string>()
+/** ~9 objects per DoltDB: room for 1,800 DoltDBs (a few KB each). */
+const MemoEntries = 16_384
+
 export const sha256Hex = (text: string): string => {
+  const known = memo.get(text)
+  if (known !== undefined) {
+    // Least recently used goes first: move a hit to the end.
+    memo.delete(text)
+    memo.set(text, known)
+    return known
+  }
+  const digest = digestHex(text)
+  if (memo.size >= MemoEntries) memo.delete(memo.keys().next().value as string)
+  memo.set(text, digest)
+  return digest
+}
+
+const digestHex = (text: string): string => {
   const bytes = new TextEncoder().encode(text)
   // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
   const paddedLength = Math.ceil((bytes.length + 9) / 64) * 64

@@ -18,8 +18,23 @@ export const parseHost = (host: string, defaultNamespace: string): HostKey => {
   }
 }
 
+/**
+ * Parsed templates, by template: the replication loop resolves every hook's remote on every step, and URL parsing
+ * was the largest cost of a simulation with hundreds of DoltDBs (packages/operator/bench/scale.ts). Templates are
+ * few (one per pod and peer), so the memo stays small.
+ */
+const parsedTemplates = new Map<string, { readonly host: string; readonly port: number } | undefined>()
+
 /** Host part of a remote URL template (`http://db-1.db-internal:50051/{database}`). */
 export const templateHostPort = (template: string): { readonly host: string; readonly port: number } | undefined => {
+  if (parsedTemplates.has(template)) return parsedTemplates.get(template)
+  const parsed = parseTemplate(template)
+  if (parsedTemplates.size >= 100_000) parsedTemplates.clear()
+  parsedTemplates.set(template, parsed)
+  return parsed
+}
+
+const parseTemplate = (template: string): { readonly host: string; readonly port: number } | undefined => {
   const url = template.replaceAll("{database}", "db")
   if (!URL.canParse(url)) return undefined
   const parsed = new URL(url)

@@ -8,14 +8,9 @@ import { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Events, Kube, type KubeObject, Pods, resource } from "@doltdb-op/core/services/Kube"
 import { Clock, Duration, Effect } from "effect"
 import { doltTarget, readCredentials } from "../reconcilers/Credentials.ts"
-import { rawDoltDBs } from "../reconcilers/Resources.ts"
+import { rawBackups, rawDoltDBs } from "../reconcilers/Resources.ts"
 
-export const rawBackups = resource({
-  apiVersion: "k8s.dolthub.com/v1alpha",
-  kind: "Backup",
-  plural: "backups",
-  namespaced: true
-})
+export { rawBackups }
 export const rawSnapshots = resource({
   apiVersion: "k8s.dolthub.com/v1alpha",
   kind: "Snapshot",

@@ -36,6 +36,7 @@ export const Snapshots = ours<Api.Snapshot>("Snapshot", "snapshots", Api.Snapsho
 
 /** Untyped descriptors for our kinds, for generic reads and status patches. */
 export const rawDoltDBs = resource({ apiVersion: Api.ApiVersion, kind: "DoltDB", plural: "doltdbs", namespaced: true })
+export const rawBackups = resource({ apiVersion: Api.ApiVersion, kind: "Backup", plural: "backups", namespaced: true })
 
 /** Children a DoltDB owns, in the order builders emit them. */
 export const childResources: ReadonlyArray<Resource> = [

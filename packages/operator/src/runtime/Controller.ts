@@ -70,6 +70,10 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
     const time = Metric.withAttributes(ControllerMetrics.reconcileTime, labels)
     const active = Metric.withAttributes(ControllerMetrics.activeWorkers, labels)
     const maxConcurrent = Metric.withAttributes(ControllerMetrics.maxConcurrentReconciles, labels)
+    // Present from the start (at 0), as controller-runtime does, so rates and alerts see a series before a failure.
+    yield* Effect.forEach([errors, panics, ...ControllerMetrics.resultLabels.map(total)], (m) => Metric.update(m, 0), {
+      discard: true
+    })
 
     const onFailure = (key: string, cause: Cause.Cause<E>) =>
       Effect.gen(function* () {

@@ -8,10 +8,11 @@
  * synced (see `Health`).
  */
 import { type InformerEvent, Kube, type Resource } from "@doltdb-op/core/services/Kube"
-import { Effect, Layer, type Scope, Stream, SubscriptionRef } from "effect"
+import { Effect, Layer, Option, type Scope, Stream, SubscriptionRef } from "effect"
 import * as Controller from "./Controller.ts"
 import type * as EventSource from "./EventSource.ts"
 import { Health } from "./Health.ts"
+import * as InformerCache from "./InformerCache.ts"
 import { LeaderElection, whileLeader } from "./LeaderElection.ts"
 import type * as RateLimiter from "./RateLimiter.ts"
 import * as WorkQueue from "./WorkQueue.ts"
@@ -68,25 +69,39 @@ export const watch = <A, R = never>(
     readonly namespaces: ReadonlyArray<string>
     readonly toKeys: EventSource.KeyMapper<A, R>
     readonly labelSelector?: string
+    /** The controller's own kind: reconciles `get` it from the informer cache (see InformerCache). */
+    readonly cacheGets?: boolean
   }
 ): Source<R | Kube> => ({
   feed: (queue, synced) =>
     Effect.gen(function* () {
       const kube = yield* Kube
+      const cache = yield* Effect.serviceOption(InformerCache.InformerCache)
       const scopes: ReadonlyArray<string | undefined> =
         options.namespaces.length === 0 ? [undefined] : options.namespaces
       let pending = scopes.length
       const oneSynced = Effect.suspend(() => (--pending === 0 ? synced : Effect.void))
       return yield* Effect.forEach(
         scopes,
-        (namespace) =>
-          fromInformer(
-            kube.informer(resource, {
-              ...(namespace === undefined ? {} : { namespace }),
-              ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector })
-            }),
-            options.toKeys
-          ).feed(queue, oneSynced),
+        (namespace) => {
+          const events = kube.informer(resource, {
+            ...(namespace === undefined ? {} : { namespace }),
+            ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector })
+          })
+          // The cache sees each event before its keys are queued (see InformerCache).
+          const cached = Option.match(cache, {
+            onNone: () => events,
+            onSome: (c) => {
+              const onEvent = c.register(resource, {
+                namespace,
+                labelSelector: options.labelSelector,
+                gets: options.cacheGets
+              })
+              return Stream.tap(events, (event) => Effect.sync(() => onEvent(event)))
+            }
+          })
+          return fromInformer(cached, options.toKeys).feed(queue, oneSynced)
+        },
         { concurrency: "unbounded", discard: true }
       ).pipe(Effect.andThen(Effect.never))
     })
@@ -111,11 +126,22 @@ export const runController = <R>(
     const sourceSynced = Effect.suspend(() => (--pending === 0 ? openGate : Effect.void))
     if (pending === 0) yield* openGate
     for (const source of definition.sources) yield* Effect.forkScoped(source.feed(queue, sourceSynced))
+    // With an informer cache in scope, reconciles list watched kinds from it (see InformerCache).
+    const cache = yield* Effect.serviceOption(InformerCache.InformerCache)
+    const reconcile = Option.match(cache, {
+      onNone: () => definition.reconcile,
+      onSome: (c) => (key: string) =>
+        Effect.flatMap(Effect.serviceOption(Kube), (kube) =>
+          Option.isNone(kube)
+            ? definition.reconcile(key)
+            : Effect.provideService(definition.reconcile(key), Kube, c.client(kube.value))
+        )
+    })
     const controller = yield* Controller.make({
       name: definition.name,
       queue,
       workers: definition.workers,
-      reconcile: definition.reconcile
+      reconcile
     })
     yield* controller.run
   }).pipe(Effect.annotateLogs({ controller: definition.name }))
@@ -148,10 +174,11 @@ export const layer = <R>(
             yield* Effect.logInfo("Leading: starting controllers", { controllers: definitions.map((d) => d.name) })
             const gates = yield* Effect.forEach(definitions, gateOf)
             yield* openStarted
+            // One informer cache per leadership term, shared by every controller's sources and reconciles.
             yield* Effect.forEach(definitions, (definition, i) => runController(definition, gates[i]), {
               concurrency: "unbounded",
               discard: true
-            })
+            }).pipe(Effect.provideService(InformerCache.InformerCache, InformerCache.make()))
           })
         )
       )

@@ -7,6 +7,7 @@ import type { Kube } from "@doltdb-op/core/services/Kube"
 import { Effect, FileSystem, Layer, Logger, Option, References } from "effect"
 import { Health } from "./Health.ts"
 import { type InvalidLeaderElectionOptions, LeaderElection, makeIdentity } from "./LeaderElection.ts"
+import * as LeaderMetrics from "./LeaderMetrics.ts"
 import { LeaseClient } from "./LeaseClient.ts"
 import * as Manager from "./Manager.ts"
 import { type OperatorConfig, resolveLeaderElectionNamespace, toLogLevel } from "./OperatorConfig.ts"
@@ -62,7 +63,7 @@ const compatibilityWarnings = (config: OperatorConfig): Layer.Layer<never> =>
   )
 
 export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Manager.ControllerDefinition<R>>) =>
-  Manager.layer(controllers).pipe(
+  Layer.merge(Manager.layer(controllers), LeaderMetrics.layer(config.leaderElectionId)).pipe(
     Layer.provideMerge(
       ProbeServer.layer({
         healthProbeBindAddress: config.healthProbeBindAddress,
