@@ -20,7 +20,7 @@ import { DoltModel } from "@doltdb-op/dolt"
 import { SimCluster } from "@doltdb-op/k8s"
 import { Clock, Effect, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
-import { type CallCounter, clusterLayer, KubeWrites, startOperator } from "../src/simulate/SimulatedCluster.ts"
+import { clusterLayer, KubeWrites, startOperator } from "../src/simulate/SimulatedCluster.ts"
 
 const count = Number(process.argv[2] ?? 500)
 const steadyMinutes = Number(process.argv[3] ?? 1)

@@ -178,8 +178,8 @@ export const make = (): InformerCacheShape => {
         const meta = (o as KubeObject).metadata
         s.objects.set(key, o)
         const ns = meta.namespace ?? ""
-        let names = s.byNamespace.get(ns)
-        if (names === undefined) s.byNamespace.set(ns, (names = new Map()))
+        const names = s.byNamespace.get(ns) ?? new Map<string, unknown>()
+        s.byNamespace.set(ns, names)
         names.set(meta.name, o)
       }
       const remove = (key: string) => {

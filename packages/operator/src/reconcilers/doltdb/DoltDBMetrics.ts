@@ -53,6 +53,8 @@ export const record = (observed: DoltDBPlanner.DoltDBObserved, before: DoltDBSta
           after.primaryTransition === undefined
       )
     )
+    // Adding 0 makes the series exist before the first primary change, so rates and increases start from 0.
+    yield* Metric.update(Metric.withAttributes(switchOvers, labels), 0)
     if (
       before?.currentPrimaryPodIndex !== undefined &&
       after.currentPrimaryPodIndex !== undefined &&
