@@ -1,7 +1,7 @@
 /**
  * `npm run soak -- --schedules N [--workers W] [--seed S] [--max-steps K]`: the failover property at scale. N random
- * fault schedules split over W worker processes (default: every core), each checking its share with seed S + i
- * (default S: random, printed). Prints the throughput and, for a violation, the shrunk schedule, the seed and a
+ * fault schedules split over W worker processes (default: every core), worker i checks batches of 25 with seeds
+ * S + i, S + i + W, ... (default S: random, printed), each reported as it ends. Prints the throughput and, for a violation, the shrunk schedule, the seed and a
  * `simulate` scenario file that replays it; exits 1 on a violation.
  */
 import { fork } from "node:child_process"
@@ -31,9 +31,20 @@ const work = async (runs: number, seed: number, maxSteps: number): Promise<Worke
   return { seed, runs: report.runs, millis: Date.now() - started, failure: report.failure?.report }
 }
 
+/** A worker checks its share in batches (seeds S + i, S + i + W, ...), each reported as it ends. */
+const Batch = 25
+
 if (process.argv.includes("--worker")) {
-  const result = await work(Number(arg("runs")), Number(arg("seed")), Number(arg("max-steps") ?? 12))
-  process.send?.(result)
+  const runs = Number(arg("runs"))
+  const stride = Number(arg("stride"))
+  let seed = Number(arg("seed"))
+  for (let done = 0; done < runs; seed += stride) {
+    const n = Math.min(Batch, runs - done)
+    const result = await work(n, seed, Number(arg("max-steps") ?? 12))
+    await new Promise<void>((resolve) => process.send?.({ _tag: "batch", ...result }, () => resolve()))
+    if (result.failure !== undefined) break
+    done += n
+  }
   process.exit(0)
 }
 
@@ -41,34 +52,37 @@ const schedules = Number(arg("schedules") ?? 1000)
 const workers = Math.max(1, Math.min(Number(arg("workers") ?? availableParallelism()), schedules))
 const seed = Number(arg("seed") ?? randomInt(1, 2 ** 31 - 1))
 const maxSteps = Number(arg("max-steps") ?? 12)
-console.log(`soak: ${schedules} schedules on ${workers} worker(s), seed ${seed} (worker i uses seed ${seed} + i)`)
+console.log(
+  `soak: ${schedules} schedules on ${workers} worker(s), seed ${seed} (worker i: seeds ${seed} + i, + ${workers}, ...)`
+)
 const started = Date.now()
 const self = fileURLToPath(import.meta.url)
-const results = await Promise.all(
+const results: Array<WorkerResult> = []
+let checked = 0
+await Promise.all(
   Array.from({ length: workers }, (_, i) => {
     const runs = Math.floor(schedules / workers) + (i < schedules % workers ? 1 : 0)
-    return new Promise<WorkerResult>((resolve, reject) => {
-      const child = fork(self, [
-        "--worker",
-        "--runs",
-        String(runs),
-        "--seed",
-        String(seed + i),
-        "--max-steps",
-        String(maxSteps)
-      ])
-      child.on("message", (m) => resolve(m as WorkerResult))
-      child.on("exit", (code) => (code === 0 ? undefined : reject(new Error(`worker ${i} exited with ${code}`))))
+    const args = ["--worker", "--runs", String(runs), "--seed", String(seed + i), "--stride", String(workers)]
+    return new Promise<void>((resolve, reject) => {
+      const child = fork(self, [...args, "--max-steps", String(maxSteps)])
+      child.on("message", (m) => {
+        const message = m as { readonly _tag: string } & WorkerResult
+        if (message._tag !== "batch") return
+        results.push(message)
+        checked += message.runs
+        const elapsed = (Date.now() - started) / 1000
+        const verdict = message.failure === undefined ? "0 violations" : "VIOLATION"
+        console.log(
+          `  [${elapsed.toFixed(0)}s] seed ${message.seed}: ${message.runs} schedules, ${verdict}; ${checked} checked, ${(checked / elapsed).toFixed(2)}/s`
+        )
+      })
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited with ${code}`))))
     })
   })
 )
 const seconds = (Date.now() - started) / 1000
 const total = results.reduce((n, r) => n + r.runs, 0)
 const failures = results.filter((r) => r.failure !== undefined)
-for (const r of results)
-  console.log(
-    `  seed ${r.seed}: ${r.runs} schedules in ${(r.millis / 1000).toFixed(1)}s${r.failure === undefined ? "" : " — VIOLATION"}`
-  )
 console.log(
   `soak: ${total} schedules, ${failures.length} violation(s), ${seconds.toFixed(1)}s wall, ${(total / seconds).toFixed(2)} schedules/s (${(total / seconds / workers).toFixed(2)} per worker)`
 )
