@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local control plane for the e2e tests: etcd + kube-apiserver + kube-controller-manager on loopback,
-# the CRDs from crds/, and the node agent (e2e/agent) standing in for scheduler + kubelet.
+# the CRDs from crds/, the VolumeSnapshot CRDs and snapshot-controller (when e2e/build.sh built them), and the
+# node agent (e2e/agent) standing in for scheduler + kubelet + the CSI driver's sidecars.
 #   e2e/cluster.sh up      start everything (idempotent: a running cluster is left alone)
 #   e2e/cluster.sh down    stop everything it started, remove pod namespaces/interfaces and the state
 #   e2e/cluster.sh status  print what is running
@@ -207,7 +208,16 @@ up() {
     --cluster-name doltdb-e2e -v=1 ${E2E_KCM_ARGS:-}
 
   # CRDs, default StorageClass, then the node agent; apply.ts waits for the CRDs to be Established.
-  (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
+  local snapshot_crds="$CACHE/snapshot-crds-$SNAPSHOTTER_VERSION" snapshot_controller
+  snapshot_controller="$(bin snapshot-controller "$SNAPSHOTTER_VERSION")"
+  if [[ -x "$snapshot_controller" && -f "$snapshot_crds/.ready" ]]; then
+    (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}" "$snapshot_crds")
+    start snapshot-controller "$snapshot_controller" --kubeconfig "$KUBECONFIG_OUT" --leader-election=false \
+      --retry-crd-interval-max=5s -v=2
+  else
+    log "no snapshot-controller $SNAPSHOTTER_VERSION in $CACHE (e2e/build.sh snapshot-controller): VolumeSnapshots unavailable"
+    (cd "$repo" && KUBECONFIG="$KUBECONFIG_OUT" npx node e2e/apply.ts "${E2E_CRDS:-$repo/crds}")
+  fi
   # Tests give DoltDBs this engineVersion, so the operator's version-gated config matches the binary.
   dolt_release >"$RUN/dolt-release"
   # One agent per node, started one after the other (node 1 also schedules and provisions volumes).
@@ -274,6 +284,7 @@ down() {
   wait
   stop moto 5
   stop fake-gcs-server 5
+  stop snapshot-controller 10
   stop kube-controller-manager 10
   stop kube-apiserver 20
   stop etcd 10
@@ -286,14 +297,14 @@ down() {
     exit 1
   fi
   if [[ "${E2E_KEEP_WORK:-}" != 1 ]]; then
-    rm -rf --one-file-system "$WORK/etcd" "$WORK/volumes" "$WORK/pods" "$RUN"
+    rm -rf --one-file-system "$WORK/etcd" "$WORK/volumes" "$WORK/snapshots" "$WORK/pods" "$RUN"
   fi
   log "cluster down"
 }
 
 status() {
   local n
-  for n in etcd kube-apiserver kube-controller-manager moto fake-gcs-server $(cd "$RUN" 2>/dev/null && ls node-agent-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+  for n in etcd kube-apiserver kube-controller-manager snapshot-controller moto fake-gcs-server $(cd "$RUN" 2>/dev/null && ls node-agent-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
   done
   ip netns list 2>/dev/null | grep "^$NETNS_PREFIX" || true

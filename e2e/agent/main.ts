@@ -333,6 +333,13 @@ if (NODE_INDEX === 1) {
     guard("pv", (e) => onVolume(kube, e)),
     abort.signal
   )
+  // The VolumeSnapshot API exists only when cluster.sh installed the snapshot CRDs.
+  if (await kube.find(group("snapshot.storage.k8s.io/v1", "volumesnapshotcontents")))
+    void kube.watch(
+      group("snapshot.storage.k8s.io/v1", "volumesnapshotcontents"),
+      guard("snapshotter", (e) => onContent(kube, workDir, e)),
+      abort.signal
+    )
   void kube.watch(core("pods"), async () => kickScheduler(), abort.signal, "fieldSelector=spec.nodeName%3D")
   const resched = setInterval(kickScheduler, 2000)
   abort.signal.addEventListener("abort", () => clearInterval(resched))

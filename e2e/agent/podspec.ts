@@ -141,8 +141,8 @@ export const prepareVolumes = async (kube: Kube, pod: KubeObject, podDir: string
       const pvc = await fetchOrNotYet(kube, core("persistentvolumeclaims", ns, claim), false, `PVC ${claim}`)
       if (pvc?.status?.phase !== "Bound" || !pvc.spec.volumeName) throw new NotYet(`PVC ${claim} is not bound yet`)
       const pv = await kube.get(core("persistentvolumes", undefined, pvc.spec.volumeName))
-      const path = pv.spec.hostPath?.path ?? pv.spec.local?.path
-      if (!path) throw new Error(`PV ${pv.metadata.name} has no hostPath/local path`)
+      const path = pv.spec.csi?.volumeAttributes?.path ?? pv.spec.hostPath?.path ?? pv.spec.local?.path
+      if (!path) throw new Error(`PV ${pv.metadata.name} has no csi/hostPath/local path`)
       mkdirSync(path, { recursive: true })
       out.set(v.name, path)
     } else if (v.emptyDir) {

@@ -1,12 +1,15 @@
 // Volume provisioner and resizer for the e2e StorageClass (what a CSI driver with its external provisioner
-// and resizer would do): a claim of the class gets a PersistentVolume whose hostPath is a directory under
-// $E2E_WORK/volumes, pre-bound through claimRef (the controller manager completes the binding); a released
-// volume with reclaimPolicy Delete is removed with its directory; a larger request grows the volume.
+// and resizer would do): a claim of the class gets a CSI PersistentVolume (driver hostpath.e2e.doltdb.io, the
+// directory $E2E_WORK/volumes/<handle> in its volumeAttributes), pre-bound through claimRef (the controller
+// manager completes the binding); a claim whose dataSource is a VolumeSnapshot starts as a copy of it; a released
+// volume with reclaimPolicy Delete is removed with its directory; a larger request grows the volume. CSI volumes,
+// not hostPath, because the snapshot-controller only snapshots CSI volumes.
 // Plain async Node (test infrastructure).
-import { mkdirSync, rmSync } from "node:fs"
+import { cpSync, mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { core, group, type Kube, KubeError, type WatchEvent } from "../lib/kube.ts"
 import { PROVISIONER } from "../lib/names.ts"
+import { restoreSource } from "./snapshotter.ts"
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -40,6 +43,13 @@ export const onClaim = async (kube: Kube, workDir: string, e: WatchEvent) => {
   if (provisioner !== PROVISIONER) return
   const name = `pvc-${pvc.metadata.uid}`
   const path = join(workDir, "volumes", name)
+  const source = pvc.spec.dataSourceRef ?? pvc.spec.dataSource
+  if (source?.kind === "VolumeSnapshot") {
+    const from = await restoreSource(kube, workDir, pvc.metadata.namespace, source.name)
+    rmSync(path, { recursive: true, force: true })
+    cpSync(from, path, { recursive: true, preserveTimestamps: true })
+    console.error(`[provisioner] ${name} restored from VolumeSnapshot ${source.name}`)
+  }
   mkdirSync(path, { recursive: true })
   const sc = await kube.find(group("storage.k8s.io/v1", "storageclasses", undefined, pvc.spec.storageClassName))
   try {
@@ -53,7 +63,7 @@ export const onClaim = async (kube: Kube, workDir: string, e: WatchEvent) => {
         persistentVolumeReclaimPolicy: sc?.reclaimPolicy ?? "Delete",
         storageClassName: pvc.spec.storageClassName,
         volumeMode: pvc.spec.volumeMode ?? "Filesystem",
-        hostPath: { path, type: "Directory" },
+        csi: { driver: PROVISIONER, volumeHandle: name, volumeAttributes: { path } },
         claimRef: {
           apiVersion: "v1",
           kind: "PersistentVolumeClaim",
@@ -90,7 +100,8 @@ export const onVolume = async (kube: Kube, e: WatchEvent) => {
   const pv = e.object
   if (e.type === "DELETED" || pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) return
   if (pv.status?.phase !== "Released" || pv.spec.persistentVolumeReclaimPolicy !== "Delete") return
-  rmSync(pv.spec.hostPath.path, { recursive: true, force: true })
+  const path = pv.spec.csi?.volumeAttributes?.path ?? pv.spec.hostPath?.path
+  if (path) rmSync(path, { recursive: true, force: true })
   await kube.delete(core("persistentvolumes", undefined, pv.metadata.name)).catch(() => {})
   console.error(`[provisioner] deleted released ${pv.metadata.name}`)
 }

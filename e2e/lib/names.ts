@@ -7,5 +7,7 @@ export const BRIDGE_ADDRESS = "10.244.0.1"
 export const POD_PREFIX_LENGTH = 16
 export const NETNS_PREFIX = process.env.E2E_NETNS_PREFIX ?? "dolte2e-"
 export const STORAGE_CLASS = "e2e-hostpath"
-export const PROVISIONER = "e2e.doltdb.io/hostpath"
+/** The e2e CSI driver (a valid CSI driver name: an RFC 1123 subdomain), provisioner of STORAGE_CLASS. */
+export const PROVISIONER = "hostpath.e2e.doltdb.io"
+export const SNAPSHOT_CLASS = "e2e-hostpath-snapshots"
 export const KUBERNETES_VERSION = "v1.36.3"
