@@ -45,7 +45,7 @@ export const onClaim = async (kube: Kube, workDir: string, e: WatchEvent) => {
   const path = join(workDir, "volumes", name)
   const source = pvc.spec.dataSourceRef ?? pvc.spec.dataSource
   if (source?.kind === "VolumeSnapshot") {
-    const from = await restoreSource(kube, workDir, pvc.metadata.namespace, source.name)
+    const from = await restoreSource(kube, workDir, pvc.metadata.namespace ?? "default", source.name)
     rmSync(path, { recursive: true, force: true })
     cpSync(from, path, { recursive: true, preserveTimestamps: true })
     console.error(`[provisioner] ${name} restored from VolumeSnapshot ${source.name}`)

@@ -112,7 +112,7 @@ describe("e2e node agent", () => {
     record("agent: delete with grace 3s of a pod ignoring SIGTERM -> gone", Date.now() - t0)
     const pvc = await k.get(core("persistentvolumeclaims", ns, "data"))
     const pv = await k.get(core("persistentvolumes", undefined, pvc.spec.volumeName))
-    assert.strictEqual(readFileSync(join(pv.spec.hostPath.path, "log"), "utf8"), "started\nprestop\n")
+    assert.strictEqual(readFileSync(join(pv.spec.csi.volumeAttributes.path, "log"), "utf8"), "started\nprestop\n")
 
     await k.mergePatch(core("persistentvolumeclaims", ns, "data"), {
       spec: { resources: { requests: { storage: "2Gi" } } }
