@@ -13,6 +13,7 @@ import { type AgentContext, PodRuntime } from "./pod.ts"
 import { onClaim, onVolume } from "./provisioner.ts"
 import { ensureBridge, removeStaleSandboxes } from "./sandbox.ts"
 import { schedulePending } from "./scheduler.ts"
+import { onContent } from "./snapshotter.ts"
 
 const workDir = process.env.E2E_WORK ?? ""
 const doltBin = process.env.E2E_DOLT_BIN ?? ""
