@@ -2,7 +2,7 @@
  * The failover property with storage in every schedule: a minutely Snapshot (keep 2) runs from the start and
  * `spec.storage.size` grows at a random point among the random faults (a failover, a rolling update, a partition,
  * an operator restart...). The failover invariants must hold throughout, and at the end every claim has the new size
- * and retention kept the snapshots within bounds (`storageSteps.ts`). `DOLTDB_SIM_STORAGE_SCHEDULES` (default 20)
+ * and retention kept the snapshots within bounds (`storageSteps.ts`). `DOLTDB_SIM_STORAGE_SCHEDULES` (default 12)
  * schedules from `DOLTDB_SIM_SEED`.
  */
 import { assert, it } from "@effect/vitest"
@@ -10,7 +10,7 @@ import { Arbitrary, Effect } from "effect"
 import * as Schedule from "../../src/simulate/Schedule.ts"
 import { checkSchedules } from "./checkSchedules.ts"
 
-const runs = Number(process.env.DOLTDB_SIM_STORAGE_SCHEDULES ?? 20)
+const runs = Number(process.env.DOLTDB_SIM_STORAGE_SCHEDULES ?? 12)
 const seed = Number(process.env.DOLTDB_SIM_SEED ?? 20261126) + 100
 
 const withStorage = Schedule.arbitrary({ maxSteps: 10 }).pipe(
