@@ -42,10 +42,6 @@ describe("e2e: storage resize, scheduled snapshots, bootstrap from a snapshot", 
 
   beforeAll(async () => {
     k = kube()
-    // A cluster without the snapshot-controller cannot run these scenarios: say so instead of timing out.
-    const api = await k.find(group(SNAP, "volumesnapshots"))
-    if (api === undefined)
-      throw new Error("the VolumeSnapshot API is not served: e2e/build.sh snapshot-controller, then cluster.sh up")
     ns = await createNamespace(k, "e2e-storage")
     engineVersion = readFileSync(join(work, "run", "dolt-release"), "utf8").trim()
     operator = startOperator([`--watch-namespaces=${ns}`])
@@ -168,7 +164,14 @@ describe("e2e: storage resize, scheduled snapshots, bootstrap from a snapshot", 
   let restoreFrom: string | undefined
   let rowsAtSnapshot = 0
 
+  /** A cluster without the snapshot-controller cannot run the snapshot scenarios: say so instead of timing out. */
+  const requireSnapshotApi = async () => {
+    if ((await k.find(group(SNAP, "volumesnapshots"))) === undefined)
+      throw new Error("the VolumeSnapshot API is not served: e2e/build.sh snapshot-controller, then cluster.sh up")
+  }
+
   it("a Snapshot every minute with keep 2 leaves exactly 2 ready VolumeSnapshots after 4 fires", async () => {
+    await requireSnapshotApi()
     const primary = (await doltdb("grow")).status.currentPrimary as string
     const c = await sql(await ipOf(primary))
     await query(c, "CREATE TABLE app.snap (id INT PRIMARY KEY, v VARCHAR(20))")
@@ -253,6 +256,7 @@ describe("e2e: storage resize, scheduled snapshots, bootstrap from a snapshot", 
   })
 
   it("a Snapshot whose VolumeSnapshotClass does not exist reports it", async () => {
+    await requireSnapshotApi()
     await k.create(group(API, "snapshots", ns), {
       apiVersion: API,
       kind: "Snapshot",
