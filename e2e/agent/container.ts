@@ -14,6 +14,15 @@ export interface Launch {
   readonly argv: ReadonlyArray<string>
   readonly env: Record<string, string>
   readonly workingDir: string
+  /** runAsUser/runAsGroup (+ fsGroup and supplementalGroups) of the container, as the kubelet applies them. */
+  readonly identity?: Identity | undefined
+}
+
+export interface Identity {
+  readonly uid?: number | undefined
+  readonly gid?: number | undefined
+  readonly groups: ReadonlyArray<number>
+  readonly noNewPrivileges: boolean
 }
 
 export interface ContainerState {
@@ -25,7 +34,7 @@ export interface ContainerState {
 /** Runs `argv` in the sandbox to completion within timeoutMs; resolves the exit code (-1 on timeout). */
 export const execIn = (sb: Sandbox, launch: Launch, timeoutMs: number, log?: number) =>
   new Promise<{ code: number; output: string }>((resolve) => {
-    const argv = enter(sb, launch.workingDir, launch.argv)
+    const argv = enter(sb, launch.workingDir, launch.argv, launch.identity)
     const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       env: launch.env,

@@ -8,7 +8,16 @@ import { join } from "node:path"
 import { type Kube, KubeError, type KubeObject } from "../lib/kube.ts"
 import { type ContainerState, execIn, killGroup, type Launch, now, type ProbeTarget, runProbe } from "./container.ts"
 import { imageKind, OPERATOR_ROOT, REPO } from "./images.ts"
-import { containerArgv, containerEnv, NotYet, podMounts, prepareVolumes, refreshVolumes } from "./podspec.ts"
+import {
+  applyFsGroup,
+  containerArgv,
+  containerEnv,
+  containerIdentity,
+  NotYet,
+  podMounts,
+  prepareVolumes,
+  refreshVolumes
+} from "./podspec.ts"
 import { createSandbox, destroySandbox, enter, type Sandbox } from "./sandbox.ts"
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes wire objects
@@ -123,6 +132,7 @@ export class PodRuntime {
     while (!this.terminating && volumes === undefined) {
       try {
         volumes = await prepareVolumes(this.ctx.kube, this.pod, this.dir)
+        await applyFsGroup(this.pod, volumes)
       } catch (e) {
         this.message = (e as Error).message
         this.push()
@@ -191,7 +201,12 @@ export class PodRuntime {
     }
     try {
       const env = await containerEnv(this.ctx.kube, this.pod, c.spec)
-      return { argv: containerArgv(c.spec, env), env, workingDir: c.spec.workingDir ?? "/" }
+      return {
+        argv: containerArgv(c.spec, env),
+        env,
+        workingDir: c.spec.workingDir ?? "/",
+        identity: containerIdentity(this.pod, c.spec)
+      }
     } catch (e) {
       const reason = e instanceof NotYet ? "CreateContainerConfigError" : "ErrImagePull"
       c.state = { waiting: { reason, message: (e as Error).message } }
@@ -236,7 +251,7 @@ export class PodRuntime {
       return
     }
     c.launch = launch
-    const argv = enter(this.sb, launch.workingDir, launch.argv)
+    const argv = enter(this.sb, launch.workingDir, launch.argv, launch.identity)
     const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       env: launch.env,
@@ -289,7 +304,7 @@ export class PodRuntime {
       sb: this.sb!,
       podIP: this.ip!,
       ports: c.spec.ports ?? [],
-      launch: (argv) => ({ argv, env: c.launch!.env, workingDir: c.launch!.workingDir })
+      launch: (argv) => ({ ...c.launch!, argv })
     }
   }
 

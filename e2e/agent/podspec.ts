@@ -1,8 +1,10 @@
 // Turns a Pod's spec into what the agent runs: host directories for its volumes, the mounts, each
 // container's environment and argv. Unsupported features fail loudly instead of being ignored.
+import { execFile } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { core, type Kube, KubeError, type KubeObject } from "../lib/kube.ts"
+import type { Identity } from "./container.ts"
 import { imageKind, knownImages, operatorEntrypoint } from "./images.ts"
 import type { Mount } from "./sandbox.ts"
 
@@ -278,3 +280,42 @@ export const containerArgv = (c: Any, env: Record<string, string>): Array<string
   }
   return argv
 }
+
+/**
+ * The user a container runs as: `runAsUser`/`runAsGroup` of the container, else the pod's; supplementary groups
+ * are the pod's `fsGroup` and `supplementalGroups`; `allowPrivilegeEscalation: false` sets no_new_privs.
+ */
+export const containerIdentity = (pod: KubeObject, c: Any): Identity => {
+  const podSc = pod.spec.securityContext ?? {}
+  const sc = c.securityContext ?? {}
+  const uid = sc.runAsUser ?? podSc.runAsUser
+  const gid = sc.runAsGroup ?? podSc.runAsGroup ?? (uid === undefined ? undefined : 0)
+  const groups = [...(podSc.fsGroup === undefined ? [] : [podSc.fsGroup]), ...(podSc.supplementalGroups ?? [])]
+  if (sc.runAsNonRoot === true || (sc.runAsNonRoot === undefined && podSc.runAsNonRoot === true)) {
+    if (uid === undefined || uid === 0) throw new Error("container has runAsNonRoot and would run as root")
+  }
+  return { uid, gid, groups, noNewPrivileges: sc.allowPrivilegeEscalation === false }
+}
+
+/**
+ * `fsGroup`, as the kubelet applies it to volumes that support ownership management: the group owns every file,
+ * can read and write it, and new files inherit the group (setgid directories).
+ */
+export const applyFsGroup = async (pod: KubeObject, volumes: Map<string, string>) => {
+  const fsGroup = pod.spec.securityContext?.fsGroup
+  if (fsGroup === undefined) return
+  for (const v of (pod.spec.volumes ?? []) as Array<Any>) {
+    const dir = volumes.get(v.name)
+    if (dir === undefined) continue
+    await run("chgrp", ["-R", String(fsGroup), dir])
+    await run("chmod", ["-R", isProjectedKind(v) ? "g+rX" : "g+rwX", dir])
+    await run("find", [dir, "-type", "d", "-exec", "chmod", "g+s", "{}", "+"])
+  }
+}
+
+const run = (file: string, args: ReadonlyArray<string>) =>
+  new Promise<void>((resolve, reject) =>
+    execFile(file, args, { timeout: 60_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || err.message}`)) : resolve()
+    )
+  )

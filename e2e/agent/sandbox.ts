@@ -7,6 +7,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { BRIDGE, BRIDGE_ADDRESS, NETNS_PREFIX, NODE_INDEX, POD_PREFIX_LENGTH } from "../lib/names.ts"
+import type { Identity } from "./container.ts"
 
 export const sh = (file: string, args: ReadonlyArray<string>) =>
   new Promise<string>((resolve, reject) =>
@@ -193,8 +194,21 @@ export const destroySandbox = async (sb: Sandbox) => {
   await sh("ip", ["link", "del", sb.hostVeth]).catch(() => {})
 }
 
+/** setpriv arguments for a container's user, groups and no_new_privs (none: run as root, as before). */
+const identityArgv = (id: Identity | undefined): ReadonlyArray<string> => {
+  if (id === undefined || (id.uid === undefined && id.gid === undefined && !id.noNewPrivileges)) return []
+  return [
+    "setpriv",
+    ...(id.uid === undefined ? [] : ["--reuid", String(id.uid)]),
+    ...(id.gid === undefined ? [] : ["--regid", String(id.gid)]),
+    ...(id.gid === undefined ? [] : id.groups.length === 0 ? ["--clear-groups"] : ["--groups", id.groups.join(",")]),
+    ...(id.noNewPrivileges ? ["--no-new-privs"] : []),
+    "--"
+  ]
+}
+
 /** argv that runs `argv` inside the sandbox with cwd `workingDir` (env comes from the spawn options). */
-export const enter = (sb: Sandbox, workingDir: string, argv: ReadonlyArray<string>) => [
+export const enter = (sb: Sandbox, workingDir: string, argv: ReadonlyArray<string>, identity?: Identity) => [
   "nsenter",
   "-t",
   String(sb.pid),
@@ -203,6 +217,7 @@ export const enter = (sb: Sandbox, workingDir: string, argv: ReadonlyArray<strin
   "-n",
   "-r",
   "--",
+  ...identityArgv(identity),
   "/usr/bin/env",
   "-C",
   workingDir,

@@ -22,6 +22,7 @@ export const roots = [
   "V1ResourceRequirements",
   "V1EnvVar",
   "V1PodSecurityContext",
+  "V1SecurityContext",
   "V1TopologySpreadConstraint",
   "V1LocalObjectReference",
   "V1StatefulSetPersistentVolumeClaimRetentionPolicy"

@@ -20,6 +20,7 @@ import {
   PodSecurityContext,
   Probe,
   ResourceRequirements,
+  SecurityContext,
   StatefulSetPersistentVolumeClaimRetentionPolicy,
   Toleration,
   TopologySpreadConstraint
@@ -221,8 +222,15 @@ const DoltDBSpecFields = Schema.Struct({
     })
   ),
   securityContext: PodSecurityContext.annotate({
-    description: "PodSecurityContext defines the security context for the pod."
+    description:
+      "PodSecurityContext defines the security context for the pod. Each field set here replaces the operator's default, which passes the restricted Pod Security Standard: runAsNonRoot, runAsUser/runAsGroup/fsGroup 1000, fsGroupChangePolicy OnRootMismatch, seccompProfile RuntimeDefault."
   }).pipe(defaulted),
+  containerSecurityContext: Schema.optionalKey(
+    SecurityContext.annotate({
+      description:
+        "ContainerSecurityContext is the security context of the Dolt containers. Each field set here replaces the operator's default: allowPrivilegeEscalation false, capabilities drop ALL, readOnlyRootFilesystem true, runAsNonRoot true, seccompProfile RuntimeDefault."
+    })
+  ),
   podAnnotations: Schema.optionalKey(
     StringMap.annotate({ description: "PodAnnotations defines the annotations for the pod." })
   ),

@@ -7,6 +7,8 @@ import type { ChildObject } from "./KubeObjects.ts"
 import { isValidLabelValue, VersionLabel } from "./Labels.ts"
 import type { IdentifiedDoltDB } from "./Owner.ts"
 import { budgetWarnings, buildPodDisruptionBudget } from "./PodDisruptionBudgetBuilder.ts"
+import { restrictedViolations } from "./PodSecurityStandard.ts"
+import { buildPodTemplate } from "./PodTemplate.ts"
 import { probeWarnings } from "./Probes.ts"
 import { buildRole, buildRoleBinding, buildServiceAccount } from "./RbacBuilder.ts"
 import { buildServices } from "./ServiceBuilder.ts"
@@ -29,7 +31,10 @@ export const buildWarnings = (doltdb: IdentifiedDoltDB): ReadonlyArray<string> =
       ]),
   ...buildDoltConfigs(doltConfigInput(doltdb)).warnings,
   ...probeWarnings(doltdb),
-  ...budgetWarnings(doltdb)
+  ...budgetWarnings(doltdb),
+  ...restrictedViolations(buildPodTemplate(doltdb).spec).map(
+    (v) => `the pods leave the restricted Pod Security Standard (spec.securityContext/containerSecurityContext): ${v}`
+  )
 ]
 
 export const buildDesiredState = (doltdb: IdentifiedDoltDB): DesiredState => {

@@ -14,6 +14,7 @@ import type {
   PodSecurityContext,
   Probe,
   ResourceRequirements,
+  SecurityContext,
   StatefulSetPersistentVolumeClaimRetentionPolicy,
   Toleration,
   TopologySpreadConstraint
@@ -79,7 +80,7 @@ export interface Container {
   readonly livenessProbe?: Probe
   readonly lifecycle?: { readonly preStop: ExecHandler }
   readonly terminationMessagePolicy?: "File" | "FallbackToLogsOnError"
-  readonly securityContext?: ContainerSecurityContext
+  readonly securityContext?: ContainerSecurityContext | SecurityContext
 }
 
 /** A container that runs a command of ours (the Dolt containers): command and working directory always set. */
@@ -115,6 +116,7 @@ export type Volume =
   | { readonly name: string; readonly configMap: { readonly name: string } }
   | { readonly name: string; readonly secret: { readonly secretName: string; readonly optional?: boolean } }
   | { readonly name: string; readonly projected: { readonly sources: ReadonlyArray<ProjectedSource> } }
+  | { readonly name: string; readonly emptyDir: { readonly sizeLimit?: string } }
 
 export interface PodSpec {
   readonly automountServiceAccountToken: false

@@ -37,10 +37,13 @@ import {
 } from "./Names.ts"
 import { childLabels, type IdentifiedDoltDB } from "./Owner.ts"
 import { buildPreStop, buildProbes } from "./Probes.ts"
+import { containerSecurityContext, podSecurityContext } from "./SecurityContext.ts"
 
 export const DoltContainerName = "dolt"
 export const DoltInitContainerName = "dolt-init"
 export const ConfigVolumeName = "dolt-config"
+/** An emptyDir at /tmp: the root filesystem is read-only. */
+export const TmpVolumeName = "tmp"
 export const DataMountPath = "/db"
 export const ConfigMountPath = "/etc/doltdb"
 export const ProfilerPort = 6060
@@ -53,10 +56,13 @@ export const PortNames = {
   mcp: "http-mcp"
 } as const
 
-/** Used when `spec.resources` is absent (the reference's code default). */
+/**
+ * Used when `spec.resources` is absent: small enough that a 3-replica DoltDB schedules on kind or minikube (the
+ * reference asked 4 CPUs and 2Gi per pod). Size production clusters explicitly (docs/security.md, README).
+ */
 export const DefaultResources: ResourceRequirements = {
-  requests: { cpu: "4000m", memory: "2Gi" },
-  limits: { memory: "8Gi" }
+  requests: { cpu: "250m", memory: "512Mi" },
+  limits: { memory: "2Gi" }
 }
 
 export const image = (doltdb: DoltDB): string => `${doltdb.spec.image}:${doltdb.spec.engineVersion}`
@@ -128,7 +134,8 @@ export const initScript = (doltdb: DoltDB): string => {
 const volumeMounts: ReadonlyArray<VolumeMount> = [
   { name: ConfigVolumeName, mountPath: ConfigMountPath, readOnly: true },
   { name: dataVolumeName, mountPath: DataMountPath },
-  { name: BackupCredentialsVolumeName, mountPath: BackupCredentialsMountPath, readOnly: true }
+  { name: BackupCredentialsVolumeName, mountPath: BackupCredentialsMountPath, readOnly: true },
+  { name: TmpVolumeName, mountPath: "/tmp" }
 ]
 
 const tcp = (name: string, containerPort: number): ContainerPort => ({ name, containerPort, protocol: "TCP" })
@@ -158,7 +165,8 @@ export const buildDoltContainer = (doltdb: IdentifiedDoltDB): CommandContainer =
     resources: doltdb.spec.resources ?? DefaultResources,
     volumeMounts,
     ...buildProbes(doltdb),
-    ...(lifecycle === undefined ? {} : { lifecycle })
+    ...(lifecycle === undefined ? {} : { lifecycle }),
+    securityContext: containerSecurityContext(doltdb)
   }
 }
 
@@ -171,7 +179,8 @@ export const buildInitContainer = (doltdb: IdentifiedDoltDB): CommandContainer =
   env: buildEnv(doltdb),
   volumeMounts,
   // A failed bootstrap restore reports its log tail (never a secret: credentials are files) in the pod status.
-  terminationMessagePolicy: "FallbackToLogsOnError"
+  terminationMessagePolicy: "FallbackToLogsOnError",
+  securityContext: containerSecurityContext(doltdb)
 })
 
 /**
@@ -198,7 +207,7 @@ export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
       serviceAccountName: serviceAccountName(doltdb.metadata.name, spec.serviceAccountName),
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
       ...(spec.imagePullSecrets === undefined ? {} : { imagePullSecrets: spec.imagePullSecrets }),
-      securityContext: spec.securityContext ?? {},
+      securityContext: podSecurityContext(doltdb),
       ...(spec.affinity === undefined ? {} : { affinity: spec.affinity }),
       ...(spec.nodeSelector === undefined ? {} : { nodeSelector: spec.nodeSelector }),
       ...(spec.tolerations === undefined ? {} : { tolerations: spec.tolerations }),
@@ -214,7 +223,8 @@ export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
           name: BackupCredentialsVolumeName,
           secret: { secretName: backupCredentialsSecretName(doltdb.metadata.name), optional: true }
         },
-        ...(guardToken === undefined ? [] : [guardToken])
+        ...(guardToken === undefined ? [] : [guardToken]),
+        { name: TmpVolumeName, emptyDir: {} }
       ]
     }
   }

@@ -285,6 +285,30 @@ export const PodSecurityContext = Schema.Struct({
 }).annotate({ description: "PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.", "x-doltdb-type": "PodSecurityContext" })
 export type PodSecurityContext = typeof PodSecurityContext.Type
 
+/** Adds and removes POSIX capabilities from running containers. */
+export const Capabilities = Schema.Struct({
+  add: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "Added capabilities" })),
+  drop: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "Removed capabilities" })),
+}).annotate({ description: "Adds and removes POSIX capabilities from running containers.", "x-doltdb-type": "Capabilities" })
+export type Capabilities = typeof Capabilities.Type
+
+/** SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence. */
+export const SecurityContext = Schema.Struct({
+  allowPrivilegeEscalation: Schema.optionalKey(Schema.Boolean.annotate({ description: "AllowPrivilegeEscalation controls whether a process can gain more privileges than its parent process. This bool directly controls if the no_new_privs flag will be set on the container process. AllowPrivilegeEscalation is true always when the container is: 1) run as Privileged 2) has CAP_SYS_ADMIN Note that this field cannot be set when spec.os.name is windows." })),
+  appArmorProfile: Schema.optionalKey(AppArmorProfile.annotate({ description: "AppArmorProfile defines a pod or container's AppArmor settings." })),
+  capabilities: Schema.optionalKey(Capabilities.annotate({ description: "Adds and removes POSIX capabilities from running containers." })),
+  privileged: Schema.optionalKey(Schema.Boolean.annotate({ description: "Run container in privileged mode. Processes in privileged containers are essentially equivalent to root on the host. Defaults to false. Note that this field cannot be set when spec.os.name is windows." })),
+  procMount: Schema.optionalKey(Schema.String.annotate({ description: "procMount denotes the type of proc mount to use for the containers. The default value is Default which uses the container runtime defaults for readonly paths and masked paths. Note that this field cannot be set when spec.os.name is windows." })),
+  readOnlyRootFilesystem: Schema.optionalKey(Schema.Boolean.annotate({ description: "Whether this container has a read-only root filesystem. Default is false. Note that this field cannot be set when spec.os.name is windows." })),
+  runAsGroup: Schema.optionalKey(Int64.annotate({ description: "The GID to run the entrypoint of the container process. Uses runtime default if unset. May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows." })),
+  runAsNonRoot: Schema.optionalKey(Schema.Boolean.annotate({ description: "Indicates that the container must run as a non-root user. If true, the Kubelet will validate the image at runtime to ensure that it does not run as UID 0 (root) and fail to start the container if it does. If unset or false, no such validation will be performed. May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence." })),
+  runAsUser: Schema.optionalKey(Int64.annotate({ description: "The UID to run the entrypoint of the container process. Defaults to user specified in image metadata if unspecified. May also be set in PodSecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is windows." })),
+  seLinuxOptions: Schema.optionalKey(SELinuxOptions.annotate({ description: "SELinuxOptions are the labels to be applied to the container" })),
+  seccompProfile: Schema.optionalKey(SeccompProfile.annotate({ description: "SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set." })),
+  windowsOptions: Schema.optionalKey(WindowsSecurityContextOptions.annotate({ description: "WindowsSecurityContextOptions contain Windows-specific options and credentials." })),
+}).annotate({ description: "SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence.", "x-doltdb-type": "SecurityContext" })
+export type SecurityContext = typeof SecurityContext.Type
+
 /** TopologySpreadConstraint specifies how to spread matching pods among the given topology. */
 export const TopologySpreadConstraint = Schema.Struct({
   labelSelector: Schema.optionalKey(LabelSelector.annotate({ description: "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects." })),
