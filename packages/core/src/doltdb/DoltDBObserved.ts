@@ -5,6 +5,7 @@
  */
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import type { PodView, ReplicationPolicy } from "../replication/ReplicationObserved.ts"
+import type { ForeignChild } from "./ForeignChildren.ts"
 import type { StorageObserved } from "./storage/StorageObserved.ts"
 
 /** Annotation carrying the hash of the configuration the operator last applied to a child object. */
@@ -52,6 +53,8 @@ export interface DoltDBObserved {
   readonly sqlUnavailable?: string | undefined
   /** The claim template, data PVCs and StorageClasses (`storage/planStorage.ts`); absent: storage is left alone. */
   readonly storage?: StorageObserved | undefined
+  /** Desired children whose name another object holds (`ForeignChildren.ts`): never applied. */
+  readonly foreignChildren?: ReadonlyArray<ForeignChild> | undefined
 }
 
 export const childKey = (kind: string, name: string): string => `${kind}/${name}`

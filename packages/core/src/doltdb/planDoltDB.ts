@@ -28,6 +28,7 @@ import type { ReplicationPolicy, ReplicationState } from "../replication/Replica
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
+import { ChildNotOwnedReason, foreignChildrenMessage, foreignChildrenReady, isForeign } from "./ForeignChildren.ts"
 import { withStorage } from "./storage/withStorage.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
@@ -364,6 +365,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   })
   const desired = buildDesiredState(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex))
   for (const child of desired.objects) {
+    if (isForeign(o.foreignChildren, child.kind, child.metadata.name)) continue
     const { object, hash } = withAppliedHash(child)
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
       actions.push({ _tag: "Apply", object, force: true })
@@ -385,7 +387,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       })
   }
 
-  const computed = computeStatus(o, decision, next)
+  const computed = withForeignChildren(o, computeStatus(o, decision, next))
   const { mesh: _previousMesh, ...withoutMesh } = computed
   const status: DoltDBStatus = mesh === undefined ? withoutMesh : { ...withoutMesh, mesh }
 
@@ -407,6 +409,19 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
         ...(rollout.pod.uid === undefined ? {} : { uid: rollout.pod.uid })
       },
       reason: rollout.reason
+    })
+  // Children in the way are announced once, when the DoltDB first reports them.
+  const foreign = o.foreignChildren ?? []
+  if (
+    foreign.length > 0 &&
+    current.conditions?.find((c) => c.type === "Ready")?.message !== foreignChildrenMessage(foreign)
+  )
+    actions.push({
+      _tag: "Event",
+      regarding: ref,
+      type: "Warning",
+      reason: ChildNotOwnedReason,
+      message: foreignChildrenMessage(foreign)
     })
   // 5. Status, only when it changed.
   if (!jsonEqual(status, written ?? current))
@@ -499,6 +514,20 @@ const computeStatus = (
     doltdb.metadata.name
   )
 }
+
+/** Ready False while desired children are held by objects the DoltDB does not own. */
+const withForeignChildren = (o: DoltDBObserved, status: DoltDBStatus): DoltDBStatus =>
+  o.foreignChildren === undefined || o.foreignChildren.length === 0
+    ? status
+    : {
+        ...status,
+        conditions: setConditions(
+          status.conditions,
+          [foreignChildrenReady(o.foreignChildren)],
+          o.doltdb.metadata.generation,
+          o.now
+        )
+      }
 
 /** The reference's `Updated` condition: how many pods run the StatefulSet's update revision. */
 const updatedCondition = (o: DoltDBObserved): Pick<Condition, "type" | "status" | "reason" | "message"> | undefined => {

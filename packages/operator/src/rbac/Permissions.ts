@@ -52,7 +52,8 @@ export interface Access {
 
 export const accessKey = (a: Access): string => `${a.verb} ${a.group === "" ? "core" : a.group}/${a.resource}`
 
-const children = "the DoltDB controller's children (server-side apply, watched by owner)"
+const children =
+  "the DoltDB controller's children (server-side apply, watched by owner; a name held by another object is looked up and reported, never taken over)"
 
 /** What the controllers need in every watched namespace (ClusterRole, or a Role per watched namespace). */
 export const OperatorPermissions: ReadonlyArray<Permission> = [
@@ -83,18 +84,18 @@ export const OperatorPermissions: ReadonlyArray<Permission> = [
     why: "role labels (patch), rolling updates (delete), primary lookup"
   },
   ...[ServiceAccounts, Roles, RoleBindings, ConfigMaps].map(
-    (res): Permission => ({ resource: res, verbs: ["list", "watch", "create", "patch"], why: children })
+    (res): Permission => ({ resource: res, verbs: ["get", "list", "watch", "create", "patch"], why: children })
   ),
   ...[Services, PodDisruptionBudgets].map(
     (res): Permission => ({
       resource: res,
-      verbs: ["list", "watch", "create", "patch", "delete"],
+      verbs: ["get", "list", "watch", "create", "patch", "delete"],
       why: `${children}; removed when the topology no longer has them`
     })
   ),
   {
     resource: StatefulSets,
-    verbs: ["list", "watch", "create", "patch", "delete"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
     why: `${children}; deleted with propagationPolicy Orphan to change its volume claim template (storage resize)`
   },
   {

@@ -3,7 +3,15 @@
  * namespace's DoltDB, run through the real controllers against the in-memory API server and Dolt model.
  */
 import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import {
+  Kube,
+  type KubeObject,
+  Pods,
+  resource,
+  Secrets,
+  ServiceAccounts,
+  Services
+} from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
@@ -22,8 +30,11 @@ const get = (res: typeof rawDoltDBs, namespace: string, name: string) =>
   Effect.flatMap(Kube, (kube) => kube.get(res, name, { namespace }).pipe(Effect.catch(() => Effect.succeed(undefined))))
 const readyOf = (o: KubeObject | undefined) =>
   (
-    (o?.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason: string }> } | undefined)
-      ?.conditions ?? []
+    (
+      o?.status as
+        | { conditions?: ReadonlyArray<{ type: string; status: string; reason: string; message?: string }> }
+        | undefined
+    )?.conditions ?? []
   ).find((c) => c.type === "Ready")
 /** Run until the object's Ready condition has `reason`; fail naming what it had. */
 const untilReason = (res: typeof rawDoltDBs, namespace: string, name: string, reason: string) =>
@@ -213,6 +224,61 @@ describe("tenant isolation in memory", () => {
         assert.notInclude(yield* dolt.listDatabases(admin), "orders", "adopted with cleanupPolicy Delete")
         assert.strictEqual(operator.doltCalls.total(["dropDatabase"]), 1)
       }).pipe(Effect.provide(layer(33))),
+    90_000
+  )
+})
+
+describe("children the DoltDB does not own, in memory", () => {
+  it.effect(
+    "a pre-existing <name>-primary Service and serviceAccountName: default are reported, never taken over",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        const kube = yield* Kube
+        const theirs = {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "db-primary", namespace: "prod", labels: { team: "theirs" } },
+          spec: { selector: { app: "theirs" }, ports: [{ port: 80 }] }
+        }
+        yield* kube.create(Services, theirs)
+        yield* kube.create(ServiceAccounts, {
+          apiVersion: "v1",
+          kind: "ServiceAccount",
+          metadata: { name: "default", namespace: "prod" }
+        })
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "db-credentials", namespace: "prod" },
+          data: { "admin-user": b64("admin"), "admin-password": b64(adminPassword) }
+        })
+        yield* kube.create(rawDoltDBs, {
+          apiVersion,
+          kind: "DoltDB",
+          metadata: prodDb,
+          spec: {
+            engineVersion: "2.3.1",
+            replicas: 2,
+            replication: { enabled: true },
+            storage: { size: "1Gi" },
+            serviceAccountName: "default"
+          }
+        } as unknown as KubeObject)
+        const db = yield* untilReason(rawDoltDBs, "prod", "db", "ChildNotOwned")
+        assert.include(readyOf(db)?.message ?? "", "Service db-primary")
+        assert.include(readyOf(db)?.message ?? "", "ServiceAccount default")
+        const service = yield* kube.get(Services, "db-primary", { namespace: "prod" })
+        const spec = service.spec as { selector: unknown; ports: ReadonlyArray<{ port: number }> }
+        assert.deepStrictEqual(spec.selector, theirs.spec.selector, "the operator rewrote a Service it does not own")
+        assert.deepStrictEqual(
+          spec.ports.map((p) => p.port),
+          [80]
+        )
+        assert.isUndefined(service.metadata.ownerReferences, "the operator made itself the Service's owner")
+        const account = yield* kube.get(ServiceAccounts, "default", { namespace: "prod" })
+        assert.isUndefined(account.metadata.ownerReferences)
+      }).pipe(Effect.provide(layer(34))),
     90_000
   )
 })

@@ -168,6 +168,37 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       }
     }
 
+  // Desired children we do not own yet: looked up by name, so one held by another object is reported, never taken
+  // over (a converged DoltDB owns all of them: no extra reads).
+  const missing = Builders.buildDesiredState(doltdb).objects.filter(
+    (c) => !children.has(DoltDBPlanner.childKey(c.kind, c.metadata.name))
+  )
+  const foreign = yield* Effect.forEach(
+    missing,
+    (c) => {
+      const res = childResources.find((r) => r.kind === c.kind)
+      if (res === undefined) return Effect.succeed([])
+      return kube.get(res, c.metadata.name, { namespace }).pipe(
+        Effect.map((found): ReadonlyArray<DoltDBPlanner.ForeignChild> => {
+          if (ownedBy(found, uid)) return []
+          const controller = found.metadata.ownerReferences?.find((r) => r.controller === true)
+          return [
+            {
+              kind: c.kind,
+              name: c.metadata.name,
+              owner:
+                controller === undefined
+                  ? "not created by the operator"
+                  : `controlled by ${controller.kind} ${controller.name}`
+            }
+          ]
+        }),
+        Effect.catch(() => Effect.succeed([]))
+      )
+    },
+    { concurrency: "unbounded" }
+  ).pipe(Effect.map((lists) => lists.flat()))
+
   // Pods of this StatefulSet only (or orphans awaiting adoption): the name label alone may match someone else's
   // pods (reference flaw 29).
   const podList = yield* kube.list(Pods, { namespace, labelSelector })
@@ -241,7 +272,8 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       statefulSet,
       pods: views,
       defaults: options.defaults,
-      ...(credentials?._tag === "Missing" ? { sqlUnavailable: credentials.message } : {})
+      ...(credentials?._tag === "Missing" ? { sqlUnavailable: credentials.message } : {}),
+      ...(foreign.length === 0 ? {} : { foreignChildren: foreign })
     } satisfies DoltDBPlanner.DoltDBObserved,
     credentials: credentials?._tag === "Ok" ? credentials.c : undefined
   }
