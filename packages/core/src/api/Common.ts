@@ -2,7 +2,7 @@
  * Building blocks shared by the 7 kinds: object metadata, status conditions, references and defaults.
  */
 import { Effect, Schema } from "effect"
-import { Duration, Int64, Time } from "./k8s/Primitives.ts"
+import { Int64, NonNegativeDuration, Time } from "./k8s/Primitives.ts"
 
 /**
  * Makes a key optional on the wire and fills `value` when it is absent. The `default` annotation sits on the
@@ -101,10 +101,14 @@ export type SecretKeySelector = typeof SecretKeySelector.Type
 /** The SQLTemplate fields the reference inlines into Database, User and Grant. */
 export const SqlTemplateFields = {
   requeueInterval: Schema.optionalKey(
-    Duration.annotate({ description: "RequeueInterval is the period after which a successful resource is re-checked." })
+    NonNegativeDuration.annotate({
+      description: "RequeueInterval is the period after which a successful resource is re-checked."
+    })
   ),
   retryInterval: Schema.optionalKey(
-    Duration.annotate({ description: "RetryInterval is the period after which a failed resource is retried." })
+    NonNegativeDuration.annotate({
+      description: "RetryInterval is the period after which a failed resource is retried."
+    })
   ),
   cleanupPolicy: Schema.Literals(["Skip", "Delete"])
     .annotate({

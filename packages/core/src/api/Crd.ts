@@ -23,7 +23,18 @@ export const openApiSchemaOf = (info: KindInfo): OpenApiSchema => ({
     spec: toOpenApi(info.spec),
     status: toOpenApi(info.status)
   },
-  required: ["spec"]
+  required: ["spec"],
+  // The root may check metadata.name (the only metadata CEL sees there); the decoder runs the same check.
+  ...(info.name === undefined
+    ? {}
+    : {
+        "x-kubernetes-validations": [
+          {
+            rule: `!has(self.metadata.name) || self.metadata.name.size() <= ${info.name.maxLength} && self.metadata.name.matches('${info.name.pattern.source}')`,
+            message: info.name.message
+          }
+        ]
+      })
 })
 
 /** The CRD of a kind, as an `apiextensions.k8s.io/v1` object. */

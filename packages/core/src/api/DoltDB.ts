@@ -25,13 +25,37 @@ import {
   Toleration,
   TopologySpreadConstraint
 } from "./k8s/Models.generated.ts"
-import { Duration, Int32, Int64, Integer, IntOrString, Quantity, Time } from "./k8s/Primitives.ts"
+import { Int32, Int64, Integer, IntOrString, NonNegativeDuration, PositiveQuantity, Time } from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
 
 export * from "./Bootstrap.ts"
 export * from "./DoltDBServer.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
+
+/**
+ * At most 32 replicas. Dolt's direct-to-standby replication has the primary push every commit to every standby, so
+ * its work grows with each replica, and the ConfigMap lists every peer in every pod's config, growing with the
+ * square: ~200 KB at 32 replicas with long names, ~1 MiB (the API server's ConfigMap limit) near 72. HA needs 2-5.
+ */
+export const MaxReplicas = 32
+
+/** An image tag (the distribution spec's grammar): `engineVersion` becomes one. */
+export const ImageTagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/u
+/** An image name without tag or digest: lower-case path components, an optional registry host[:port]. */
+export const ImageNamePattern =
+  /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/u
+/** A DNS-1123 subdomain (ServiceAccount names). */
+export const DnsSubdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/u
+/** A label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export const QualifiedNamePattern =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/u
+/**
+ * DoltDB names: a DNS-1035 label (Services are named after it) of at most 52 characters (the StatefulSet's pods carry
+ * `controller-revision-hash: <name>-<10 characters>`, a label value of at most 63).
+ */
+export const DoltDBNamePattern = /^[a-z]([-a-z0-9]{0,50}[a-z0-9])?$/u
+export const DoltDBNameMaxLength = 52
 
 export const PodDisruptionBudget = Schema.Struct({
   minAvailable: Schema.optionalKey(
@@ -44,9 +68,9 @@ export const PodDisruptionBudget = Schema.Struct({
 export type PodDisruptionBudget = typeof PodDisruptionBudget.Type
 
 export const Storage = Schema.Struct({
-  size: Quantity.annotate({ description: "Size specifies the size of the volume for the Dolt Cluster." }).pipe(
-    withDefault("100Gi")
-  ),
+  size: PositiveQuantity.annotate({
+    description: "Size specifies the size of the volume for the Dolt Cluster (greater than zero)."
+  }).pipe(withDefault("100Gi")),
   storageClassName: Schema.optionalKey(
     Schema.String.annotate({
       description:
@@ -73,6 +97,15 @@ export const Storage = Schema.Struct({
   )
 }).pipe(
   withInvariants([
+    // The pattern covers string sizes; an integer size needs this rule (the decoder checks both: PositiveQuantity).
+    {
+      cel: {
+        rule: "!has(self.size) || quantity(string(self.size)).compareTo(quantity('0')) > 0",
+        message: "storage.size must be greater than zero",
+        fieldPath: ".size",
+        reason: "FieldValueInvalid"
+      }
+    },
     {
       cel: {
         rule: "!has(oldSelf.size) || !has(self.size) || quantity(string(self.size)).compareTo(quantity(string(oldSelf.size))) >= 0",
@@ -103,7 +136,7 @@ export const PrimaryReplication = Schema.Struct({
     })
   ),
   failoverDelay: Schema.optionalKey(
-    Duration.annotate({
+    NonNegativeDuration.annotate({
       description:
         "FailoverDelay is how long the primary must stay unavailable before an automatic failover starts, so that one missed probe is not a failover (default: the operator's --failover-delay, 3s)."
     })
@@ -195,14 +228,22 @@ export const UpdateStrategy = Schema.Literals(["ReplicasFirstPrimaryLast", "Roll
 export type UpdateStrategy = typeof UpdateStrategy.Type
 
 const DoltDBSpecFields = Schema.Struct({
-  engineVersion: Schema.String.check(Schema.isMinLength(1))
+  engineVersion: Schema.String.check(
+    Schema.isMinLength(1),
+    Schema.isPattern(ImageTagPattern, {
+      expected: "an image tag (letters, digits, '_', '.', '-'; not starting with '.' or '-'; at most 128), e.g. 1.86.4"
+    })
+  )
     .annotate({
       description:
         "EngineVersion defines the version of the Dolt DB server to use: the image tag and the app.kubernetes.io/version label."
     })
     .pipe(Schema.annotateKey({ messageMissingKey: "engineVersion is required (the Dolt version, e.g. 1.83.6)" })),
   serviceAccountName: Schema.optionalKey(
-    Schema.String.annotate({
+    Schema.String.check(
+      Schema.isMaxLength(253),
+      Schema.isPattern(DnsSubdomainPattern, { expected: "a ServiceAccount name (lower-case DNS subdomain)" })
+    ).annotate({
       description:
         "ServiceAccountName defines the service account used by the pods. Defaults to the DoltDB name; the operator creates or patches it."
     })
@@ -213,9 +254,15 @@ const DoltDBSpecFields = Schema.Struct({
         "ServiceAccountAnnotations are merged into the service account's annotations (e.g. for IRSA or Workload Identity)."
     })
   ),
-  image: Schema.String.annotate({
-    description: "Image specifies the container image name for the Dolt DB server; the tag is engineVersion."
-  }).pipe(withDefault("dolthub/dolt")),
+  image: Schema.String.check(
+    Schema.isPattern(ImageNamePattern, {
+      expected: "an image name without tag or digest (e.g. dolthub/dolt or registry.example.com:5000/dolt)"
+    })
+  )
+    .annotate({
+      description: "Image specifies the container image name for the Dolt DB server; the tag is engineVersion."
+    })
+    .pipe(withDefault("dolthub/dolt")),
   imagePullSecrets: Schema.optionalKey(
     Schema.Array(LocalObjectReference).annotate({
       description: "ImagePullSecrets specifies the secrets to use for pulling the container image."
@@ -248,10 +295,12 @@ const DoltDBSpecFields = Schema.Struct({
   storage: Storage.annotate({ description: "Storage defines the volume configuration for the Dolt cluster." }).pipe(
     Schema.annotateKey({ messageMissingKey: "storage is required (e.g. storage: { size: 10Gi })" })
   ),
-  replicas: Int32.check(Schema.isGreaterThanOrEqualTo(1, { expected: "at least 1" }))
+  replicas: Int32.check(
+    Schema.isBetween({ minimum: 1, maximum: MaxReplicas }, { expected: `between 1 and ${MaxReplicas}` })
+  )
     .annotate({
       description:
-        "Replicas specifies the number of pods of the Dolt cluster. Required: a DoltDB without replicas never starts."
+        "Replicas specifies the number of pods of the Dolt cluster (1 to 32). Required: a DoltDB without replicas never starts."
     })
     .pipe(
       Schema.annotateKey({
@@ -333,6 +382,35 @@ export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
       spec.storage.volumeSnapshot === undefined ||
       spec.storage.volumeSnapshot === "" ||
       spec.storage.volumeSnapshot === spec.bootstrap.from.volumeSnapshot
+  },
+  {
+    cel: {
+      rule: "!has(self.server) || !has(self.server.cluster) || !has(self.server.cluster.remotesAPI) || !has(self.server.cluster.remotesAPI.port) || self.server.cluster.remotesAPI.port != (has(self.server.listener) && has(self.server.listener.port) ? self.server.listener.port : 3306)",
+      message: "server.cluster.remotesAPI.port must differ from server.listener.port",
+      fieldPath: ".server.cluster.remotesAPI.port",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => spec.server.cluster.remotesAPI.port !== spec.server.listener.port
+  },
+  {
+    cel: {
+      rule: "!has(self.server) || !has(self.server.metrics) || !has(self.server.metrics.enabled) || !self.server.metrics.enabled || !has(self.server.metrics.port) || self.server.metrics.port != (has(self.server.listener) && has(self.server.listener.port) ? self.server.listener.port : 3306)",
+      message: "server.metrics.port must differ from server.listener.port",
+      fieldPath: ".server.metrics.port",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => !spec.server.metrics.enabled || spec.server.metrics.port !== spec.server.listener.port
+  },
+  {
+    cel: {
+      rule: `!has(self.podAnnotations) || self.podAnnotations.all(k, k.size() <= 316 && k.matches('${QualifiedNamePattern.source.replaceAll("\\", "\\\\")}'))`,
+      message:
+        "podAnnotations keys must be qualified names ([prefix/]name: letters, digits, '-', '_', '.'; no spaces or newlines)",
+      fieldPath: ".podAnnotations",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) =>
+      Object.keys(spec.podAnnotations ?? {}).every((k) => k.length <= 316 && QualifiedNamePattern.test(k))
   }
 ]
 
@@ -452,10 +530,21 @@ export const DoltDBStatus = Schema.Struct({
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
 
+const DoltDBMetadata = ObjectMeta.check(
+  Schema.makeFilter((meta) =>
+    meta.name === undefined || DoltDBNamePattern.test(meta.name)
+      ? undefined
+      : {
+          path: ["name"],
+          issue: `must be a lower-case DNS label of at most ${DoltDBNameMaxLength} characters starting with a letter (its Services and pods are named after it), got ${JSON.stringify(meta.name.length > 80 ? `${meta.name.slice(0, 80)}...` : meta.name)}`
+        }
+  )
+)
+
 export const DoltDB = Schema.Struct({
   apiVersion: Schema.Literal(ApiVersion),
   kind: Schema.Literal("DoltDB"),
-  metadata: ObjectMeta,
+  metadata: DoltDBMetadata,
   spec: DoltDBSpec,
   status: Schema.optionalKey(DoltDBStatus)
 }).annotate({ description: "DoltDB is a Dolt sql-server cluster with optional primary/standby replication." })

@@ -34,7 +34,7 @@ export const Metrics = Schema.Struct({
   host: Schema.String.annotate({ description: "Host defines the host for the metrics server." }).pipe(
     withDefault("0.0.0.0")
   ),
-  port: Int32.annotate({ description: "Port defines the port for the metrics server." }).pipe(withDefault(11228))
+  port: Port.annotate({ description: "Port defines the port for the metrics server." }).pipe(withDefault(11228))
 }).annotate({ description: "Metrics defines the metrics configuration for the DoltDB server." })
 
 export const Listener = Schema.Struct({
@@ -48,7 +48,7 @@ export const Listener = Schema.Struct({
 }).annotate({ description: "Listener defines the listener configuration for the DoltDB server." })
 
 export const RemotesAPI = Schema.Struct({
-  port: Int32.annotate({ description: "Port defines the port for the remotes API." }).pipe(withDefault(50051))
+  port: Port.annotate({ description: "Port defines the port for the remotes API." }).pipe(withDefault(50051))
 }).annotate({ description: "RemotesAPI defines the remotes API configuration for the DoltDB server." })
 
 export const ServerCluster = Schema.Struct({
@@ -84,9 +84,12 @@ export const MCPServer = Schema.Struct({
 export const Server = Schema.Struct({
   profiler: Profiler.pipe(defaulted),
   behavior: Behavior.pipe(defaulted),
-  logLevel: Schema.String.annotate({ description: "LogLevel defines the logging level for the DoltDB server." }).pipe(
-    withDefault("trace")
-  ),
+  logLevel: Schema.Literals(["trace", "debug", "info", "warning", "error", "fatal"])
+    .annotate({
+      description:
+        "LogLevel defines the logging level for the DoltDB server. Default info. At debug and trace Dolt logs every query's text, including the passwords of CREATE USER and ALTER USER statements the operator runs: do not enable them where pod logs are readable by others."
+    })
+    .pipe(withDefault("info")),
   metrics: Metrics.pipe(defaulted),
   listener: Listener.pipe(defaulted),
   cluster: ServerCluster.pipe(defaulted),

@@ -5,7 +5,7 @@ import { Backup, BackupSpec, BackupStatus, decodeBackup } from "./Backup.ts"
 import { BackupSchedule, BackupScheduleSpec, BackupScheduleStatus, decodeBackupSchedule } from "./BackupSchedule.ts"
 import { makeUnknownEncoder } from "./Codec.ts"
 import { Database, DatabaseSpec, DatabaseStatus, decodeDatabase } from "./Database.ts"
-import { DoltDB, DoltDBSpec, DoltDBStatus, decodeDoltDB } from "./DoltDB.ts"
+import { DoltDB, DoltDBNameMaxLength, DoltDBNamePattern, DoltDBSpec, DoltDBStatus, decodeDoltDB } from "./DoltDB.ts"
 import { decodeGrant, Grant, GrantSpec, GrantStatus } from "./Grant.ts"
 import { decodeSnapshot, Snapshot, SnapshotSpec, SnapshotStatus } from "./Snapshot.ts"
 import { decodeUser, User, UserSpec, UserStatus } from "./User.ts"
@@ -28,6 +28,8 @@ export interface KindInfo {
   readonly spec: Schema.Top
   readonly status: Schema.Top
   readonly printerColumns: ReadonlyArray<PrinterColumn>
+  /** Constraints on `metadata.name` (the only metadata a CRD may constrain), when the kind has its own. */
+  readonly name?: { readonly maxLength: number; readonly pattern: RegExp; readonly message: string }
   /** The kind's decode helper, untyped for generic callers (use `decodeDoltDB` etc. for the typed ones). */
   readonly decode: (u: unknown) => Effect.Effect<unknown, ApiValidationError>
   /** The kind's encode helper; fails with `ApiValidationError` when `a` is not a decoded object of this kind. */
@@ -61,6 +63,11 @@ export const kinds: ReadonlyArray<KindInfo> = [
     status: DoltDBStatus,
     decode: decodeDoltDB,
     encode: makeUnknownEncoder("DoltDB", DoltDB),
+    name: {
+      maxLength: DoltDBNameMaxLength,
+      pattern: DoltDBNamePattern,
+      message: `metadata.name must be a lower-case DNS label of at most ${DoltDBNameMaxLength} characters starting with a letter (its Services and pods are named after it)`
+    },
     printerColumns: [
       ...ready,
       { name: "CurrentPrimary", type: "string", jsonPath: ".status.currentPrimary" },

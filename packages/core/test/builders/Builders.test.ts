@@ -55,7 +55,8 @@ describe("every object", () => {
         (o) => o.metadata.labels?.["app.kubernetes.io/version"]
       )
     assert.isTrue(labels("1.83.6").every((v) => v === "1.83.6"))
-    const odd = "1.83.6+build.7"
+    // A valid image tag, too long for a label value.
+    const odd = `1.83.6-${"x".repeat(60)}`
     assert.isTrue(labels(odd).every((v) => v === undefined))
     assert.isTrue(
       Builders.buildWarnings(decoded(withSpec(twoReplicas, { engineVersion: odd }))).some((w) => w.includes(odd))

@@ -42,6 +42,16 @@ export const Quantity = Schema.Union([
 ]).annotate({ "x-kubernetes-int-or-string": true })
 export type Quantity = typeof Quantity.Type
 
+/** A quantity greater than zero: no sign, at least one non-zero digit in the mantissa. */
+export const PositiveQuantityPattern =
+  /^\+?(([0-9]*[1-9][0-9]*(\.[0-9]*)?)|([0-9]*\.[0-9]*[1-9][0-9]*))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/u
+export const PositiveQuantity = Schema.Union([
+  Integer.check(Schema.isGreaterThan(0, { expected: "greater than zero" })),
+  Schema.String.check(
+    Schema.isPattern(PositiveQuantityPattern, { expected: 'a quantity greater than zero, such as "10Gi"' })
+  )
+]).annotate({ "x-kubernetes-int-or-string": true })
+
 const daysIn = (year: number, month: number): number =>
   month === 2
     ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
@@ -85,6 +95,14 @@ export const Time = Schema.String.check(
 export const GoDurationPattern = /^([+-]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+|0)$/u
 export const Duration = Schema.String.check(
   Schema.isPattern(GoDurationPattern, { expected: 'a duration such as "30s", "5m" or "1h30m"' })
+)
+
+/** A Go duration that is not negative (one pattern: a CRD node holds a single `pattern`). */
+export const NonNegativeGoDurationPattern = /^(\+?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+|0)$/u
+export const NonNegativeDuration = Schema.String.check(
+  Schema.isPattern(NonNegativeGoDurationPattern, {
+    expected: 'a duration that is not negative, such as "30s", "5m" or "1h30m"'
+  })
 )
 
 /**
