@@ -279,7 +279,10 @@ const DoltDBSpecFields = Schema.Struct({
     })
   ),
   podAnnotations: Schema.optionalKey(
-    StringMap.annotate({ description: "PodAnnotations defines the annotations for the pod." })
+    // Bounded so the API server can afford the CEL rule on its keys (and a hostile spec stays small).
+    StringMap.check(Schema.isMaxProperties(128)).annotate({
+      description: "PodAnnotations defines the annotations for the pod (at most 128)."
+    })
   ),
   affinity: Schema.optionalKey(Affinity.annotate({ description: "Affinity defines the affinity rules for the pod." })),
   tolerations: Schema.optionalKey(

@@ -33,6 +33,26 @@ export const defaultLiveOptions: LiveOptions = {
 
 export type Rows = ReadonlyArray<Record<string, unknown>>
 
+/**
+ * The sql_mode every connection runs with (Dolt's default). mysql2 escapes string literals with backslashes, so a
+ * server whose global sql_mode had NO_BACKSLASH_ESCAPES would read an escaped password as the end of the string:
+ * the mode is pinned per session, not inherited from the server.
+ */
+export const SqlMode = "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES"
+export const pinSqlMode = `SET SESSION sql_mode = '${SqlMode}'`
+
+/** Opens a connection with the pinned sql_mode (closed again when setting it fails). */
+export const openConnection = async (config: mysql.ConnectionOptions): Promise<mysql.Connection> => {
+  const connection = await mysql.createConnection(config)
+  try {
+    await connection.query(pinSqlMode)
+  } catch (e) {
+    connection.destroy()
+    throw e
+  }
+  return connection
+}
+
 /** A statement runner bound to one connection (or pool). */
 export interface Session {
   readonly query: (
@@ -132,7 +152,7 @@ export const withFreshConnection = <A>(
       Duration.sum(Duration.fromInputUnsafe(options.connectTimeout), Duration.fromInputUnsafe("1 second")),
       Effect.tryPromise({
         try: () =>
-          mysql.createConnection(
+          openConnection(
             database === undefined ? baseOptions(target, options) : { ...baseOptions(target, options), database }
           ),
         catch: (cause) => classifyError(target.host, op, cause)
@@ -162,6 +182,13 @@ export const makePools = (options: LiveOptions) => {
       maxIdle: options.poolSize,
       idleTimeout: 60_000,
       enableKeepAlive: true
+    })
+    // The first command on every new pooled connection; mysql2 runs a connection's commands in order.
+    pool.on("connection", (connection) => {
+      const core = connection as unknown as { query: (sql: string, cb: (e: unknown) => void) => void }
+      core.query(pinSqlMode, (e) => {
+        if (e !== null && e !== undefined) connection.destroy()
+      })
     })
     pools.set(key, { password, pool })
     return pool

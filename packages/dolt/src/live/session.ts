@@ -1,10 +1,9 @@
 /** A mysql2 connection kept open across statements (see `DoltSession`), for contract tests against real Dolt. */
 import { ClusterRole, type DoltError, DoltSqlError, type DoltTarget, RoleAndEpoch } from "@doltdb-op/core/services/Dolt"
 import { Effect, Schema } from "effect"
-import * as mysql from "mysql2/promise"
 import type { DoltSession } from "../DoltSession.ts"
 import { classifyError } from "./classifyError.ts"
-import { baseOptions, defaultLiveOptions, type LiveOptions, runQuery } from "./connections.ts"
+import { baseOptions, defaultLiveOptions, type LiveOptions, openConnection, runQuery } from "./connections.ts"
 import * as Sql from "./statements.ts"
 
 export const openSession = (
@@ -12,7 +11,7 @@ export const openSession = (
   options: LiveOptions = defaultLiveOptions
 ): Effect.Effect<DoltSession, DoltError> =>
   Effect.tryPromise({
-    try: () => mysql.createConnection(baseOptions(target, options)),
+    try: () => openConnection(baseOptions(target, options)),
     catch: (cause) => classifyError(target.host, "openSession", cause)
   }).pipe(
     Effect.map((conn): DoltSession => {

@@ -1,7 +1,7 @@
 import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import { defaultLiveOptions, withFreshConnection } from "../../src/live/connections.ts"
+import { defaultLiveOptions, makePools, SqlMode, withFreshConnection } from "../../src/live/connections.ts"
 import * as DoltLive from "../../src/live/DoltLive.ts"
 import { adminQuery, adminTarget, connectAs, ensureMariaDb, MariaDbLive } from "./mariadb.ts"
 
@@ -231,6 +231,27 @@ describe("live connections", () => {
         Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DOLT_QUERY_TIMEOUT: "5 seconds" })))
       )
       assert.match(yield* dolt.serverVersion(t), /MariaDB/u)
+    })
+  )
+})
+
+describe("sql_mode is pinned per connection", () => {
+  it.effect("pooled and fresh connections run with the pinned mode, whatever the server's default", () =>
+    Effect.gen(function* () {
+      yield* ensureMariaDb
+      // As a set: servers list the flags in their own order.
+      const mode = (rows: ReadonlyArray<Record<string, unknown>>) => String(rows[0]?.m).split(",").sort().join(",")
+      const pinned = SqlMode.split(",").sort().join(",")
+      const pools = makePools(defaultLiveOptions)
+      const pooled = yield* pools.pooled(t).query("mode", "SELECT @@SESSION.sql_mode AS m")
+      const fresh = yield* withFreshConnection(t, defaultLiveOptions, "mode", undefined, (s) =>
+        s.query("mode", "SELECT @@SESSION.sql_mode AS m")
+      )
+      yield* pools.closeAll
+      // MariaDB's default differs (STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,...): this is our pin.
+      assert.strictEqual(mode(pooled), pinned)
+      assert.strictEqual(mode(fresh), pinned)
+      assert.notInclude(SqlMode, "NO_BACKSLASH_ESCAPES")
     })
   )
 })
