@@ -25,7 +25,16 @@ import {
   Toleration,
   TopologySpreadConstraint
 } from "./k8s/Models.generated.ts"
-import { Int32, Int64, Integer, IntOrString, NonNegativeDuration, PositiveQuantity, Time } from "./k8s/Primitives.ts"
+import {
+  Duration,
+  Int32,
+  Int64,
+  Integer,
+  IntOrString,
+  NonNegativeDuration,
+  PositiveQuantity,
+  Time
+} from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
 
 export * from "./Bootstrap.ts"

@@ -195,7 +195,7 @@ describe("the CRDs", () => {
       for (const key of path) node = (node.properties as Node)[key] as Node
       return (node["x-kubernetes-validations"] as ReadonlyArray<Api.CelRule>).map((r) => r.rule)
     }
-    assert.deepStrictEqual(rules("DoltDB", "spec").slice(0, 2), [
+    assert.deepStrictEqual(rules("DoltDB", "spec").slice(0, 3), [
       "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || self.replicas >= 2",
       "!has(self.replicas) || !has(self.replication) || !has(self.replication.enabled) || !self.replication.enabled || !has(self.replication.primary) || !has(self.replication.primary.podIndex) || self.replication.primary.podIndex < self.replicas",
       "!has(self.bootstrap) || !has(self.bootstrap.from) || !has(self.bootstrap.from.volumeSnapshot) || !has(self.storage) || !has(self.storage.volumeSnapshot) || self.storage.volumeSnapshot == '' || self.storage.volumeSnapshot == self.bootstrap.from.volumeSnapshot"
