@@ -2,7 +2,8 @@
 // through `<name>-primary`, a second start and a non-root start are refused with a clear message, and Ctrl-C
 // removes everything (processes, network namespaces, mounts, the bridge).
 import { execFileSync, spawn } from "node:child_process"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as mysql from "mysql2/promise"
 import { afterAll, assert, describe, it } from "vitest"
@@ -14,9 +15,10 @@ const node = join(REPO, "node_modules", ".bin", "node")
 const script = join(REPO, "e2e", "playground.ts")
 const PORT = 13306
 
-const run = (args: ReadonlyArray<string>, prefix: ReadonlyArray<string> = []) => {
+const run = (args: ReadonlyArray<string>, prefix: ReadonlyArray<string> = [], env: Record<string, string> = {}) => {
   const child = spawn(prefix[0] ?? node, [...prefix.slice(1), ...(prefix.length ? [node] : []), script, ...args], {
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env }
   })
   let output = ""
   child.stdout!.on("data", (d) => (output += d))
@@ -140,5 +142,27 @@ describe("npm run playground", () => {
     )
     assert.deepEqual(leftovers(), { netns: [], bridge: false, mounts: [] })
     assert.isFalse(existsSync(join(work(), "playground.pid")))
+  })
+
+  it("a cold machine whose Go module proxy cannot be reached is told so, and nothing is left running", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "playground-cold-"))
+    try {
+      const cold = run(["up", "--no-kubectl"], [], {
+        DOLTDB_E2E_CACHE: join(empty, "cache"),
+        GOMODCACHE: join(empty, "modcache"),
+        GOPROXY: "http://127.0.0.1:9",
+        GOFLAGS: "-mod=mod"
+      })
+      assert.equal(await cold.exited, 2, cold.output())
+      assert.match(cold.output(), /about \d+ (min|s) on an idle 2-core machine/)
+      assert.match(
+        cold.output(),
+        /needs the Go module proxy \(GOPROXY=http:\/\/127\.0\.0\.1:9\), which could not be reached/
+      )
+      assert.deepEqual(leftovers(), { netns: [], bridge: false, mounts: [] })
+      assert.isFalse(existsSync(join(work(), "playground.pid")))
+    } finally {
+      rmSync(empty, { recursive: true, force: true })
+    }
   })
 })

@@ -195,7 +195,11 @@ export const up = async (opts: { kubectl: boolean; port: number }) => {
   ])
   mkdirSync(work(), { recursive: true })
   writeFileSync(pidFile(), String(process.pid))
-  await ensureBinaries({ kubectl: opts.kubectl })
+  // Nothing runs yet: a failed build only takes the pid file back (Ctrl-C meanwhile ends the build with us).
+  await ensureBinaries({ kubectl: opts.kubectl }).catch((e) => {
+    rmSync(pidFile(), { force: true })
+    throw e
+  })
 
   let stopping: Promise<void> | undefined
   const proxies: Array<ServiceProxy> = []
