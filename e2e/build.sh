@@ -72,7 +72,13 @@ k8s_wrapper() {
   local staging="v0.$minor"
   rm -rf "$w" && mkdir -p "$w/etcd"
   local modfile="$w/kubernetes.mod"
-  go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" >"$w/download.json"
+  # Inside $(...) errexit does not apply: a proxy that cannot be reached must stop the build here, said plainly.
+  if ! go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" >"$w/download.json"; then
+    log "the Go module proxy ($(go env GOPROXY)) did not serve k8s.io/kubernetes@$KUBERNETES_VERSION:"
+    grep -m1 '"Error"' "$w/download.json" >&2 || cat "$w/download.json" >&2
+    rm -rf "$w"
+    exit 1
+  fi
   cp "$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod" "$modfile"
   {
     echo "module doltdb-operator.e2e/k8s-wrapper"
