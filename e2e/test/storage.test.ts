@@ -176,6 +176,8 @@ describe("e2e: storage resize, scheduled snapshots, bootstrap from a snapshot", 
     const c = await sql(await ipOf(primary))
     await query(c, "CREATE TABLE app.snap (id INT PRIMARY KEY, v VARCHAR(20))")
     await query(c, "INSERT INTO app.snap VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+    // DOLT_COMMIT works on the session's current database.
+    await query(c, "USE app")
     await query(c, "CALL DOLT_COMMIT('-Am', 'rows before the snapshots')")
     rowsAtSnapshot = 3
     await sleep(3_000)
