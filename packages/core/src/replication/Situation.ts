@@ -57,14 +57,12 @@ export const classify = (o: ReplicationObserved): Situation => {
     return reachable(curPod)!.clustered === false
       ? { _tag: "ReplicationStarting", primary: curPod! }
       : { _tag: "Healthy", primary: curPod! }
-  // No debounce when the loss is not transient: the primary's pod is being deleted or gone (a delete someone asked
-  // for; the preStop hook of a graceful one hands over first), or its server stepped down above the recorded epoch
-  // (that hand-over, seen after the pod came back).
+  // No debounce when the loss is not transient: the primary's pod is being deleted (a delete someone asked for; the
+  // preStop hook of a graceful one hands over first), or its server stepped down above the recorded epoch (that
+  // hand-over, seen after the pod came back). A pod that is merely missing is debounced: after a forced delete the
+  // StatefulSet re-creates it within seconds with its persisted primary role, and promoting someone else meanwhile
+  // leaves that old primary writable until it is fenced (soak seed 20261250: Unfenced for 2.5 s).
   const sql = reachable(curPod)
-  const handedOver =
-    curPod === undefined ||
-    !curPod.exists ||
-    curPod.deleting ||
-    (sql?.role === "standby" && sql.epoch > (state.replicationEpoch ?? 0))
+  const handedOver = curPod?.deleting === true || (sql?.role === "standby" && sql.epoch > (state.replicationEpoch ?? 0))
   return { _tag: "PrimaryLost", primary: cur, handedOver }
 }

@@ -9,6 +9,34 @@ import { runSchedule } from "./runSchedule.ts"
 
 const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.Schedule }> = [
   {
+    // Soak seed 20261250: a force-deleted primary pod counted as "handed over", so db-1 was promoted at once, and the
+    // re-created db-0 came back writable as primary@1 (its persisted role): Unfenced for 2.5 s. A missing pod is now
+    // debounced like any other loss.
+    name: "the primary's pod is force-deleted and its server partitioned from the peers",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "DropWatches" },
+        { _tag: "DeletePod", target: "primary", graceful: false },
+        { _tag: "Partition", target: "0", from: "peers" },
+        { _tag: "Wait", seconds: 3 }
+      ]
+    }
+  },
+  {
+    // Soak seed 20261231: the final node loss came while the operator's recorded verdict on every standby was still
+    // "lagging" from the partition (it polls every 2 s); the liveness precondition now requires the verdict the
+    // operator can know, a standby recorded caught up.
+    name: "the primary is partitioned from its peers, then the operator restarts",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "Partition", target: "0", from: "peers" },
+        { _tag: "OperatorRestart", turns: 0 }
+      ]
+    }
+  },
+  {
     // The model's graceful transition died with the interrupted caller and left db-0 read-only for good: the
     // switchover never completed and db-primary had no endpoint.
     name: "the operator crashes during a switchover's graceful demotion",

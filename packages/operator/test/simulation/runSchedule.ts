@@ -329,8 +329,17 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         if (!snap.status?.conditions.Ready?.startsWith("True") || top.length !== 1) continue
         const primaryNode = sim.nodeOf(ns, top[0]!.pod)
         const now = yield* Clock.currentTimeMillis
+        // What the operator can know: the verdict it recorded from the primary's report (it polls every 2 s, so a
+        // standby that caught up a moment ago may still be recorded as lagging; soak seed 20261231).
+        const recorded = yield* (yield* InMemoryKube).system
+          .get(rawDoltDBs, name, { namespace: ns })
+          .pipe(Effect.orElseSucceed(() => undefined))
+        const evidence = (
+          recorded?.status as { replicationEvidence?: { standbys?: ReadonlyArray<{ pod: string; caughtUp: boolean }> } }
+        )?.replicationEvidence
         for (const s of snap.servers) {
           if (!s.running || s.role !== "standby" || sim.nodeOf(ns, s.pod) === primaryNode) continue
+          if (!(evidence?.standbys ?? []).some((e) => e.pod === s.pod && e.caughtUp)) continue
           // Caught up as the planner judges it: the standby heard from the primary (push or heartbeat) lately.
           const rows = (yield* dolt.serverAt(podHost(s.pod)))?.statusRows(now) ?? []
           if (rows.length > 0 && rows.every((r) => r.lastUpdateMillis !== null && now - r.lastUpdateMillis <= 2_000))
