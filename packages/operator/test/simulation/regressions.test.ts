@@ -9,6 +9,20 @@ import { runSchedule } from "./runSchedule.ts"
 
 const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.Schedule }> = [
   {
+    // Fresh seed 374014963 of a CI-style run: the force-deleted primary was failed over at once, then the final loss of
+    // the new primary's node found no standby the operator had recorded caught up (NotConverged, no primary).
+    name: "the primary's pod is force-deleted, a standby is partitioned from clients, then a standby is force-deleted",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "DeletePod", target: "primary", graceful: false },
+        { _tag: "Partition", target: "1", from: "clients" },
+        { _tag: "Wait", seconds: 5 },
+        { _tag: "DeletePod", target: "standby", graceful: false }
+      ]
+    }
+  },
+  {
     // Soak seed 20261250: a force-deleted primary pod counted as "handed over", so db-1 was promoted at once, and the
     // re-created db-0 came back writable as primary@1 (its persisted role): Unfenced for 2.5 s. A missing pod is now
     // debounced like any other loss.
