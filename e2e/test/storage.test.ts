@@ -3,7 +3,7 @@
 // 2Gi under writes (no failover, no pod restart, no lost write); a Snapshot every minute with keep 2 leaving
 // exactly 2 ready VolumeSnapshots after 4 fires; a new DoltDB bootstrapped from one of them serving the
 // snapshot's rows on every replica; a Snapshot naming a class that does not exist reporting it.
-// resizeSeconds and snapshotSeconds go to e2e/.work/results.json and e2e/results.json (merged), never asserted.
+// resizeSeconds and snapshotSeconds go to e2e/.work/results.json (and $E2E_RESULTS_FILE), merged, never asserted.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as mysql from "mysql2/promise"
@@ -23,9 +23,15 @@ const conditionOf = (o: KubeObject | undefined, type: string) =>
     | { status: string; reason: string; message: string }
     | undefined
 
-/** Merges measured figures into e2e/.work/results.json and the committed e2e/results.json. */
+/**
+ * Merges measured figures into e2e/.work/results.json, and into $E2E_RESULTS_FILE when set (how the committed
+ * e2e/results.json is refreshed on purpose: a test run never dirties the work tree).
+ */
 const recordResults = (figures: Record<string, unknown>) => {
-  for (const file of [join(work, "results.json"), join(import.meta.dirname, "..", "results.json")]) {
+  for (const file of [
+    join(work, "results.json"),
+    ...(process.env.E2E_RESULTS_FILE ? [process.env.E2E_RESULTS_FILE] : [])
+  ]) {
     mkdirSync(join(file, ".."), { recursive: true })
     const current = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {}
     writeFileSync(file, `${JSON.stringify({ ...current, ...figures }, null, 2)}\n`)
