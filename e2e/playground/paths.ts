@@ -1,7 +1,7 @@
 import { join } from "node:path"
+import { REPO } from "../lib/helm.ts"
 
-const here = import.meta.dirname
-export const REPO = join(here, "..", "..")
+export { REPO }
 
 /** The playground's own harness state (kubeconfig, logs, volumes), apart from the e2e suite's e2e/.work. */
 export const work = () => process.env.DOLTDB_PLAYGROUND_WORK ?? join(REPO, "e2e", ".work", "playground")

@@ -10,6 +10,7 @@ import { afterAll, assert, describe, it } from "vitest"
 import { core, group, Kube, type KubeObject } from "../lib/kube.ts"
 import { API, APP_USER, DATABASE, NAME, NAMESPACE } from "./manifests.ts"
 import { kubeconfig, REPO, work } from "./paths.ts"
+import { alive } from "./preflight.ts"
 
 const node = join(REPO, "node_modules", ".bin", "node")
 const script = join(REPO, "e2e", "playground.ts")
@@ -50,15 +51,6 @@ const leftovers = () => {
     .split("\n")
     .filter((l) => l.includes(` ${work()}`))
   return { netns, bridge, mounts }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describe("npm run playground", () => {
