@@ -223,8 +223,7 @@ GO
 
 go_version_ok || { log "need Go >= 1.26.2, have $(go env GOVERSION)"; exit 1; }
 targets=("$@")
-# fake-gcs-server is built on request only (e2e/build.sh fake-gcs-server): see e2e/test/backup.test.ts.
-[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm moto snapshot-controller)
+[[ ${#targets[@]} -gt 0 ]] || targets=(etcd kube-apiserver kube-controller-manager dolt helm moto fake-gcs-server snapshot-controller)
 for t in "${targets[@]}"; do
   case "$t" in
   dolt) build_dolt ;;

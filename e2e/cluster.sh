@@ -248,8 +248,12 @@ object_stores() {
     log "moto not installed (e2e/build.sh moto): the S3 backup scenarios cannot run"
   fi
   if [[ -x "$gcs" ]]; then
+    # -public-host: the Go client reads objects with the XML API (`GET /<bucket>/<object>`), which fake-gcs-server
+    # routes only for requests whose Host is its public host (default storage.googleapis.com); any other Host falls
+    # to its bucket-in-Host route and every read of an object is a 404 (dolt: "Blob not found" right after the
+    # compose of a table file that did succeed).
     start fake-gcs-server "$gcs" -scheme http -host "$BRIDGE_ADDRESS" -port "$GCS_PORT" -backend memory \
-      -external-url "http://$BRIDGE_ADDRESS:$GCS_PORT" -log-level warn
+      -public-host "$BRIDGE_ADDRESS:$GCS_PORT" -external-url "http://$BRIDGE_ADDRESS:$GCS_PORT" -log-level warn
     wait_for fake-gcs-server 30 curl -sf -o /dev/null "http://$BRIDGE_ADDRESS:$GCS_PORT/storage/v1/b"
     echo "$BRIDGE_ADDRESS:$GCS_PORT" >"$RUN/fake-gcs-server.endpoint"
   else

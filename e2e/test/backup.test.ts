@@ -1,12 +1,13 @@
-// Backups against real object stores (moto for S3 + DynamoDB, the data volume for local) and a real dolt: a 3-replica DoltDB with data on two branches and an uncommitted change is backed up to
-// each backend; a new DoltDB is bootstrapped from the S3 backup and compared row for row, branch for branch, on
-// every pod; a store that refuses the sync ends Failed with its error after backoffLimit attempts. Backup and
-// restore times (and the bytes in the store) go to e2e/.work/results.json (and $E2E_RESULTS_FILE), never asserted.
-// GCS is not here: fake-gcs-server v1.56.1 answers dolt's compose of a table file (`POST .../o/<a%2Fb>/compose`)
-// with 200 but the composed object is then not found (`Blob not found: gs://.../<hash>.darc`), so every gs:// sync
-// fails against it; the harness still starts it (cluster.sh) for when that is fixed.
+// Backups against real object stores (moto for S3 + DynamoDB, fake-gcs-server for GCS, the data volume for local)
+// and a real dolt: a 3-replica DoltDB with data on two branches and an uncommitted change is backed up to each
+// backend; new DoltDBs are bootstrapped from the S3 and the GCS backups and compared row for row, branch for branch,
+// on every pod; the pod running a backup is killed mid-sync and the backup completes on another pod; a schedule
+// firing every minute prunes to its history limit; a store that refuses the sync ends Failed with its error after
+// backoffLimit attempts. Backup and restore times (and the bytes in the store) go to e2e/.work/results.json (and
+// $E2E_RESULTS_FILE), never asserted.
 import { execFileSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { type AddressInfo, createServer, connect as netConnect, type Socket } from "node:net"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
@@ -55,6 +56,58 @@ const s3Bytes = (endpointUrl: string, bucket: string, prefix: string) =>
     ).trim()
   )
 
+/** Objects and bytes under a prefix of a fake-gcs-server bucket (JSON API). */
+const gcsBytes = async (gcsHost: string, bucket: string, prefix: string) => {
+  const res = await fetch(`http://${gcsHost}/storage/v1/b/${bucket}/o?prefix=${encodeURIComponent(prefix)}`)
+  const body = (await res.json()) as { items?: Array<{ size: string }> }
+  return (body.items ?? []).reduce((n, o) => n + Number(o.size), 0)
+}
+
+/**
+ * A TCP proxy in front of a store that holds every connection while `holding`: a sync through it stays in flight,
+ * whatever the size of the data, until the test releases it (so "killed mid-sync" is a condition, not a race).
+ */
+const holdingProxy = async (host: string, upstream: URL) => {
+  let holding = true
+  let connections = 0
+  const held: Array<() => void> = []
+  const sockets = new Set<Socket>()
+  const track = (s: Socket) => {
+    sockets.add(s)
+    s.on("close", () => sockets.delete(s))
+    s.on("error", () => s.destroy())
+  }
+  const server = createServer((client) => {
+    connections++
+    track(client)
+    client.pause()
+    const forward = () => {
+      const up = netConnect(Number(upstream.port), upstream.hostname)
+      track(up)
+      up.on("close", () => client.destroy())
+      client.on("close", () => up.destroy())
+      client.pipe(up).pipe(client)
+      client.resume()
+    }
+    if (holding) held.push(forward)
+    else forward()
+  })
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
+  return {
+    endpoint: `http://${host}:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    release: () => {
+      holding = false
+      for (const f of held.splice(0)) f()
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      })
+  }
+}
+
 const mergeResults = (file: string, entries: Record<string, unknown>) => {
   const current = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {}
   writeFileSync(file, `${JSON.stringify({ ...current, ...entries }, null, 2)}\n`)
@@ -66,14 +119,14 @@ describe("backups on real object stores", () => {
   let operator: RunningOperator | undefined
   let engineVersion: string
   let moto: string
-  let gcs: string | undefined
+  let gcs: string
   const backupSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
   const restoreSeconds: Array<{ backend: string; seconds: number; bytes: number }> = []
 
   beforeAll(async () => {
     k = kube()
     moto = endpoint("moto")
-    gcs = existsSync(join(work, "run", "fake-gcs-server.endpoint")) ? endpoint("fake-gcs-server") : undefined
+    gcs = endpoint("fake-gcs-server")
     ns = await createNamespace(k, "e2e-backup")
     engineVersion = readFileSync(join(work, "run", "dolt-release"), "utf8").trim()
     // The e2e agent refreshes mounted Secrets every 10 s.
@@ -143,7 +196,7 @@ describe("backups on real object stores", () => {
         storage: { size: "1Gi" },
         replication: { enabled: true },
         // fake-gcs-server: the GCS client's emulator switch (plain http, no auth).
-        ...(gcs === undefined ? {} : { env: [{ name: "STORAGE_EMULATOR_HOST", value: gcs }] }),
+        env: [{ name: "STORAGE_EMULATOR_HOST", value: gcs }],
         ...extra
       }
     })
@@ -209,7 +262,7 @@ describe("backups on real object stores", () => {
     backupSeconds.push({ backend, seconds: ms / 1000, bytes: await bytes() })
   }
 
-  it("a 3-replica DoltDB with two branches and an uncommitted change is backed up to S3 and the data volume", async () => {
+  it("a 3-replica DoltDB with two branches and an uncommitted change is backed up to S3, GCS and the data volume", async () => {
     await createDoltDB("src")
     const src = await readyDoltDB("src")
     const primaryIP = (await k.get(core("pods", ns, src.status.currentPrimary))).status.podIP
@@ -235,6 +288,7 @@ describe("backups on real object stores", () => {
 
     const cases: ReadonlyArray<[string, Record<string, unknown>, () => Promise<number>]> = [
       ["s3", s3("e2e"), () => Promise.resolve(s3Bytes(moto, "dolt-backups", "e2e/app"))],
+      ["gcs", { gcs: { bucket: "dolt-gcs", prefix: "e2e" } }, () => gcsBytes(gcs, "dolt-gcs", "e2e/app/")],
       // The copy is on the data volume of the pod that ran it: $E2E_WORK/volumes/<pv>/backups/app.
       [
         "local",
@@ -252,18 +306,17 @@ describe("backups on real object stores", () => {
     for (const [backend, storage, bytes] of cases) await backupTo(backend, storage, bytes, src.status.currentPrimary)
     // The credentials went through the DoltDB's backup credentials Secret; the DoltDB spec is untouched.
     const after = await k.get(group(API, "doltdbs", ns, "src"))
-    assert.deepStrictEqual(
-      after.spec.env,
-      gcs === undefined ? undefined : [{ name: "STORAGE_EMULATOR_HOST", value: gcs }]
-    )
+    assert.deepStrictEqual(after.spec.env, [{ name: "STORAGE_EMULATOR_HOST", value: gcs }])
   }, 900_000)
 
-  it("a new DoltDB bootstrapped from the S3 backup equals the source row for row, branch for branch, on every pod", async () => {
+  /** A new DoltDB restored from `storage` equals the source row for row, branch for branch, on every pod. */
+  const bootstrapFrom = async (backend: string, storage: Record<string, unknown>, bytes: () => Promise<number>) => {
     const src = await k.get(group(API, "doltdbs", ns, "src"))
     const expected = await snapshot((await k.get(core("pods", ns, src.status.currentPrimary))).status.podIP)
+    const name = `copy-${backend}`
     const t0 = Date.now()
-    await createDoltDB("copy", { bootstrap: { from: { backup: { storage: s3("e2e"), databases: ["app"] } } } })
-    const copy = await readyDoltDB("copy", 300_000)
+    await createDoltDB(name, { bootstrap: { from: { backup: { storage, databases: ["app"] } } } })
+    const copy = await readyDoltDB(name, 300_000)
     const ms = Date.now() - t0
     assert.isTrue(
       (copy.status.conditions ?? []).some(
@@ -271,7 +324,7 @@ describe("backups on real object stores", () => {
       ),
       JSON.stringify(copy.status.conditions)
     )
-    const ips = await podIPs("copy")
+    const ips = await podIPs(name)
     assert.strictEqual(ips.length, 3)
     for (const ip of ips) {
       const got = await waitFor(`replicated data on ${ip}`, 60_000, async () => {
@@ -285,8 +338,96 @@ describe("backups on real object stores", () => {
     }
     const primary = await snapshot((await k.get(core("pods", ns, copy.status.currentPrimary))).status.podIP)
     assert.deepStrictEqual(primary.working, expected.working, "the uncommitted change was not restored")
-    record("restore s3 (DoltDB created -> Ready)", ms)
-    restoreSeconds.push({ backend: "s3", seconds: ms / 1000, bytes: s3Bytes(moto, "dolt-backups", "e2e/app") })
+    record(`restore ${backend} (DoltDB created -> Ready)`, ms)
+    restoreSeconds.push({ backend, seconds: ms / 1000, bytes: await bytes() })
+    // The copy has served its purpose: its pods would only compete for the machine with the next scenarios.
+    await k.delete(group(API, "doltdbs", ns, name))
+  }
+
+  it("a new DoltDB bootstrapped from the S3 backup equals the source row for row, branch for branch, on every pod", async () => {
+    await bootstrapFrom("s3", s3("e2e"), () => Promise.resolve(s3Bytes(moto, "dolt-backups", "e2e/app")))
+  }, 600_000)
+
+  it("a new DoltDB bootstrapped from the GCS backup equals the source row for row, branch for branch, on every pod", async () => {
+    await bootstrapFrom("gcs", { gcs: { bucket: "dolt-gcs", prefix: "e2e" } }, () =>
+      gcsBytes(gcs, "dolt-gcs", "e2e/app/")
+    )
+  }, 600_000)
+
+  it("the pod running a backup is killed mid-sync and the backup completes on another pod", async () => {
+    // The store is reached through a proxy that holds the sync in flight until the pod is gone.
+    const proxy = await holdingProxy(new URL(moto).hostname, new URL(moto))
+    try {
+      const storage = s3("killed")
+      ;(storage.s3 as Record<string, unknown>).endpoint = proxy.endpoint
+      await k.create(group(API, "backups", ns), {
+        apiVersion: API,
+        kind: "Backup",
+        metadata: { name: "killed-mid-sync", namespace: ns },
+        spec: { doltDBRef: { name: "src" }, storage }
+      })
+      const running = await waitFor("the sync in flight at the store", 180_000, async () => {
+        const b = await k.get(group(API, "backups", ns, "killed-mid-sync"))
+        return b.status?.phase === "Running" && b.status.pod !== undefined && proxy.connections() > 0 ? b : undefined
+      })
+      const victim = running.status.pod as string
+      await k.delete(core("pods", ns, victim), { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0 })
+      await waitFor("the lost pod noticed", 120_000, async () => {
+        const b = await k.get(group(API, "backups", ns, "killed-mid-sync"))
+        return (b.status?.podLosses ?? 0) + (b.status?.retryCount ?? 0) > 0 ? b : undefined
+      })
+      proxy.release()
+      const done = await waitFor("Backup killed-mid-sync finished", 240_000, async () => {
+        const b = await k.get(group(API, "backups", ns, "killed-mid-sync"))
+        return b.status?.phase === "Completed" || b.status?.phase === "Failed" ? b : undefined
+      })
+      assert.strictEqual(done.status.phase, "Completed", done.status.error)
+      // A lost pod does not use an attempt: the work moved.
+      assert.isAtLeast(done.status.podLosses ?? 0, 1, JSON.stringify(done.status))
+      assert.strictEqual(done.status.retryCount ?? 0, 0, JSON.stringify(done.status))
+      const db = done.status.databases.find((d: { name: string }) => d.name === "app")
+      assert.notStrictEqual(db.pod, victim, "the backup completed on the killed pod")
+      assert.isString(db.hash)
+      assert.isAbove(s3Bytes(moto, "dolt-backups", "killed/app"), 0)
+    } finally {
+      proxy.release()
+      await proxy.close()
+    }
+  }, 600_000)
+
+  it("a BackupSchedule firing every minute creates Backups and prunes them to its history limit", async () => {
+    await readyDoltDB("src")
+    await k.create(group(API, "backupschedules", ns), {
+      apiVersion: API,
+      kind: "BackupSchedule",
+      metadata: { name: "every-minute", namespace: ns },
+      spec: {
+        doltDBRef: { name: "src" },
+        schedule: "* * * * *",
+        successfulBackupsHistoryLimit: 1,
+        storage: { local: { path: "/db/scheduled" } }
+      }
+    })
+    const selector = `labelSelector=${encodeURIComponent("k8s.dolthub.com/backup-schedule=every-minute")}`
+    const completed = new Set<string>()
+    const pruned = await waitFor("two scheduled Backups Completed and the older one pruned", 300_000, async () => {
+      const list = await k.get<{ items: Array<KubeObject> }>(`${group(API, "backups", ns)}?${selector}`)
+      for (const b of list.items) if (b.status?.phase === "Completed") completed.add(b.metadata.name)
+      const present = new Set(list.items.map((b) => b.metadata.name as string))
+      const gone = [...completed].filter((n) => !present.has(n))
+      const kept = list.items.filter((b) => b.status?.phase === "Completed").length
+      return completed.size >= 2 && gone.length >= 1 && kept <= 1 ? { list, gone } : undefined
+    })
+    // Every Backup it created carries its label and an owner reference to it; the pruned one is really gone.
+    for (const b of pruned.list.items) {
+      assert.strictEqual(b.metadata.ownerReferences?.[0]?.kind, "BackupSchedule")
+      assert.strictEqual(b.metadata.ownerReferences?.[0]?.name, "every-minute")
+    }
+    for (const n of pruned.gone) assert.isUndefined(await k.find(group(API, "backups", ns, n)))
+    const schedule = await k.get(group(API, "backupschedules", ns, "every-minute"))
+    assert.isString(schedule.status?.lastScheduleTime)
+    assert.isAbove(Date.parse(schedule.status.nextScheduleTime), Date.parse(schedule.status.lastScheduleTime))
+    await k.delete(group(API, "backupschedules", ns, "every-minute"))
   }, 600_000)
 
   it("a wrong bucket ends Failed with the store's error after backoffLimit attempts", async () => {
