@@ -157,7 +157,7 @@ describe("backups on real object stores", () => {
         backupSeconds,
         restoreSeconds,
         backupMeasuredAt: new Date().toISOString(),
-        backupCommand: "npm run e2e -- test/backup.test.ts"
+        backupCommand: "npx vitest run --config e2e/vitest.config.ts test/backup.test.ts"
       }
       mergeResults(join(work, "results.json"), entries)
       // The committed e2e/results.json is refreshed on purpose only (E2E_RESULTS_FILE): a test run never dirties the tree.

@@ -18,7 +18,8 @@ import {
   BackupCredentialsMountPath,
   BackupCredentialsVolumeName,
   backupCredentialsEnv,
-  backupCredentialsSecretName
+  backupCredentialsSecretName,
+  doltHubCredsInit
 } from "../backup/BackupCredentials.ts"
 import { BootstrapScriptKey } from "./BootstrapScript.ts"
 import { configHash, isMcpServerEnabled, isReplicated } from "./ConfigMapBuilder.ts"
@@ -120,6 +121,8 @@ export const initScript = (doltdb: DoltDB): string => {
     `dolt config --global --add user.email ${shellQuote(commitAuthor.email)}`,
     `dolt config --global --add metrics.disabled ${disableClientUsageMetricsCollection ? "true" : "false"}`,
     `cp "${ConfigMountPath}/\${POD_NAME}.yaml" config.yaml || exit 1`,
+    // DoltHub's key for backups and restores, read from the backup credentials volume (see BackupCredentials).
+    ...doltHubCredsInit,
     // Bootstrap from a backup (the ConfigMap carries the step until the DoltDB reports Bootstrapped).
     `if [ -f "${ConfigMountPath}/${BootstrapScriptKey}" ]; then sh "${ConfigMountPath}/${BootstrapScriptKey}" || exit 1; fi`,
     'if [ -n "$DOLT_PASSWORD" ] && [ ! -f .doltcfg/privileges.db ]; then',

@@ -232,4 +232,20 @@ describe("planBackup", () => {
     expect(B.credentialFiles({ local: { path: "/db/x" } }, {})).toEqual({})
     expect(B.fingerprint(files)).not.toBe(B.fingerprint({}))
   })
+
+  it("DoltHub: the key file from its Secret reference, written like the other backends' files", () => {
+    const doltHub = {
+      doltHub: {
+        remoteUrl: "https://doltremoteapi.dolthub.com/acme",
+        credentialsSecretKeyRef: { name: "hub", key: "k" }
+      }
+    }
+    expect(B.credentialRefs(doltHub)).toEqual([
+      { field: "doltHubKey", path: "spec.storage.doltHub.credentialsSecretKeyRef", name: "hub", key: "k" }
+    ])
+    expect(B.usesCredentialFiles(doltHub)).toBe(true)
+    expect(B.credentialFiles(doltHub, { doltHubKey: '{"d":"x"}' })).toEqual({ [B.DoltHubCredentialsKey]: '{"d":"x"}' })
+    expect(B.credentialFiles({ doltHub: { remoteUrl: "https://h/acme" } }, {})).toEqual({})
+    expect(B.usesCredentialFiles({ local: { path: "/db/x" } })).toBe(false)
+  })
 })

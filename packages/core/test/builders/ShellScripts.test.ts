@@ -3,11 +3,20 @@
  * arguments, stdin and `DOLT_CLI_PASSWORD`, and answers the role query with a canned CSV.
  */
 import { spawnSync } from "node:child_process"
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
-import { Builders } from "../../src/index.ts"
+import { Backups as B, Builders } from "../../src/index.ts"
 import { decoded, twoReplicas, withSpec } from "./fixtures.ts"
 
 const password = `p'a"s\\s $w0rd`
@@ -24,6 +33,7 @@ beforeEach(() => {
     'case "$*" in',
     '  *"sql -r csv"*) printf "r,e\\n%s\\n" "$FAKE_ROLE_STATE" ;;',
     '  sql) printf "STDIN %s\\n" "$(cat)" >> "$log" ;;',
+    '  *"--get user.creds"*) printf "%s" "$FAKE_USER_CREDS" ;;',
     "esac"
   ].join("\n")
   writeFileSync(join(dir, "dolt"), fakeDolt)
@@ -40,7 +50,14 @@ const run = (command: ReadonlyArray<string>, env: Record<string, string> = {}) =
   rmSync(join(dir, "calls"), { force: true })
   const result = spawnSync("/bin/sh", ["-c", script!], {
     cwd: dir,
-    env: { PATH: `${dir}:/usr/bin:/bin`, DOLT_USERNAME: "admin", DOLT_PASSWORD: password, POD_NAME: "pair-0", ...env },
+    env: {
+      PATH: `${dir}:/usr/bin:/bin`,
+      DOLT_ROOT_PATH: dir,
+      DOLT_USERNAME: "admin",
+      DOLT_PASSWORD: password,
+      POD_NAME: "pair-0",
+      ...env
+    },
     encoding: "utf8"
   })
   const log = join(dir, "calls")
@@ -103,5 +120,20 @@ describe("generated shell scripts", () => {
     )
     const argLines = calls.split("\n").filter((line) => line.startsWith("ARGS"))
     assert.isFalse(argLines.some((line) => line.includes("w0rd")))
+  })
+
+  it("the init script points Dolt's DoltHub key at the backup credentials volume, keeping a user's own key name", () => {
+    const init = Builders.buildInitContainer(decoded(twoReplicas)).command
+    const link = join(dir, ".dolt", "creds", `${B.DoltHubCredsName}.jwk`)
+    mkdirSync(join(dir, ".dolt")) // what the real `dolt config --global` lines create first
+    const first = run(init)
+    assert.strictEqual(first.status, 0)
+    assert.strictEqual(readlinkSync(link), `${B.BackupCredentialsMountPath}/${B.DoltHubCredentialsKey}`)
+    assert.include(first.calls, `ARGS config --global --add user.creds ${B.DoltHubCredsName}`)
+    // A restart finds the link and our name in place: the same lines again, still exit 0.
+    assert.strictEqual(run(init, { FAKE_USER_CREDS: B.DoltHubCredsName }).status, 0)
+    const own = run(init, { FAKE_USER_CREDS: "abcdefmykey" })
+    assert.strictEqual(own.status, 0)
+    assert.notInclude(own.calls, "--add user.creds")
   })
 })

@@ -196,6 +196,47 @@ describe("Backup controller in memory", () => {
   )
 
   it.effect(
+    "a DoltHub backup: the key reaches the pods through the credentials Secret, no pod is rolled, the spec is untouched",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* clusterWithData
+        const kube = yield* Kube
+        const jwk = '{"d":"cHJpdmF0ZQ==","x":"cHVibGlj","kid":"example","kty":"OKP","crv":"Ed25519"}'
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "dolthub", namespace: ns },
+          data: { "creds.jwk": b64(jwk) }
+        })
+        const podUids = Effect.map(kube.list(Pods, { namespace: ns }), (l) =>
+          l.items.map((p) => `${p.metadata.name}/${p.metadata.uid}`).sort()
+        )
+        const before = yield* podUids
+        yield* backup("hub", {
+          doltHub: {
+            remoteUrl: "https://doltremoteapi.dolthub.com/acme",
+            credentialsSecretKeyRef: { name: "dolthub", key: "creds.jwk" }
+          }
+        })
+        const done = yield* runUntil(phaseIs("hub", "Completed", "Failed"), { limitMillis: 300_000, stepMillis: 1_000 })
+        assert.isAtLeast(done, 0)
+        const s = yield* statusOf("hub")
+        assert.strictEqual(s.phase, "Completed", s.error)
+        assert.strictEqual(s.databases?.[0]?.url, "https://doltremoteapi.dolthub.com/acme/app")
+        assert.notInclude(JSON.stringify(s), "cHJpdmF0ZQ")
+        const creds = yield* kube.get(Secrets, B.backupCredentialsSecretName("db"), { namespace: ns })
+        const data = creds.data as Record<string, string>
+        assert.deepStrictEqual(Object.keys(data), [B.DoltHubCredentialsKey])
+        assert.strictEqual(Buffer.from(data[B.DoltHubCredentialsKey] ?? "", "base64").toString("utf8"), jwk)
+        assert.deepStrictEqual(yield* podUids, before, "pods were re-created")
+        const doltdb = yield* get(rawDoltDBs, "db")
+        assert.isUndefined((doltdb?.spec as { env?: unknown } | undefined)?.env, "the DoltDB spec was edited")
+      }).pipe(Effect.provide(inCluster(5))),
+    120_000
+  )
+
+  it.effect(
     "the pod running the sync dies mid-sync: the backup completes on another pod",
     () =>
       Effect.gen(function* () {
