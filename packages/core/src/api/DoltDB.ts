@@ -12,6 +12,7 @@ import { type Invariant, withInvariants } from "./Cel.ts"
 import { makeDecoder, makeEncoder } from "./Codec.ts"
 import { Condition, defaulted, ObjectMeta, withDefault } from "./Common.ts"
 import { GlobalConfig, Server } from "./DoltDBServer.ts"
+import { parseGoDuration } from "./GoDuration.ts"
 import { ApiVersion } from "./Group.ts"
 import {
   Affinity,
@@ -36,9 +37,11 @@ import {
   Time
 } from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
+import { DefaultCertificateDuration, MinCertificateDurationMillis, Tls } from "./Tls.ts"
 
 export * from "./Bootstrap.ts"
 export * from "./DoltDBServer.ts"
+export * from "./Tls.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
@@ -354,7 +357,8 @@ const DoltDBSpecFields = Schema.Struct({
     })
   ),
   tenancy: Schema.optionalKey(Tenancy),
-  bootstrap: Schema.optionalKey(Bootstrap)
+  bootstrap: Schema.optionalKey(Bootstrap),
+  tls: Schema.optionalKey(Tls)
 })
 
 type SpecType = typeof DoltDBSpecFields.Type
@@ -423,6 +427,40 @@ export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
     },
     holds: (spec) =>
       Object.keys(spec.podAnnotations ?? {}).every((k) => k.length <= 316 && QualifiedNamePattern.test(k))
+  },
+  {
+    cel: {
+      rule: "!has(self.tls) || !has(self.tls.requireSecureTransport) || !self.tls.requireSecureTransport || (has(self.tls.enabled) && self.tls.enabled)",
+      message: "tls.requireSecureTransport needs tls.enabled: a server without TLS cannot refuse plaintext clients",
+      fieldPath: ".tls.requireSecureTransport",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => spec.tls === undefined || !spec.tls.requireSecureTransport || spec.tls.enabled
+  },
+  {
+    cel: {
+      rule: "!has(self.tls) || !has(self.tls.certificateDuration) || duration(self.tls.certificateDuration) >= duration('1h')",
+      message: "tls.certificateDuration must be at least 1h",
+      fieldPath: ".tls.certificateDuration",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) =>
+      spec.tls?.certificateDuration === undefined ||
+      (parseGoDuration(spec.tls.certificateDuration) ?? 0) >= MinCertificateDurationMillis
+  },
+  {
+    cel: {
+      rule: "!has(self.tls) || !has(self.tls.renewBefore) || (duration(self.tls.renewBefore) > duration('0s') && duration(self.tls.renewBefore) < duration(has(self.tls.certificateDuration) ? self.tls.certificateDuration : '2160h'))",
+      message: "tls.renewBefore must be positive and shorter than tls.certificateDuration",
+      fieldPath: ".tls.renewBefore",
+      reason: "FieldValueInvalid"
+    },
+    holds: (spec) => {
+      if (spec.tls?.renewBefore === undefined) return true
+      const renew = parseGoDuration(spec.tls.renewBefore) ?? 0
+      const lifetime = parseGoDuration(spec.tls.certificateDuration ?? DefaultCertificateDuration) ?? 0
+      return renew > 0 && renew < lifetime
+    }
   }
 ]
 

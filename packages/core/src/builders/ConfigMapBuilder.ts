@@ -17,6 +17,7 @@ import type { ConfigMap } from "./KubeObjects.ts"
 import { configKey, configMapName } from "./Names.ts"
 import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
 import { sha256Hex } from "./Sha256.ts"
+import { peerServerName } from "./TlsBuilder.ts"
 
 /** The generator input for a decoded DoltDB (every default is already filled by decoding). */
 export const doltConfigInput = (
@@ -45,7 +46,14 @@ export const doltConfigInput = (
           },
     replication: spec.replication.enabled
       ? { bootstrapPrimary: spec.replication.primary.podIndex, remotesApiPort: server.cluster.remotesAPI.port }
-      : undefined
+      : undefined,
+    tls:
+      spec.tls?.enabled === true
+        ? {
+            requireSecureTransport: spec.tls.requireSecureTransport,
+            peerServerName: peerServerName(doltdb.metadata.name, doltdb.metadata.namespace)
+          }
+        : undefined
   }
 }
 

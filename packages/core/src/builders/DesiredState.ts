@@ -8,7 +8,7 @@ import { isValidLabelValue, VersionLabel } from "./Labels.ts"
 import type { IdentifiedDoltDB } from "./Owner.ts"
 import { budgetWarnings, buildPodDisruptionBudget } from "./PodDisruptionBudgetBuilder.ts"
 import { restrictedViolations } from "./PodSecurityStandard.ts"
-import { buildPodTemplate } from "./PodTemplate.ts"
+import { type BuildContext, buildPodTemplate } from "./PodTemplate.ts"
 import { probeWarnings } from "./Probes.ts"
 import { buildRole, buildRoleBinding, buildServiceAccount } from "./RbacBuilder.ts"
 import { buildServices } from "./ServiceBuilder.ts"
@@ -37,7 +37,7 @@ export const buildWarnings = (doltdb: IdentifiedDoltDB): ReadonlyArray<string> =
   )
 ]
 
-export const buildDesiredState = (doltdb: IdentifiedDoltDB): DesiredState => {
+export const buildDesiredState = (doltdb: IdentifiedDoltDB, context: BuildContext = {}): DesiredState => {
   const pdb = buildPodDisruptionBudget(doltdb)
   return {
     objects: [
@@ -46,7 +46,7 @@ export const buildDesiredState = (doltdb: IdentifiedDoltDB): DesiredState => {
       buildRoleBinding(doltdb),
       buildConfigMap(doltdb),
       ...buildServices(doltdb),
-      buildStatefulSet(doltdb),
+      buildStatefulSet(doltdb, context),
       ...(pdb === undefined ? [] : [pdb])
     ],
     warnings: buildWarnings(doltdb),

@@ -12,9 +12,10 @@
  */
 
 import type { YamlValue } from "./DoltYaml.ts"
-import { type EngineVersion, formatRelease, MinimumVersions, supports } from "./EngineVersion.ts"
+import { type EngineVersion, formatRelease, isAtLeast, MinimumVersions, supports } from "./EngineVersion.ts"
 import type { StringMap } from "./Labels.ts"
 import { podHost, podName } from "./Names.ts"
+import { TlsPaths } from "./TlsBuilder.ts"
 
 /** Everything the generator needs, already defaulted (the DoltDB builders derive it from the decoded spec). */
 export interface DoltConfigInput {
@@ -33,6 +34,11 @@ export interface DoltConfigInput {
     | undefined
   /** `undefined` when replication is disabled. */
   readonly replication: { readonly bootstrapPrimary: number; readonly remotesApiPort: number } | undefined
+  /**
+   * `undefined` when TLS is off. On: both listeners use the mounted certificate (TlsBuilder.ts), peers are dialled
+   * over https and verified against `ca.crt` plus `peerServerName` in their certificate.
+   */
+  readonly tls?: { readonly requireSecureTransport: boolean; readonly peerServerName: string } | undefined
 }
 
 /** The first epoch every pod starts at; Dolt ignores bootstrap values once a role/epoch is persisted. */
@@ -62,13 +68,14 @@ export const standbyRemotes = (
   namespace: string,
   replicas: number,
   ordinal: number,
-  remotesApiPort: number
+  remotesApiPort: number,
+  tls = false
 ): ReadonlyArray<{ readonly name: string; readonly remote_url_template: string }> =>
   Array.from({ length: replicas }, (_, peer) => peer)
     .filter((peer) => peer !== ordinal)
     .map((peer) => ({
       name: podName(name, peer),
-      remote_url_template: `http://${podHost(name, namespace, peer)}:${remotesApiPort}/{database}`
+      remote_url_template: `${tls ? "https" : "http"}://${podHost(name, namespace, peer)}:${remotesApiPort}/{database}`
     }))
 
 /** The ordinal that bootstraps as primary: `podIndex` when in range, else 0 (with a warning). */
@@ -106,6 +113,14 @@ export const buildDoltConfigs = (input: DoltConfigInput): DoltConfigs => {
     )
   }
 
+  if (input.tls !== undefined && hasClusterSection(input) && version._tag === "Release") {
+    if (!isAtLeast(version, MinimumVersions.clusterTls)) {
+      warnings.push(
+        `replication over TLS needs Dolt >= ${formatRelease(MinimumVersions.clusterTls)} (earlier releases negotiate ALPN in a way newer peers refuse); engine ${versionText} may fail to replicate`
+      )
+    }
+  }
+
   // Dolt >= 1.79.3 expands `${VAR}` and reads `$$` as `$` anywhere in the file.
   const interpolates = supports(version, "envInterpolation")
   const text = (value: string): string => (interpolates ? value.replaceAll("$", () => "$$") : value)
@@ -118,17 +133,34 @@ export const buildDoltConfigs = (input: DoltConfigInput): DoltConfigs => {
     config.log_level = text(input.logLevel)
     if (hasClusterSection(input) && input.replication !== undefined) {
       const port = input.replication.remotesApiPort
+      const tls = input.tls
       config.cluster = {
-        standby_remotes: standbyRemotes(input.name, input.namespace, input.replicas, ordinal, port),
+        standby_remotes: standbyRemotes(input.name, input.namespace, input.replicas, ordinal, port, tls !== undefined),
         bootstrap_role: ordinal === primary.ordinal ? "primary" : "standby",
         bootstrap_epoch: BootstrapEpoch,
-        remotesapi: { port }
+        remotesapi:
+          tls === undefined
+            ? { port }
+            : {
+                port,
+                tls_key: TlsPaths.key,
+                tls_cert: TlsPaths.cert,
+                tls_ca: TlsPaths.ca,
+                server_name_dns: [text(tls.peerServerName)]
+              }
       }
     }
     config.listener = {
       host: text(input.listener.host),
       port: input.listener.port,
-      max_connections: input.listener.maxConnections
+      max_connections: input.listener.maxConnections,
+      ...(input.tls === undefined
+        ? {}
+        : {
+            tls_key: TlsPaths.key,
+            tls_cert: TlsPaths.cert,
+            require_secure_transport: input.tls.requireSecureTransport
+          })
     }
     if (input.metrics !== undefined) {
       config.metrics = {

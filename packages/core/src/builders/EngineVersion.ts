@@ -72,6 +72,12 @@ export const MinimumVersions = {
   autoCreateClusterRemotes: release(1, 29, 6),
   /** YAML `user`/`password` ignored; the implicit superuser comes from `DOLT_ROOT_PASSWORD` / `DOLT_ROOT_HOST`. */
   rootUserFromEnv: release(1, 49, 0),
+  /**
+   * Cluster replication over TLS that current peers accept: 1.57.1 dials remotesapi with ALPN disabled
+   * (dolt-cluster.md §9). The keys themselves (`listener.tls_*`, `require_secure_transport`,
+   * `cluster.remotesapi.tls_*`, `server_name_dns`) predate every release (`minver` 0.0.0), so they are not gated.
+   */
+  clusterTls: release(1, 57, 1),
   /** `dolt_cluster_transition_to_standby(epoch, min_caught_up)`, used by the preStop hook. */
   transitionToStandby: release(1, 6, 0)
 } as const

@@ -39,6 +39,13 @@ import {
 import { childLabels, type IdentifiedDoltDB } from "./Owner.ts"
 import { buildPreStop, buildProbes } from "./Probes.ts"
 import { containerSecurityContext, podSecurityContext } from "./SecurityContext.ts"
+import { isTlsEnabled, TlsHashAnnotation, tlsVolume, tlsVolumeMount } from "./TlsBuilder.ts"
+
+/** Observed facts the pod template depends on (the builders are otherwise a function of the DoltDB alone). */
+export interface BuildContext {
+  /** Hash of the mounted server certificate (`tls.crt` + `ca.crt`): a change restarts the pods (TlsBuilder.ts). */
+  readonly tlsHash?: string | undefined
+}
 
 export const DoltContainerName = "dolt"
 export const DoltInitContainerName = "dolt-init"
@@ -134,12 +141,15 @@ export const initScript = (doltdb: DoltDB): string => {
   ].join("\n")
 }
 
-const volumeMounts: ReadonlyArray<VolumeMount> = [
+const baseVolumeMounts: ReadonlyArray<VolumeMount> = [
   { name: ConfigVolumeName, mountPath: ConfigMountPath, readOnly: true },
   { name: dataVolumeName, mountPath: DataMountPath },
   { name: BackupCredentialsVolumeName, mountPath: BackupCredentialsMountPath, readOnly: true },
   { name: TmpVolumeName, mountPath: "/tmp" }
 ]
+
+const volumeMounts = (doltdb: DoltDB): ReadonlyArray<VolumeMount> =>
+  isTlsEnabled(doltdb) ? [...baseVolumeMounts, tlsVolumeMount] : baseVolumeMounts
 
 const tcp = (name: string, containerPort: number): ContainerPort => ({ name, containerPort, protocol: "TCP" })
 
@@ -166,7 +176,7 @@ export const buildDoltContainer = (doltdb: IdentifiedDoltDB): CommandContainer =
     env: buildEnv(doltdb),
     ports: containerPorts(doltdb),
     resources: doltdb.spec.resources ?? DefaultResources,
-    volumeMounts,
+    volumeMounts: volumeMounts(doltdb),
     ...buildProbes(doltdb),
     ...(lifecycle === undefined ? {} : { lifecycle }),
     securityContext: containerSecurityContext(doltdb)
@@ -180,7 +190,7 @@ export const buildInitContainer = (doltdb: IdentifiedDoltDB): CommandContainer =
   command: ["/bin/sh", "-c", initScript(doltdb)],
   workingDir: DataMountPath,
   env: buildEnv(doltdb),
-  volumeMounts,
+  volumeMounts: volumeMounts(doltdb),
   // A failed bootstrap restore reports its log tail (never a secret: credentials are files) in the pod status.
   terminationMessagePolicy: "FallbackToLogsOnError",
   securityContext: containerSecurityContext(doltdb)
@@ -190,17 +200,23 @@ export const buildInitContainer = (doltdb: IdentifiedDoltDB): CommandContainer =
  * The pod-template annotations: `spec.podAnnotations` plus ours (never the DoltDB's own annotations). Ours win a
  * clash: the pod controller finds the DoltDB through them, and the hash must be the one we computed.
  */
-export const podAnnotations = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> | undefined =>
+export const podAnnotations = (
+  doltdb: IdentifiedDoltDB,
+  context: BuildContext = {}
+): Readonly<Record<string, string>> | undefined =>
   mergeMaps(doltdb.spec.podAnnotations, {
     [DoltDBAnnotation]: doltdb.metadata.name,
     [ReplicationAnnotation]: String(doltdb.spec.replication.enabled),
     // `Never` promises no operator-driven restarts, so a config change must not change the template either.
-    ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) })
+    ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) }),
+    ...(doltdb.spec.updateStrategy === "Never" || !isTlsEnabled(doltdb) || context.tlsHash === undefined
+      ? {}
+      : { [TlsHashAnnotation]: context.tlsHash })
   })
 
-export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
+export const buildPodTemplate = (doltdb: IdentifiedDoltDB, context: BuildContext = {}): PodTemplate => {
   const { spec } = doltdb
-  const annotations = podAnnotations(doltdb)
+  const annotations = podAnnotations(doltdb, context)
   const guard = buildGuardContainer(doltdb, { name: ConfigVolumeName, mountPath: ConfigMountPath })
   const guardToken = buildGuardTokenVolume(doltdb)
   return {
@@ -227,6 +243,7 @@ export const buildPodTemplate = (doltdb: IdentifiedDoltDB): PodTemplate => {
           secret: { secretName: backupCredentialsSecretName(doltdb.metadata.name), optional: true }
         },
         ...(guardToken === undefined ? [] : [guardToken]),
+        ...(isTlsEnabled(doltdb) ? [tlsVolume(doltdb)] : []),
         { name: TmpVolumeName, emptyDir: {} }
       ]
     }

@@ -22,6 +22,7 @@
 import type { DoltDB } from "../api/DoltDB.ts"
 import type { Probe } from "../api/k8s/Models.generated.ts"
 import type { ExecHandler } from "./KubeObjects.ts"
+import { TlsPaths } from "./TlsBuilder.ts"
 
 type Timing = Pick<
   Probe,
@@ -32,14 +33,24 @@ export const DefaultReadinessTiming: Timing = { periodSeconds: 2, timeoutSeconds
 export const DefaultLivenessTiming: Timing = { periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 3 }
 export const StartupTiming: Timing = { periodSeconds: 2, timeoutSeconds: 4, failureThreshold: 450 }
 
-/** Loopback client invocation; `$DOLT_USERNAME` and `$DOLT_CLI_PASSWORD` come from the environment. */
-const doltClient = (port: number): string => `dolt --host 127.0.0.1 --port ${port} --no-tls -u "$DOLT_USERNAME"`
+/**
+ * Loopback client invocation; `$DOLT_USERNAME` and `$DOLT_CLI_PASSWORD` come from the environment. Plaintext over
+ * loopback, unless the server refuses plaintext (`tls.requireSecureTransport`): then TLS to `localhost`, verified
+ * against the DoltDB's CA (Go reads extra roots from `SSL_CERT_FILE`; the certificate must name `localhost`).
+ */
+const doltClient = (port: number, secure = false): string =>
+  secure
+    ? `SSL_CERT_FILE=${TlsPaths.ca} dolt --host localhost --port ${port} -u "$DOLT_USERNAME"`
+    : `dolt --host 127.0.0.1 --port ${port} --no-tls -u "$DOLT_USERNAME"`
+
+const requiresTls = (doltdb: DoltDB): boolean =>
+  doltdb.spec.tls?.enabled === true && doltdb.spec.tls.requireSecureTransport
 
 /** The probe command: one `select 1` over loopback, password from the environment. */
-export const sqlCheckCommand = (port: number): ReadonlyArray<string> => [
+export const sqlCheckCommand = (port: number, secure = false): ReadonlyArray<string> => [
   "/bin/sh",
   "-c",
-  `cd / && export DOLT_CLI_PASSWORD="$DOLT_PASSWORD" && exec ${doltClient(port)} sql -q "select 1"`
+  `cd / && export DOLT_CLI_PASSWORD="$DOLT_PASSWORD" && exec ${doltClient(port, secure)} sql -q "select 1"`
 ]
 
 const timingOf = (probe: Probe | undefined, defaults: Timing, allowGrace: boolean): Timing & Probe => {
@@ -66,7 +77,7 @@ export interface DoltProbes {
 }
 
 export const buildProbes = (doltdb: DoltDB): DoltProbes => {
-  const handler = { exec: { command: [...sqlCheckCommand(doltdb.spec.server.listener.port)] } }
+  const handler = { exec: { command: [...sqlCheckCommand(doltdb.spec.server.listener.port, requiresTls(doltdb))] } }
   const user = doltdb.spec.probes
   // Kubernetes rejects successThreshold != 1 on liveness probes and terminationGracePeriodSeconds on readiness
   // probes; `probeWarnings` reports when a user value had to be dropped.
@@ -120,7 +131,7 @@ export const buildPreStop = (doltdb: DoltDB): { readonly preStop: ExecHandler } 
   if (!doltdb.spec.replication.enabled) return undefined
   const grace = doltdb.spec.terminationGracePeriodSeconds
   const demoteTimeout = Math.max(1, Math.min(20, grace - 10))
-  const client = doltClient(doltdb.spec.server.listener.port)
+  const client = doltClient(doltdb.spec.server.listener.port, requiresTls(doltdb))
   const script = [
     "cd / || exit 0",
     'export DOLT_CLI_PASSWORD="$DOLT_PASSWORD"',

@@ -18,7 +18,7 @@ import type { PersistentVolumeClaimTemplate, StatefulSet } from "./KubeObjects.t
 import { DoltDBAnnotation, PvcRoleLabel, ReplicationAnnotation, selectorLabels, sortKeys } from "./Labels.ts"
 import { dataVolumeName, internalServiceName, statefulSetName } from "./Names.ts"
 import { childMetadata, type IdentifiedDoltDB } from "./Owner.ts"
-import { buildPodTemplate } from "./PodTemplate.ts"
+import { type BuildContext, buildPodTemplate } from "./PodTemplate.ts"
 
 export const statefulSetUpdateStrategy = (strategy: UpdateStrategy): "OnDelete" | "RollingUpdate" =>
   strategy === "RollingUpdate" ? "RollingUpdate" : "OnDelete"
@@ -42,7 +42,7 @@ export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVo
   }
 }
 
-export const buildStatefulSet = (doltdb: IdentifiedDoltDB): StatefulSet => {
+export const buildStatefulSet = (doltdb: IdentifiedDoltDB, context: BuildContext = {}): StatefulSet => {
   const name = doltdb.metadata.name
   return {
     apiVersion: "apps/v1",
@@ -63,7 +63,7 @@ export const buildStatefulSet = (doltdb: IdentifiedDoltDB): StatefulSet => {
         whenDeleted: "Retain",
         whenScaled: "Retain"
       },
-      template: buildPodTemplate(doltdb),
+      template: buildPodTemplate(doltdb, context),
       volumeClaimTemplates: [buildVolumeClaimTemplate(doltdb)]
     }
   }

@@ -7,6 +7,7 @@ import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import type { PodView, ReplicationPolicy } from "../replication/ReplicationObserved.ts"
 import type { ForeignChild } from "./ForeignChildren.ts"
 import type { StorageObserved } from "./storage/StorageObserved.ts"
+import type { TlsObserved } from "./tls/planCertificates.ts"
 
 /** Annotation carrying the hash of the configuration the operator last applied to a child object. */
 export const AppliedHashAnnotation = "k8s.dolthub.com/applied-hash"
@@ -55,6 +56,8 @@ export interface DoltDBObserved {
   readonly storage?: StorageObserved | undefined
   /** Desired children whose name another object holds (`ForeignChildren.ts`): never applied. */
   readonly foreignChildren?: ReadonlyArray<ForeignChild> | undefined
+  /** The TLS Secrets (`spec.tls.enabled` only; `tls/planCertificates.ts`). */
+  readonly tls?: TlsObserved | undefined
 }
 
 export const childKey = (kind: string, name: string): string => `${kind}/${name}`

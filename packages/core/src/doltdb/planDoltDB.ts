@@ -30,6 +30,7 @@ import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
 import { ChildNotOwnedReason, foreignChildrenMessage, foreignChildrenReady, isForeign } from "./ForeignChildren.ts"
 import { withStorage } from "./storage/withStorage.ts"
+import { planTls } from "./tls/planCertificates.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
 export const PollMillis = 2_000
@@ -363,9 +364,15 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     spec: { ...spec, replicas: holdReplicas },
     status: { ...doltdb.status, ...(primary === undefined ? {} : { currentPrimaryPodIndex: primary }) }
   })
-  const desired = buildDesiredState(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex))
+  // Certificates before the children that mount them; the StatefulSet waits until the mounted Secret is readable.
+  const tls = planTls(doltdb, o.tls, o.now)
+  for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
+  const desired = buildDesiredState(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
+    tlsHash: tls.tlsHash
+  })
   for (const child of desired.objects) {
     if (isForeign(o.foreignChildren, child.kind, child.metadata.name)) continue
+    if (child.kind === "StatefulSet" && tls.holdStatefulSet) continue
     const { object, hash } = withAppliedHash(child)
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
       actions.push({ _tag: "Apply", object, force: true })
@@ -442,6 +449,10 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // dead primary late; polling the servers every 2 s (reads only) bounds detection, and with it failover time.
   if (replicated) requeues.push(PollMillis)
   if (o.statefulSet === undefined || o.statefulSet.readyReplicas < spec.replicas) requeues.push(5_000)
+  for (const step of tls.actions) if (step._tag === "RequeueAfter") requeues.push(step.millis)
+  if (tls.holdStatefulSet) requeues.push(5_000)
+  // Renewal is due by the clock, not by an event (capped: a long requeue is a timer the process may not keep).
+  if (tls.renewInMillis !== undefined) requeues.push(Math.min(tls.renewInMillis, 6 * 3_600_000))
   if (requeues.length > 0)
     actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
   return { actions, status }

@@ -160,6 +160,18 @@ export type Action =
       readonly reason: string
       readonly message: string
     }
+  /**
+   * Issue a DoltDB's TLS certificates (`doltdb/tls/planCertificates.ts`): a new CA when `issueCa` (else the one in
+   * `<name>-tls-ca`), then a server certificate for `dnsNames`, written to `<name>-tls`. Keys never leave Secrets.
+   */
+  | {
+      readonly _tag: "IssueCertificates"
+      readonly doltdb: ObjectRef
+      readonly issueCa: boolean
+      readonly dnsNames: ReadonlyArray<string>
+      readonly durationMillis: number
+      readonly reason: string
+    }
   /** Reconcile again after this many milliseconds (0 = as soon as possible). Ends the plan. */
   | { readonly _tag: "RequeueAfter"; readonly millis: number; readonly why: string }
 

@@ -23,11 +23,22 @@ export * from "./dolt/names.ts"
 export * from "./dolt/rows.ts"
 
 /** Where a Dolt server listens and the admin credentials from the `<name>-credentials` Secret. */
+/**
+ * TLS to a server: the PEM roots its certificate must chain to, and a DNS name the certificate must carry (we dial
+ * pod IPs, so the name is checked instead of the address). Never a fallback to plaintext.
+ */
+export interface DoltTls {
+  readonly ca: string
+  readonly serverName: string
+}
+
 export interface DoltTarget {
   readonly host: string
   readonly port: number
   readonly user: string
   readonly password: Redacted.Redacted<string>
+  /** Absent: plaintext. */
+  readonly tls?: DoltTls | undefined
 }
 
 export interface CreateDatabase {

@@ -42,8 +42,10 @@ describe("engine version", () => {
       "autoGcBehavior",
       "autoCreateClusterRemotes",
       "rootUserFromEnv",
+      "clusterTls",
       "transitionToStandby"
     ])
+    assert.notInclude(features("1.57.0"), "clusterTls")
     assert.deepStrictEqual(features("1.83.6"), Object.keys(MinimumVersions))
     assert.deepStrictEqual(features("2.7.3"), Object.keys(MinimumVersions))
   })

@@ -76,6 +76,9 @@ const cases: Record<string, Manifest> = {
     updateStrategy: "Never",
     podDisruptionBudget: { minAvailable: "60%" }
   }),
+  "replicated with TLS required (a user Secret)": withSpec(twoReplicas, {
+    tls: { enabled: true, requireSecureTransport: true, serverCertSecretRef: { name: "pair-cert" } }
+  }),
   "five replicas, OnDelete, probes with defaults": withSpec(twoReplicas, {
     replicas: 5,
     updateStrategy: "OnDelete",

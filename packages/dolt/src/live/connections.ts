@@ -5,6 +5,8 @@
  * Every call is bounded: `connectTimeout` for the handshake, mysql2's per-query `timeout`, and an outer Effect
  * timeout that also covers waiting for a pooled connection.
  */
+
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from "node:tls"
 import { type DoltError, type DoltTarget, DoltTimeout, DoltUnreachable } from "@doltdb-op/core/services/Dolt"
 import { Duration, Effect, Redacted } from "effect"
 import * as mysql from "mysql2/promise"
@@ -41,10 +43,35 @@ export type Rows = ReadonlyArray<Record<string, unknown>>
 export const SqlMode = "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES"
 export const pinSqlMode = `SET SESSION sql_mode = '${SqlMode}'`
 
-/** Opens a connection with the pinned sql_mode (closed again when setting it fails). */
-export const openConnection = async (config: mysql.ConnectionOptions): Promise<mysql.Connection> => {
+/**
+ * The server-name check of a TLS connection: mysql2 verifies the chain against `ssl.ca`, but checks the name only
+ * when dialling a host name, and we dial pod IPs. So the certificate must carry `serverName` (the name every
+ * certificate of the DoltDB carries), checked here on the socket before any statement runs.
+ */
+export const verifyServerName = (connection: unknown, serverName: string | undefined): Error | undefined => {
+  if (serverName === undefined) return undefined
+  const stream = (connection as { readonly stream?: Partial<TLSSocket> } | undefined)?.stream
+  if (stream?.getPeerCertificate === undefined || stream.encrypted !== true)
+    return Object.assign(
+      new Error(`TLS to a Dolt server was expected (${serverName}), but the connection is plaintext`),
+      {
+        code: "DOLT_TLS_REQUIRED"
+      }
+    )
+  const certificate = stream.getPeerCertificate(false) as PeerCertificate
+  const error = checkServerIdentity(serverName, certificate)
+  return error === undefined ? undefined : Object.assign(error, { code: "ERR_TLS_CERT_ALTNAME_INVALID" })
+}
+
+/** Opens a connection with the pinned sql_mode (closed again when setting it fails or the server is not trusted). */
+export const openConnection = async (
+  config: mysql.ConnectionOptions,
+  serverName?: string | undefined
+): Promise<mysql.Connection> => {
   const connection = await mysql.createConnection(config)
   try {
+    const untrusted = verifyServerName((connection as unknown as { connection: unknown }).connection, serverName)
+    if (untrusted !== undefined) throw untrusted
     await connection.query(pinSqlMode)
   } catch (e) {
     connection.destroy()
@@ -75,7 +102,11 @@ export const baseOptions = (target: DoltTarget, options: LiveOptions): mysql.Con
   dateStrings: true,
   charset: "utf8mb4",
   multipleStatements: false,
-  supportBigNumbers: true
+  supportBigNumbers: true,
+  // TLS when the DoltDB has it on: the chain is verified against its CA (the name by `verifyServerName`).
+  ...(target.tls === undefined
+    ? {}
+    : { ssl: { ca: target.tls.ca, rejectUnauthorized: true, verifyIdentity: false, minVersion: "TLSv1.2" } })
 })
 
 /** mysql2 returns `[resultSet..., ResultSetHeader]` for CALL and a plain row array for SELECT. */
@@ -153,7 +184,8 @@ export const withFreshConnection = <A>(
       Effect.tryPromise({
         try: () =>
           openConnection(
-            database === undefined ? baseOptions(target, options) : { ...baseOptions(target, options), database }
+            database === undefined ? baseOptions(target, options) : { ...baseOptions(target, options), database },
+            target.tls?.serverName
           ),
         catch: (cause) => classifyError(target.host, op, cause)
       })
@@ -169,12 +201,17 @@ export const withFreshConnection = <A>(
 
 /** Pools per target (host:port:user); a changed password replaces the pool. Closed with the layer. */
 export const makePools = (options: LiveOptions) => {
-  const pools = new Map<string, { readonly password: string; readonly pool: mysql.Pool }>()
+  const pools = new Map<string, { readonly secret: string; readonly pool: mysql.Pool }>()
   const poolFor = (target: DoltTarget): mysql.Pool => {
     const key = `${target.user}@${target.host}:${target.port}`
-    const password = Redacted.value(target.password)
+    // A changed password, or changed TLS settings (a new CA), replaces the pool.
+    const secret = JSON.stringify([
+      Redacted.value(target.password),
+      target.tls?.ca ?? null,
+      target.tls?.serverName ?? null
+    ])
     const existing = pools.get(key)
-    if (existing !== undefined && existing.password === password) return existing.pool
+    if (existing !== undefined && existing.secret === secret) return existing.pool
     if (existing !== undefined) void existing.pool.end().catch(() => undefined)
     const pool = mysql.createPool({
       ...baseOptions(target, options),
@@ -186,11 +223,16 @@ export const makePools = (options: LiveOptions) => {
     // The first command on every new pooled connection; mysql2 runs a connection's commands in order.
     pool.on("connection", (connection) => {
       const core = connection as unknown as { query: (sql: string, cb: (e: unknown) => void) => void }
+      // An unverified server gets no statement: the connection is destroyed and the caller's query fails.
+      if (verifyServerName(connection, target.tls?.serverName) !== undefined) {
+        connection.destroy()
+        return
+      }
       core.query(pinSqlMode, (e) => {
         if (e !== null && e !== undefined) connection.destroy()
       })
     })
-    pools.set(key, { password, pool })
+    pools.set(key, { secret, pool })
     return pool
   }
   /** Runs one statement on a pooled connection; one retry when the pool handed out a connection Dolt had killed. */

@@ -11,7 +11,7 @@ export const openSession = (
   options: LiveOptions = defaultLiveOptions
 ): Effect.Effect<DoltSession, DoltError> =>
   Effect.tryPromise({
-    try: () => openConnection(baseOptions(target, options)),
+    try: () => openConnection(baseOptions(target, options), target.tls?.serverName),
     catch: (cause) => classifyError(target.host, "openSession", cause)
   }).pipe(
     Effect.map((conn): DoltSession => {

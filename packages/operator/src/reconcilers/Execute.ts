@@ -19,6 +19,7 @@ import { Data, Effect, Redacted } from "effect"
 import { type Credentials, CredentialsUnavailable, doltTarget, secretValue } from "./Credentials.ts"
 import { mergePatch } from "./MergePatch.ts"
 import { resourceFor } from "./Resources.ts"
+import { issueCertificates } from "./tls/issueCertificates.ts"
 
 export class ActionFailed extends Data.TaggedError("ActionFailed")<{
   readonly action: Action["_tag"]
@@ -244,6 +245,10 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
       if (ctx.backup === undefined)
         return yield* new ActionFailed({ action: action._tag, message: "this controller runs no backup steps" })
       return yield* ctx.backup(action.regarding, action.op)
+    }
+    case "IssueCertificates": {
+      yield* issueCertificates(action, ctx.fieldManager).pipe(Effect.mapError(fail(action._tag)))
+      return
     }
     case "RequeueAfter":
       return

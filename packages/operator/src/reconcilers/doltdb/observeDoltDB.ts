@@ -8,6 +8,7 @@ import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect } from "effect"
 import { type Credentials, doltTarget, readCredentials } from "../Credentials.ts"
 import { childResources } from "../Resources.ts"
+import { observeTls } from "../tls/observeTls.ts"
 import { observeStorage } from "./observeStorage.ts"
 
 export interface ObserveOptions {
@@ -217,7 +218,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
   // Still replicated while a switch to standalone moves the primary to pod 0 (`status.mesh` is kept until then).
   const replicated = (doltdb.spec.replication.enabled && doltdb.spec.replicas > 1) || doltdb.status?.mesh !== undefined
   const credentials = replicated
-    ? yield* readCredentials(namespace, name).pipe(
+    ? yield* readCredentials(namespace, doltdb).pipe(
         Effect.map((c) => ({ _tag: "Ok" as const, c })),
         Effect.catchTag("CredentialsUnavailable", (e) =>
           Effect.succeed({ _tag: "Missing" as const, message: e.message })
@@ -262,6 +263,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
   )
 
   const storage = yield* observeStorage(name, namespace, statefulSetObject)
+  const tls = yield* observeTls(doltdb, options.clusterDomain)
 
   return {
     observed: {
@@ -273,7 +275,8 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
       pods: views,
       defaults: options.defaults,
       ...(credentials?._tag === "Missing" ? { sqlUnavailable: credentials.message } : {}),
-      ...(foreign.length === 0 ? {} : { foreignChildren: foreign })
+      ...(foreign.length === 0 ? {} : { foreignChildren: foreign }),
+      ...(tls === undefined ? {} : { tls })
     } satisfies DoltDBPlanner.DoltDBObserved,
     credentials: credentials?._tag === "Ok" ? credentials.c : undefined
   }

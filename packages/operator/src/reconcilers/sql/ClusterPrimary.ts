@@ -58,7 +58,7 @@ export const resolveClusterPrimary = Effect.fn("ClusterPrimary.resolve")(functio
   const podIP = (pod?.status as { podIP?: string } | undefined)?.podIP
   if (pod === undefined || podIP === undefined)
     return { _tag: "NotReady", reason: `primary pod ${podName} is not running` } as ClusterPrimary
-  const credentials = yield* readCredentials(cluster.namespace, cluster.name).pipe(
+  const credentials = yield* readCredentials(cluster.namespace, doltdb).pipe(
     Effect.map((c) => ({ _tag: "Ok", c }) as const),
     Effect.catchTag("CredentialsUnavailable", (e) => Effect.succeed({ _tag: "Missing", reason: e.message } as const))
   )

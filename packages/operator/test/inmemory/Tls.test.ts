@@ -1,0 +1,100 @@
+/**
+ * `spec.tls` end to end in memory: the operator issues the CA and the server certificate before the StatefulSet,
+ * the pods mount only the server Secret, the operator's SQL connections carry the CA, and a certificate near its
+ * expiry is renewed (same CA) and rolled out to the pods.
+ */
+import { X509Certificate } from "node:crypto"
+import { Kube, type KubeObject, Pods, Secrets, StatefulSets } from "@doltdb-op/core/services/Kube"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
+import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
+const text = (secret: KubeObject | undefined, key: string) => {
+  const v = (secret?.data as Record<string, string> | undefined)?.[key]
+  return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8")
+}
+const get = <A extends KubeObject>(res: Parameters<Kube["Service"]["get"]>[0], name: string) =>
+  Effect.flatMap(Kube, (kube) =>
+    kube.get(res, name, { namespace: "ns" }).pipe(Effect.catch(() => Effect.succeed(undefined)))
+  ) as Effect.Effect<A | undefined, never, Kube>
+const ready = Effect.map(get(rawDoltDBs, "db"), (o) =>
+  ((o?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)?.conditions ?? []).some(
+    (c) => c.type === "Ready" && c.status === "True"
+  )
+)
+const tlsHash = Effect.map(
+  get(StatefulSets, "db"),
+  (s) =>
+    (s?.spec as { template: { metadata: { annotations?: Record<string, string> } } } | undefined)?.template.metadata
+      .annotations?.["k8s.dolthub.com/tls-hash"]
+)
+
+const setup = Effect.gen(function* () {
+  const kube = yield* Kube
+  yield* kube.create(Secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "db-credentials", namespace: "ns" },
+    data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
+  })
+  yield* kube.create(rawDoltDBs, {
+    apiVersion: "k8s.dolthub.com/v1alpha",
+    kind: "DoltDB",
+    metadata: { name: "db", namespace: "ns" },
+    spec: {
+      engineVersion: "1.86.4",
+      replicas: 2,
+      storage: { size: "1Gi" },
+      replication: { enabled: true },
+      tls: { enabled: true, requireSecureTransport: true, certificateDuration: "1h" }
+    }
+  } as unknown as KubeObject)
+})
+
+describe("spec.tls in memory", () => {
+  it.effect(
+    "issues certificates before the pods, mounts only the server Secret, renews before expiry with the same CA",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        yield* setup
+        const took = yield* runUntil(ready, { limitMillis: 180_000 })
+        assert.isAtLeast(took, 0, "the TLS DoltDB never became Ready")
+
+        const ca = yield* get(Secrets, "db-tls-ca")
+        const server = yield* get(Secrets, "db-tls")
+        assert.strictEqual(server?.type, "kubernetes.io/tls")
+        const caPem = text(ca, "tls.crt")!
+        assert.strictEqual(text(server, "ca.crt")?.trim(), caPem.trim())
+        const cert = new X509Certificate(text(server, "tls.crt")!)
+        assert.isTrue(cert.verify(new X509Certificate(caPem).publicKey))
+        assert.isTrue(cert.checkHost("db-0.db-internal.ns.svc.cluster.local") !== undefined)
+        // Both Secrets belong to the DoltDB; no pod mounts the CA's key.
+        for (const s of [ca, server]) assert.strictEqual(s?.metadata.ownerReferences?.[0]?.name, "db")
+        const pod = yield* get(Pods, "db-0")
+        const volumes = JSON.stringify((pod?.spec as { volumes?: unknown } | undefined)?.volumes ?? null)
+        assert.include(volumes, '"secretName":"db-tls"')
+        assert.notInclude(volumes, "db-tls-ca")
+        const first = yield* tlsHash
+        assert.isString(first)
+        // The pods were created once, after the Secret existed: no restart for the first hash.
+        const uid0 = pod?.metadata.uid
+
+        // 1h certificates are renewed 20 minutes before they expire; the pods roll to the new one.
+        const renewed = yield* runUntil(
+          Effect.gen(function* () {
+            const hash = yield* tlsHash
+            const p = yield* get(Pods, "db-0")
+            return hash !== first && p?.metadata.uid !== uid0 && (yield* ready)
+          }),
+          { limitMillis: 3_600_000, stepMillis: 30_000 }
+        )
+        assert.isAtLeast(renewed, 40 * 60_000 - 5 * 60_000, "renewed far too early")
+        assert.isAtMost(renewed, 45 * 60_000, "not renewed before the 20-minute window")
+        assert.strictEqual(text(yield* get(Secrets, "db-tls-ca"), "tls.crt"), caPem, "the CA changed")
+      }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 7 })))),
+    120_000
+  )
+})
