@@ -14,7 +14,8 @@ const label: Record<string, string> = {
   condition: "condition",
   event: "event",
   servers: "dolt",
-  writes: "client"
+  writes: "client",
+  backup: "backup"
 }
 
 const errorsText = (errors: Readonly<Record<string, number>>) =>
@@ -82,6 +83,29 @@ export const renderText = (report: ScenarioReport): string => {
           ? `  writes failing from ${secs(o.from)} to the end`
           : `  writes failing from ${secs(o.from)} until ${secs(o.to)} (${secs(o.to - o.from)} without an acknowledged write)`
       )
+  }
+  if (report.backups.length > 0) {
+    line()
+    line("Backups")
+    for (const b of report.backups) {
+      const by = b.schedule === undefined ? "" : ` (schedule ${b.schedule})`
+      const extra = [
+        b.podLosses > 0 ? `${b.podLosses} pod(s) lost mid-sync` : "",
+        b.retryCount > 0 ? `${b.retryCount} failed attempt(s)` : "",
+        b.error !== undefined && b.phase === "Failed" ? b.error : ""
+      ].filter((x) => x !== "")
+      line(
+        `  ${b.name}${by}: ${b.phase}${b.completedAt === undefined ? "" : ` at ${secs(b.completedAt)}`}${extra.length > 0 ? `; ${extra.join("; ")}` : ""}`
+      )
+      for (const d of b.databases)
+        line(
+          `    ${d.name} from ${d.pod ?? "?"} to ${d.url}: ${
+            d.writes === undefined
+              ? "nothing stored"
+              : `${d.writes} client write(s), ${d.acknowledged} acknowledged to their client`
+          }`
+        )
+    }
   }
   line()
   line("Invariants (checked after every step)")

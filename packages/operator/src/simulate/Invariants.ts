@@ -108,6 +108,7 @@ export type InvariantName =
   | "AcknowledgedWriteLost"
   | "EmptyPromotion"
   | "NotConverged"
+  | "BackupNotAcknowledged"
 
 export interface Violation {
   readonly invariant: InvariantName

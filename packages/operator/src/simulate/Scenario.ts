@@ -19,7 +19,9 @@
  *   - { at: 60s, deletePod: db-2 }
  *   - { at: 65s, operatorRestart: {} }
  *   - { at: 70s, patch: { kind: DoltDB, name: db, spec: { replication: { primary: { podIndex: 2 } } } } }
+ *   - { at: 75s, backup: { name: before-upgrade } }                    # a Backup (default: /db/backups/<name>)
  * ```
+ * A BackupSchedule among the objects creates Backups on its schedule; the run reports every Backup's outcome.
  * Times are Go-style durations (`500ms`, `5s`, `1m30s`) from the start of the run.
  *
  * `decodeScenario` checks a parsed file and names the first bad field the way a user would point at it
@@ -101,6 +103,17 @@ export const EventActions = {
     kind: Schema.String,
     name: Schema.String,
     spec: Schema.Record(Schema.String, Schema.Unknown)
+  }),
+  /** `kubectl apply` of a Backup; the other fields are the Backup's spec (checked as the API server would). */
+  backup: Schema.Struct({
+    name: Schema.String.check(Schema.isMinLength(1)),
+    /** Default: the first DoltDB. */
+    doltdb: Schema.optionalKey(PodName),
+    /** Default: the data volume, `{ local: { path: /db/backups/<name> } }`. */
+    storage: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+    databases: Schema.optionalKey(Schema.Array(Schema.String)),
+    target: Schema.optionalKey(Schema.String),
+    backoffLimit: Schema.optionalKey(Schema.Number)
   })
 } as const
 
@@ -125,7 +138,8 @@ export const ScenarioEvent = Schema.Union([
   Schema.Struct({ ...at, writes: EventActions.writes }),
   Schema.Struct({ ...at, operatorRestart: EventActions.operatorRestart }),
   Schema.Struct({ ...at, apiErrors: EventActions.apiErrors }),
-  Schema.Struct({ ...at, patch: EventActions.patch })
+  Schema.Struct({ ...at, patch: EventActions.patch }),
+  Schema.Struct({ ...at, backup: EventActions.backup })
 ])
 export type ScenarioEvent = typeof ScenarioEvent.Type
 
@@ -142,6 +156,25 @@ export type Scenario = typeof Scenario.Type
 
 /** Milliseconds of a scenario duration (already validated by the schema). */
 export const durationMillis = (text: string): number => parseGoDuration(text) ?? 0
+
+/** The Backup object a `backup` event applies. */
+export const backupObject = (
+  event: (typeof EventActions.backup)["Type"],
+  defaultDoltDB: string,
+  namespace: string
+): Record<string, unknown> => {
+  const { name, doltdb, storage, ...rest } = event
+  return {
+    apiVersion: Api.ApiVersion,
+    kind: "Backup",
+    metadata: { name, namespace },
+    spec: {
+      doltDBRef: { name: doltdb ?? defaultDoltDB },
+      storage: storage ?? { local: { path: `/db/backups/${name}` } },
+      ...rest
+    }
+  }
+}
 
 /** The action key of a decoded event. */
 export const actionOf = (event: ScenarioEvent): EventAction =>
@@ -340,6 +373,21 @@ export const decodeScenario = Effect.fn("Scenario.decode")(function* (input: unk
     if ("apiErrors" in event && event.apiErrors.until !== undefined) {
       if (durationMillis(event.apiErrors.until) <= atMillis)
         return yield* fail(`${where}.apiErrors.until`, `must be after \`at\` (${event.at})`)
+    }
+    if ("backup" in event) {
+      const b = event.backup
+      if (b.name.length > 253 || !Dns1123Subdomain.test(b.name))
+        return yield* fail(`${where}.backup.name`, `${JSON.stringify(b.name.slice(0, 80))} is not a valid name`)
+      if (b.doltdb !== undefined && !doltdbs.some((d) => d.name === b.doltdb))
+        return yield* fail(`${where}.backup.doltdb`, `no DoltDB ${b.doltdb} among the objects`)
+      const info = Api.kinds.find((k) => k.kind === "Backup")!
+      yield* info.decode(backupObject(b, doltdbs[0]!.name, "default")).pipe(
+        Effect.catch((error) => {
+          const issue = error.issues[0]
+          const path = (issue?.path ?? "").replace(/^spec\.?/u, "").replace(/^doltDBRef\.name$/u, "doltdb")
+          return fail(path === "" ? `${where}.backup` : `${where}.backup.${path}`, issue?.message ?? "")
+        })
+      )
     }
     if ("patch" in event) {
       const target = envelope.objects.find((o) => {

@@ -44,7 +44,11 @@ export const checkedInvariants: ReadonlyArray<{ readonly name: InvariantName; re
   { name: "Misrouted", rule: "<name>-primary routes only to the primary at the highest epoch (15 s bound)" },
   { name: "EpochDecreased", rule: "server epochs and status.replicationEpoch never decrease" },
   { name: "AcknowledgedWriteLost", rule: "a write every standby confirmed (ack-writes on, no 3024) is never lost" },
-  { name: "EmptyPromotion", rule: "a promoted server holds every database its predecessor held" }
+  { name: "EmptyPromotion", rule: "a promoted server holds every database its predecessor held" },
+  {
+    name: "BackupNotAcknowledged",
+    rule: "a Completed Backup restores to acknowledged state: its copy exists, and every write in it was acknowledged to its client or is kept by the cluster"
+  }
 ]
 
 export const makeInvariantMonitor = (namespace: string, doltdbs: ReadonlyArray<string>, start: number) => {

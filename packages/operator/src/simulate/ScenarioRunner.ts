@@ -17,7 +17,15 @@ import { InMemoryKube, SimCluster, type Verb } from "@doltdb-op/k8s"
 import { Clock, Effect, Fiber, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
 import { rawDoltDBs, resourceFor } from "../reconcilers/Resources.ts"
-import { actionOf, durationMillis, PartitionScope, type Scenario, type ScenarioEvent } from "./Scenario.ts"
+import { type BackupOutcome, makeBackupWatch } from "./BackupWatch.ts"
+import {
+  actionOf,
+  backupObject,
+  durationMillis,
+  PartitionScope,
+  type Scenario,
+  type ScenarioEvent
+} from "./Scenario.ts"
 import {
   checkedInvariants,
   type FinalState,
@@ -33,7 +41,15 @@ export interface RunOptions {
   readonly stepMillis?: number
 }
 
-export type TimelineKind = "scenario" | "primary" | "transition" | "condition" | "event" | "servers" | "writes"
+export type TimelineKind =
+  | "scenario"
+  | "primary"
+  | "transition"
+  | "condition"
+  | "event"
+  | "servers"
+  | "writes"
+  | "backup"
 
 export interface TimelineEntry {
   /** Simulated milliseconds since the start of the run. */
@@ -87,6 +103,8 @@ export interface ScenarioReport {
       readonly epoch: number | undefined
     }>
   }
+  /** Every Backup of the run (from `backup` events and BackupSchedules) and the copy each Completed one left. */
+  readonly backups: ReadonlyArray<BackupOutcome>
   readonly invariants: {
     readonly checked: ReadonlyArray<{ readonly name: string; readonly rule: string }>
     readonly violations: ReadonlyArray<InvariantViolation>
@@ -163,6 +181,7 @@ const describeEvent = (event: ScenarioEvent): string => {
     }`
   }
   if ("patch" in event) return `patch ${event.patch.kind} ${event.patch.name} spec ${JSON.stringify(event.patch.spec)}`
+  if ("backup" in event) return `backup ${event.backup.name}${event.backup.doltdb ? ` of ${event.backup.doltdb}` : ""}`
   return action
 }
 
@@ -244,6 +263,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     yield* TestClock.adjust(phaseOf(seed))
     start = yield* Clock.currentTimeMillis
     const monitor = makeInvariantMonitor(ns, doltdbNames, start)
+    const backups = makeBackupWatch(ns, (at, text) => note(at, "backup", text))
     for (const object of objects) {
       const res = resourceOf(object)
       if (res === undefined) continue
@@ -373,6 +393,13 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         yield* Effect.forkScoped(writer(event.writes, at))
         return
       }
+      if ("backup" in event) {
+        const object = stored(backupObject(event.backup, doltdbNames[0]!, ns), ns)
+        yield* kube
+          .create(resourceOf(object)!, object)
+          .pipe(Effect.catch((e) => Effect.sync(() => note(at, "scenario", `backup refused: ${e.message}`))))
+        return
+      }
       if ("operatorRestart" in event) return yield* operator.restart
       if ("apiErrors" in event) {
         const rate = event.apiErrors.rate
@@ -479,6 +506,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         note(at, "servers", `${servers}${started.length === 0 ? "" : ` (new process: ${started.join(", ")})`}`)
       }
       yield* monitor.step()
+      yield* backups.step(at)
     })
 
     // ---- the clock ----
@@ -553,7 +581,8 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       const later = periods.slice(i + 1).find((q) => q.doltdb === p.doltdb)
       return { ...p, to: later?.from ?? duration }
     })
-    const violations = monitor.violations()
+    const backupEnd = yield* backups.finish()
+    const violations = [...monitor.violations(), ...backupEnd.violations].sort((a, b) => a.at - b.at)
     return {
       name: scenario.name,
       seed,
@@ -570,6 +599,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         outages,
         ackedBy
       },
+      backups: backupEnd.outcomes,
       invariants: { checked: checkedInvariants, violations },
       final: final.map((f) => ({
         doltdb: f.doltdb,

@@ -26,6 +26,23 @@ const texts = (r: ScenarioReport, kind: string) => r.timeline.filter((e) => e.ki
 
 /** What each known example is about, beyond "no violation". */
 const expectations: Record<string, (r: ScenarioReport) => void> = {
+  "backups-under-faults.yaml": (r) => {
+    assert.isTrue(r.invariants.checked.some((c) => c.name === "BackupNotAcknowledged"))
+    assert.isAtLeast(r.backups.length, 4)
+    for (const b of r.backups) {
+      assert.strictEqual(b.phase, "Completed", `${b.name}: ${b.error}`)
+      for (const d of b.databases) assert.isAbove(d.writes ?? 0, 0, `${b.name}: an empty copy`)
+    }
+    // the primary's node died under the Backup pinned to it: the sync moved and completed elsewhere
+    const lost = r.backups.find((b) => b.name === "on-the-primary")
+    assert.isAtLeast(lost?.podLosses ?? 0, 1)
+    assert.notStrictEqual(lost?.databases[0]?.pod, "db-0")
+    // the schedule fired every minute and kept two
+    const scheduled = r.backups.filter((b) => b.schedule === "every-minute")
+    assert.isAtLeast(scheduled.length, 3)
+    assert.isTrue(texts(r, "backup").some((t) => t.startsWith(`Backup ${scheduled[0]?.name}: deleted`)))
+    assert.isTrue(r.timeline.some((e) => e.kind === "transition" && e.text.includes("Switchover")))
+  },
   "failover.yaml": (r) => {
     assert.deepStrictEqual(primaries(r).slice(0, 1), ["db-0@1"])
     assert.notStrictEqual(r.primaries.at(-1)?.primary, "db-0", "no failover away from db-0")
@@ -65,7 +82,7 @@ const expectations: Record<string, (r: ScenarioReport) => void> = {
 }
 
 describe("examples/", () => {
-  it("holds the four documented scenarios", () => {
+  it("holds the documented scenarios", () => {
     assert.includeMembers(examples, Object.keys(expectations))
   })
 

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parse } from "yaml"
+import { copyViolation } from "../../src/simulate/BackupWatch.ts"
 import { decodeScenario, eventActionNames } from "../../src/simulate/Scenario.ts"
 import { runScenario } from "../../src/simulate/ScenarioRunner.ts"
 
@@ -126,6 +127,29 @@ describe("decodeScenario names the bad field", () => {
       { ...base, events: [{ at: "5s", apiErrors: { rate: 2 } }] },
       "events[0].apiErrors.rate"
     ],
+    [
+      "a Backup of a DoltDB not in the scenario",
+      { ...base, events: [{ at: "1s", backup: { name: "b", doltdb: "nope" } }] },
+      "events[0].backup.doltdb"
+    ],
+    [
+      "a Backup with two backends",
+      {
+        ...base,
+        events: [{ at: "1s", backup: { name: "b", storage: { local: { path: "/db/b" }, gcs: { bucket: "bkt" } } } }]
+      },
+      "events[0].backup.storage"
+    ],
+    [
+      "a local Backup off the data volume",
+      { ...base, events: [{ at: "1s", backup: { name: "b", storage: { local: { path: "/tmp/b" } } } }] },
+      "events[0].backup.storage.local.path"
+    ],
+    [
+      "a Backup name the API refuses",
+      { ...base, events: [{ at: "1s", backup: { name: "B_1" } }] },
+      "events[0].backup.name"
+    ],
     ["a bad duration", { ...base, duration: 30 }, "duration"],
     ["no objects key", { name: "t", duration: "30s", events: [] }, "objects"]
   ]
@@ -206,6 +230,7 @@ describe("runScenario", () => {
             { at: "30s", heal: "db-1" },
             { at: "35s", operatorRestart: {} },
             { at: "40s", deletePod: "db-2" },
+            { at: "45s", backup: { name: "mid-run" } },
             { at: "50s", partition: { pod: "db-0", from: "operator" } },
             { at: "60s", healAll: {} },
             { at: "70s", nodeLost: "db-2" },
@@ -224,6 +249,10 @@ describe("runScenario", () => {
         const report = yield* runScenario(scenario)
         const fired = report.timeline.filter((e) => e.kind === "scenario").map((e) => e.text.split(" ")[0])
         assert.includeMembers(fired, [...eventActionNames])
+        assert.deepStrictEqual(
+          report.backups.map((b) => [b.name, b.phase]),
+          [["mid-run", "Completed"]]
+        )
         assert.deepStrictEqual(report.invariants.violations, [])
         assert.deepStrictEqual(report.final[0]?.notConverged, [])
         assert.strictEqual(report.primaries.at(-1)?.primary, "db-2")
@@ -316,4 +345,23 @@ describe("runScenario, patches", () => {
       }),
     60_000
   )
+})
+
+describe("BackupNotAcknowledged", () => {
+  const acked = new Set([1, 2, 3])
+  it("holds for a copy of acknowledged writes, or of writes the cluster kept although their client saw an error", () => {
+    assert.isUndefined(copyViolation([1, 2, 3], acked, () => false))
+    assert.isUndefined(copyViolation([1, 4], acked, (w) => w === 4))
+    assert.isUndefined(copyViolation([], acked, () => false))
+  })
+  it("is broken by a write neither acknowledged nor kept, and by a Completed copy that is not stored", () => {
+    assert.include(
+      copyViolation([1, 5, 6], acked, () => false),
+      "2 write(s) in the copy were never acknowledged"
+    )
+    assert.include(
+      copyViolation(undefined, acked, () => true),
+      "nothing is stored"
+    )
+  })
 })
