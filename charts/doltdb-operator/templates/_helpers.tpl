@@ -89,7 +89,22 @@ name: {{ include "doltdb-operator.fullname" . }}
 {{- end }}
 {{- end }}
 
-{{/* The flags the chart derives from values, each unless containerArgs sets it (the operator refuses a repeated flag). */}}
+{{/* "true" when containerArgs turns on the reference's --zap-devel (which sets the level and the format). */}}
+{{- define "doltdb-operator.zapDevel" -}}
+{{- range . }}
+{{- if or (eq (toString .) "--zap-devel") (eq (toString .) "--zap-devel=true") }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* A bind address: "host:port", IPv6 hosts in brackets, "" host for every interface. */}}
+{{- define "doltdb-operator.bindAddress" -}}
+{{- $host := toString (index . 0) }}
+{{- if contains ":" $host }}{{ printf "[%s]:%v" $host (index . 1) }}{{ else }}{{ printf "%s:%v" $host (index . 1) }}{{ end }}
+{{- end }}
+
+{{/* The flags the chart derives from values, each unless containerArgs sets it (the operator refuses a repeated flag).
+The reference's --zap-log-level, --zap-encoder and --zap-devel in containerArgs count as setting --log-level and
+--log-format, so a values file written for the reference keeps its logging. */}}
 {{- define "doltdb-operator.derivedArgs" -}}
 {{- $args := .Values.containerArgs }}
 {{- $flags := list }}
@@ -98,11 +113,16 @@ name: {{ include "doltdb-operator.fullname" . }}
 {{- if .Values.watchNamespaces }}
 {{- $flags = append $flags (list "--watch-namespaces" (join "," .Values.watchNamespaces)) }}
 {{- end }}
+{{- $devel := include "doltdb-operator.zapDevel" $args }}
+{{- if not (or $devel (include "doltdb-operator.argSet" (list $args "--zap-log-level"))) }}
 {{- $flags = append $flags (list "--log-level" .Values.logLevel) }}
+{{- end }}
+{{- if not (or $devel (include "doltdb-operator.argSet" (list $args "--zap-encoder"))) }}
 {{- $flags = append $flags (list "--log-format" .Values.logFormat) }}
+{{- end }}
 {{- $flags = append $flags (list "--cluster-name" .Values.clusterDomain) }}
-{{- $flags = append $flags (list "--health-probe-bind-address" (printf ":%v" .Values.healthProbePort)) }}
-{{- $flags = append $flags (list "--metrics-bind-address" (ternary (printf ":%v" .Values.metrics.port) "0" .Values.metrics.enabled)) }}
+{{- $flags = append $flags (list "--health-probe-bind-address" (include "doltdb-operator.bindAddress" (list .Values.healthProbeBindHost .Values.healthProbePort))) }}
+{{- $flags = append $flags (list "--metrics-bind-address" (ternary (include "doltdb-operator.bindAddress" (list .Values.metrics.bindHost .Values.metrics.port)) "0" .Values.metrics.enabled)) }}
 {{- range $flags }}
 {{- if not (include "doltdb-operator.argSet" (list $args (index . 0))) }}
 - {{ printf "%s=%s" (index . 0) (index . 1) | quote }}

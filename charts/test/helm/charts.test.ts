@@ -200,6 +200,42 @@ describe("values", () => {
     expect(args).toContain("--log-format=json")
   })
 
+  it("the reference's --zap-* logging flags in containerArgs replace the chart's --log-level/--log-format", () => {
+    const argsOf = (containerArgs: string) =>
+      one(render("doltdb-operator", [], [`containerArgs={${containerArgs}}`]), "Deployment").spec.template.spec
+        .containers[0].args as ReadonlyArray<string>
+    const logging = (args: ReadonlyArray<string>) => args.filter((a) => /^--(log-level|log-format|zap-)/u.test(a))
+    expect(logging(argsOf("--leader-elect,--zap-log-level=debug"))).toEqual([
+      "--zap-log-level=debug",
+      "--log-format=json"
+    ])
+    expect(logging(argsOf("--leader-elect,--zap-encoder=console"))).toEqual([
+      "--zap-encoder=console",
+      "--log-level=info"
+    ])
+    expect(logging(argsOf("--leader-elect,--zap-devel"))).toEqual(["--zap-devel"])
+    expect(logging(argsOf("--leader-elect,--zap-devel=false"))).toEqual([
+      "--zap-devel=false",
+      "--log-level=info",
+      "--log-format=json"
+    ])
+  })
+
+  it("bind hosts: every interface by default, a host, an IPv6 address, or the pod IP", () => {
+    const args = (set: ReadonlyArray<string>) =>
+      (
+        one(render("doltdb-operator", [], set), "Deployment").spec.template.spec.containers[0]
+          .args as ReadonlyArray<string>
+      ).filter((a) => a.includes("bind-address"))
+    expect(args([])).toEqual(["--health-probe-bind-address=:8081", "--metrics-bind-address=:8080"])
+    expect(args(["metrics.bindHost=127.0.0.1", "healthProbeBindHost=$(POD_IP)"])).toEqual([
+      "--health-probe-bind-address=$(POD_IP):8081",
+      "--metrics-bind-address=127.0.0.1:8080"
+    ])
+    expect(args(["metrics.bindHost=::1"])).toContain("--metrics-bind-address=[::1]:8080")
+    expect(args(["metrics.enabled=false", "metrics.bindHost=127.0.0.1"])).toContain("--metrics-bind-address=0")
+  })
+
   it("values.schema.json refuses a mistyped key, naming it", () => {
     const result = template("doltdb-operator", { set: ["replica=2"] })
     expect(result.ok).toBe(false)

@@ -15,7 +15,8 @@ import type {
 } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Secrets } from "@doltdb-op/core/services/Kube"
-import { Data, Effect, Redacted } from "effect"
+import { Data, Effect, Option, Redacted } from "effect"
+import { LeaderElection } from "../runtime/LeaderElection.ts"
 import { type Credentials, CredentialsUnavailable, doltTarget, secretValue } from "./Credentials.ts"
 import { mergePatch } from "./MergePatch.ts"
 import { resourceFor } from "./Resources.ts"
@@ -61,6 +62,22 @@ const podTarget = (ctx: ExecuteContext, target: PodTarget, action: Action["_tag"
     ? Effect.fail(new ActionFailed({ action, message: "no credentials for the DoltDB" }))
     : Effect.succeed(doltTarget(target.host, target.port, ctx.credentials))
 
+/**
+ * A role change (promotion, demotion, fencing a pod by deletion) runs only while this replica holds the leader
+ * Lease within its renew deadline: a deposed leader that resumes mid-plan (a paused process, a slow call) must not
+ * change a role the new leader is deciding. Without a `LeaderElection` in context (simulation, tests) it passes.
+ */
+const ensureLeading = (action: Action["_tag"]) =>
+  Effect.flatMap(Effect.serviceOption(LeaderElection), (election) =>
+    Option.isNone(election)
+      ? Effect.void
+      : election.value.ensureLeading.pipe(
+          Effect.mapError(
+            (e) => new ActionFailed({ action, message: `not the leader: ${e.message}`, cause: e, errorTag: e._tag })
+          )
+        )
+  )
+
 const readSecret = Effect.fnUntraced(function* (ref: SecretKeyRef) {
   const kube = yield* Kube
   // Read at execution time: plans never carry secrets.
@@ -87,6 +104,7 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
     }
     case "Delete": {
       const res = yield* resourceOf(action.ref.apiVersion, action.ref.kind, action._tag)
+      if (action.ref.kind === "Pod") yield* ensureLeading(action._tag)
       yield* kube
         .delete(res, action.ref.name, {
           namespace: action.ref.namespace,
@@ -138,11 +156,13 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
     }
     case "AssumeRole": {
       const target = yield* podTarget(ctx, action.target, action._tag)
+      yield* ensureLeading(action._tag)
       yield* dolt.assumeRole(target, action.role, action.epoch).pipe(Effect.mapError(fail(action._tag)))
       return
     }
     case "TransitionToStandby": {
       const target = yield* podTarget(ctx, action.target, action._tag)
+      yield* ensureLeading(action._tag)
       const rows = yield* dolt
         .transitionToStandby(target, action.epoch, action.minCaughtUp)
         .pipe(Effect.mapError(fail(action._tag)))

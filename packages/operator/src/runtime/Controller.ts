@@ -32,6 +32,25 @@ export const requeue: ReconcileResult = ReconcileResult.Requeue()
 export const requeueAfter = (after: Duration.Input): ReconcileResult =>
   ReconcileResult.RequeueAfter({ after: Duration.fromInputUnsafe(after) })
 
+/** A 409 Conflict (the object changed since it was read), directly or as the cause of a failed action. */
+const isConflict = (error: unknown, depth = 0): boolean =>
+  typeof error === "object" &&
+  error !== null &&
+  ((error as { _tag?: unknown })._tag === "Conflict" ||
+    (depth < 3 && isConflict((error as { cause?: unknown }).cause, depth + 1)))
+
+/**
+ * A failure that is the normal optimistic-concurrency retry: only conflicts, no defect. Logged at info without a
+ * stack (controller-runtime logs it as an error with one); still counted as a reconcile error.
+ */
+const conflictOnly = <E>(cause: Cause.Cause<E>): string | undefined => {
+  if (Cause.hasDies(cause) || cause.reasons.length === 0) return undefined
+  const errors = cause.reasons.map((reason) => (reason._tag === "Fail" ? reason.error : undefined))
+  if (!errors.every((error) => isConflict(error))) return undefined
+  const first = errors[0] as { message?: unknown }
+  return typeof first.message === "string" ? first.message : "Conflict"
+}
+
 export interface ControllerOptions<E, R> {
   /** The controller's name: the `controller` label of its metrics and log annotation. */
   readonly name: string
@@ -80,7 +99,12 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
         yield* Metric.update(errors, 1)
         yield* Metric.update(total("error"), 1)
         if (Cause.hasDies(cause)) yield* Metric.update(panics, 1)
-        yield* Effect.logError("Reconciler error", cause)
+        const conflict = conflictOnly(cause)
+        if (conflict !== undefined)
+          yield* Effect.logInfo("The object changed while it was reconciled (409 Conflict): retrying", {
+            message: conflict
+          })
+        else yield* Effect.logError("Reconciler error", cause)
         yield* queue.addRateLimited(key)
       })
 

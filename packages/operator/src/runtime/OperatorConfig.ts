@@ -9,6 +9,7 @@
 import { parseGoDuration } from "@doltdb-op/core/api/GoDuration"
 import { Config, Duration, Effect, type LogLevel, Option, Result, Schema } from "effect"
 import { Flag } from "effect/cli"
+import { resolveLogging, zapFlags } from "./ZapFlags.ts"
 
 // --- value types ---
 
@@ -89,6 +90,13 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
   leaderElectionId: Schema.String,
   /** `--leader-election-namespace`: empty = the operator's own namespace (see `resolveLeaderElectionNamespace`). */
   leaderElectionNamespace: Schema.String,
+  /**
+   * `--leader-lease-duration` (default 10 s), `--leader-renew-deadline` (7 s), `--leader-retry-period` (2 s): see
+   * LeaderElection. A standby replaces a crashed leader about one lease duration after its last renewal.
+   */
+  leaderLeaseDuration: Schema.Duration,
+  leaderRenewDeadline: Schema.Duration,
+  leaderRetryPeriod: Schema.Duration,
   /** `--max-concurrent-reconciles` (default 1): every controller but DoltDB's. */
   maxConcurrentReconciles: PositiveInt,
   /** `--max-doltdb-concurrent-reconciles` (default 10). */
@@ -103,10 +111,12 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
    * backup credentials Secret, for the kubelet to refresh the mounted copy (its sync period plus cache TTL).
    */
   backupCredentialsPropagation: Schema.Duration,
-  /** `--log-level` (default info). */
+  /** `--log-level` (default info; the reference's `--zap-log-level`/`--zap-devel` when not given, see ZapFlags). */
   logLevel: LogLevelName,
-  /** `--log-format` (default json). */
+  /** `--log-format` (default json; the reference's `--zap-encoder`/`--zap-devel` when not given). */
   logFormat: LogFormat,
+  /** Reference flags that were given but mean nothing here, one sentence each (logged at startup). */
+  ignoredFlags: Schema.optionalKey(Schema.Array(Schema.String)),
   /** `--kubeconfig`, else `KUBECONFIG`, else in-cluster / `~/.kube/config`. */
   kubeconfig: Schema.optionalKey(Schema.String),
   /** `--cluster-name`, else `CLUSTER_NAME`: the cluster's DNS domain (default `cluster.local`). */
@@ -147,6 +157,22 @@ const parsedFlag = <A>(
     (input) => Option.getOrElse(Result.getFailure(parse(input)), () => "invalid value")
   )
 }
+
+/** Like `parsedFlag` without a default: `Option.none()` when neither the flag nor its env variable is set. */
+const optionalParsedFlag = <A>(
+  name: string,
+  description: string,
+  parse: (input: string) => Result.Result<A, string>
+): Flag.Flag<Option.Option<A>> =>
+  Flag.String(name).pipe(
+    (flag) => described(flag, name, description),
+    Flag.withFallbackConfig(Config.String(envName(name))),
+    Flag.filterMap(
+      (input) => Result.getSuccess(parse(input)),
+      (input) => Option.getOrElse(Result.getFailure(parse(input)), () => "invalid value")
+    ),
+    Flag.optional
+  )
 
 const parsePositiveInt = (input: string): Result.Result<number, string> => {
   const value = Number(input.trim())
@@ -204,6 +230,24 @@ export const operatorConfigFlags = {
     "",
     (input) => (input === "" ? Result.succeed("") : parseMatching(dnsLabel, "a namespace name")(input))
   ),
+  leaderLeaseDuration: parsedFlag(
+    "leader-lease-duration",
+    "How long a standby waits, after it last saw the leader renew, before it takes the Lease",
+    "10s",
+    parseDuration
+  ),
+  leaderRenewDeadline: parsedFlag(
+    "leader-renew-deadline",
+    "How long the leader keeps leading without a successful renewal (below the lease duration)",
+    "7s",
+    parseDuration
+  ),
+  leaderRetryPeriod: parsedFlag(
+    "leader-retry-period",
+    "How often the leader renews and a standby checks the Lease",
+    "2s",
+    parseDuration
+  ),
   maxConcurrentReconciles: parsedFlag(
     "max-concurrent-reconciles",
     "Concurrent reconciles of each controller (DoltDB's excepted)",
@@ -228,8 +272,13 @@ export const operatorConfigFlags = {
     "90s",
     parseDuration
   ),
-  logLevel: parsedFlag("log-level", "trace, debug, info, warn or error", "info", parseLiteral(LogLevelName.literals)),
-  logFormat: parsedFlag("log-format", "json or text", "json", parseLiteral(LogFormat.literals)),
+  logLevel: optionalParsedFlag(
+    "log-level",
+    "trace, debug, info, warn or error (default info)",
+    parseLiteral(LogLevelName.literals)
+  ),
+  logFormat: optionalParsedFlag("log-format", "json or text (default json)", parseLiteral(LogFormat.literals)),
+  ...zapFlags,
   kubeconfig: Flag.String("kubeconfig").pipe(
     Flag.withDescription(
       `Path to a kubeconfig; default in-cluster or ~/.kube/config [env ${envName("kubeconfig")}, KUBECONFIG]`
@@ -258,8 +307,28 @@ export const fromFlags = (
       : never
   }
 ): OperatorConfig => {
-  const { kubeconfig, ...rest } = flags
-  return OperatorConfig.make({ ...rest, ...(Option.isSome(kubeconfig) ? { kubeconfig: kubeconfig.value } : {}) })
+  const {
+    kubeconfig,
+    logLevel,
+    logFormat,
+    zapLogLevel,
+    zapEncoder,
+    zapDevel,
+    zapStacktraceLevel,
+    zapTimeEncoding,
+    logDevMode,
+    logSql,
+    ...rest
+  } = flags
+  const logging = resolveLogging(
+    { logLevel, logFormat },
+    { zapLogLevel, zapEncoder, zapDevel, zapStacktraceLevel, zapTimeEncoding, logDevMode, logSql }
+  )
+  return OperatorConfig.make({
+    ...rest,
+    ...logging,
+    ...(Option.isSome(kubeconfig) ? { kubeconfig: kubeconfig.value } : {})
+  })
 }
 
 /**

@@ -4,7 +4,7 @@
  * The `run` command builds `OperatorRuntime.layer(config, controllers)` on top of a `Kube` layer and launches it.
  */
 import type { Kube } from "@doltdb-op/core/services/Kube"
-import { Effect, FileSystem, Layer, Logger, Option, References } from "effect"
+import { Duration, Effect, FileSystem, Layer, Logger, Option, References } from "effect"
 import { Health } from "./Health.ts"
 import { type InvalidLeaderElectionOptions, LeaderElection, makeIdentity } from "./LeaderElection.ts"
 import * as LeaderMetrics from "./LeaderMetrics.ts"
@@ -41,11 +41,19 @@ export const leaderElectionLayer = (
           const identity = yield* makeIdentity
           yield* Effect.logInfo("Leader election enabled", {
             lease: `${namespace}/${config.leaderElectionId}`,
-            identity
+            identity,
+            leaseDuration: Duration.format(config.leaderLeaseDuration),
+            renewDeadline: Duration.format(config.leaderRenewDeadline),
+            retryPeriod: Duration.format(config.leaderRetryPeriod)
           })
-          return LeaderElection.layer({ namespace, name: config.leaderElectionId, identity }).pipe(
-            Layer.provide(LeaseClient.layerKube)
-          )
+          return LeaderElection.layer({
+            namespace,
+            name: config.leaderElectionId,
+            identity,
+            leaseDuration: config.leaderLeaseDuration,
+            renewDeadline: config.leaderRenewDeadline,
+            retryPeriod: config.leaderRetryPeriod
+          }).pipe(Layer.provide(LeaseClient.layerKube))
         })
       )
     : LeaderElection.layerAlwaysLeader
@@ -57,9 +65,11 @@ export const leaderElectionLayer = (
  */
 const compatibilityWarnings = (config: OperatorConfig): Layer.Layer<never> =>
   Layer.effectDiscard(
-    config.metricsSecure
-      ? Effect.logWarning("--metrics-secure is not supported: /metrics is served over plain HTTP")
-      : Effect.void
+    Effect.gen(function* () {
+      if (config.metricsSecure)
+        yield* Effect.logWarning("--metrics-secure is not supported: /metrics is served over plain HTTP")
+      for (const ignored of config.ignoredFlags ?? []) yield* Effect.logWarning(ignored)
+    })
   )
 
 export const layer = <R>(config: OperatorConfig, controllers: ReadonlyArray<Manager.ControllerDefinition<R>>) =>

@@ -1,10 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Metric, Random, Schema } from "effect"
+import { Duration, Effect, Fiber, Logger, Metric, Random, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import * as Controller from "../../src/runtime/Controller.ts"
 import * as ControllerMetrics from "../../src/runtime/ControllerMetrics.ts"
 import * as WorkQueue from "../../src/runtime/WorkQueue.ts"
 
+class Conflict extends Schema.TaggedError<Conflict>()("Conflict", { message: Schema.String }) {}
+class ActionFailed extends Schema.TaggedError<ActionFailed>()("ActionFailed", { cause: Schema.Unknown }) {}
 class Boom extends Schema.TaggedError<Boom>()("Boom", { attempt: Schema.Number }) {}
 
 const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -137,6 +139,54 @@ describe("Controller", () => {
       assert.strictEqual(yield* counter(ControllerMetrics.reconcilePanics, "err"), 1)
       assert.strictEqual(yield* total("err", "success"), 1)
     }).pipe(isolated)
+  )
+
+  it.effect(
+    "a 409 Conflict is a retry logged at info without a stack; other failures at error with their cause",
+    () => {
+      const logs: Array<{ level: string; message: string; cause: boolean }> = []
+      const recorder = Logger.make(({ logLevel, message, cause }) => {
+        const text = Array.isArray(message) ? String(message[0]) : String(message)
+        logs.push({ level: logLevel, message: text, cause: cause.reasons.length > 0 })
+      })
+      return Effect.gen(function* () {
+        const queue = yield* WorkQueue.make({ name: "conflict" })
+        let attempts = 0
+        const controller = yield* Controller.make({
+          name: "conflict",
+          queue,
+          reconcile: () =>
+            Effect.gen(function* () {
+              attempts++
+              if (attempts === 1) return yield* new Conflict({ message: "the object has been modified" })
+              if (attempts === 2)
+                return yield* new ActionFailed({
+                  cause: new Conflict({ message: "status: the object has been modified" })
+                })
+              if (attempts === 3) return yield* new Boom({ attempt: attempts })
+              return Controller.done
+            })
+        })
+        yield* Effect.forkChild(controller.run, { startImmediately: true })
+        yield* queue.add("x")
+        yield* TestClock.adjust("1 second")
+        const failures = logs.filter((l) => /Conflict|Reconciler error/u.test(l.message))
+        assert.deepStrictEqual(failures, [
+          {
+            level: "Info",
+            message: "The object changed while it was reconciled (409 Conflict): retrying",
+            cause: false
+          },
+          {
+            level: "Info",
+            message: "The object changed while it was reconciled (409 Conflict): retrying",
+            cause: false
+          },
+          { level: "Error", message: "Reconciler error", cause: true }
+        ])
+        assert.strictEqual(yield* counter(ControllerMetrics.reconcileErrors, "conflict"), 3, "still counted")
+      }).pipe(isolated, Effect.provide(Logger.layer([recorder])))
+    }
   )
 
   it.effect("requeue uses the rate limiter; requeueAfter forgets and waits exactly", () =>

@@ -1,11 +1,12 @@
 import { Kube, Leases } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Random, Scope, SubscriptionRef } from "effect"
+import { Clock, Effect, Exit, Layer, Random, Scope, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import { Health } from "../../src/runtime/Health.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 import { LeaseClient, type LeaseClientShape, LeaseError, makeMemory } from "../../src/runtime/LeaseClient.ts"
+import { skewedClock } from "./clocks.ts"
 
 const lease = { namespace: "operators", name: "k8s.dolthub.com" }
 
@@ -31,13 +32,14 @@ const breakable = (client: LeaseClientShape) => {
   }
 }
 
-const candidate = (identity: string, client: LeaseClientShape) =>
+const candidate = (identity: string, client: LeaseClientShape, clock?: Clock.Clock) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
-    const election = yield* LeaderElection.elect({ ...lease, identity }).pipe(
+    const elect = LeaderElection.elect({ ...lease, identity }).pipe(
       Effect.provideService(LeaseClient, client),
       Scope.provide(scope)
     )
+    const election = yield* clock === undefined ? elect : Effect.provideService(elect, Clock.Clock, clock)
     return { election, stop: Scope.close(scope, Exit.void) }
   })
 
@@ -78,7 +80,7 @@ describe("LeaderElection", () => {
       })
       assert.isDefined(aLostAt)
       assert.isDefined(bLedAt)
-      assert.isAtMost(aLostAt!, 100, "a steps down within renewDeadline (10 s) of its last renewal")
+      assert.isAtMost(aLostAt!, 70, "a steps down within renewDeadline (7 s) of its last renewal")
       assert.isAbove(bLedAt!, aLostAt!, "b leads only after a stepped down")
       assert.isAtMost(bLedAt!, 200)
       const taken = yield* store.get(lease)
@@ -114,7 +116,7 @@ describe("LeaderElection", () => {
       yield* TestClock.adjust("1 minute")
       const stored = yield* kube.get(Leases, lease.name, { namespace: lease.namespace })
       assert.strictEqual(stored.spec?.holderIdentity, election.identity)
-      assert.strictEqual(stored.spec?.leaseDurationSeconds, 15)
+      assert.strictEqual(stored.spec?.leaseDurationSeconds, 10)
       assert.strictEqual(stored.spec?.renewTime, "1970-01-01T00:01:00.000000Z")
       assert.strictEqual(stored.spec?.acquireTime, "1970-01-01T00:00:00.000000Z")
     }).pipe(
@@ -126,6 +128,114 @@ describe("LeaderElection", () => {
         )
       )
     )
+  )
+
+  it.effect(
+    "a crashed leader is replaced within leaseDuration + one poll of its last renewal; it stepped down before",
+    () =>
+      Effect.gen(function* () {
+        const takeovers: Array<number> = []
+        for (let seed = 1; seed <= 16; seed++) {
+          const store = yield* makeMemory
+          const a = breakable(store)
+          const candidateA = yield* candidate("a", a.view)
+          yield* candidateA.election.decided
+          // b's reads, timed: the first one after a's last renewal is when b can first see it.
+          const reads: Array<number> = []
+          const timed: LeaseClientShape = {
+            ...store,
+            get: (ref) =>
+              Effect.andThen(
+                Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => reads.push(t))),
+                store.get(ref)
+              )
+          }
+          const candidateB = yield* candidate("b", timed)
+          yield* candidateB.election.decided
+          // Let the standby's polls fall at some phase relative to the leader's renewals.
+          yield* TestClock.adjust(`${7000 + seed * 311} millis`)
+          const lastRenewal = (yield* store.get(lease)).record.renewTime!
+          yield* a.setBroken(true)
+          const start = yield* Clock.currentTimeMillis
+          let aLost: number | undefined
+          let bLed: number | undefined
+          for (let t = 0; t < 20_000 && bLed === undefined; t += 50) {
+            yield* TestClock.adjust("50 millis")
+            const now = start + t + 50
+            const [isA, isB] = [
+              yield* SubscriptionRef.get(candidateA.election.isLeader),
+              yield* SubscriptionRef.get(candidateB.election.isLeader)
+            ]
+            assert.isFalse(isA && isB, "two leaders at the same instant")
+            if (!isA && aLost === undefined) aLost = now
+            if (isB && bLed === undefined) bLed = now
+          }
+          assert.isDefined(bLed, `seed ${seed}: b never took over`)
+          assert.isAtMost(aLost! - lastRenewal, 7050, `seed ${seed}: a steps down 7 s after its last renewal`)
+          assert.isAtLeast(bLed! - lastRenewal, 10_000, `seed ${seed}: b waits for the lease to expire`)
+          const seen = reads.find((t) => t >= lastRenewal)!
+          assert.isAtMost(seen - lastRenewal, 2400, "b reads the Lease at least every 2.4 s")
+          // b wakes exactly when its view of the lease expires (within the 50 ms sampling step), not a poll later.
+          assert.isAtMost(bLed! - seen, 10_051, `seed ${seed}: b takes over 10 s after it saw the last renewal`)
+          takeovers.push(bLed! - lastRenewal)
+          yield* candidateA.stop
+          yield* candidateB.stop
+        }
+        // The standby's view of the last renewal is at most one poll (2.4 s) late; it wakes when that view expires.
+        assert.isAtMost(Math.max(...takeovers), 12_450, `takeover after the last renewal (ms): ${takeovers.join(", ")}`)
+      }).pipe(Random.withSeed(11))
+  )
+
+  it.effect(
+    "lease timing uses the monotonic clock: a leader whose wall clock steps back an hour still steps down",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* makeMemory
+        const a = breakable(store)
+        const { skewed, offsets } = yield* skewedClock
+        const candidateA = yield* candidate("a", a.view, skewed)
+        yield* candidateA.election.decided
+        const candidateB = yield* candidate("b", store)
+        yield* candidateB.election.decided
+        yield* TestClock.adjust("3 seconds")
+        // a loses the API server and its wall clock steps back (an NTP correction): by the wall clock its last
+        // renewal would look an hour in the future, and it would never step down while b takes over.
+        yield* a.setBroken(true)
+        offsets.wall = -3_600_000
+        let bLed = false
+        for (let i = 0; i < 200; i++) {
+          yield* TestClock.adjust("100 millis")
+          const isA = yield* SubscriptionRef.get(candidateA.election.isLeader)
+          const isB = yield* SubscriptionRef.get(candidateB.election.isLeader)
+          assert.isFalse(isA && isB, "two leaders at the same instant")
+          bLed ||= isB
+        }
+        assert.isTrue(bLed, "b took over")
+        yield* candidateA.stop
+        yield* candidateB.stop
+      }).pipe(Random.withSeed(3))
+  )
+
+  it.effect("ensureLeading fails once the renew deadline passed by the monotonic clock, before the loop notices", () =>
+    Effect.gen(function* () {
+      const store = yield* makeMemory
+      const { skewed, offsets } = yield* skewedClock
+      const candidateA = yield* candidate("a", store, skewed)
+      yield* candidateA.election.decided
+      const candidateB = yield* candidate("b", store)
+      yield* candidateB.election.decided
+      yield* TestClock.adjust("5 seconds")
+      yield* candidateA.election.ensureLeading
+      assert.strictEqual((yield* Effect.flip(candidateB.election.ensureLeading))._tag, "NotLeading")
+      // a's process was frozen for 20 s: no fiber ran, so a still believes it leads, but its lease is stale.
+      offsets.pause = 20_000
+      assert.isTrue(yield* SubscriptionRef.get(candidateA.election.isLeader))
+      const refused = yield* Effect.flip(candidateA.election.ensureLeading)
+      assert.strictEqual(refused._tag, "NotLeading")
+      assert.match(refused.message, /may have lost it/)
+      yield* candidateA.stop
+      yield* candidateB.stop
+    }).pipe(Random.withSeed(5))
   )
 
   it.effect("rejects a renew deadline that is not below the lease duration", () =>
@@ -151,7 +261,12 @@ describe("LeaderElection", () => {
         () => Effect.sync(() => stopped++)
       ).pipe(Effect.andThen(Effect.never))
       yield* LeaderElection.whileLeader(work).pipe(
-        Effect.provideService(LeaderElection.LeaderElection, { identity: "me", isLeader, decided: Effect.void }),
+        Effect.provideService(LeaderElection.LeaderElection, {
+          identity: "me",
+          isLeader,
+          decided: Effect.void,
+          ensureLeading: Effect.void
+        }),
         Effect.forkChild({ startImmediately: true })
       )
       yield* TestClock.adjust("1 second")
@@ -180,7 +295,12 @@ describe("LeaderElection", () => {
         return runs < 3 ? Effect.fail("informer exploded") : Effect.never
       })
       yield* LeaderElection.whileLeader(work).pipe(
-        Effect.provideService(LeaderElection.LeaderElection, { identity: "me", isLeader, decided: Effect.void }),
+        Effect.provideService(LeaderElection.LeaderElection, {
+          identity: "me",
+          isLeader,
+          decided: Effect.void,
+          ensureLeading: Effect.void
+        }),
         Effect.forkChild({ startImmediately: true })
       )
       yield* TestClock.adjust("1 millis")

@@ -32,7 +32,14 @@ describe("Manager", () => {
       const decided = yield* Deferred.make<void>()
       yield* Layer.build(
         Manager.layer<never>([]).pipe(
-          Layer.provide(Layer.succeed(LeaderElection, { identity: "test", isLeader, decided: Deferred.await(decided) }))
+          Layer.provide(
+            Layer.succeed(LeaderElection, {
+              identity: "test",
+              isLeader,
+              decided: Deferred.await(decided),
+              ensureLeading: Effect.void
+            })
+          )
         )
       )
       yield* settle
@@ -67,7 +74,14 @@ describe("Manager", () => {
       const source = Manager.watch(ConfigMaps, { namespaces: ["team-a", "team-b"], toKeys: EventSource.toSelf })
       yield* Layer.build(
         Manager.layer([{ ...definition, sources: [source] }]).pipe(
-          Layer.provide(Layer.succeed(LeaderElection, { identity: "test", isLeader, decided: Effect.void }))
+          Layer.provide(
+            Layer.succeed(LeaderElection, {
+              identity: "test",
+              isLeader,
+              decided: Effect.void,
+              ensureLeading: Effect.void
+            })
+          )
         )
       )
       yield* TestClock.adjust("1 second")

@@ -60,6 +60,10 @@ describe("OperatorConfig", () => {
       assert.strictEqual(config.leaderElect, false)
       assert.strictEqual(config.leaderElectionId, "k8s.dolthub.com")
       assert.strictEqual(config.leaderElectionNamespace, "")
+      assert.strictEqual(Duration.toMillis(config.leaderLeaseDuration), 10_000)
+      assert.strictEqual(Duration.toMillis(config.leaderRenewDeadline), 7_000)
+      assert.strictEqual(Duration.toMillis(config.leaderRetryPeriod), 2_000)
+      assert.deepStrictEqual(config.ignoredFlags, [])
       assert.strictEqual(config.maxConcurrentReconciles, 1)
       assert.strictEqual(config.maxDoltdbConcurrentReconciles, 10)
       assert.strictEqual(Duration.toMillis(config.requeueSql), 30_000)
@@ -168,7 +172,11 @@ describe("OperatorConfig", () => {
         [["--requeue-sql", "soon"], "--requeue-sql"],
         [["--watch-namespaces", "Team_A"], "--watch-namespaces"],
         [["--log-level", "loud"], "--log-level"],
-        [["--leader-election-id", "Not Valid"], "--leader-election-id"]
+        [["--leader-election-id", "Not Valid"], "--leader-election-id"],
+        [["--leader-lease-duration", "forever"], "--leader-lease-duration"],
+        [["--zap-log-level", "loud"], "--zap-log-level"],
+        [["--zap-encoder", "xml"], "--zap-encoder"],
+        [["--zap-time-encoding", "sundial"], "--zap-time-encoding"]
       ]
       for (const [args, flag] of cases) {
         const messages = yield* errorsOf(args)
@@ -179,6 +187,40 @@ describe("OperatorConfig", () => {
       }
       const fromEnv = yield* errorsOf([], { DOLTDB_OPERATOR_MAX_CONCURRENT_RECONCILES: "-1" })
       assert.isTrue(fromEnv.some((message) => message.includes("--max-concurrent-reconciles")))
+    })
+  )
+
+  it.effect("the reference's zap and logging flags: mapped to --log-level/--log-format or accepted and reported", () =>
+    Effect.gen(function* () {
+      const mapped = yield* parse(["--leader-elect", "--zap-log-level=error", "--zap-encoder=console"])
+      assert.strictEqual(mapped.logLevel, "error")
+      assert.strictEqual(mapped.logFormat, "text")
+      assert.deepStrictEqual(mapped.ignoredFlags, [])
+      const devel = yield* parse(["--zap-devel"])
+      assert.deepStrictEqual([devel.logLevel, devel.logFormat], ["debug", "text"])
+      const develOff = yield* parse(["--zap-devel=false"])
+      assert.deepStrictEqual([develOff.logLevel, develOff.logFormat], ["info", "json"])
+      const verbosity = yield* parse(["--zap-log-level=3", "--zap-devel=true", "--zap-encoder", "json"])
+      assert.deepStrictEqual([verbosity.logLevel, verbosity.logFormat], ["trace", "json"])
+      assert.strictEqual((yield* parse(["--zap-log-level=1"])).logLevel, "debug")
+      assert.strictEqual((yield* parse(["--zap-log-level=panic"])).logLevel, "error")
+      // Ours win when both are given (the chart passes --log-level only when containerArgs has no zap level).
+      const both = yield* parse(["--log-level=warn", "--zap-log-level=debug", "--log-format=json", "--zap-devel"])
+      assert.deepStrictEqual([both.logLevel, both.logFormat], ["warn", "json"])
+      const fromEnv = yield* parse([], { DOLTDB_OPERATOR_ZAP_LOG_LEVEL: "debug" })
+      assert.strictEqual(fromEnv.logLevel, "debug")
+      const ignored = yield* parse([
+        "--zap-stacktrace-level=error",
+        "--zap-time-encoding",
+        "rfc3339nano",
+        "--log-dev-mode=true",
+        "--log-sql"
+      ])
+      assert.deepStrictEqual([ignored.logLevel, ignored.logFormat], ["info", "json"])
+      assert.deepStrictEqual(
+        (ignored.ignoredFlags ?? []).map((s) => s.split(" ")[0]),
+        ["--zap-stacktrace-level=error", "--zap-time-encoding=rfc3339nano", "--log-dev-mode", "--log-sql"]
+      )
     })
   )
 
