@@ -1,23 +1,14 @@
 /**
- * The `doltdb-operator` entry point (bin/doltdb-operator.js imports this file): parses the command line with
- * effect/cli and runs the chosen subcommand on the Node platform layer. New subcommands (`run`, `simulate`) are
- * added to the `withSubcommands` list.
+ * The `doltdb-operator` entry point (bin/doltdb-operator.js imports this file): runs the command line
+ * (cli/Program.ts; subcommands are added there) on the Node platform layer, and turns how it ended into an exit
+ * code (cli/Cli.ts).
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
-import { Command } from "effect/cli"
-import { CliVersion, exitCode, isUsageError, reportUsageError, rootCommand, StderrPresenter } from "./cli/Cli.ts"
-import { guardCommand } from "./cli/GuardCommand.ts"
-import { renderCommand } from "./cli/RenderCommand.ts"
-import { runCommand } from "./cli/RunCommand.ts"
-import { simulateCommand } from "./cli/SimulateCommand.ts"
+import { exitCode, isUsageError } from "./cli/Cli.ts"
+import { runCli } from "./cli/Program.ts"
 
-const cli = rootCommand.pipe(Command.withSubcommands([runCommand, renderCommand, simulateCommand, guardCommand]))
-
-const program = Command.run(cli, { version: CliVersion }).pipe(
-  Effect.tapError(reportUsageError),
-  Effect.provide([NodeServices.layer, StderrPresenter])
-)
+const program = runCli(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer))
 
 NodeRuntime.runMain(program, {
   // Usage errors are reported above; anything else is a bug and gets its full cause on stderr.

@@ -11,17 +11,24 @@ import { Config, Duration, Effect, FileSystem, Layer, Logger, Option, Redacted, 
 import { Command, Flag } from "effect/cli"
 import { parse } from "yaml"
 import * as GuardLoop from "../guard/GuardLoop.ts"
-import { parseDuration } from "../runtime/OperatorConfig.ts"
+import { type DurationBounds, parseDurationWithin, parseIntBetween } from "../runtime/OperatorConfig.ts"
 
-const durationFlag = (name: string, description: string, defaultValue: string) =>
-  Flag.String(name).pipe(
+const durationFlag = (name: string, description: string, defaultValue: string, bounds: DurationBounds) => {
+  const parse = parseDurationWithin(bounds)
+  return Flag.String(name).pipe(
     Flag.withDescription(description),
     Flag.withDefault(defaultValue),
     Flag.filterMap(
-      (input) => Result.getSuccess(parseDuration(input)),
-      (input) => Option.getOrElse(Result.getFailure(parseDuration(input)), () => "invalid value")
+      (input) => Result.getSuccess(parse(input)),
+      (input) => Option.getOrElse(Result.getFailure(parse(input)), () => "invalid value")
     )
   )
+}
+
+/** A tick or read of 0 would spin; over a minute the guard no longer guards. */
+const LoopBounds: DurationBounds = { min: 100, max: 60_000 }
+/** The DoltDB schema's own minimum; no maximum there, so none here (a comparison, never a timer). */
+const ThresholdBounds: DurationBounds = { min: 1000, max: Number.MAX_SAFE_INTEGER }
 
 const envFlag = (name: string, env: string, description: string) =>
   Flag.String(name).pipe(
@@ -34,14 +41,27 @@ const flags = {
   namespace: envFlag("namespace", "POD_NAMESPACE", "Namespace of the pod and its DoltDB"),
   pod: envFlag("pod", "POD_NAME", "This pod's name"),
   podUid: envFlag("pod-uid", "POD_UID", "This pod's uid"),
-  doltPort: Flag.Int("dolt-port").pipe(Flag.withDescription("The sql-server port"), Flag.withDefault(3306)),
+  doltPort: Flag.String("dolt-port").pipe(
+    Flag.withDescription("The sql-server port"),
+    Flag.withDefault("3306"),
+    Flag.filterMap(
+      (input) => Result.getSuccess(parseIntBetween(1, 65535)(input)),
+      (input) => Option.getOrElse(Result.getFailure(parseIntBetween(1, 65535)(input)), () => "invalid value")
+    )
+  ),
   threshold: durationFlag(
     "threshold",
     "How long the primary may be cut off from the API server and every peer before it is demoted (until the DoltDB is read)",
-    `${Guard.DefaultThresholdMillis}ms`
+    `${Guard.DefaultThresholdMillis}ms`,
+    ThresholdBounds
   ),
-  tick: durationFlag("tick", "Period of the checks", `${Guard.GuardTickMillis}ms`),
-  readTimeout: durationFlag("read-timeout", "Bound on every read of a tick", `${Guard.GuardReadTimeoutMillis}ms`),
+  tick: durationFlag("tick", "Period of the checks (100ms to 1m)", `${Guard.GuardTickMillis}ms`, LoopBounds),
+  readTimeout: durationFlag(
+    "read-timeout",
+    "Bound on every read of a tick (100ms to 1m)",
+    `${Guard.GuardReadTimeoutMillis}ms`,
+    LoopBounds
+  ),
   configDir: Flag.String("config-dir").pipe(
     Flag.withDescription("Where the pod's Dolt configs are mounted (<dir>/<pod>.yaml lists the peers)"),
     Flag.withDefault("/etc/doltdb")

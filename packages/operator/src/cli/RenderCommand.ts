@@ -2,13 +2,16 @@
  * `doltdb-operator render -f doltdb.yaml [-o yaml|json]`: prints every object the operator would create for the
  * DoltDB(s) in the file, without touching a cluster. Notes go to stderr; on bad input nothing reaches stdout.
  */
-import { Console, Effect, FileSystem, Stdio, Stream } from "effect"
+import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { OutputFormats, RenderInputError, renderManifests } from "./RenderDocuments.ts"
+import { MaxDocuments, MaxInputBytes, readBounded } from "./ManifestInput.ts"
+import { OutputFormats, renderManifests } from "./RenderDocuments.ts"
 
 const filename = Flag.String("filename").pipe(
   Flag.withAlias("f"),
-  Flag.withDescription("DoltDB manifest to render (YAML or JSON; other kinds are skipped); - reads stdin")
+  Flag.withDescription(
+    `DoltDB manifest to render (YAML or JSON, at most ${MaxInputBytes / 1024 / 1024} MiB and ${MaxDocuments} documents; other kinds are skipped); - reads stdin`
+  )
 )
 
 const output = Flag.Literals("output", OutputFormats).pipe(
@@ -21,14 +24,7 @@ export const renderCommand = Command.make(
   "render",
   { filename, output },
   Effect.fn("RenderCommand")(function* ({ filename, output }) {
-    const source = filename === "-" ? "stdin" : filename
-    const read =
-      filename === "-"
-        ? Stream.mkString(Stream.decodeText((yield* Stdio.Stdio).stdin))
-        : (yield* FileSystem.FileSystem).readFileString(filename)
-    const text = yield* read.pipe(
-      Effect.mapError((error) => new RenderInputError({ message: `cannot read ${source}: ${error.message}` }))
-    )
+    const { source, text } = yield* readBounded(filename)
     const { stdout, notices } = yield* renderManifests(source, text, output)
     for (const notice of notices) yield* Console.error(`note: ${notice}`)
     yield* Console.log(stdout.endsWith("\n") ? stdout.slice(0, -1) : stdout)

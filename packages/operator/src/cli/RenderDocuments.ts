@@ -2,21 +2,19 @@
  * What `render` does with a manifest's text: parse every YAML document, decode each DoltDB (defaults filled,
  * every bad field named), build its children with core's builders and format them for stdout.
  *
- * Nothing here touches a cluster or the process: the command (RenderCommand.ts) reads the file and writes the
+ * Input bounds (size, document count, aliases) are ManifestInput.ts's. Nothing here touches a cluster or the process: the command (RenderCommand.ts) reads the file and writes the
  * result, so tests can run this directly.
  */
 import * as Api from "@doltdb-op/core/api/index"
 import * as Builders from "@doltdb-op/core/builders/index"
-import { Effect, Schema } from "effect"
-import { parseAllDocuments, stringify } from "yaml"
+import { Effect } from "effect"
+import { stringify } from "yaml"
+import { parseDocuments, RenderInputError } from "./ManifestInput.ts"
+
+export { RenderInputError }
 
 export const OutputFormats = ["yaml", "json"] as const
 export type OutputFormat = (typeof OutputFormats)[number]
-
-/** The input cannot be rendered; `message` names the file, document and field. Exit code 2. */
-export class RenderInputError extends Schema.TaggedError<RenderInputError>()("RenderInputError", {
-  message: Schema.String
-}) {}
 
 export interface RenderOutput {
   /** What goes to stdout: the objects, as multi-document YAML or a JSON `List`. */
@@ -44,19 +42,12 @@ export const renderManifests = Effect.fn("Render.renderManifests")(function* (
   text: string,
   format: OutputFormat
 ) {
-  const documents = parseAllDocuments(text)
-  const parsed = Array.isArray(documents) ? documents : [documents]
+  const parsed = yield* parseDocuments(source, text)
   const notices: Array<string> = []
   const objects: Array<Builders.ChildObject> = []
   let doltdbs = 0
 
-  for (const [index, document] of parsed.entries()) {
-    const where = parsed.length > 1 ? `${source} (document ${index + 1})` : source
-    const [syntaxError] = document.errors
-    if (syntaxError !== undefined) {
-      return yield* new RenderInputError({ message: `${where}: not valid YAML: ${syntaxError.message}` })
-    }
-    const value: unknown = document.toJS()
+  for (const { where, value } of parsed) {
     if (value === null || value === undefined) continue
     const { kind, name } = describe(value)
     if (kind !== "DoltDB") {
@@ -85,6 +76,8 @@ export const renderManifests = Effect.fn("Render.renderManifests")(function* (
       notices.push(`${where}: DoltDB ${identified.doltdb.metadata.name}: ${warning}`)
     objects.push(...state.objects)
     doltdbs++
+    // Lets a signal (Ctrl-C, SIGTERM) interrupt a long render between DoltDBs.
+    yield* Effect.yieldNow
   }
 
   if (doltdbs === 0) {

@@ -11,6 +11,7 @@ import { controllers, FieldManager } from "../Operator.ts"
 import { makeIdentity } from "../runtime/LeaderElection.ts"
 import { fromFlags, type OperatorConfig, operatorConfigFlags } from "../runtime/OperatorConfig.ts"
 import * as OperatorRuntime from "../runtime/OperatorRuntime.ts"
+import { signalMeansShutdown } from "./Interrupt.ts"
 
 const replicationDefaults: DoltDBPlanner.ReplicationDefaults = {
   failoverDelayMillis: Replication.defaultPolicy.failoverDelayMillis,
@@ -39,6 +40,7 @@ export const operatorControllers = (config: OperatorConfig, instance: string) =>
 
 export const runOperator = (config: OperatorConfig) =>
   Effect.gen(function* () {
+    yield* signalMeansShutdown
     const instance = yield* makeIdentity
     const kubeconfig = yield* KubeLive.loadKubeConfig(config.kubeconfig)
     return yield* OperatorRuntime.launch(config, operatorControllers(config, instance)).pipe(

@@ -6,12 +6,11 @@
  * Exit codes: 0 every invariant held; 1 an invariant was violated (the report is printed first); 2 the scenario
  * file cannot be read or is invalid (the bad field named on stderr, nothing on stdout).
  */
-import { Console, Data, Effect, FileSystem, Option, Stdio, Stream } from "effect"
+import { Console, Data, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { parse } from "yaml"
 import { decodeScenario } from "../simulate/Scenario.ts"
 import { runScenario } from "../simulate/ScenarioRunner.ts"
-import { RenderInputError } from "./RenderDocuments.ts"
+import { parseDocuments, RenderInputError, readBounded } from "./ManifestInput.ts"
 import { renderJson, renderText } from "./SimulateOutput.ts"
 
 /** The run finished and some invariant did not hold (exit code 1; the report is on stdout). */
@@ -22,6 +21,9 @@ export class SimulationFailed extends Data.TaggedError("SimulationFailed")<{ rea
     this.stack = `simulate: ${props.message}`
   }
 }
+
+/** 1 MiB: the examples are a few KiB; a scenario is a list of steps, not data. */
+const MaxScenarioBytes = 1024 * 1024
 
 const filename = Flag.String("filename").pipe(
   Flag.withAlias("f"),
@@ -39,20 +41,9 @@ const json = Flag.Boolean("json").pipe(
 )
 
 const readScenario = Effect.fn("SimulateCommand.read")(function* (filename: string) {
-  const source = filename === "-" ? "stdin" : filename
-  const read =
-    filename === "-"
-      ? Stream.mkString(Stream.decodeText((yield* Stdio.Stdio).stdin))
-      : (yield* FileSystem.FileSystem).readFileString(filename)
-  const text = yield* read.pipe(
-    Effect.mapError((error) => new RenderInputError({ message: `cannot read ${source}: ${error.message}` }))
-  )
-  const value = yield* Effect.try({
-    try: () => parse(text) as unknown,
-    catch: (error) =>
-      new RenderInputError({ message: `${source}: not valid YAML: ${error instanceof Error ? error.message : error}` })
-  })
-  return yield* decodeScenario(value).pipe(
+  const { source, text } = yield* readBounded(filename, MaxScenarioBytes)
+  const [document] = yield* parseDocuments(source, text, 1)
+  return yield* decodeScenario(document?.value).pipe(
     Effect.mapError((error) => new RenderInputError({ message: `${source}: ${error.message}` }))
   )
 })

@@ -33,10 +33,11 @@ const durationFlag = (name: string, fallback: string, description: string) =>
     Flag.mapTryCatch(
       (text) => {
         const millis = Api.parseGoDuration(text)
-        if (millis === undefined || millis <= 0) throw new Error("bad duration")
+        // Past 24 h a timer would overflow Node's 2^31 ms and fire at once.
+        if (millis === undefined || millis <= 0 || millis > 24 * 3_600_000) throw new Error("bad duration")
         return millis
       },
-      () => `--${name} must be a positive duration such as 90s or 5m`
+      () => `--${name} must be a duration from 1ms to 24h, such as 90s or 5m`
     )
   )
 const noWait = Flag.Boolean("no-wait").pipe(
@@ -87,7 +88,13 @@ const switchover = Command.make(
   {
     namespace: namespaceFlag,
     name: nameArg,
-    to: Flag.Int("to").pipe(Flag.withDescription("Index of the pod to promote")),
+    to: Flag.Int("to").pipe(
+      Flag.withDescription("Index of the pod to promote"),
+      Flag.filter(
+        (to) => to >= 0 && to < 32,
+        (to) => `--to must be a pod index from 0 to 31 (replicas are at most 32), got ${to}`
+      )
+    ),
     timeout: durationFlag("timeout", "2m", "Give up following after this long"),
     noWait
   },
@@ -156,7 +163,14 @@ const logs = Command.make(
   {
     namespace: namespaceFlag,
     name: nameArg,
-    tail: Flag.Int("tail").pipe(Flag.withDescription("Lines per pod (default all)"), Flag.optional),
+    tail: Flag.Int("tail").pipe(
+      Flag.withDescription("Lines per pod (default all)"),
+      Flag.filter(
+        (tail) => tail >= 0,
+        (tail) => `--tail must be 0 or more, got ${tail}`
+      ),
+      Flag.optional
+    ),
     previous: Flag.Boolean("previous").pipe(
       Flag.withAlias("p"),
       Flag.withDescription("The previous container's logs"),

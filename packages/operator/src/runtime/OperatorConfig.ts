@@ -75,7 +75,24 @@ export const toLogLevel = (level: LogLevelName): LogLevel.LogLevel =>
 export const LogFormat = Schema.Literals(["json", "text"])
 export type LogFormat = typeof LogFormat.Type
 
-const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+/**
+ * Bounds of the concurrency flags: a worker is a fiber pulling from the queue, started up front, so 10^8 workers
+ * exhaust memory before anything runs; past a few dozen, reconciles only queue on the API server's client
+ * rate limits and the Dolt connections. 256 leaves room for very large fleets.
+ */
+export const MaxWorkers = 256
+const WorkerCount = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MaxWorkers }))
+
+/** Bounds of a duration flag, in milliseconds. */
+export interface DurationBounds {
+  readonly min: number
+  readonly max: number
+}
+const Day = 24 * 60 * 60 * 1000
+/** `--requeue-sql`: 0 would re-check every Database/User/Grant in a hot loop; more than a day never re-checks drift. */
+export const RequeueSqlBounds: DurationBounds = { min: 1000, max: Day }
+/** `--backup-credentials-propagation`: the kubelet needs tens of seconds; over an hour a changed Secret never applies. */
+export const BackupPropagationBounds: DurationBounds = { min: 1000, max: 60 * 60 * 1000 }
 
 export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig")({
   /** `--watch-namespaces`: empty = all namespaces. */
@@ -98,9 +115,9 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
   leaderRenewDeadline: Schema.Duration,
   leaderRetryPeriod: Schema.Duration,
   /** `--max-concurrent-reconciles` (default 1): every controller but DoltDB's. */
-  maxConcurrentReconciles: PositiveInt,
+  maxConcurrentReconciles: WorkerCount,
   /** `--max-doltdb-concurrent-reconciles` (default 10). */
-  maxDoltdbConcurrentReconciles: PositiveInt,
+  maxDoltdbConcurrentReconciles: WorkerCount,
   /**
    * `--requeue-sql` (default 30 s): how often Database/User/Grant are re-checked for drift after success.
    * Our SQL reconcilers compare before writing, so a converged object costs reads only.
@@ -134,8 +151,8 @@ export class OperatorConfig extends Schema.Class<OperatorConfig>("OperatorConfig
 
 const envName = (flag: string) => `DOLTDB_OPERATOR_${flag.toUpperCase().replaceAll("-", "_")}`
 
-const described = <A>(flag: Flag.Flag<A>, name: string, description: string): Flag.Flag<A> =>
-  Flag.withDescription(flag, `${description} [env ${envName(name)}]`)
+const described = <A>(flag: Flag.Flag<A>, name: string, description: string, extraEnv?: string): Flag.Flag<A> =>
+  Flag.withDescription(flag, `${description} [env ${envName(name)}${extraEnv === undefined ? "" : `, ${extraEnv}`}]`)
 
 /** A string flag with its env fallback and default, parsed by `parse` (errors name the flag). */
 const parsedFlag = <A>(
@@ -148,7 +165,7 @@ const parsedFlag = <A>(
   const env = Config.String(envName(name))
   const fallback = extraEnv === undefined ? env : env.pipe(Config.orElse(() => Config.String(extraEnv)))
   const raw: Flag.Flag<string> = Flag.withDefault(
-    Flag.withFallbackConfig(described(Flag.String(name), name, description), fallback),
+    Flag.withFallbackConfig(described(Flag.String(name), name, description, extraEnv), fallback),
     defaultValue
   )
   return Flag.filterMap(
@@ -174,10 +191,32 @@ const optionalParsedFlag = <A>(
     Flag.optional
   )
 
-const parsePositiveInt = (input: string): Result.Result<number, string> => {
-  const value = Number(input.trim())
-  return Number.isInteger(value) && value >= 1 ? Result.succeed(value) : Result.fail("expected an integer >= 1")
-}
+/** An integer in [min, max]; decimal digits only (no `1e3`, `0x10`, or `1.0`). */
+export const parseIntBetween =
+  (min: number, max: number) =>
+  (input: string): Result.Result<number, string> => {
+    const text = input.trim()
+    const value = Number(text)
+    return /^[0-9]{1,9}$/u.test(text) && value >= min && value <= max
+      ? Result.succeed(value)
+      : Result.fail(`expected an integer from ${min} to ${max}, got "${input}"`)
+  }
+
+const formatMillis = (millis: number) =>
+  millis % 3_600_000 === 0 ? `${millis / 3_600_000}h` : millis % 1000 === 0 ? `${millis / 1000}s` : `${millis}ms`
+
+/** A duration (as `parseDuration`) within `bounds`. */
+export const parseDurationWithin =
+  (bounds: DurationBounds) =>
+  (input: string): Result.Result<Duration.Duration, string> =>
+    Result.flatMap(parseDuration(input), (duration) => {
+      const millis = Duration.toMillis(duration)
+      return millis >= bounds.min && millis <= bounds.max
+        ? Result.succeed(duration)
+        : Result.fail(
+            `expected a duration from ${formatMillis(bounds.min)} to ${formatMillis(bounds.max)}, got "${input}"`
+          )
+    })
 
 const parseMatching =
   (pattern: RegExp, what: string) =>
@@ -250,27 +289,27 @@ export const operatorConfigFlags = {
   ),
   maxConcurrentReconciles: parsedFlag(
     "max-concurrent-reconciles",
-    "Concurrent reconciles of each controller (DoltDB's excepted)",
+    `Concurrent reconciles of each controller (DoltDB's excepted), 1 to ${MaxWorkers}`,
     "1",
-    parsePositiveInt
+    parseIntBetween(1, MaxWorkers)
   ),
   maxDoltdbConcurrentReconciles: parsedFlag(
     "max-doltdb-concurrent-reconciles",
-    "Concurrent reconciles of the DoltDB controller",
+    `Concurrent reconciles of the DoltDB controller, 1 to ${MaxWorkers}`,
     "10",
-    parsePositiveInt
+    parseIntBetween(1, MaxWorkers)
   ),
   requeueSql: parsedFlag(
     "requeue-sql",
-    "How often Database, User and Grant are re-checked for drift",
+    "How often Database, User and Grant are re-checked for drift (1s to 24h)",
     "30s",
-    parseDuration
+    parseDurationWithin(RequeueSqlBounds)
   ),
   backupCredentialsPropagation: parsedFlag(
     "backup-credentials-propagation",
-    "How long a Backup waits for a changed credentials Secret to reach the pods' volumes",
+    "How long a Backup waits for a changed credentials Secret to reach the pods' volumes (1s to 1h)",
     "90s",
-    parseDuration
+    parseDurationWithin(BackupPropagationBounds)
   ),
   logLevel: optionalParsedFlag(
     "log-level",
@@ -290,7 +329,7 @@ export const operatorConfigFlags = {
   ),
   clusterName: parsedFlag(
     "cluster-name",
-    "The cluster's DNS domain [env CLUSTER_NAME]",
+    "The cluster's DNS domain",
     "cluster.local",
     parseMatching(dnsSubdomain, "a DNS domain such as cluster.local"),
     "CLUSTER_NAME"

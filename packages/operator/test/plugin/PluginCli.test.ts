@@ -66,6 +66,25 @@ describe("kubectl doltdb (parsed commands)", () => {
       assert.deepStrictEqual(report.pods[0]!.server, { reachable: false, reason: "not queried" })
     }).pipe(Effect.provide(layer(new Map())))
   )
+
+  it.effect("out-of-range flag values are usage errors naming the flag and the range", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["logs", "db", "--tail", "-1"], "--tail must be 0 or more, got -1"],
+        [["switchover", "db", "--to", "99"], "--to must be a pod index from 0 to 31 (replicas are at most 32), got 99"],
+        [["backup", "db", "--timeout", "100000h"], "--timeout must be a duration from 1ms to 24h, such as 90s or 5m"]
+      ]
+      for (const [args, message] of cases) {
+        const error = yield* Effect.flip(run(args))
+        const messages =
+          "errors" in error ? (error.errors as ReadonlyArray<{ message: string }>).map((e) => e.message) : []
+        assert.isTrue(
+          messages.some((m) => m.includes(message)),
+          `${args.join(" ")}: ${messages.join("; ")}`
+        )
+      }
+    }).pipe(Effect.provide(layer(new Map())))
+  )
 })
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url))
@@ -94,6 +113,21 @@ describe("the kubectl-doltdb executable", () => {
     assert.strictEqual(result.status, 1)
     assert.strictEqual(result.stdout, "")
     assert.match(result.stderr, /^error: cannot load kubeconfig .*: no current cluster in the kubeconfig\n$/)
+  })
+
+  it("help and version need no kubeconfig and exit 0; no --wizard/--completions/--log-level built-ins", {
+    timeout: 90_000
+  }, () => {
+    const help = plugin(["help"], { KUBECONFIG: "/nonexistent" })
+    assert.strictEqual(help.status, 0, help.stderr)
+    assert.include(
+      help.stdout,
+      "GLOBAL FLAGS\n  --help, -h       Show help information\n  --version, -v    Show version information\n"
+    )
+    for (const gone of ["--wizard", "--completions", "--log-level"]) assert.notInclude(help.stdout, gone)
+    const version = plugin(["version"], { KUBECONFIG: "/nonexistent" })
+    assert.strictEqual(version.status, 0, version.stderr)
+    assert.strictEqual(version.stdout, "kubectl-doltdb v0.1.0\n")
   })
 
   it("an unknown flag is a usage error (exit 2)", { timeout: 60_000 }, () => {
