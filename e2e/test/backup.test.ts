@@ -3,9 +3,10 @@
 // backend; new DoltDBs are bootstrapped from the S3 and the GCS backups and compared row for row, branch for branch,
 // on every pod; the pod running a backup is killed mid-sync and the backup completes on another pod; a schedule
 // firing every minute prunes to its history limit; a store that refuses the sync ends Failed with its error after
-// backoffLimit attempts. Backup and restore times (and the bytes in the store) go to e2e/.work/results.json (and
+// backoffLimit attempts; a DoltHub key reaches the running servers (DoltHub itself is out of reach). Backup and restore times (and the bytes in the store) go to e2e/.work/results.json (and
 // $E2E_RESULTS_FILE), never asserted.
 import { execFileSync } from "node:child_process"
+import { generateKeyPairSync } from "node:crypto"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { type AddressInfo, createServer, connect as netConnect, type Socket } from "node:net"
 import { join } from "node:path"
@@ -106,6 +107,20 @@ const holdingProxy = async (host: string, upstream: URL) => {
         server.close(() => resolve())
       })
   }
+}
+
+/**
+ * A fresh DoltHub key in the file format `dolt creds new` writes: `d` the Ed25519 public key, `x` Go's 64-byte
+ * private key (seed then public key), both base64url with padding (dolt's creds/jwk.go).
+ */
+let doltJwkLast = ""
+const doltJwk = () => {
+  const jwk = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })
+  const pub = Buffer.from(jwk.x ?? "", "base64url")
+  const priv = Buffer.concat([Buffer.from(jwk.d ?? "", "base64url"), pub])
+  const b64url = (b: Buffer) => b.toString("base64").replaceAll("+", "-").replaceAll("/", "_")
+  doltJwkLast = JSON.stringify({ d: b64url(pub), x: b64url(priv), kty: "OKP", crv: "Ed25519" })
+  return doltJwkLast
 }
 
 const mergeResults = (file: string, entries: Record<string, unknown>) => {
@@ -436,5 +451,38 @@ describe("backups on real object stores", () => {
     assert.strictEqual(backup.status.retryCount, 2)
     assert.match(backup.status.error, /backoff limit exceeded after 2 attempts: .*(NoSuchBucket|bucket)/i)
     assert.notInclude(JSON.stringify(backup.status), "secret")
+  }, 300_000)
+
+  it("a DoltHub key reaches the running servers through the credentials Secret, without a restart", async () => {
+    // DoltHub is not reachable from here: the remote is an address where nothing listens. Without a key the sync
+    // stops at dolt's key lookup ("invalid creds file"); with one it gets past the key to the connection.
+    const remoteUrl = `https://${new URL(moto).hostname}:1/acme`
+    const uids = async () =>
+      (
+        await k.get<{ items: Array<KubeObject> }>(`${core("pods", ns)}?labelSelector=app.kubernetes.io%2Fname%3Dsrc`)
+      ).items
+        .map((p) => `${p.metadata.name}/${p.metadata.uid}`)
+        .sort()
+    await readyDoltDB("src")
+    const before = await uids()
+    const { backup: keyless } = await runBackup("dolthub-no-key", { doltHub: { remoteUrl } }, { backoffLimit: 1 })
+    assert.strictEqual(keyless.status.phase, "Failed")
+    assert.match(keyless.status.error, /invalid creds file/)
+    await k.create(core("secrets", ns), {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "dolthub", namespace: ns },
+      stringData: { "creds.jwk": doltJwk() }
+    })
+    const { backup: keyed } = await runBackup(
+      "dolthub-key",
+      { doltHub: { remoteUrl, credentialsSecretKeyRef: { name: "dolthub", key: "creds.jwk" } } },
+      { backoffLimit: 1 }
+    )
+    assert.strictEqual(keyed.status.phase, "Failed")
+    assert.notMatch(keyed.status.error, /creds/)
+    assert.match(keyed.status.error, /connection refused/)
+    assert.notInclude(JSON.stringify(keyed.status), JSON.parse(doltJwkLast).x)
+    assert.deepStrictEqual(await uids(), before, "pods were restarted")
   }, 300_000)
 })
