@@ -3,10 +3,10 @@
  * definitions run against a real cluster (live layers, `run`) and inside the simulation (in-memory layers): they
  * need only the `Kube` and `Dolt` services.
  */
-import { type Backups as BackupPlanner, Builders, type DoltDBPlanner, type SqlResources } from "@doltdb-op/core"
+import { type Backups as BackupPlanner, Builders, DoltDBPlanner, type SqlResources } from "@doltdb-op/core"
 import type { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { reconcileBackup } from "./reconcilers/backup/reconcileBackup.ts"
 import { reconcileBackupSchedule } from "./reconcilers/backup/reconcileBackupSchedule.ts"
 import type { OutcomeMemory } from "./reconcilers/backup/runBackupOp.ts"
@@ -28,6 +28,7 @@ import { reconcileUser } from "./reconcilers/sql/reconcileUser.ts"
 import type { FailureMemory } from "./reconcilers/sql/runSqlPlan.ts"
 import * as EventSource from "./runtime/EventSource.ts"
 import * as Manager from "./runtime/Manager.ts"
+import * as RateLimiter from "./runtime/RateLimiter.ts"
 
 export interface OperatorOptions {
   /** Namespaces to watch; empty = all. */
@@ -93,6 +94,8 @@ export const controllers = (options: OperatorOptions): ReadonlyArray<Manager.Con
     {
       name: "doltdb",
       workers: options.doltdbWorkers,
+      // Failed reconciles are retried no later than the next poll: they are how a lost primary is detected.
+      rateLimiter: RateLimiter.cappedController(Duration.millis(DoltDBPlanner.PollMillis)),
       reconcile: reconcileDoltDB({
         clusterDomain: options.clusterDomain,
         defaults: options.replicationDefaults,

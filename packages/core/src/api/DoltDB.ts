@@ -526,6 +526,16 @@ export const ReplicationEvidence = Schema.Struct({
 })
 export type ReplicationEvidence = typeof ReplicationEvidence.Type
 
+export const SwitchoverBackoff = Schema.Struct({
+  podIndex: Integer.annotate({ description: "PodIndex is the Pod index the aborted switchover went to." }),
+  attempts: Integer.annotate({ description: "Attempts is how many switchovers to that index aborted in a row." }),
+  retryAt: Time.annotate({ description: "RetryAt is when the switchover is re-attempted." })
+}).annotate({
+  description:
+    "SwitchoverBackoff records an aborted switchover (the target did not confirm the drained primary's final state): the request stays pending and is re-attempted at retryAt, the delay doubling with each abort (5s to 30s)."
+})
+export type SwitchoverBackoff = typeof SwitchoverBackoff.Type
+
 export const DoltDBStatus = Schema.Struct({
   conditions: Schema.optionalKey(
     Schema.Array(Condition).annotate({ description: "Conditions for the Dolt cluster object." })
@@ -576,7 +586,8 @@ export const DoltDBStatus = Schema.Struct({
         "PrimaryRequest is the spec.replication.primary.podIndex the operator last acted on. A switchover is requested by changing podIndex; after a failover the operator does not switch back on its own and never writes the spec."
     })
   ),
-  replicationEvidence: Schema.optionalKey(ReplicationEvidence)
+  replicationEvidence: Schema.optionalKey(ReplicationEvidence),
+  switchoverBackoff: Schema.optionalKey(SwitchoverBackoff)
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
 

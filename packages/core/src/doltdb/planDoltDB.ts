@@ -72,6 +72,7 @@ export const doltdbRef = (doltdb: IdentifiedDoltDB): ObjectRef => ({
 export const replicationStateOf = (status: DoltDBStatus | undefined): ReplicationState => {
   const t = status?.primaryTransition
   const e = status?.replicationEvidence
+  const b = status?.switchoverBackoff
   return {
     currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
     replicationEpoch: status?.replicationEpoch,
@@ -99,7 +100,10 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
             epoch: e.epoch,
             databases: e.databases,
             standbys: e.standbys.map((v) => ({ pod: v.pod, caughtUp: v.caughtUp, since: parseTime(v.since) ?? 0 }))
-          }
+          },
+    ...(b === undefined
+      ? {}
+      : { switchoverBackoff: { to: b.podIndex, attempts: b.attempts, retryAt: parseTime(b.retryAt) ?? 0 } })
   }
 }
 
@@ -110,6 +114,7 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
     primaryUnavailableSince: _u,
     primaryRequest: _r,
     replicationEvidence: _v,
+    switchoverBackoff: _b,
     currentPrimary: _c,
     currentPrimaryPodIndex: _i,
     replicationEpoch: _e,
@@ -158,7 +163,17 @@ const withReplicationState = (status: DoltDBStatus, state: ReplicationState, nam
     ...(state.primaryUnavailableSince === undefined
       ? {}
       : { primaryUnavailableSince: rfc3339(state.primaryUnavailableSince) }),
-    ...(state.primaryRequest === undefined ? {} : { primaryRequest: state.primaryRequest })
+    ...(state.primaryRequest === undefined ? {} : { primaryRequest: state.primaryRequest }),
+    ...(state.switchoverBackoff === undefined
+      ? {}
+      : {
+          switchoverBackoff: {
+            podIndex: state.switchoverBackoff.to,
+            attempts: state.switchoverBackoff.attempts,
+            // Rounded up (metav1.Time has seconds): the retry may only move later.
+            retryAt: rfc3339(Math.ceil(state.switchoverBackoff.retryAt / 1000) * 1000)
+          }
+        })
   }
 }
 

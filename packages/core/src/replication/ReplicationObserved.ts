@@ -4,6 +4,7 @@
  * DoltDB status. No I/O happens here; the planner is a pure function of this value.
  */
 import type { PodTarget } from "../plan/Action.ts"
+import type { SwitchoverBackoff } from "./SwitchoverBackoff.ts"
 
 export type DoltRole = "primary" | "standby" | "detected_broken_config"
 
@@ -124,6 +125,8 @@ export interface ReplicationState {
    */
   readonly primaryRequest: number | undefined
   readonly evidence?: Evidence | undefined
+  /** An aborted switchover waiting to be re-attempted (`SwitchoverBackoff.ts`). */
+  readonly switchoverBackoff?: SwitchoverBackoff | undefined
 }
 
 export interface ReplicationPolicy {

@@ -8,6 +8,13 @@ import type { PodView, PrimaryTransition, ReplicationObserved } from "./Replicat
 export type Situation =
   /** A primary change recorded in status: resume it. */
   | { readonly _tag: "InTransition"; readonly transition: PrimaryTransition }
+  /**
+   * A primary change recorded in status, but a server is above its epoch: the operator already moved past it (an
+   * aborted switchover re-promoted the old primary, and the status write that said so was lost; soak seed 4243). Its
+   * steps would run at an epoch the servers have left (a drain or a promotion at a lower epoch fails for good): it
+   * is over, and the cluster is what `remaining` says once it is dropped.
+   */
+  | { readonly _tag: "TransitionSuperseded"; readonly transition: PrimaryTransition; readonly remaining: Situation }
   /** Two primaries at the highest primary epoch, or a server in `detected_broken_config`. */
   | { readonly _tag: "SplitBrain"; readonly primaries: ReadonlyArray<PodView>; readonly broken: ReadonlyArray<PodView> }
   /** Primaries below the highest primary epoch (an old primary rebooted with its persisted role): demote them. */
@@ -28,6 +35,12 @@ export type Situation =
   /** The recorded primary does not serve (pod gone or going, server unreachable, or no longer primary). */
   | { readonly _tag: "PrimaryLost"; readonly primary: number; readonly handedOver: boolean }
 
+/** The observed cluster as if no transition were recorded. */
+export const withoutTransition = (o: ReplicationObserved): ReplicationObserved => ({
+  ...o,
+  state: { ...o.state, transition: undefined }
+})
+
 export const reachable = (p: PodView | undefined) => (p?.sql._tag === "Reachable" ? p.sql : undefined)
 
 export const isServingPrimary = (p: PodView | undefined): boolean =>
@@ -35,7 +48,13 @@ export const isServingPrimary = (p: PodView | undefined): boolean =>
 
 export const classify = (o: ReplicationObserved): Situation => {
   const state = o.state
-  if (state.transition !== undefined) return { _tag: "InTransition", transition: state.transition }
+  const t = state.transition
+  if (t !== undefined) {
+    // Only the operator assigns epochs, and it assigns none above a transition's while the transition is recorded.
+    const above = o.pods.some((p) => (reachable(p)?.epoch ?? 0) > t.epoch)
+    if (!above) return { _tag: "InTransition", transition: t }
+    return { _tag: "TransitionSuperseded", transition: t, remaining: classify(withoutTransition(o)) }
+  }
   const primaries = o.pods.filter((p) => p.exists && reachable(p)?.role === "primary")
   const broken = o.pods.filter((p) => p.exists && reachable(p)?.role === "detected_broken_config")
   const top = Math.max(-1, ...primaries.map((p) => reachable(p)!.epoch))

@@ -21,7 +21,8 @@ import { DefaultMaxLagOnFailoverMillis, recordEvidence } from "./Evidence.ts"
 import { planRepair, planStalePrimary } from "./planRepair.ts"
 import { continueTransition, startTransition } from "./planTransition.ts"
 import type { PodView, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
-import { classify, reachable, type Situation } from "./Situation.ts"
+import { classify, isServingPrimary, reachable, type Situation } from "./Situation.ts"
+import { afterAbort, backoffOver, describeBackoff, waitBeforeSwitchover } from "./SwitchoverBackoff.ts"
 import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
 
 export * from "./Decision.ts"
@@ -53,6 +54,8 @@ const aboveEveryoneElse = (o: ReplicationObserved, pod: PodView): boolean => {
   return own > others
 }
 
+const withoutBackoff = ({ switchoverBackoff: _, ...rest }: ReplicationState): ReplicationState => rest
+
 const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
 
 const planHealthy = (o: ReplicationObserved, cluster: ClusterIdentity, primary: PodView): ReplicationDecision => {
@@ -73,9 +76,24 @@ const planHealthy = (o: ReplicationObserved, cluster: ClusterIdentity, primary: 
     ])
   }
   const target = switchoverTarget(o, primary.ordinal)
+  const backoff = target === undefined ? undefined : waitBeforeSwitchover(state, target, o.policy.desiredPrimary, o.now)
+  if (target !== undefined && backoff !== undefined) {
+    // An aborted switchover, re-attempted later: still pending, so Ready stays False and PrimarySwitched says why.
+    const message = describeBackoff(state.switchoverBackoff!, o.pods[target]?.name ?? String(target), o.now)
+    return {
+      ...blockedDecision(o, cluster, "SwitchoverAborted", message, backoff, { next: state }),
+      primarySwitched: { status: "False", reason: "SwitchoverAborted", message }
+    }
+  }
   if (target !== undefined) return startTransition(o, cluster, state, primary.ordinal, target)
   const honored = o.policy.desiredPrimary === primary.ordinal ? primary.ordinal : o.state.primaryRequest
-  return steady(o, cluster, { ...state, primaryRequest: honored }, [], "Switchover complete")
+  return steady(
+    o,
+    cluster,
+    { ...(backoffOver(state, primary.ordinal, o.now) ? withoutBackoff(state) : state), primaryRequest: honored },
+    [],
+    "Switchover complete"
+  )
 }
 
 /** The recorded primary does not serve: debounce, then promote a standby the evidence shows caught up. */
@@ -180,6 +198,18 @@ const planners: {
   ) => ReplicationDecision
 } = {
   InTransition: (o, cluster, s) => continueTransition(o, cluster, s.transition, maxEpoch(o)),
+  TransitionSuperseded: (o, cluster, s) => {
+    // A switchover superseded by a primary other than its target was aborted: its back-off holds (the abort's own
+    // status write, which recorded it, is the one that was lost).
+    const t = s.transition
+    const aborted = t.kind === "Switchover" && !isServingPrimary(o.pods[t.to])
+    const state: ReplicationState = {
+      ...o.state,
+      transition: undefined,
+      ...(aborted ? { switchoverBackoff: afterAbort(o.state, t.to, o.now) } : {})
+    }
+    return planSituation({ ...o, state }, cluster, s.remaining)
+  },
   SplitBrain: (o, cluster, s) => planRepair(o, cluster, s.primaries, s.broken, maxEpoch(o)),
   StalePrimaryReturned: (o, cluster, s) => planStalePrimary(o, cluster, s.top, s.stale, maxEpoch(o)),
   Bootstrapping: (o, cluster) =>
@@ -211,9 +241,12 @@ const planners: {
   PrimaryLost: (o, cluster, s) => planPrimaryLost(o, cluster, s.primary, s.handedOver)
 }
 
-export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity): ReplicationDecision => {
-  const situation = classify(o)
-  return (
-    planners[situation._tag] as (o: ReplicationObserved, c: ClusterIdentity, s: Situation) => ReplicationDecision
-  )(o, cluster, situation)
-}
+const planSituation = (o: ReplicationObserved, cluster: ClusterIdentity, situation: Situation): ReplicationDecision =>
+  (planners[situation._tag] as (o: ReplicationObserved, c: ClusterIdentity, s: Situation) => ReplicationDecision)(
+    o,
+    cluster,
+    situation
+  )
+
+export const planReplication = (o: ReplicationObserved, cluster: ClusterIdentity): ReplicationDecision =>
+  planSituation(o, cluster, classify(o))

@@ -27,7 +27,10 @@ import {
 import { DefaultMaxLagOnFailoverMillis, seedEvidence } from "./Evidence.ts"
 import type { PodView, PrimaryTransition, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
 import { reachable } from "./Situation.ts"
+import { afterAbort, describeBackoff } from "./SwitchoverBackoff.ts"
 import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
+
+const withoutBackoff = ({ switchoverBackoff: _, ...rest }: ReplicationState): ReplicationState => rest
 
 const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
 
@@ -281,7 +284,9 @@ const abortSwitchover = (
   epochMax: number
 ): ReplicationDecision => {
   const epoch = epochMax + 1
-  const message = `switchover from '${oldPod.name}' to '${o.pods[t.to]?.name ?? t.to}' aborted: the target did not confirm the drained primary's final state; ${oldPod.name} is primary again at epoch ${epoch}`
+  const backoff = afterAbort(o.state, t.to, o.now)
+  const targetName = o.pods[t.to]?.name ?? String(t.to)
+  const message = `switchover from '${oldPod.name}' to '${targetName}' aborted: the target did not confirm the drained primary's final state; ${oldPod.name} is primary again at epoch ${epoch}; ${describeBackoff(backoff, targetName, o.now)}`
   return {
     persistFirst: undefined,
     actions: [
@@ -294,10 +299,12 @@ const abortSwitchover = (
       currentPrimaryPodIndex: t.from,
       replicationEpoch: epoch,
       transition: undefined,
-      primaryUnavailableSince: undefined
+      primaryUnavailableSince: undefined,
+      switchoverBackoff: backoff
     },
     primarySwitched: { status: "False", reason: "SwitchoverAborted", message },
-    blocked: undefined,
+    // The request stays pending until the re-attempt: Ready is False meanwhile.
+    blocked: { status: "False", reason: "SwitchoverAborted", message },
     minStatefulSetReplicas: minSts(o, t.from, t.to)
   }
 }
@@ -322,7 +329,7 @@ const completeTransition = (
     )
   ],
   next: {
-    ...o.state,
+    ...(o.state.switchoverBackoff?.to === t.to ? withoutBackoff(o.state) : o.state),
     ...withEvidence(seedEvidence(o, t)),
     currentPrimaryPodIndex: t.to,
     replicationEpoch: Math.max(epochMax, t.epoch),

@@ -96,3 +96,15 @@ export const defaultController: Effect.Effect<RateLimiter> = Effect.gen(function
   const overall = yield* bucket({ qps: 10, burst: 100 })
   return maxOf([perKey, overall])
 })
+
+/**
+ * The default limiter with the per-key delay capped at `max` (the DoltDB controller: its poll interval). A DoltDB
+ * is also how a dead primary is noticed: after a burst of API errors the default's per-key back-off reaches minutes
+ * (1000 s at most), and the key's next reconcile, hence failover detection, would wait that long.
+ */
+export const cappedController = (max: Duration.Input): Effect.Effect<RateLimiter> =>
+  Effect.gen(function* () {
+    const perKey = yield* itemExponentialFailure({ base: "5 millis", max })
+    const overall = yield* bucket({ qps: 10, burst: 100 })
+    return maxOf([perKey, overall])
+  })

@@ -27,8 +27,9 @@
  *   others' data). Together with AcknowledgedWriteLost: a promoted server holds every write its predecessor
  *   acknowledged without warning.
  * - Liveness (`converged`, bounded by the caller, e.g. 60 s after every fault is healed): exactly one running
- *   primary, `<name>-primary` routes to it (one ready endpoint), no transition in flight, and the status agrees
- *   with the servers (`status.currentPrimary` is that server's pod, `status.replicationEpoch` its epoch).
+ *   primary, `<name>-primary` routes to it (one ready endpoint), no transition in flight, the status agrees
+ *   with the servers (`status.currentPrimary` is that server's pod, `status.replicationEpoch` its epoch), and the
+ *   last `podIndex` edit has been honoured (an aborted switchover is re-attempted).
  *
  * What is NOT guaranteed (and so not checked):
  * - A stale primary that reboots with its persisted role at an old epoch (a new instance) is not fenced by the
@@ -78,6 +79,10 @@ export interface StatusSnapshot {
     | undefined
   /** Condition type -> `True/Reason` (e.g. `Ready: "False/SwitchPrimary"`). */
   readonly conditions: Readonly<Record<string, string>>
+  /** `spec.replication.primary.podIndex`, and the one the operator last honoured (`status.primaryRequest`). */
+  readonly podIndex?: number | undefined
+  readonly primaryRequest?: number | undefined
+  readonly replicas?: number | undefined
 }
 
 export interface RoutedEndpoint {
@@ -311,6 +316,16 @@ export const converged = (snapshot: Snapshot): ReadonlyArray<string> => {
       reasons.push(`status.currentPrimary is ${status.currentPrimary}, the servers say ${primary.pod}`)
     if (primary !== undefined && status.replicationEpoch !== primary.epoch)
       reasons.push(`status.replicationEpoch is ${status.replicationEpoch}, the primary is at ${primary.epoch}`)
+    // A podIndex edit is honoured in the end (an aborted switchover is re-attempted), unless out of range.
+    const requested = status.podIndex
+    if (
+      requested !== undefined &&
+      requested < (status.replicas ?? Number.POSITIVE_INFINITY) &&
+      requested !== status.primaryRequest
+    )
+      reasons.push(
+        `podIndex ${requested} was requested and not honoured (status.primaryRequest ${status.primaryRequest})`
+      )
   }
   return reasons
 }
@@ -326,13 +341,18 @@ const statusOf = (object: KubeObject): StatusSnapshot => {
     currentPrimary?: string
     replicationEpoch?: number
     primaryTransition?: { kind: string; from: number; to: number; epoch: number }
+    primaryRequest?: number
   }
+  const spec = (object.spec ?? {}) as { replicas?: number; replication?: { primary?: { podIndex?: number } } }
   const t = s.primaryTransition
   return {
     currentPrimary: s.currentPrimary,
     replicationEpoch: s.replicationEpoch,
     transition: t === undefined ? undefined : { kind: t.kind, from: t.from, to: t.to, epoch: t.epoch },
-    conditions: conditionsOf(object)
+    conditions: conditionsOf(object),
+    podIndex: spec.replication?.primary?.podIndex ?? 0,
+    primaryRequest: s.primaryRequest,
+    replicas: spec.replicas
   }
 }
 

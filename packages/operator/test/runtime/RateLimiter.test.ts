@@ -1,7 +1,10 @@
+import { DoltDBPlanner } from "@doltdb-op/core"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { TestClock } from "effect/testing"
+import { controllers } from "../../src/Operator.ts"
 import * as RateLimiter from "../../src/runtime/RateLimiter.ts"
+import { defaultOperatorOptions } from "../../src/simulate/SimulatedCluster.ts"
 
 const millisOf = (limiter: RateLimiter.RateLimiter, key: string) =>
   Effect.map(limiter.when(key), (delay) => Duration.toMillis(delay))
@@ -52,5 +55,27 @@ describe("RateLimiter", () => {
       yield* limiter.forget("a")
       assert.strictEqual(yield* limiter.numRequeues("a"), 0)
     })
+  )
+
+  it.effect(
+    "the DoltDB controller's per-key back-off stops at the poll interval (failover detection is not delayed)",
+    () =>
+      Effect.gen(function* () {
+        // A burst of API errors: 30 failures in a row would reach 1000 s with the default limiter.
+        const doltdb = controllers(defaultOperatorOptions).find((c) => c.name === "doltdb")
+        assert.isDefined(doltdb?.rateLimiter)
+        const limiter = yield* doltdb!.rateLimiter!
+        const delays: Array<number> = []
+        for (let i = 0; i < 30; i++) {
+          delays.push(yield* millisOf(limiter, "ns/db"))
+          yield* TestClock.adjust("1 second") // keeps the shared bucket full: only the per-key delay counts
+        }
+        assert.deepStrictEqual(delays.slice(0, 3), [5, 10, 20])
+        assert.strictEqual(Math.max(...delays), DoltDBPlanner.PollMillis)
+        assert.strictEqual(delays.at(-1), DoltDBPlanner.PollMillis)
+        // The other controllers keep controller-runtime's default.
+        const database = controllers(defaultOperatorOptions).find((c) => c.name !== "doltdb")
+        assert.isUndefined(database?.rateLimiter)
+      })
   )
 })

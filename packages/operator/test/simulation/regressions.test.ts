@@ -9,6 +9,37 @@ import { runSchedule } from "./runSchedule.ts"
 
 const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.Schedule }> = [
   {
+    // Soak seed 4243 run 18: the switchover's drain failed with the node, the abort re-promoted db-0 at epoch 3, and its
+    // status write conflicted (stale cache after the dropped watches). The recorded transition then drained db-0 at
+    // epoch 2 on every pass, failing for good: NotConverged, db-primary without endpoints. A transition some server
+    // is above is now over (Situation TransitionSuperseded).
+    name: "a switchover, dropped watches, the old primary's node lost, the podIndex edited back",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "Switchover", podIndex: 1 },
+        { _tag: "DropWatches" },
+        { _tag: "NodeLost", target: "0" },
+        { _tag: "Switchover", podIndex: 0 }
+      ]
+    }
+  },
+  {
+    // Fixed seed 20261127 run 322 (DOLTDB_SIM_SCHEDULES=1000): the same lost abort during a rolling update's
+    // switchover; then the rollout's switchover started again at once, as its back-off was not recorded.
+    name: "a rolling update's switchover, dropped watches, podIndex edited, the primary's node lost",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "EditSpec", edit: "podAnnotation" },
+        { _tag: "Wait", seconds: 2 },
+        { _tag: "DropWatches" },
+        { _tag: "Switchover", podIndex: 0 },
+        { _tag: "NodeLost", target: "primary" }
+      ]
+    }
+  },
+  {
     // Fresh seed 374014963 of a CI-style run: the force-deleted primary was failed over at once, then the final loss of
     // the new primary's node found no standby the operator had recorded caught up (NotConverged, no primary).
     name: "the primary's pod is force-deleted, a standby is partitioned from clients, then a standby is force-deleted",
