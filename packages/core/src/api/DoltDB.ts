@@ -176,7 +176,7 @@ export const IsolationGuard = Schema.Struct({
   threshold: Schema.optionalKey(
     Duration.annotate({
       description:
-        "Threshold is how long a primary may be cut off from the API server and from every peer before the guard demotes it (default 5s, at least 1s). A longer threshold tolerates longer blips but delays the failover of an unreachable primary by as much."
+        "Threshold is how long a primary may be cut off from the API server and from every peer before its writes stop: the guard demotes it (read-only at once) just before the threshold (default 5s, at least 1s). A longer threshold tolerates longer blips but delays the failover of an unreachable primary by as much."
     })
   ),
   image: Schema.optionalKey(

@@ -9,13 +9,49 @@ import type { ApiAnswer, GuardSettings } from "./IsolationGuard.ts"
 
 /** Default `spec.replication.guard.threshold`. */
 export const DefaultThresholdMillis = 5_000
+/** The smallest threshold the guard accepts: below it a slow read could not be told from a cut-off. */
+export const MinThresholdMillis = 1_000
+
 /**
- * What the operator adds to the threshold before it treats an unreachable, guarded primary as fenced: one guard
- * tick whose reads time out (the guard's period plus its read timeout) plus the local demotion call's start.
+ * The guard's clock, derived from its threshold so that writes stop **by** the threshold (docs/guard.md, "Timing"):
+ * the guard demotes once it has had no contact for `threshold - demotionMillis`, and a tick's reads never run past
+ * that moment, so the demotion call starts by then and has `demotionMillis` to make the server read-only.
+ * `2 * probeTimeoutMillis + demotionMillis <= threshold`: a tick that starts right after the last contact, and the
+ * next one, end before the deadline even when every read times out.
  */
-export const GuardTickMillis = 1_000
-export const GuardReadTimeoutMillis = 2_000
-export const OperatorMarginMillis = GuardTickMillis + GuardReadTimeoutMillis + 2_000
+export interface GuardTiming {
+  /** Period of the checks. */
+  readonly tickMillis: number
+  /** Bound on every read of a tick. */
+  readonly probeTimeoutMillis: number
+  /** What the demotion may take: the guard acts this long before the threshold. */
+  readonly demotionMillis: number
+}
+
+const clamp = (value: number, min: number, max: number) => Math.round(Math.min(Math.max(value, min), max))
+
+export const guardTiming = (thresholdMillis: number): GuardTiming => {
+  const t = Math.max(thresholdMillis, MinThresholdMillis)
+  return {
+    tickMillis: clamp(t / 5, 200, 1_000),
+    probeTimeoutMillis: clamp((2 * t) / 5, 400, 2_000),
+    demotionMillis: clamp(t / 10, 200, 1_000)
+  }
+}
+
+/** The guard's settings for a threshold (at least `MinThresholdMillis`). */
+export const settingsFor = (thresholdMillis: number): GuardSettings => {
+  const t = Math.max(thresholdMillis, MinThresholdMillis)
+  return { thresholdMillis: t, demotionMillis: guardTiming(t).demotionMillis }
+}
+
+/**
+ * What the operator adds to the threshold before it treats an unreachable, guarded primary as fenced. The guard has
+ * stopped writes by `threshold` after its last contact, which was before `fencingSince` (or it read the failover and
+ * demoted at once); the margin covers a demotion call slower than `demotionMillis` on a loaded node and the two
+ * clocks' rates.
+ */
+export const OperatorMarginMillis = 2_000
 
 /** The guard sidecar's container name (the operator looks for it to know a pod is guarded). */
 export const GuardContainerName = "guard"
@@ -50,8 +86,7 @@ export const guardEnabled = (doltdb: DoltDB): boolean =>
 export const guardSettingsOf = (doltdb: DoltDB): GuardSettings => {
   const text = doltdb.spec.replication.guard?.threshold
   const parsed = text === undefined ? undefined : parseGoDuration(text)
-  // Below one tick the guard could not tell a slow read from a cut-off.
-  return { thresholdMillis: Math.max(parsed ?? DefaultThresholdMillis, GuardTickMillis) }
+  return settingsFor(parsed ?? DefaultThresholdMillis)
 }
 
 /** The other pods of the DoltDB, by name (the guard asks each for its role and epoch). */

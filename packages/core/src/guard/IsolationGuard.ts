@@ -14,13 +14,15 @@
  * | primary    | reachable  | any              | serve (demote at once if the API says: pod deleted,    |
  * |            |            |                  | or the operator failed over / moved the primary away)  |
  * | primary    | cut off    | reachable        | serve                                                  |
- * | primary    | cut off    | none             | hold while cut off < threshold, then demote            |
+ * | primary    | cut off    | none             | hold, then demote so writes stop by the threshold      |
  * | primary    | any        | a peer is primary at a higher epoch (or, API cut off, any peer is above us) | demote |
  * | standby, detected_broken_config, not answering | any | any | idle (the guard never promotes)      |
  *
  * A *following* peer answers SQL at an epoch no higher than ours: a peer that adopted a higher epoch follows
  * someone else and is no evidence that we are still the primary. "Cut off" is measured from the start of the last
- * tick that reached the API server or a following peer (reads start after it, so the guard errs early).
+ * tick that reached the API server or a following peer (reads start after it, so the guard errs early) to the
+ * moment of the decision, and the guard demotes `demotionMillis` before the threshold, so that the server is
+ * read-only by the threshold (the loop bounds its reads by that deadline: `actDeadline`).
  *
  * The demotion is `dolt_cluster_transition_to_standby(epoch, -1)`: Dolt makes the server read-only and kills the
  * client connections at once, waits up to 10 s for the (unreachable) standbys, and, requiring no caught-up standby,
@@ -30,8 +32,10 @@
 import type { DoltRole } from "../replication/ReplicationObserved.ts"
 
 export interface GuardSettings {
-  /** How long the primary may be cut off from the API server and every peer before it demotes itself. */
+  /** How long the primary may be cut off from the API server and every peer before its writes stop. */
   readonly thresholdMillis: number
+  /** What the demotion may take (dolt makes the server read-only as soon as the call arrives): act this early. */
+  readonly demotionMillis: number
 }
 
 /** What the guard's Dolt client got from a server (its own, or a peer). */
@@ -55,6 +59,8 @@ export type ApiAnswer =
 export interface GuardObservation {
   /** Start of the tick (every read of the tick started after it), millis. */
   readonly now: number
+  /** When the reads ended and the decision is taken (default `now`), millis. */
+  readonly at?: number
   readonly local: ServerAnswer
   readonly api: ApiAnswer
   readonly peers: ReadonlyArray<{ readonly name: string; readonly answer: ServerAnswer }>
@@ -72,6 +78,10 @@ export type GuardDecision =
   | { readonly _tag: "Demote"; readonly reason: string; readonly epoch: number }
 
 export const initialMemory = (startedAt: number): GuardMemory => ({ lastContactAt: startedAt })
+
+/** When a primary without contact since `memory` demotes itself: its threshold minus what the demotion may take. */
+export const actDeadline = (memory: GuardMemory, settings: GuardSettings): number =>
+  memory.lastContactAt + settings.thresholdMillis - settings.demotionMillis
 
 const answered = (a: ServerAnswer) => (a._tag === "Answered" ? a : undefined)
 
@@ -141,13 +151,14 @@ const decideForPrimary = (
       _tag: "Serve",
       reason: `the API server is unreachable but peers ${peers.map((p) => p.name).join(", ")} follow this primary`
     }
-  const cutOffMillis = obs.now - memory.lastContactAt
+  const at = obs.at ?? obs.now
+  const cutOffMillis = at - memory.lastContactAt
   const what = `the API server and all ${obs.peers.length} peers`
-  if (cutOffMillis < settings.thresholdMillis)
+  if (at < actDeadline(memory, settings))
     return { _tag: "Hold", reason: `cut off from ${what} for ${cutOffMillis}ms`, cutOffMillis }
   return {
     _tag: "Demote",
-    reason: `cut off from ${what} for ${cutOffMillis}ms (threshold ${settings.thresholdMillis}ms): stopping writes`,
+    reason: `cut off from ${what} for ${cutOffMillis}ms (threshold ${settings.thresholdMillis}ms, acting ${settings.demotionMillis}ms before it): stopping writes`,
     epoch: epoch + 1
   }
 }

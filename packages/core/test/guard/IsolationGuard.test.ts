@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import { guardTiming, MinThresholdMillis, settingsFor } from "../../src/guard/GuardView.ts"
 import {
   type ApiAnswer,
+  actDeadline,
   decide,
   type GuardDecision,
   type GuardMemory,
@@ -9,7 +11,7 @@ import {
   type ServerAnswer
 } from "../../src/guard/IsolationGuard.ts"
 
-const settings = { thresholdMillis: 5_000 }
+const settings = { thresholdMillis: 5_000, demotionMillis: 500 }
 const primary = (epoch = 3): ServerAnswer => ({ _tag: "Answered", role: "primary", epoch })
 const standby = (epoch = 3): ServerAnswer => ({ _tag: "Answered", role: "standby", epoch })
 const down: ServerAnswer = { _tag: "Unreachable" }
@@ -69,6 +71,39 @@ describe("isolation guard decision table: primary", () => {
       else assert.deepInclude(decision, { _tag: "Demote", epoch: 4 }, `at ${now}`)
     }
     assert.include(r.last._tag === "Demote" ? r.last.reason : "", "cut off from the API server and all 2 peers")
+  })
+
+  it("acts demotionMillis before the threshold, judged when the tick's reads ended", () => {
+    const m = initialMemory(0)
+    assert.strictEqual(actDeadline(m, settings), 4_500)
+    const at = (now: number, end: number) =>
+      decide(m, { ...obs(now, primary(3), apiDown, peers(down)), at: end }, settings)
+    assert.strictEqual(at(4_000, 4_499).decision._tag, "Hold")
+    assert.deepInclude(at(4_000, 4_500).decision, { _tag: "Demote", epoch: 4 })
+    // A tick that started early but whose reads timed out at the deadline: the decision counts their end.
+    assert.deepInclude(at(2_500, 4_500).decision, { _tag: "Demote", epoch: 4 })
+    assert.include(
+      (at(2_500, 4_500).decision as { reason: string }).reason,
+      "cut off from the API server and all 1 peers for 4500ms (threshold 5000ms, acting 500ms before it)"
+    )
+    // Contact is dated by the tick's start, never by the end of its reads (errs early).
+    assert.strictEqual(
+      decide(m, { ...obs(2_500, primary(3), apiUp(), peers(down)), at: 4_000 }, settings).memory.lastContactAt,
+      2_500
+    )
+  })
+
+  it("timing from the threshold: two timed-out ticks and the demotion fit in it; ticks no longer than reads", () => {
+    for (const t of [MinThresholdMillis, 1_500, 2_000, 3_000, 5_000, 7_000, 10_000, 30_000, 600_000]) {
+      const { tickMillis, probeTimeoutMillis, demotionMillis } = guardTiming(t)
+      assert.isAtMost(2 * probeTimeoutMillis + demotionMillis, t, `threshold ${t}`)
+      assert.isAtMost(tickMillis, probeTimeoutMillis, `threshold ${t}`)
+      assert.isAtLeast(demotionMillis, 200, `threshold ${t}`)
+      assert.deepStrictEqual(settingsFor(t), { thresholdMillis: t, demotionMillis })
+    }
+    assert.deepStrictEqual(guardTiming(5_000), { tickMillis: 1_000, probeTimeoutMillis: 2_000, demotionMillis: 500 })
+    // Below the minimum, the minimum.
+    assert.strictEqual(settingsFor(10).thresholdMillis, MinThresholdMillis)
   })
 
   it("hysteresis: contact just before the threshold restarts the clock", () => {

@@ -25,10 +25,11 @@ const durationFlag = (name: string, description: string, defaultValue: string, b
   )
 }
 
-/** A tick or read of 0 would spin; over a minute the guard no longer guards. */
-const LoopBounds: DurationBounds = { min: 100, max: 60_000 }
-/** The DoltDB schema's own minimum; no maximum there, so none here (a comparison, never a timer). */
-const ThresholdBounds: DurationBounds = { min: 1000, max: Number.MAX_SAFE_INTEGER }
+/**
+ * The DoltDB schema's own minimum. The schema has no maximum; a day bounds the flag (it only holds until the DoltDB
+ * is read, and the guard's tick and read timeouts are capped at 1 s and 2 s whatever the threshold).
+ */
+const ThresholdBounds: DurationBounds = { min: 1000, max: 86_400_000 }
 
 const envFlag = (name: string, env: string, description: string) =>
   Flag.String(name).pipe(
@@ -54,13 +55,6 @@ const flags = {
     "How long the primary may be cut off from the API server and every peer before it is demoted (until the DoltDB is read)",
     `${Guard.DefaultThresholdMillis}ms`,
     ThresholdBounds
-  ),
-  tick: durationFlag("tick", "Period of the checks (100ms to 1m)", `${Guard.GuardTickMillis}ms`, LoopBounds),
-  readTimeout: durationFlag(
-    "read-timeout",
-    "Bound on every read of a tick (100ms to 1m)",
-    `${Guard.GuardReadTimeoutMillis}ms`,
-    LoopBounds
   ),
   configDir: Flag.String("config-dir").pipe(
     Flag.withDescription("Where the pod's Dolt configs are mounted (<dir>/<pod>.yaml lists the peers)"),
@@ -88,18 +82,19 @@ export const guardCommand = Command.make(
       localHost: "127.0.0.1",
       user,
       password,
-      settings: { thresholdMillis: Math.max(Duration.toMillis(f.threshold), Guard.GuardTickMillis) },
-      tick: f.tick,
-      readTimeout: f.readTimeout,
+      // The tick and the read timeouts derive from the threshold (Guard.guardTiming).
+      settings: Guard.settingsFor(Duration.toMillis(f.threshold)),
       readPeers
     }
     const kubeconfig = yield* KubeLive.loadKubeConfig(undefined)
-    // No retries: a failed read is the signal. Role changes keep Dolt's own 10 s wait plus slack.
+    // No retries: a failed read is the signal. The loop bounds every read more tightly; these are backstops (the
+    // largest probe timeout). Role changes keep Dolt's own 10 s wait plus slack.
+    const backstop = Duration.millis(Guard.guardTiming(Number.POSITIVE_INFINITY).probeTimeoutMillis)
     const io = Layer.mergeAll(
-      KubeLive.layerFromKubeConfig(kubeconfig, { requestTimeout: f.readTimeout, retries: 0 }),
+      KubeLive.layerFromKubeConfig(kubeconfig, { requestTimeout: backstop, retries: 0 }),
       DoltLive.layer({
-        connectTimeout: f.readTimeout,
-        queryTimeout: f.readTimeout,
+        connectTimeout: backstop,
+        queryTimeout: backstop,
         roleChangeTimeout: "30 seconds",
         poolSize: 1
       })

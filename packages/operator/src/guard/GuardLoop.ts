@@ -4,9 +4,13 @@
  * decision (`Guard.decide`), and, when told to, demotes the local server with
  * `dolt_cluster_transition_to_standby(epoch, -1)`. It logs when its decision changes, and why it acts.
  *
- * Every read of a tick starts at the tick's start and is bounded by `readTimeout`, so "cut off since" is never
- * later than the truth. The guard never promotes and never writes to the API server: after healing, the server
- * stays a standby and the operator's usual repair takes over.
+ * Timing (docs/guard.md, "Timing"): the tick, the bound on every read and how early to act all derive from the
+ * threshold (`Guard.guardTiming`). Every read of a tick starts at the tick's start, so "cut off since" is never
+ * later than the truth. Once a primary is cut off, the reads to the API server and the peers, and the sleep between
+ * ticks, never run past the moment it must act (`Guard.actDeadline`): the demotion call starts by
+ * `threshold - demotionMillis` after the last contact, and the server is read-only by the threshold. The guard never
+ * promotes and never writes to the API server: after healing, the server stays a standby and the operator's usual
+ * repair takes over.
  */
 import { Api, Guard } from "@doltdb-op/core"
 import { podHost } from "@doltdb-op/core/builders/Names"
@@ -27,9 +31,8 @@ export interface GuardConfig {
   readonly localHost: string
   readonly user: string
   readonly password: Redacted.Redacted<string>
+  /** Until the DoltDB is read (then its `spec.replication.guard.threshold`). */
   readonly settings: Guard.GuardSettings
-  readonly tick: Duration.Duration
-  readonly readTimeout: Duration.Duration
   /**
    * The peers from the pod's own Dolt config (`cluster.standby_remotes`, the ConfigMap mounted at /etc/doltdb),
    * so a guard that starts while the API server is down still knows them; empty when unreadable.
@@ -65,10 +68,15 @@ export interface TickResult {
 export interface GuardCache {
   /** The last DoltDB read (peers and the threshold survive an API outage). */
   readonly doltdb: Api.DoltDB | undefined
+  /** The last tick found this primary cut off (it holds, or its demotion failed): reads are bounded by the deadline. */
+  readonly isolated?: boolean
 }
 
-const bounded = <A, E, R>(config: GuardConfig, effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.timeoutOption(config.readTimeout), Effect.option, Effect.map(Option.flatten))
+/** The shortest read of the last tick before the deadline (every earlier read of the window failed already). */
+const LastReadMillis = 50
+
+const bounded = <A, E, R>(millis: number, effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(Effect.timeoutOption(Duration.millis(millis)), Effect.option, Effect.map(Option.flatten))
 
 const target = (config: GuardConfig, host: string): DoltTarget => ({
   host,
@@ -77,10 +85,10 @@ const target = (config: GuardConfig, host: string): DoltTarget => ({
   password: config.password
 })
 
-const answerOf = (config: GuardConfig, host: string) =>
+const answerOf = (config: GuardConfig, host: string, millis: number) =>
   Effect.gen(function* () {
     const dolt = yield* Dolt
-    const r = yield* bounded(config, dolt.roleAndEpoch(target(config, host)))
+    const r = yield* bounded(millis, dolt.roleAndEpoch(target(config, host)))
     return Option.match(r, {
       onNone: (): Guard.ServerAnswer => ({ _tag: "Unreachable" }),
       onSome: (v): Guard.ServerAnswer => ({ _tag: "Answered", role: v.role, epoch: v.epoch })
@@ -88,7 +96,7 @@ const answerOf = (config: GuardConfig, host: string) =>
   })
 
 /** The pod (undefined on 404) and the decoded DoltDB, or `None` when the API server did not answer both. */
-const readApi = (config: GuardConfig) =>
+const readApi = (config: GuardConfig, millis: number) =>
   Effect.gen(function* () {
     const kube = yield* Kube
     const pod = kube.get(Pods, config.pod, { namespace: config.namespace }).pipe(
@@ -101,7 +109,7 @@ const readApi = (config: GuardConfig) =>
       Effect.map(Option.some),
       Effect.orElseSucceed(() => Option.none<Api.DoltDB>())
     )
-    const [p, d] = yield* Effect.all([bounded(config, pod), bounded(config, doltdb)], { concurrency: 2 })
+    const [p, d] = yield* Effect.all([bounded(millis, pod), bounded(millis, doltdb)], { concurrency: 2 })
     const podRead = Option.flatten(p)
     const doltdbRead = Option.flatten(d)
     return Option.isSome(podRead) && Option.isSome(doltdbRead)
@@ -109,11 +117,24 @@ const readApi = (config: GuardConfig) =>
       : Option.none()
   })
 
+const settingsOf = (config: GuardConfig, doltdb: Api.DoltDB | undefined) =>
+  doltdb === undefined ? config.settings : Guard.guardSettingsOf(doltdb)
+
 /** One tick: observe, decide, act. */
 export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: GuardCache) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const ordinal = Guard.ordinalOf(config.pod) ?? -1
+    const probeMillis = Guard.guardTiming(settingsOf(config, cache.doltdb).thresholdMillis).probeTimeoutMillis
+    // A primary already cut off must act by its deadline: the remote reads may not run past it. (The local read is
+    // not bounded by it: the decision needs the local role, and localhost answers at once.)
+    const remoteMillis =
+      cache.isolated === true
+        ? Math.min(
+            Math.max(Guard.actDeadline(memory, settingsOf(config, cache.doltdb)) - now, LastReadMillis),
+            probeMillis
+          )
+        : probeMillis
     // Every read of the tick runs at once, so a tick is bounded by one read timeout. The peers come from the pod's
     // own Dolt config, else from the DoltDB read on an earlier tick.
     const configured = yield* config.readPeers
@@ -126,11 +147,12 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
           }))
     const [api, local, answers] = yield* Effect.all(
       [
-        readApi(config),
-        answerOf(config, config.localHost),
+        readApi(config, remoteMillis),
+        answerOf(config, config.localHost, probeMillis),
         Effect.forEach(
           peers,
-          (peer) => answerOf(config, peer.host).pipe(Effect.map((answer) => ({ name: peer.name, answer }))),
+          (peer) =>
+            answerOf(config, peer.host, remoteMillis).pipe(Effect.map((answer) => ({ name: peer.name, answer }))),
           { concurrency: "unbounded" }
         )
       ],
@@ -139,6 +161,7 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
     const doltdb = Option.match(api, { onNone: () => cache.doltdb, onSome: (a) => a.doltdb })
     const observation: Guard.GuardObservation = {
       now,
+      at: yield* Clock.currentTimeMillis,
       local,
       api: Option.match(api, {
         onNone: (): Guard.ApiAnswer => ({ _tag: "Unreachable" }),
@@ -146,7 +169,7 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
       }),
       peers: answers
     }
-    const settings = doltdb === undefined ? config.settings : Guard.guardSettingsOf(doltdb)
+    const settings = settingsOf(config, doltdb)
     const { memory: next, decision } = Guard.decide(memory, observation, settings)
     const base = { observation, decision, memory: next }
     const result: TickResult =
@@ -161,7 +184,10 @@ export const tick = (config: GuardConfig, memory: Guard.GuardMemory, cache: Guar
               )
           }
         : base
-    return { result, cache: { doltdb } satisfies GuardCache }
+    const isolated =
+      decision._tag === "Hold" ||
+      (decision._tag === "Demote" && result.demotion?._tag === "Failed" && observation.api._tag === "Unreachable")
+    return { result, cache: { doltdb, isolated } satisfies GuardCache }
   })
 
 const summary = (o: Guard.GuardObservation) => ({
@@ -201,7 +227,10 @@ export const run = (config: GuardConfig) =>
         yield* log(`${d._tag.toLowerCase()}: ${d.reason}`, summary(result.observation))
       }
       lastLogged = key
-      const elapsed = (yield* Clock.currentTimeMillis) - started
-      yield* Effect.sleep(Duration.millis(Math.max(0, Duration.toMillis(config.tick) - elapsed)))
+      // The next tick after one period, or at the deadline when a cut-off primary must act before that.
+      const settings = settingsOf(config, cache.doltdb)
+      const period = started + Guard.guardTiming(settings.thresholdMillis).tickMillis
+      const next = cache.isolated === true ? Math.min(period, Guard.actDeadline(memory, settings)) : period
+      yield* Effect.sleep(Duration.millis(Math.max(0, next - (yield* Clock.currentTimeMillis))))
     }
   })

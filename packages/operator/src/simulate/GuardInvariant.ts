@@ -1,12 +1,11 @@
 /**
  * The isolation guard's invariant (docs/guard.md): after a promotion, no old primary acknowledges a write (with or
- * without warning 3024) more than the guard's threshold (plus one guard tick whose reads time out) after it was cut
- * off from the API server and from every peer.
+ * without warning 3024) more than the guard's threshold after it was cut off from the API server and from every
+ * peer.
  *
  * Pure: the client write ledger, when each server was cut off, and the promotions seen, in; violations out. A
  * server's "cut off" ends when it is reconnected (`until`).
  */
-import { Guard } from "@doltdb-op/core"
 import type { DoltModel } from "@doltdb-op/dolt"
 
 export interface CutOff {
@@ -31,9 +30,6 @@ export interface LateAcknowledgement {
   readonly promotion: Promotion
 }
 
-/** A guard's worst case past its threshold: a tick whose reads all time out, and the demotion call's start. */
-export const GuardSlackMillis = Guard.GuardTickMillis + Guard.GuardReadTimeoutMillis + 1_000
-
 export const lateAcknowledgements = (
   ledger: ReadonlyArray<DoltModel.LedgerEntry>,
   cutOffs: ReadonlyArray<CutOff>,
@@ -45,7 +41,7 @@ export const lateAcknowledgements = (
     const cut = cutOffs.find(
       (c) =>
         c.server === entry.server &&
-        entry.finishedAt > c.from + thresholdMillis + GuardSlackMillis &&
+        entry.finishedAt > c.from + thresholdMillis &&
         (c.until === undefined || entry.startedAt < c.until)
     )
     if (cut === undefined) return []

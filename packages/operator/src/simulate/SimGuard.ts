@@ -1,14 +1,16 @@
 /**
  * The isolation guard in the simulated world: an image runtime for the operator image, so a `guard` sidecar the
  * simulated kubelet starts runs the real guard loop (`GuardLoop.run`) from its pod's vantage point:
- * - its API reads go to the in-memory API server, and fail while the pod cannot reach `ApiServerEndpoint`
- *   (its node partitioned or isolated);
- * - its SQL goes through the Dolt model from the pod's endpoint (so cuts apply), to its own server by pod IP;
+ * - its API reads go to the in-memory API server, and hang while the pod cannot reach `ApiServerEndpoint` (its node
+ *   partitioned or isolated: the packets are dropped, so only the guard's own timeouts end them, as on a real node);
+ * - its SQL goes through the Dolt model from the pod's endpoint (so cuts apply, and a peer it cannot reach hangs
+ *   likewise), to its own server by pod IP;
  * - its peers come from its mounted Dolt config, as in a real pod.
  * Stopping the container interrupts the loop (an interrupted demotion still completes on the server, as in Dolt).
  */
 import { Guard } from "@doltdb-op/core"
-import { Kube, type KubeShape, Unavailable } from "@doltdb-op/core/services/Kube"
+import { Dolt, type DoltShape } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeShape } from "@doltdb-op/core/services/Kube"
 import {
   ApiServerEndpoint,
   type ContainerSpec,
@@ -19,7 +21,7 @@ import {
 } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { InMemoryKube } from "@doltdb-op/k8s"
-import { Duration, Effect, Fiber, Layer, Redacted, References } from "effect"
+import { Effect, Fiber, Layer, Redacted, References } from "effect"
 import { parse } from "yaml"
 import * as GuardLoop from "../guard/GuardLoop.ts"
 
@@ -31,7 +33,7 @@ const flag = (args: ReadonlyArray<string>, name: string): string | undefined => 
   return i >= 0 ? args[i + 1] : undefined
 }
 
-/** The API server as a pod sees it: every call fails with `Unavailable` while the pod cannot reach it. */
+/** The API server as a pod sees it: a `get` hangs while the pod cannot reach it (dropped packets). */
 const podKube = (kube: KubeShape, world: SimWorldShape, from: Endpoint): KubeShape =>
   new Proxy(kube, {
     get(target, property, receiver) {
@@ -39,18 +41,22 @@ const podKube = (kube: KubeShape, world: SimWorldShape, from: Endpoint): KubeSha
       if (typeof value !== "function" || property !== "get") return value
       return (...args: Array<unknown>) =>
         Effect.flatMap(world.canReach(from, ApiServerEndpoint), (ok) =>
-          ok
-            ? (value as (...a: Array<unknown>) => Effect.Effect<unknown, unknown>).apply(target, args)
-            : Effect.fail(
-                new Unavailable({
-                  verb: "get",
-                  kind: "Pod",
-                  message: "dial tcp: connect: no route to host (simulated)"
-                })
-              )
+          ok ? (value as (...a: Array<unknown>) => Effect.Effect<unknown, unknown>).apply(target, args) : Effect.never
         )
     }
   })
+
+/** The Dolt model as a pod sees it: a server it cannot reach does not answer (connect would time out). */
+const podDolt = (dolt: DoltShape): DoltShape => ({
+  ...dolt,
+  roleAndEpoch: (t) =>
+    dolt.roleAndEpoch(t).pipe(
+      Effect.catchIf(
+        (e) => e._tag === "DoltUnreachable" && e.code === "ETIMEDOUT",
+        () => Effect.never
+      )
+    )
+})
 
 const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
   const threshold = Number.parseInt(flag(spec.args, "threshold") ?? "", 10)
@@ -67,13 +73,7 @@ const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
     localHost: spec.podIP,
     user: spec.env.DOLT_USERNAME ?? "root",
     password: Redacted.make(spec.env.DOLT_PASSWORD ?? ""),
-    settings: {
-      thresholdMillis: Number.isFinite(threshold)
-        ? Math.max(threshold, Guard.GuardTickMillis)
-        : Guard.DefaultThresholdMillis
-    },
-    tick: Duration.millis(Guard.GuardTickMillis),
-    readTimeout: Duration.millis(Guard.GuardReadTimeoutMillis),
+    settings: Guard.settingsFor(Number.isFinite(threshold) ? threshold : Guard.DefaultThresholdMillis),
     readPeers: Effect.succeed(peers)
   }
 }
@@ -100,7 +100,10 @@ export const layer = (
             const from = podEndpoint(spec.namespace, spec.pod)
             const services = Layer.mergeAll(
               Layer.succeed(Kube, podKube(server.system, world, from)),
-              DoltModel.modelLayer({ from }).pipe(Layer.provide(Layer.succeed(DoltModel.DoltCluster, cluster))),
+              Layer.effect(Dolt, Effect.map(Effect.service(Dolt), podDolt)).pipe(
+                Layer.provide(DoltModel.modelLayer({ from })),
+                Layer.provide(Layer.succeed(DoltModel.DoltCluster, cluster))
+              ),
               Layer.succeed(References.MinimumLogLevel, "None")
             )
             const fiber = yield* GuardLoop.run(guardConfig(spec)).pipe(Effect.provide(services), Effect.forkIn(scope))

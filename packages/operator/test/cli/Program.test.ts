@@ -91,8 +91,8 @@ describe("doltdb-operator (in-process)", () => {
           'error: Invalid value for flag --backup-credentials-propagation: "0s". expected a duration from 1s to 1h, got "0s" (see doltdb-operator run --help)'
         ],
         [
-          ["guard", ...guardIdentity, "--tick", "0s"],
-          'error: Invalid value for flag --tick: "0s". expected a duration from 100ms to 60s, got "0s" (see doltdb-operator guard --help)'
+          ["guard", ...guardIdentity, "--threshold", "0s"],
+          'error: Invalid value for flag --threshold: "0s". expected a duration from 1s to 24h, got "0s" (see doltdb-operator guard --help)'
         ],
         [
           ["guard", ...guardIdentity, "--dolt-port", "70000"],

@@ -1,13 +1,18 @@
+import { Guard } from "@doltdb-op/core"
 import { Dolt, type DoltShape, DoltUnreachable, RoleAndEpoch } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeShape, NotFound, Unavailable } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Clock, Effect, Fiber, Layer, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { parse } from "yaml"
 import * as GuardLoop from "../../src/guard/GuardLoop.ts"
 
 interface World {
   api: boolean
+  /** Reads to what is cut off hang (dropped packets) instead of failing at once. */
+  hang?: boolean
+  /** When each demotion call reached the server (simulated millis). */
+  demotedAt?: Array<number>
   pod: "present" | "gone"
   servers: Map<string, { role: "primary" | "standby"; epoch: number } | "down">
   demotions: Array<string>
@@ -30,7 +35,7 @@ const layers = (w: World) => {
   const unavailable = new Unavailable({ verb: "get", kind: "Pod", message: "cut off" })
   const kube = {
     get: (res: { kind: string }, name: string) => {
-      if (!w.api) return Effect.fail(unavailable)
+      if (!w.api) return w.hang === true ? Effect.never : Effect.fail(unavailable)
       if (res.kind === "Pod")
         return w.pod === "gone"
           ? Effect.fail(new NotFound({ verb: "get", kind: "Pod", name, message: `pods "${name}" not found` }))
@@ -42,12 +47,14 @@ const layers = (w: World) => {
   const dolt = {
     roleAndEpoch: (t: { host: string }) => {
       const s = server(t.host)
-      return s === "down"
-        ? Effect.fail(new DoltUnreachable({ host: t.host, op: "roleAndEpoch", message: "timeout" }))
-        : Effect.succeed(new RoleAndEpoch({ role: s.role, epoch: s.epoch }))
+      if (s !== "down") return Effect.succeed(new RoleAndEpoch({ role: s.role, epoch: s.epoch }))
+      return w.hang === true
+        ? Effect.never
+        : Effect.fail(new DoltUnreachable({ host: t.host, op: "roleAndEpoch", message: "timeout" }))
     },
     transitionToStandby: (t: { host: string }, epoch: number, min: number) =>
-      Effect.sync(() => {
+      Effect.gen(function* () {
+        w.demotedAt?.push(yield* Clock.currentTimeMillis)
         w.demotions.push(`${t.host}@${epoch}/${min}`)
         w.servers.set(t.host, { role: "standby", epoch })
         return []
@@ -65,9 +72,7 @@ const config: GuardLoop.GuardConfig = {
   localHost: "127.0.0.1",
   user: "root",
   password: Redacted.make(""),
-  settings: { thresholdMillis: 5_000 },
-  tick: Duration.seconds(1),
-  readTimeout: Duration.seconds(2),
+  settings: { thresholdMillis: 5_000, demotionMillis: 500 },
   readPeers: Effect.succeed([])
 }
 
@@ -171,4 +176,32 @@ describe("guard loop", () => {
       assert.deepStrictEqual(w.demotions, ["127.0.0.1@3/-1"])
     })
   )
+
+  // The loop itself (GuardLoop.run) on the DoltDB's threshold (3 s: tick 600 ms, reads 1.2 s, acting 300 ms early):
+  // cut off at various moments after a tick, the demotion call reaches the server by the threshold after the cut,
+  // whether the reads to what is cut off hang until their timeout or fail at once.
+  for (const hang of [true, false])
+    for (const cutAfter of [0, 100, 350, 590])
+      it.effect(
+        `the demotion starts by threshold - demotionMillis after the last contact (${hang ? "reads hang" : "reads fail at once"}, cut ${cutAfter} ms after a tick)`,
+        () =>
+          Effect.gen(function* () {
+            const w = world({ hang, demotedAt: [] })
+            const { demotionMillis, tickMillis } = Guard.guardTiming(3_000)
+            const fiber = yield* Effect.forkChild(GuardLoop.run(config).pipe(Effect.provide(layers(w))))
+            // Connected for a while (ticks at 0, 600, ... 3000), then cut `cutAfter` ms after the tick at 3000.
+            yield* TestClock.adjust(3_000 + cutAfter)
+            const cutAt = yield* Clock.currentTimeMillis
+            w.api = false
+            w.servers.set("db-1.db-internal.ns", "down")
+            w.servers.set("db-2.db-internal.ns", "down")
+            for (let i = 0; i < 200; i++) yield* TestClock.adjust(50)
+            yield* Fiber.interrupt(fiber)
+            assert.strictEqual(w.demotedAt?.length, 1, `demotions: ${w.demotions.join(", ")}`)
+            const after = w.demotedAt![0]! - cutAt
+            // The last contact was the tick at 3000, so at most one tick before the cut.
+            assert.isAtMost(after, 3_000 - demotionMillis, `demoted ${after} ms after the cut`)
+            assert.isAtLeast(after, 3_000 - demotionMillis - tickMillis, `demoted ${after} ms after the cut`)
+          })
+      )
 })

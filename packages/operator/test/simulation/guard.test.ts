@@ -178,8 +178,9 @@ const scenario = (c: GuardCase) =>
       ackedAfterCut: inside.map((e) => e.finishedAt - cutAt),
       oldServerAfterHeal: old === undefined ? "not running" : `${old.role}@${old.epoch}`,
       sameDataAfterHeal: sameData,
-      startedAt: start
-    } satisfies Outcome & { startedAt: number }
+      startedAt: start,
+      cutAt
+    } satisfies Outcome & { startedAt: number; cutAt: number }
   })
 
 const run = (c: GuardCase, guard: "run" | "inert" = "run") =>
@@ -201,12 +202,13 @@ describe("isolation guard (simulated)", () => {
     () =>
       Effect.gen(function* () {
         const o = yield* run(baseCase)
-        assert.deepStrictEqual(o.late, [], "no acknowledgement past threshold + slack after the cut")
+        assert.deepStrictEqual(o.late, [], "no acknowledgement past the threshold after the cut")
         assert.isAbove(o.promotions.length, 0, "a standby was promoted although the old pod could not be deleted")
-        assert.isTrue(
-          o.ackedAfterCut.every((ms) => ms <= baseCase.thresholdSeconds * 1_000 + 4_000),
-          `acks after the cut: ${o.ackedAfterCut.join(", ")}`
+        const last = Math.max(...o.ackedAfterCut)
+        console.log(
+          `simulated guard: last write acknowledged by the isolated primary ${last} ms after the cut (threshold ${baseCase.thresholdSeconds} s); first promotion ${o.promotions[0]!.at - o.cutAt} ms after the cut`
         )
+        assert.isBelow(last, baseCase.thresholdSeconds * 1_000, `acks after the cut: ${o.ackedAfterCut.join(", ")}`)
         assert.match(o.oldServerAfterHeal, /^standby@/u)
         assert.isTrue(o.sameDataAfterHeal, "no divergent history on the old primary")
       }),
