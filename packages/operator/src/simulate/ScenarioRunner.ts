@@ -32,7 +32,7 @@ import {
   type InvariantViolation,
   makeInvariantMonitor
 } from "./ScenarioInvariants.ts"
-import { clusterLayer, startOperator } from "./SimulatedCluster.ts"
+import { clusterLayer, simulationClock, startOperator } from "./SimulatedCluster.ts"
 
 export interface RunOptions {
   /** Overrides the scenario's `seed` (default 1). */
@@ -623,7 +623,7 @@ export const runScenario = (scenario: Scenario, options: RunOptions = {}): Effec
   const seed = options.seed ?? scenario.seed ?? 1
   return Effect.scoped(simulate(scenario, seed, options.stepMillis ?? 250)).pipe(
     Effect.provide(Layer.fresh(clusterLayer({ seed, replicationJitter: "20 millis" }))),
-    Effect.provide(TestClock.layer()),
+    Effect.provide(simulationClock),
     Effect.provideService(References.MinimumLogLevel, "None")
   )
 }

@@ -185,6 +185,13 @@ export const startOperator = (options: Partial<OperatorOptions> = {}) =>
     return { kubeCalls, doltCalls, rbac, restart, stop } satisfies OperatorHandle
   })
 
+/**
+ * The simulation's TestClock. A wake of the TestClock waits until every fiber it resumed has suspended again, but by
+ * default gives up after 1 s of *wall* time: on a loaded machine a long reconcile cascade exceeds that, the clock
+ * moves on while fibers still run, and the same seed gives a different run. 60 s keeps runs deterministic.
+ */
+export const simulationClock = TestClock.layer({ warningDelay: "60 seconds" })
+
 /** Advance simulated time in steps, letting every controller catch up after each, until `done` or `limit`. */
 export const runUntil = <E, R>(
   done: Effect.Effect<boolean, E, R>,

@@ -19,7 +19,13 @@ import { TestClock } from "effect/testing"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import * as Invariants from "../../src/simulate/Invariants.ts"
 import * as Schedule from "../../src/simulate/Schedule.ts"
-import { clusterLayer, type OperatorHandle, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import {
+  clusterLayer,
+  type OperatorHandle,
+  runUntil,
+  simulationClock,
+  startOperator
+} from "../../src/simulate/SimulatedCluster.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
 import * as Storage from "./storageSteps.ts"
 
@@ -373,6 +379,6 @@ export const runSchedule = (schedule: Schedule.Schedule, options: RunOptions = {
     Effect.orDie,
     Effect.scoped,
     Effect.provide(Layer.fresh(clusterLayer({ seed: schedule.seed }))),
-    Effect.provide(TestClock.layer()),
+    Effect.provide(simulationClock),
     Random.withSeed(schedule.seed)
   )
