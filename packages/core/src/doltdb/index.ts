@@ -1,4 +1,5 @@
 export * from "./DoltDBObserved.ts"
+export { type DesiredChild, desiredChildren } from "./desiredChildren.ts"
 export * from "./ForeignChildren.ts"
 export * from "./planDoltDB.ts"
 export * from "./storage/planStorage.ts"

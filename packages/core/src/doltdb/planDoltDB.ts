@@ -15,22 +15,22 @@
 import type { Condition } from "../api/Common.ts"
 import type { DoltDBStatus } from "../api/DoltDB.ts"
 import { parseGoDuration } from "../api/GoDuration.ts"
-import { buildDesiredState } from "../builders/DesiredState.ts"
-import type { ChildObject } from "../builders/KubeObjects.ts"
 import { podName } from "../builders/Names.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
-import { sha256Hex } from "../builders/Sha256.ts"
 import { guardEnabled, guardSettingsOf } from "../guard/GuardView.ts"
-import type { Action, KubeObject, ObjectRef, Plan } from "../plan/Action.ts"
+import type { Action, ObjectRef, Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
 import type { ReplicationPolicy, ReplicationState } from "../replication/ReplicationObserved.ts"
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { bootstrappedCondition } from "./bootstrapCondition.ts"
-import { AppliedHashAnnotation, childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
+import { childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
+import { desiredChildren } from "./desiredChildren.ts"
 import { ChildNotOwnedReason, foreignChildrenMessage, foreignChildrenReady, isForeign } from "./ForeignChildren.ts"
 import { withStorage } from "./storage/withStorage.ts"
 import { planTls } from "./tls/planCertificates.ts"
+
+export { withAppliedHash } from "./desiredChildren.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
 export const PollMillis = 2_000
@@ -39,26 +39,6 @@ export interface DoltDBPlan {
   readonly actions: Plan
   /** The status the cluster should have after the plan (already included as a PatchStatus when it changed). */
   readonly status: DoltDBStatus
-}
-
-const stableJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v
-  )
-
-/** The desired object with the hash of its own content recorded on it. */
-export const withAppliedHash = (object: ChildObject): { readonly object: KubeObject; readonly hash: string } => {
-  const hash = sha256Hex(stableJson(object)).slice(0, 16)
-  const metadata = object.metadata as KubeObject["metadata"] & { readonly annotations?: Record<string, string> }
-  return {
-    hash,
-    object: {
-      ...(object as unknown as KubeObject),
-      metadata: { ...metadata, annotations: { ...metadata.annotations, [AppliedHashAnnotation]: hash } }
-    }
-  }
 }
 
 export const doltdbRef = (doltdb: IdentifiedDoltDB): ObjectRef => ({
@@ -382,18 +362,17 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // Certificates before the children that mount them; the StatefulSet waits until the mounted Secret is readable.
   const tls = planTls(doltdb, o.tls, o.now)
   for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
-  const desired = buildDesiredState(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
+  const desired = desiredChildren(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
     tlsHash: tls.tlsHash
   })
-  for (const child of desired.objects) {
+  for (const { child, object, hash } of desired) {
     if (isForeign(o.foreignChildren, child.kind, child.metadata.name)) continue
     if (child.kind === "StatefulSet" && tls.holdStatefulSet) continue
-    const { object, hash } = withAppliedHash(child)
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
       actions.push({ _tag: "Apply", object, force: true })
   }
   // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built.
-  const wanted = new Set(desired.objects.map((c) => childKey(c.kind, c.metadata.name)))
+  const wanted = new Set(desired.map(({ child }) => childKey(child.kind, child.metadata.name)))
   for (const key of o.children.keys()) {
     const [kind, childName] = key.split("/") as [string, string]
     if ((kind === "Service" || kind === "PodDisruptionBudget") && !wanted.has(key))

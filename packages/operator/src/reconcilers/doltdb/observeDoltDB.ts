@@ -171,9 +171,9 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
 
   // Desired children we do not own yet: looked up by name, so one held by another object is reported, never taken
   // over (a converged DoltDB owns all of them: no extra reads).
-  const missing = Builders.buildDesiredState(doltdb).objects.filter(
-    (c) => !children.has(DoltDBPlanner.childKey(c.kind, c.metadata.name))
-  )
+  const missing = DoltDBPlanner.desiredChildren(doltdb)
+    .map((d) => d.child)
+    .filter((c) => !children.has(DoltDBPlanner.childKey(c.kind, c.metadata.name)))
   const foreign = yield* Effect.forEach(
     missing,
     (c) => {
