@@ -7,12 +7,35 @@
 import { type KubeError, type KubeObject, kubeError, type Resource } from "@doltdb-op/core/services/Kube"
 import { Effect, Option, Schema } from "effect"
 
+/**
+ * Decodings of frozen objects, by schema. The in-memory API server stores frozen objects and hands the same one to
+ * every reader (informers, gets, lists, watches) until it changes; decoding it again each time was the simulation's
+ * largest single cost. A frozen object cannot change, so its decoding is shared; live JSON is never frozen.
+ */
+const decodedFrozen = new WeakMap<object, WeakMap<object, unknown>>()
+
+const frozenCacheFor = (schema: object): WeakMap<object, unknown> => {
+  let cache = decodedFrozen.get(schema)
+  if (cache === undefined) {
+    cache = new WeakMap()
+    decodedFrozen.set(schema, cache)
+  }
+  return cache
+}
+
 export const decoderFor = <A>(res: Resource<A>, verb: string): ((json: unknown) => Effect.Effect<A, KubeError>) => {
   const schema = res.schema
   if (schema === undefined) return (json) => Effect.succeed(json as A)
   const decode = Schema.decodeUnknownEffect(schema)
-  return (json) =>
-    decode(json).pipe(
+  const cache = frozenCacheFor(schema)
+  return (json) => {
+    const frozen = json !== null && typeof json === "object" && Object.isFrozen(json)
+    if (frozen && cache.has(json)) return Effect.succeed(cache.get(json) as A)
+    return decode(json).pipe(
+      Effect.map((a) => {
+        if (frozen) cache.set(json, a)
+        return a
+      }),
       Effect.mapError((e) => {
         const meta = (json as Partial<KubeObject> | null)?.metadata
         return kubeError(
@@ -23,6 +46,7 @@ export const decoderFor = <A>(res: Resource<A>, verb: string): ((json: unknown) 
         )
       })
     )
+  }
 }
 
 export const encoderFor = <A>(res: Resource<A>, verb: string): ((a: A) => Effect.Effect<KubeObject, KubeError>) => {

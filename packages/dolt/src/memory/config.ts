@@ -43,14 +43,26 @@ const interpolate = (text: string, env: Readonly<Record<string, string>>): { tex
   return missing === undefined ? { text: out } : { text: out, missing }
 }
 
+/** Parsed configs by text: every server start and config reload parses one of a few configs again. Bounded. */
+const parsedConfigs = new Map<string, ConfigResult>()
+
 export const parseServerConfig = (yamlText: string, env: Readonly<Record<string, string>>): ConfigResult => {
   const expanded = interpolate(yamlText, env)
   if (expanded.missing !== undefined) {
     return { ok: false, error: `config: environment variable ${expanded.missing} is not set or empty` }
   }
+  const known = parsedConfigs.get(expanded.text)
+  if (known !== undefined) return known
+  const result = parseExpanded(expanded.text)
+  if (parsedConfigs.size >= 256) parsedConfigs.clear()
+  parsedConfigs.set(expanded.text, result)
+  return result
+}
+
+const parseExpanded = (text: string): ConfigResult => {
   let doc: unknown
   try {
-    doc = parse(expanded.text)
+    doc = parse(text)
   } catch (cause) {
     return { ok: false, error: `config: invalid YAML: ${String(cause)}` }
   }

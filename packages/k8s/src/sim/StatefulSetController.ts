@@ -73,8 +73,20 @@ export const ordinalOf = (stsName: string, podName: string): number | undefined 
   return /^(0|[1-9][0-9]*)$/.test(rest) ? Number(rest) : undefined
 }
 
-export const revisionOf = (sts: KubeObject): string =>
-  `${sts.metadata.name}-${revisionHash((sts.spec as StatefulSetSpec).template)}`
+/** Revision hashes of stored (frozen, so unchanging) templates: the controller hashes the template on every sync. */
+const templateHashes = new WeakMap<object, string>()
+
+export const revisionOf = (sts: KubeObject): string => {
+  const template = (sts.spec as StatefulSetSpec).template
+  if (typeof template !== "object" || template === null || !Object.isFrozen(template))
+    return `${sts.metadata.name}-${revisionHash(template)}`
+  let hash = templateHashes.get(template)
+  if (hash === undefined) {
+    hash = revisionHash(template)
+    templateHashes.set(template, hash)
+  }
+  return `${sts.metadata.name}-${hash}`
+}
 
 export const makeStatefulSetController = (state: ApiServerState, kube: KubeShape) => {
   // revision name -> template, so pods below a partition keep getting the old template (ControllerRevisions)

@@ -113,8 +113,20 @@ const checkValue = (value: string, term: string): string | undefined =>
     ? undefined
     : `invalid label value "${value}" in selector term "${term}"`
 
+/** Parsed selectors by text: controllers list with the same few selectors on every pass. Bounded. */
+const parsed = new Map<string, Result.Result<Selector, string>>()
+
 /** Parses the string form; the error names the offending term. */
 export const parse = (input: string): Result.Result<Selector, string> => {
+  const known = parsed.get(input)
+  if (known !== undefined) return known
+  const result = parseTerms(input)
+  if (parsed.size >= 1_024) parsed.clear()
+  parsed.set(input, result)
+  return result
+}
+
+const parseTerms = (input: string): Result.Result<Selector, string> => {
   const out: Array<Requirement> = []
   for (const term of splitTerms(input)) {
     const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term)
