@@ -171,6 +171,11 @@ export class ApiServerState {
     return Result.succeed(this.log.filter((e) => e.resourceVersion > resourceVersion && e.typeKey === typeKey))
   }
 
+  /** Every change still in the watch log, in commit order (a run's digest: two runs made the same writes). */
+  get history(): ReadonlyArray<StoreEvent> {
+    return this.log
+  }
+
   /** Forget all events so far: resuming from any current resourceVersion gets 410 (for tests). */
   compact(): void {
     this.compactedThrough = this.revision
