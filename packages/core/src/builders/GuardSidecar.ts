@@ -18,6 +18,7 @@ import { GuardContainerName, guardEnabled, guardSettingsOf } from "../guard/Guar
 import { UsernameEnv } from "./DoltConfig.ts"
 import type { Container, Volume, VolumeMount } from "./KubeObjects.ts"
 import { credentialsPasswordKey, credentialsSecretName, credentialsUserKey } from "./Names.ts"
+import { isTlsEnabled, TlsPaths, tlsVolumeMount } from "./TlsBuilder.ts"
 
 /**
  * The operator image when `spec.replication.guard.image` is not set: the Helm chart's default (`image.repository`
@@ -54,7 +55,9 @@ export const buildGuardContainer = (doltdb: DoltDB, configMount: VolumeMount): C
       "--dolt-port",
       String(doltdb.spec.server.listener.port),
       "--threshold",
-      `${guardSettingsOf(doltdb).thresholdMillis}ms`
+      `${guardSettingsOf(doltdb).thresholdMillis}ms`,
+      // With TLS on, the servers may refuse plaintext: the guard verifies them against the mounted CA.
+      ...(isTlsEnabled(doltdb) ? ["--tls-ca", TlsPaths.ca] : [])
     ],
     env: [
       fieldEnv("POD_NAME", "metadata.name"),
@@ -69,7 +72,8 @@ export const buildGuardContainer = (doltdb: DoltDB, configMount: VolumeMount): C
     volumeMounts: [
       { name: GuardTokenVolumeName, mountPath: ServiceAccountMountPath, readOnly: true },
       // Its own Dolt config lists the peers, so a guard that starts while the API server is down knows them.
-      { ...configMount, readOnly: true }
+      { ...configMount, readOnly: true },
+      ...(isTlsEnabled(doltdb) ? [tlsVolumeMount] : [])
     ],
     securityContext: {
       allowPrivilegeEscalation: false,

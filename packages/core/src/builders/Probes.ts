@@ -36,12 +36,19 @@ export const StartupTiming: Timing = { periodSeconds: 2, timeoutSeconds: 4, fail
 /**
  * Loopback client invocation; `$DOLT_USERNAME` and `$DOLT_CLI_PASSWORD` come from the environment. Plaintext over
  * loopback, unless the server refuses plaintext (`tls.requireSecureTransport`): then TLS to `localhost`, verified
- * against the DoltDB's CA (Go reads extra roots from `SSL_CERT_FILE`; the certificate must name `localhost`).
+ * against the DoltDB's CA, which Go reads as extra roots from `SSL_CERT_FILE` (`clientEnv`); the certificate must
+ * name `localhost`.
  */
 const doltClient = (port: number, secure = false): string =>
   secure
-    ? `SSL_CERT_FILE=${TlsPaths.ca} dolt --host localhost --port ${port} -u "$DOLT_USERNAME"`
+    ? `dolt --host localhost --port ${port} -u "$DOLT_USERNAME"`
     : `dolt --host 127.0.0.1 --port ${port} --no-tls -u "$DOLT_USERNAME"`
+
+/** The environment the client needs, as shell statements. */
+const clientEnv = (secure: boolean): ReadonlyArray<string> => [
+  'export DOLT_CLI_PASSWORD="$DOLT_PASSWORD"',
+  ...(secure ? [`export SSL_CERT_FILE=${TlsPaths.ca}`] : [])
+]
 
 const requiresTls = (doltdb: DoltDB): boolean =>
   doltdb.spec.tls?.enabled === true && doltdb.spec.tls.requireSecureTransport
@@ -50,7 +57,7 @@ const requiresTls = (doltdb: DoltDB): boolean =>
 export const sqlCheckCommand = (port: number, secure = false): ReadonlyArray<string> => [
   "/bin/sh",
   "-c",
-  `cd / && export DOLT_CLI_PASSWORD="$DOLT_PASSWORD" && exec ${doltClient(port, secure)} sql -q "select 1"`
+  ["cd /", ...clientEnv(secure), `exec ${doltClient(port, secure)} sql -q "select 1"`].join(" && ")
 ]
 
 const timingOf = (probe: Probe | undefined, defaults: Timing, allowGrace: boolean): Timing & Probe => {
@@ -134,7 +141,7 @@ export const buildPreStop = (doltdb: DoltDB): { readonly preStop: ExecHandler } 
   const client = doltClient(doltdb.spec.server.listener.port, requiresTls(doltdb))
   const script = [
     "cd / || exit 0",
-    'export DOLT_CLI_PASSWORD="$DOLT_PASSWORD"',
+    ...clientEnv(requiresTls(doltdb)),
     'bounded() { if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi; }',
     `state=$(bounded 5 ${client} sql -r csv -q "select @@global.dolt_cluster_role as r, @@global.dolt_cluster_role_epoch as e" 2>/dev/null | tail -n 1)`,
     'case "$state" in primary,*) ;; *) exit 0 ;; esac',

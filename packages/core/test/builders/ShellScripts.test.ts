@@ -30,6 +30,7 @@ beforeEach(() => {
     `log="${dir}/calls"`,
     'printf "ARGS %s\\n" "$*" >> "$log"',
     'printf "CLIPW %s\\n" "$DOLT_CLI_PASSWORD" >> "$log"',
+    '[ -z "$SSL_CERT_FILE" ] || printf "CAFILE %s\\n" "$SSL_CERT_FILE" >> "$log"',
     'case "$*" in',
     '  *"sql -r csv"*) printf "r,e\\n%s\\n" "$FAKE_ROLE_STATE" ;;',
     '  sql) printf "STDIN %s\\n" "$(cat)" >> "$log" ;;',
@@ -86,6 +87,21 @@ describe("generated shell scripts", () => {
       calls,
       `ARGS --host 127.0.0.1 --port 3306 --no-tls -u admin sql -q select 1\nCLIPW ${password}\n`
     )
+  })
+
+  it("with plaintext refused, the probe and preStop talk TLS to localhost and trust the mounted CA", () => {
+    const manifest = withSpec(twoReplicas, { tls: { enabled: true, requireSecureTransport: true } })
+    const probe = run(container(manifest).readinessProbe!.exec!.command!)
+    assert.strictEqual(probe.status, 0)
+    assert.strictEqual(
+      probe.calls,
+      `ARGS --host localhost --port 3306 -u admin sql -q select 1\nCLIPW ${password}\nCAFILE /etc/doltdb-tls/ca.crt\n`
+    )
+    const preStop = run(container(manifest).lifecycle!.preStop.exec.command, { FAKE_ROLE_STATE: "primary,7" })
+    const args = preStop.calls.split("\n").filter((line) => line.startsWith("ARGS"))
+    assert.lengthOf(args, 2)
+    for (const a of args) assert.include(a, "--host localhost --port 3306 -u admin sql")
+    assert.include(preStop.calls, "CAFILE /etc/doltdb-tls/ca.crt")
   })
 
   it("preStop demotes a primary at epoch + 1 with the configured number of caught-up standbys", () => {

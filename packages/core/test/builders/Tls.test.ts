@@ -97,7 +97,7 @@ describe("spec.tls in the pod template", () => {
     assert.include(command(tlsPair), "--no-tls")
     const secure = command(withSpec(twoReplicas, { tls: { enabled: true, requireSecureTransport: true } }))
     assert.notInclude(secure, "--no-tls")
-    assert.include(secure, "SSL_CERT_FILE=/etc/doltdb-tls/ca.crt dolt --host localhost")
+    assert.include(secure, "export SSL_CERT_FILE=/etc/doltdb-tls/ca.crt && exec dolt --host localhost")
     const preStop = template(
       withSpec(twoReplicas, { tls: { enabled: true, requireSecureTransport: true } })
     ).spec.containers[0]!.lifecycle!.preStop.exec.command.join(" ")

@@ -26,8 +26,23 @@ export const DoltMessages = {
   brokenConfig: "more than one server was configured as primary in the same epoch",
   roleChanged: "the role configuration changed while we were replicating to our standbys",
   serverReadOnly: "database server is set to read only mode",
-  alreadyAtEpoch: "; already at epoch "
+  alreadyAtEpoch: "; already at epoch ",
+  /** `listener.require_secure_transport` refusing a plaintext client (errno 1105). */
+  insecureRefused: "server does not allow insecure connections"
 } as const
+
+/**
+ * A TLS connection that could not be set up or trusted (mysql2's handshake codes, Node's certificate errors, our
+ * name check): the server is unusable to us, like an unreachable one; retrying changes nothing until the
+ * certificates do.
+ */
+const tlsFailure = (code: string | undefined, message: string): boolean =>
+  message.includes(DoltMessages.insecureRefused) ||
+  (code !== undefined &&
+    (code.startsWith("HANDSHAKE_") ||
+      code.startsWith("ERR_TLS_") ||
+      code === "DOLT_TLS_REQUIRED" ||
+      /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/u.test(code)))
 
 const accessDeniedErrnos = new Set([1044, 1045, 1142, 1143, 1211, 1227, 1370, 1698])
 const readOnlyErrnos = new Set([1290, 1792, 1836])
@@ -96,6 +111,7 @@ export const classifyError = (
   if ((errno !== undefined && accessDeniedErrnos.has(errno)) || code === "ER_ACCESS_DENIED_ERROR") {
     return new DoltAccessDenied(fields)
   }
+  if (tlsFailure(code, message)) return new DoltUnreachable(fields)
   if (code === "PROTOCOL_SEQUENCE_TIMEOUT") return new DoltTimeout(fields)
   if (code !== undefined && unreachableCodes.has(code)) return new DoltUnreachable(fields)
   if (errno === undefined && code === undefined) return new DoltUnreachable(fields)

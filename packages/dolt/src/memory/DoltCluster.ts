@@ -11,6 +11,7 @@ import {
   type DoltError,
   DoltSqlError,
   DoltTimeout,
+  type DoltTls,
   DoltUnreachable
 } from "@doltdb-op/core/services/Dolt"
 import { type ContainerSpec, type Endpoint, type Process, SimWorld } from "@doltdb-op/core/sim/SimWorld"
@@ -24,6 +25,7 @@ import { type Connection, ModelServer } from "./ModelServer.ts"
 import { seededRandom } from "./random.ts"
 import { type Network, nextEventAt, step } from "./replication.ts"
 import { accountKey, type DataDir, type GlobalConfig, type IdSource, newDataDir, type Root } from "./state.ts"
+import { tlsRefusal } from "./tls.ts"
 
 export const DoltImage = "dolthub/dolt"
 /** How long a call to a hung server takes to fail (the live layer's default query timeout). */
@@ -76,7 +78,9 @@ export interface DoltClusterShape {
     user: string,
     password: string,
     from: Endpoint,
-    op: string
+    op: string,
+    /** The client's TLS settings (`DoltTarget.tls`); checked against the server's listener as mysql2 would. */
+    tls?: DoltTls | undefined
   ) => Effect.Effect<Connection, DoltError>
   /** Fails the way the next statement on `conn` would if the connection is dead, killed or tainted. */
   readonly check: (conn: Connection, host: string, from: Endpoint, op: string) => Effect.Effect<ModelServer, DoltError>
@@ -310,7 +314,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       )
     )
 
-  const connect: DoltClusterShape["connect"] = Effect.fnUntraced(function* (host, port, user, password, from, op) {
+  const connect: DoltClusterShape["connect"] = Effect.fnUntraced(function* (host, port, user, password, from, op, tls) {
     const server = yield* serverAt(host)
     if (server === undefined) return yield* unreachable(host, op, "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`)
     const there = yield* world.canReach(from, server.endpoint)
@@ -320,6 +324,8 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       return yield* unreachable(host, op, "ECONNREFUSED", `connect ECONNREFUSED ${host}:${port}`)
     }
     if (server.hung) return yield* hang(host, op)
+    const refused = tlsRefusal(server, tls)
+    if (refused !== undefined) return yield* new DoltUnreachable({ host, op, ...refused })
     const account = server.data.auth.accounts.get(accountKey(user, "%"))
     if (account === undefined || account.password !== password) {
       return yield* new DoltAccessDenied({

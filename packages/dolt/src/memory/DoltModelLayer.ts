@@ -34,7 +34,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
 
   const run = <A>(target: DoltTarget, op: string, f: Op<A>): Effect.Effect<A, DoltError> =>
     Effect.acquireUseRelease(
-      cluster.connect(target.host, target.port, target.user, Redacted.value(target.password), from, op),
+      cluster.connect(target.host, target.port, target.user, Redacted.value(target.password), from, op, target.tls),
       (conn) =>
         Effect.gen(function* () {
           const server = yield* cluster.check(conn, target.host, from, op)
@@ -123,7 +123,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
   /** A connection kept open across statements (see `DoltSession`). */
   const openSession = (t: DoltTarget): Effect.Effect<DoltSession, DoltError> =>
     Effect.map(
-      cluster.connect(t.host, t.port, t.user, Redacted.value(t.password), from, "openSession"),
+      cluster.connect(t.host, t.port, t.user, Redacted.value(t.password), from, "openSession", t.tls),
       (conn): DoltSession => ({
         roleAndEpoch: Effect.gen(function* () {
           const s = yield* cluster.check(conn, t.host, from, "roleAndEpoch")

@@ -22,6 +22,8 @@ export interface ModelServerConfig {
     | undefined
   /** `system_variables.dolt_cluster_ack_writes_timeout_secs` (0-60). */
   readonly ackWritesTimeoutSecs: number | undefined
+  /** `listener.tls_cert` / `require_secure_transport`; `undefined` without TLS. */
+  readonly listenerTls?: { readonly certPath: string; readonly requireSecureTransport: boolean } | undefined
 }
 
 export type ConfigResult =
@@ -79,9 +81,18 @@ const parseExpanded = (text: string): ConfigResult => {
       error: `system_variables: dolt_cluster_ack_writes_timeout_secs must be 0-60, got ${String(ackRaw)}`
     }
   }
+  const tlsCert = typeof listener.tls_cert === "string" ? listener.tls_cert : ""
+  const tlsKey = typeof listener.tls_key === "string" ? listener.tls_key : ""
+  const requireSecure = listener.require_secure_transport === true
+  // servercfg.ValidateConfig / getTLSConfig, in Dolt's words.
+  if (requireSecure && tlsCert === "" && tlsKey === "")
+    return { ok: false, error: "require_secure_transport can only be `true` when a tls_key and tls_cert are provided." }
+  if ((tlsCert === "") !== (tlsKey === ""))
+    return { ok: false, error: `tls.LoadX509KeyPair(${tlsCert}, ${tlsKey}) failed: open : no such file or directory` }
+  const listenerTls = tlsCert === "" ? undefined : { certPath: tlsCert, requireSecureTransport: requireSecure }
   const clusterDoc = record(root.cluster)
   if (clusterDoc === undefined)
-    return { ok: true, config: { listenerPort, dataDir, cluster: undefined, ackWritesTimeoutSecs: ack } }
+    return { ok: true, config: { listenerPort, dataDir, cluster: undefined, ackWritesTimeoutSecs: ack, listenerTls } }
   const remotesRaw = Array.isArray(clusterDoc.standby_remotes) ? clusterDoc.standby_remotes : []
   if (remotesRaw.length === 0) {
     return { ok: false, error: "cluster config: must supply standby_remotes when supplying cluster configuration." }
@@ -119,6 +130,7 @@ const parseExpanded = (text: string): ConfigResult => {
       listenerPort,
       dataDir,
       ackWritesTimeoutSecs: ack,
+      listenerTls,
       cluster: {
         standbyRemotes,
         bootstrapRole: role === "standby" ? "standby" : "primary",

@@ -43,6 +43,21 @@ describe("classifyError maps MySQL errno/code and Dolt's messages", () => {
     ["refused", { code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, "DoltUnreachable"],
     ["lost", { code: "PROTOCOL_CONNECTION_LOST", message: "Connection lost" }, "DoltUnreachable"],
     ["query timeout", { code: "PROTOCOL_SEQUENCE_TIMEOUT", message: "Query inactivity timeout" }, "DoltTimeout"],
+    // Measured against dolt 1.86.4 with listener.require_secure_transport and mysql2 3.24.5.
+    [
+      "plaintext refused",
+      sqlError(
+        1105,
+        "unknown error: Code: UNAVAILABLE\nserver does not allow insecure connections, client must use SSL/TLS"
+      ),
+      "DoltUnreachable"
+    ],
+    [
+      "untrusted certificate",
+      { code: "HANDSHAKE_SSL_ERROR", message: "unable to verify the first certificate" },
+      "DoltUnreachable"
+    ],
+    ["wrong name", { code: "ERR_TLS_CERT_ALTNAME_INVALID", message: "Hostname/IP does not match" }, "DoltUnreachable"],
     ["syntax", sqlError(1064, "You have an error in your SQL syntax", "ER_PARSE_ERROR"), "DoltSqlError"]
   ]
   for (const [name, cause, tag] of cases) {

@@ -56,6 +56,12 @@ const flags = {
     `${Guard.DefaultThresholdMillis}ms`,
     ThresholdBounds
   ),
+  tlsCa: Flag.String("tls-ca").pipe(
+    Flag.withDescription(
+      "PEM CA bundle the Dolt servers' certificates chain to (spec.tls): the guard then talks TLS and checks the certificate names <doltdb>-internal.<namespace>.svc"
+    ),
+    Flag.optional
+  ),
   configDir: Flag.String("config-dir").pipe(
     Flag.withDescription("Where the pod's Dolt configs are mounted (<dir>/<pod>.yaml lists the peers)"),
     Flag.withDefault("/etc/doltdb")
@@ -73,6 +79,8 @@ export const guardCommand = Command.make(
       Effect.flatMap((text) => Effect.try(() => GuardLoop.peersOfConfig(parse(text)))),
       Effect.orElseSucceed(() => [])
     )
+    // Read once: a renewed CA or certificate restarts the pod (and this sidecar) anyway.
+    const ca = Option.isSome(f.tlsCa) ? yield* fs.readFileString(f.tlsCa.value) : undefined
     const config: GuardLoop.GuardConfig = {
       namespace: f.namespace,
       doltdb: f.doltdb,
@@ -84,7 +92,8 @@ export const guardCommand = Command.make(
       password,
       // The tick and the read timeouts derive from the threshold (Guard.guardTiming).
       settings: Guard.settingsFor(Duration.toMillis(f.threshold)),
-      readPeers
+      readPeers,
+      ...(ca === undefined ? {} : { tls: { ca, serverName: `${f.doltdb}-internal.${f.namespace}.svc` } })
     }
     const kubeconfig = yield* KubeLive.loadKubeConfig(undefined)
     // No retries: a failed read is the signal. The loop bounds every read more tightly; these are backstops (the

@@ -14,7 +14,7 @@
  */
 import { Api, Guard } from "@doltdb-op/core"
 import { podHost } from "@doltdb-op/core/builders/Names"
-import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
+import { Dolt, type DoltTarget, type DoltTls } from "@doltdb-op/core/services/Dolt"
 import { Kube } from "@doltdb-op/core/services/Kube"
 import { Pods } from "@doltdb-op/core/services/kube/Resource"
 import { Clock, Duration, Effect, Option, type Redacted } from "effect"
@@ -38,6 +38,8 @@ export interface GuardConfig {
    * so a guard that starts while the API server is down still knows them; empty when unreadable.
    */
   readonly readPeers: Effect.Effect<ReadonlyArray<Peer>>
+  /** TLS to every server (`spec.tls`): the CA and the name the DoltDB's certificates carry. */
+  readonly tls?: DoltTls | undefined
 }
 
 export interface Peer {
@@ -82,7 +84,8 @@ const target = (config: GuardConfig, host: string): DoltTarget => ({
   host,
   port: config.doltPort,
   user: config.user,
-  password: config.password
+  password: config.password,
+  ...(config.tls === undefined ? {} : { tls: config.tls })
 })
 
 const answerOf = (config: GuardConfig, host: string, millis: number) =>

@@ -64,9 +64,18 @@ const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
     m._tag === "Files" && m.files[`${spec.pod}.yaml`] !== undefined ? [m.files[`${spec.pod}.yaml`]!] : []
   )[0]
   const peers = configFile === undefined ? [] : GuardLoop.peersOfConfig(parse(configFile))
+  // `--tls-ca <path>`: the CA file from the pod's mounted Secret, as the real sidecar reads it.
+  const caPath = flag(spec.args, "tls-ca")
+  const caDir = caPath === undefined ? undefined : caPath.slice(0, caPath.lastIndexOf("/"))
+  const caMount = caDir === undefined ? undefined : spec.mounts[caDir]
+  const ca =
+    caPath !== undefined && caMount?._tag === "Files"
+      ? caMount.files[caPath.slice(caPath.lastIndexOf("/") + 1)]
+      : undefined
+  const doltdb = flag(spec.args, "doltdb") ?? ""
   return {
     namespace: spec.namespace,
-    doltdb: flag(spec.args, "doltdb") ?? "",
+    doltdb,
     pod: spec.pod,
     podUid: spec.podUid,
     doltPort: Number(flag(spec.args, "dolt-port") ?? 3306),
@@ -74,7 +83,8 @@ const guardConfig = (spec: ContainerSpec): GuardLoop.GuardConfig => {
     user: spec.env.DOLT_USERNAME ?? "root",
     password: Redacted.make(spec.env.DOLT_PASSWORD ?? ""),
     settings: Guard.settingsFor(Number.isFinite(threshold) ? threshold : Guard.DefaultThresholdMillis),
-    readPeers: Effect.succeed(peers)
+    readPeers: Effect.succeed(peers),
+    ...(ca === undefined ? {} : { tls: { ca, serverName: `${doltdb}-internal.${spec.namespace}.svc` } })
   }
 }
 
