@@ -37,7 +37,7 @@ import {
   Time
 } from "./k8s/Primitives.ts"
 import { compareQuantities } from "./Quantity.ts"
-import { DefaultCertificateDuration, MinCertificateDurationMillis, Tls } from "./Tls.ts"
+import { DefaultCertificateDuration, MinCertificateDurationMillis, NetworkPolicy, Tls } from "./Tls.ts"
 
 export * from "./Bootstrap.ts"
 export * from "./DoltDBServer.ts"
@@ -358,7 +358,8 @@ const DoltDBSpecFields = Schema.Struct({
   ),
   tenancy: Schema.optionalKey(Tenancy),
   bootstrap: Schema.optionalKey(Bootstrap),
-  tls: Schema.optionalKey(Tls)
+  tls: Schema.optionalKey(Tls),
+  networkPolicy: Schema.optionalKey(NetworkPolicy)
 })
 
 type SpecType = typeof DoltDBSpecFields.Type

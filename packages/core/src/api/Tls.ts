@@ -8,6 +8,7 @@
  */
 import { Schema } from "effect"
 import { withDefault } from "./Common.ts"
+import { LabelSelector } from "./k8s/Models.generated.ts"
 import { Duration } from "./k8s/Primitives.ts"
 
 export const SecretName = Schema.String.check(
@@ -53,6 +54,32 @@ export const Tls = Schema.Struct({
     "TLS for SQL clients and replication. Certificates live in Secrets only, mounted read-only into the Dolt containers."
 })
 export type Tls = typeof Tls.Type
+
+/**
+ * `spec.networkPolicy`: an optional NetworkPolicy (off by default: clusters without an enforcing network plugin
+ * ignore it, and one that blocks the operator would stop failover).
+ */
+export const NetworkPolicyPeer = Schema.Struct({
+  namespaceSelector: Schema.optionalKey(LabelSelector),
+  podSelector: Schema.optionalKey(LabelSelector)
+}).annotate({
+  description:
+    "A source of SQL traffic: pods matching podSelector in namespaces matching namespaceSelector (as in a NetworkPolicy peer)."
+})
+
+export const NetworkPolicy = Schema.Struct({
+  enabled: Schema.Boolean.annotate({
+    description:
+      "Enabled creates the NetworkPolicy <name>: the replication port (remotesapi) is reachable only from this DoltDB's own pods; the SQL port from sqlFrom (default: anywhere); the metrics port from anywhere. Needs a network plugin that enforces NetworkPolicies."
+  }).pipe(withDefault(false)),
+  sqlFrom: Schema.optionalKey(
+    Schema.Array(NetworkPolicyPeer).check(Schema.isMaxLength(64)).annotate({
+      description:
+        "SQLFrom lists who may reach the SQL port besides the DoltDB's own pods. Include the operator's pods (it connects over SQL), e.g. a namespaceSelector for the operator's namespace. Default: anywhere."
+    })
+  )
+}).annotate({ description: "An optional NetworkPolicy restricting who reaches the Dolt pods." })
+export type NetworkPolicy = typeof NetworkPolicy.Type
 
 /** The operator-managed certificates' defaults (also documented on the fields above). */
 export const DefaultCertificateDuration = "2160h"

@@ -5,6 +5,7 @@ import { buildConfigMap, configHash, doltConfigInput } from "./ConfigMapBuilder.
 import { buildDoltConfigs } from "./DoltConfig.ts"
 import type { ChildObject } from "./KubeObjects.ts"
 import { isValidLabelValue, VersionLabel } from "./Labels.ts"
+import { buildNetworkPolicy } from "./NetworkPolicyBuilder.ts"
 import type { IdentifiedDoltDB } from "./Owner.ts"
 import { budgetWarnings, buildPodDisruptionBudget } from "./PodDisruptionBudgetBuilder.ts"
 import { restrictedViolations } from "./PodSecurityStandard.ts"
@@ -15,7 +16,7 @@ import { buildServices } from "./ServiceBuilder.ts"
 import { buildStatefulSet } from "./StatefulSetBuilder.ts"
 
 export interface DesiredState {
-  /** In apply order: RBAC, ConfigMap, Services, StatefulSet, PodDisruptionBudget (when one can be built). */
+  /** In apply order: RBAC, ConfigMap, Services, StatefulSet, PodDisruptionBudget and NetworkPolicy (when built). */
   readonly objects: ReadonlyArray<ChildObject>
   /** Settings that were adjusted or dropped for this engine version or cluster size, for users to see. */
   readonly warnings: ReadonlyArray<string>
@@ -39,6 +40,7 @@ export const buildWarnings = (doltdb: IdentifiedDoltDB): ReadonlyArray<string> =
 
 export const buildDesiredState = (doltdb: IdentifiedDoltDB, context: BuildContext = {}): DesiredState => {
   const pdb = buildPodDisruptionBudget(doltdb)
+  const networkPolicy = buildNetworkPolicy(doltdb)
   return {
     objects: [
       buildServiceAccount(doltdb),
@@ -47,7 +49,8 @@ export const buildDesiredState = (doltdb: IdentifiedDoltDB, context: BuildContex
       buildConfigMap(doltdb),
       ...buildServices(doltdb),
       buildStatefulSet(doltdb, context),
-      ...(pdb === undefined ? [] : [pdb])
+      ...(pdb === undefined ? [] : [pdb]),
+      ...(networkPolicy === undefined ? [] : [networkPolicy])
     ],
     warnings: buildWarnings(doltdb),
     configHash: configHash(doltdb)

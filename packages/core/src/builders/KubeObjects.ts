@@ -234,5 +234,34 @@ export interface PodDisruptionBudget {
   }
 }
 
+export interface NetworkPolicyPeer {
+  readonly namespaceSelector?: LabelSelector
+  readonly podSelector?: LabelSelector
+}
+
+export interface NetworkPolicyRule {
+  readonly from?: ReadonlyArray<NetworkPolicyPeer>
+  readonly ports: ReadonlyArray<{ readonly protocol: "TCP"; readonly port: number }>
+}
+
+export interface NetworkPolicy {
+  readonly apiVersion: "networking.k8s.io/v1"
+  readonly kind: "NetworkPolicy"
+  readonly metadata: ObjectMeta
+  readonly spec: {
+    readonly podSelector: LabelSelector
+    readonly policyTypes: ReadonlyArray<"Ingress">
+    readonly ingress: ReadonlyArray<NetworkPolicyRule>
+  }
+}
+
 /** Every child object of a DoltDB. */
-export type ChildObject = StatefulSet | Service | ConfigMap | ServiceAccount | Role | RoleBinding | PodDisruptionBudget
+export type ChildObject =
+  | StatefulSet
+  | Service
+  | ConfigMap
+  | ServiceAccount
+  | Role
+  | RoleBinding
+  | PodDisruptionBudget
+  | NetworkPolicy

@@ -371,15 +371,16 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
       actions.push({ _tag: "Apply", object, force: true })
   }
-  // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built.
+  // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built, the
+  // NetworkPolicy when it is disabled.
   const wanted = new Set(desired.map(({ child }) => childKey(child.kind, child.metadata.name)))
   for (const key of o.children.keys()) {
     const [kind, childName] = key.split("/") as [string, string]
-    if ((kind === "Service" || kind === "PodDisruptionBudget") && !wanted.has(key))
+    if ((kind === "Service" || kind === "PodDisruptionBudget" || kind === "NetworkPolicy") && !wanted.has(key))
       actions.push({
         _tag: "Delete",
         ref: {
-          apiVersion: kind === "Service" ? "v1" : "policy/v1",
+          apiVersion: kind === "Service" ? "v1" : kind === "NetworkPolicy" ? "networking.k8s.io/v1" : "policy/v1",
           kind,
           namespace: cluster.namespace,
           name: childName

@@ -9,6 +9,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as k8s from "@kubernetes/client-node"
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet"
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy"
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget"
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role"
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding"
@@ -25,7 +26,8 @@ const validators: Record<Builders.ChildObject["kind"], (object: unknown) => void
   ServiceAccount: (o) => new ServiceAccount(o as never).validate(),
   Role: (o) => new Role(o as never).validate(),
   RoleBinding: (o) => new RoleBinding(o as never).validate(),
-  PodDisruptionBudget: (o) => new PodDisruptionBudget(o as never).validate()
+  PodDisruptionBudget: (o) => new PodDisruptionBudget(o as never).validate(),
+  NetworkPolicy: (o) => new NetworkPolicy(o as never).validate()
 }
 
 const modelNames: Record<Builders.ChildObject["kind"], string> = {
@@ -35,7 +37,8 @@ const modelNames: Record<Builders.ChildObject["kind"], string> = {
   ServiceAccount: "V1ServiceAccount",
   Role: "V1Role",
   RoleBinding: "V1RoleBinding",
-  PodDisruptionBudget: "V1PodDisruptionBudget"
+  PodDisruptionBudget: "V1PodDisruptionBudget",
+  NetworkPolicy: "V1NetworkPolicy"
 }
 
 interface Attribute {
@@ -79,6 +82,13 @@ const cases: Record<string, Manifest> = {
   "replicated with TLS required (a user Secret)": withSpec(twoReplicas, {
     tls: { enabled: true, requireSecureTransport: true, serverCertSecretRef: { name: "pair-cert" } }
   }),
+  "a NetworkPolicy with SQL sources": withSpec(everyOption, {
+    networkPolicy: {
+      enabled: true,
+      sqlFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "doltdb-operator" } } }]
+    }
+  }),
+  "a NetworkPolicy open to SQL clients": withSpec(twoReplicas, { networkPolicy: { enabled: true } }),
   "five replicas, OnDelete, probes with defaults": withSpec(twoReplicas, {
     replicas: 5,
     updateStrategy: "OnDelete",

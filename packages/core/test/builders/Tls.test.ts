@@ -104,6 +104,20 @@ describe("spec.tls in the pod template", () => {
     assert.notInclude(preStop, "--no-tls")
   })
 
+  it("the isolation guard verifies the servers against the mounted CA", () => {
+    const guarded = (tls: boolean) =>
+      template(
+        withSpec(twoReplicas, {
+          replication: { enabled: true, guard: { enabled: true } },
+          ...(tls ? { tls: { enabled: true, requireSecureTransport: true } } : {})
+        })
+      ).spec.containers.find((c) => c.name === "guard")!
+    const guard = guarded(true)
+    assert.include((guard.args ?? []).join(" "), "--tls-ca /etc/doltdb-tls/ca.crt")
+    assert.deepInclude(guard.volumeMounts, { name: "dolt-tls", mountPath: "/etc/doltdb-tls", readOnly: true })
+    assert.notInclude(guarded(false).args ?? [], "--tls-ca")
+  })
+
   it("carries the certificate hash, so a renewed certificate restarts the pods; not with updateStrategy Never", () => {
     const annotations = (m: Parameters<typeof decoded>[0], tlsHash?: string) =>
       template(m, { tlsHash }).metadata.annotations ?? {}
@@ -133,5 +147,37 @@ describe("spec.tls in the pod template", () => {
     ])
       assert.include(names, n)
     assert.strictEqual(new Set(names).size, names.length)
+  })
+})
+
+describe("spec.networkPolicy", () => {
+  const policy = (manifest: Parameters<typeof decoded>[0]) => Builders.buildNetworkPolicy(decoded(manifest))
+  const own = { podSelector: { matchLabels: { "app.kubernetes.io/name": "pair" } } }
+
+  it("is off by default", () => {
+    assert.isUndefined(policy(twoReplicas))
+    assert.isFalse(Builders.buildDesiredState(decoded(twoReplicas)).objects.some((o) => o.kind === "NetworkPolicy"))
+  })
+
+  it("lets only the DoltDB's pods reach remotesapi; SQL stays open without sqlFrom; metrics open", () => {
+    const p = policy(
+      withSpec(twoReplicas, { networkPolicy: { enabled: true }, server: { metrics: { enabled: true, port: 9091 } } })
+    )!
+    assert.deepStrictEqual(p.spec.podSelector, own.podSelector)
+    assert.deepStrictEqual(p.spec.ingress, [
+      { ports: [{ protocol: "TCP", port: 3306 }] },
+      { from: [own], ports: [{ protocol: "TCP", port: 50051 }] },
+      { ports: [{ protocol: "TCP", port: 9091 }] }
+    ])
+  })
+
+  it("with sqlFrom, SQL only from those sources and the DoltDB's own pods; standalone has no remotesapi rule", () => {
+    const operator = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ops" } } }
+    const p = policy(withSpec(twoReplicas, { networkPolicy: { enabled: true, sqlFrom: [operator] } }))!
+    assert.deepStrictEqual(p.spec.ingress[0], { from: [own, operator], ports: [{ protocol: "TCP", port: 3306 }] })
+    const solo = policy(
+      withSpec(twoReplicas, { replicas: 1, replication: { enabled: false }, networkPolicy: { enabled: true } })
+    )!
+    assert.lengthOf(solo.spec.ingress, 1)
   })
 })

@@ -17,6 +17,7 @@ import {
   Events,
   groupOf,
   Leases,
+  NetworkPolicies,
   PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
@@ -86,7 +87,7 @@ export const OperatorPermissions: ReadonlyArray<Permission> = [
   ...[ServiceAccounts, Roles, RoleBindings, ConfigMaps].map(
     (res): Permission => ({ resource: res, verbs: ["get", "list", "watch", "create", "patch"], why: children })
   ),
-  ...[Services, PodDisruptionBudgets].map(
+  ...[Services, PodDisruptionBudgets, NetworkPolicies].map(
     (res): Permission => ({
       resource: res,
       verbs: ["get", "list", "watch", "create", "patch", "delete"],

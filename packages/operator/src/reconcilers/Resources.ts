@@ -5,6 +5,7 @@
 import { Api } from "@doltdb-op/core"
 import {
   ConfigMaps,
+  NetworkPolicies,
   PersistentVolumeClaims,
   PodDisruptionBudgets,
   Pods,
@@ -46,7 +47,8 @@ export const childResources: ReadonlyArray<Resource> = [
   ConfigMaps,
   Services,
   StatefulSets,
-  PodDisruptionBudgets
+  PodDisruptionBudgets,
+  NetworkPolicies
 ]
 
 const byKind = new Map<string, Resource>(

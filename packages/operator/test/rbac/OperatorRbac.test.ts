@@ -97,7 +97,8 @@ describe("operator RBAC", () => {
             engineVersion: "2.3.1",
             replicas: 2,
             storage: { size: "1Gi", storageClassName: "standard" },
-            replication: { enabled: true }
+            replication: { enabled: true },
+            networkPolicy: { enabled: true }
           }
         } as unknown as KubeObject)
         yield* until("DoltDB Ready", ready(rawDoltDBs, "db"))
@@ -197,15 +198,17 @@ describe("operator RBAC", () => {
         for (const res of [rawGrants, rawUsers, rawDatabases]) yield* kube.delete(res, "app", { namespace: ns })
         for (const res of [rawGrants, rawUsers, rawDatabases]) yield* until(`${res.kind} deleted`, gone(res, "app"))
 
-        // Standalone: the replicated topology's Services and the PodDisruptionBudget go away.
+        // Standalone: the replicated topology's Services and the PodDisruptionBudget go away; so does the disabled
+        // NetworkPolicy.
         const db2 = yield* kube.get(rawDoltDBs, "db", { namespace: ns })
         const spec2 = db2.spec as Record<string, unknown>
         yield* kube.replace(rawDoltDBs, {
           ...db2,
-          spec: { ...spec2, replicas: 1, replication: { enabled: false } }
+          spec: { ...spec2, replicas: 1, replication: { enabled: false }, networkPolicy: { enabled: false } }
         })
         yield* until("Service deleted", used("delete core/services"))
         yield* until("PodDisruptionBudget deleted", used("delete policy/poddisruptionbudgets"))
+        yield* until("NetworkPolicy deleted", used("delete networking.k8s.io/networkpolicies"))
 
         // Leader election, under its own rules: acquire (create), renew (update), read (get).
         const leases = new AccessRecorder()

@@ -169,6 +169,13 @@ export const PodDisruptionBudgets = resource({
   plural: "poddisruptionbudgets",
   namespaced: true
 })
+export const NetworkPolicies = resource({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  plural: "networkpolicies",
+  namespaced: true,
+  statusSubresource: false
+})
 export const Jobs = resource({ apiVersion: "batch/v1", kind: "Job", plural: "jobs", namespaced: true })
 export const CronJobs = resource({ apiVersion: "batch/v1", kind: "CronJob", plural: "cronjobs", namespaced: true })
 /** Read to know whether a claim's class allows expansion (`allowVolumeExpansion`). */
