@@ -1,6 +1,7 @@
 export * from "./DoltDBObserved.ts"
 export { type DesiredChild, desiredChildren } from "./desiredChildren.ts"
 export * from "./ForeignChildren.ts"
+export * from "./OversizedChildren.ts"
 export * from "./planDoltDB.ts"
 export * from "./storage/planStorage.ts"
 export * from "./storage/StorageObserved.ts"

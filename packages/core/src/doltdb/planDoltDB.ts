@@ -27,6 +27,13 @@ import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
 import { desiredChildren } from "./desiredChildren.ts"
 import { ChildNotOwnedReason, foreignChildrenMessage, foreignChildrenReady, isForeign } from "./ForeignChildren.ts"
+import {
+  ChildTooLargeReason,
+  type OversizedChild,
+  oversizedChildrenMessage,
+  oversizedChildrenReady,
+  oversizedOf
+} from "./OversizedChildren.ts"
 import { withStorage } from "./storage/withStorage.ts"
 import { planTls } from "./tls/planCertificates.ts"
 
@@ -365,7 +372,9 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   const desired = desiredChildren(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
     tlsHash: tls.tlsHash
   })
-  for (const { child, object, hash } of desired) {
+  // A child the API server would refuse for its size holds every child (ConfigMap and StatefulSet go together).
+  const oversized = oversizedOf(desired)
+  for (const { child, object, hash } of oversized.length > 0 ? [] : desired) {
     if (isForeign(o.foreignChildren, child.kind, child.metadata.name)) continue
     if (child.kind === "StatefulSet" && tls.holdStatefulSet) continue
     if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
@@ -374,7 +383,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built, the
   // NetworkPolicy when it is disabled.
   const wanted = new Set(desired.map(({ child }) => childKey(child.kind, child.metadata.name)))
-  for (const key of o.children.keys()) {
+  for (const key of oversized.length > 0 ? [] : o.children.keys()) {
     const [kind, childName] = key.split("/") as [string, string]
     if ((kind === "Service" || kind === "PodDisruptionBudget" || kind === "NetworkPolicy") && !wanted.has(key))
       actions.push({
@@ -389,7 +398,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       })
   }
 
-  const computed = withForeignChildren(o, computeStatus(o, decision, next))
+  const computed = withBlockedChildren(o, computeStatus(o, decision, next), oversized)
   const { mesh: _previousMesh, ...withoutMesh } = computed
   const status: DoltDBStatus = mesh === undefined ? withoutMesh : { ...withoutMesh, mesh }
 
@@ -425,6 +434,13 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       reason: ChildNotOwnedReason,
       message: foreignChildrenMessage(foreign)
     })
+  const tooLarge = oversizedChildrenMessage(oversized)
+  if (
+    oversized.length > 0 &&
+    foreign.length === 0 &&
+    current.conditions?.find((c) => c.type === "Ready")?.message !== tooLarge
+  )
+    actions.push({ _tag: "Event", regarding: ref, type: "Warning", reason: ChildTooLargeReason, message: tooLarge })
   // 5. Status, only when it changed.
   if (!jsonEqual(status, written ?? current))
     actions.push({
@@ -521,19 +537,25 @@ const computeStatus = (
   )
 }
 
-/** Ready False while desired children are held by objects the DoltDB does not own. */
-const withForeignChildren = (o: DoltDBObserved, status: DoltDBStatus): DoltDBStatus =>
-  o.foreignChildren === undefined || o.foreignChildren.length === 0
+/**
+ * Ready False while desired children are held by objects the DoltDB does not own, else while some child is too
+ * large for the API server (one problem at a time: the foreign object first).
+ */
+const withBlockedChildren = (
+  o: DoltDBObserved,
+  status: DoltDBStatus,
+  oversized: ReadonlyArray<OversizedChild>
+): DoltDBStatus => {
+  const ready =
+    o.foreignChildren !== undefined && o.foreignChildren.length > 0
+      ? foreignChildrenReady(o.foreignChildren)
+      : oversized.length > 0
+        ? oversizedChildrenReady(oversized)
+        : undefined
+  return ready === undefined
     ? status
-    : {
-        ...status,
-        conditions: setConditions(
-          status.conditions,
-          [foreignChildrenReady(o.foreignChildren)],
-          o.doltdb.metadata.generation,
-          o.now
-        )
-      }
+    : { ...status, conditions: setConditions(status.conditions, [ready], o.doltdb.metadata.generation, o.now) }
+}
 
 /** The reference's `Updated` condition: how many pods run the StatefulSet's update revision. */
 const updatedCondition = (o: DoltDBObserved): Pick<Condition, "type" | "status" | "reason" | "message"> | undefined => {

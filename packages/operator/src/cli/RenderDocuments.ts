@@ -5,6 +5,8 @@
  * Input bounds (size, document count, aliases) are ManifestInput.ts's. Nothing here touches a cluster or the process: the command (RenderCommand.ts) reads the file and writes the
  * result, so tests can run this directly.
  */
+
+import { DoltDBPlanner } from "@doltdb-op/core"
 import * as Api from "@doltdb-op/core/api/index"
 import * as Builders from "@doltdb-op/core/builders/index"
 import { Effect } from "effect"
@@ -72,6 +74,12 @@ export const renderManifests = Effect.fn("Render.renderManifests")(function* (
       )
     }
     const state = Builders.buildDesiredState(identified.doltdb)
+    const oversized = DoltDBPlanner.oversizedChildren(state.objects)
+    if (oversized.length > 0) {
+      return yield* new RenderInputError({
+        message: `${where}: DoltDB ${identified.doltdb.metadata.name}: the API server would refuse ${DoltDBPlanner.oversizedChildrenList(oversized)}`
+      })
+    }
     for (const warning of state.warnings)
       notices.push(`${where}: DoltDB ${identified.doltdb.metadata.name}: ${warning}`)
     objects.push(...state.objects)

@@ -111,4 +111,19 @@ describe("renderManifests", () => {
       }
     })
   )
+
+  it.effect("refuses a DoltDB whose children the API server would refuse for their size, naming object and size", () =>
+    Effect.gen(function* () {
+      const big = doltdb(`  engineVersion: "1.83.6"
+  replicas: 32
+  storage: { size: 10Gi }
+  replication: { enabled: true }
+  server: { metrics: { enabled: true, labels: { team: "${"x".repeat(40_000)}" } } }`)
+      const message = failure(yield* Effect.exit(renderManifests("big.yaml", big, "yaml")))
+      assert.match(
+        message,
+        /^big\.yaml: DoltDB mydb: the API server would refuse ConfigMap mydb-config data is [\d,]+ bytes, over the API server's limit of 1,048,576 bytes$/u
+      )
+    })
+  )
 })
