@@ -8,6 +8,7 @@ import { Kube, type KubeObject, Pods, Secrets, StatefulSets } from "@doltdb-op/c
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
+import { issueCa, issueServer } from "../../src/reconcilers/tls/Certificates.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
@@ -95,6 +96,71 @@ describe("spec.tls in memory", () => {
         assert.isAtMost(renewed, 45 * 60_000, "not renewed before the 20-minute window")
         assert.strictEqual(text(yield* get(Secrets, "db-tls-ca"), "tls.crt"), caPem, "the CA changed")
       }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 7 })))),
+    120_000
+  )
+
+  it.effect(
+    "a user-provided Secret: the StatefulSet waits for it, nothing is issued, and its renewal rolls the pods",
+    () =>
+      Effect.gen(function* () {
+        yield* startOperator()
+        const kube = yield* Kube
+        yield* kube.create(Secrets, {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "db-credentials", namespace: "ns" },
+          data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
+        })
+        yield* kube.create(rawDoltDBs, {
+          apiVersion: "k8s.dolthub.com/v1alpha",
+          kind: "DoltDB",
+          metadata: { name: "db", namespace: "ns" },
+          spec: {
+            engineVersion: "1.86.4",
+            replicas: 2,
+            storage: { size: "1Gi" },
+            replication: { enabled: true },
+            tls: { enabled: true, requireSecureTransport: true, serverCertSecretRef: { name: "db-cert" } }
+          }
+        } as unknown as KubeObject)
+        const noStatefulSet = yield* runUntil(
+          Effect.map(get(StatefulSets, "db"), (s) => s !== undefined),
+          { limitMillis: 30_000, stepMillis: 1_000 }
+        )
+        assert.strictEqual(noStatefulSet, -1, "the StatefulSet was created before its TLS Secret existed")
+
+        // What cert-manager would write: a Certificate's Secret with tls.crt, tls.key and ca.crt.
+        const names = ["db-internal.ns.svc", "*.db-internal.ns.svc.cluster.local", "localhost"]
+        const ca = yield* Effect.promise(() => issueCa("cert-manager CA", Date.now(), 3650 * 86_400_000))
+        const write = (server: { certPem: string; keyPem: string }) =>
+          kube.apply(
+            Secrets,
+            {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name: "db-cert", namespace: "ns" },
+              type: "kubernetes.io/tls",
+              data: { "tls.crt": b64(server.certPem), "tls.key": b64(server.keyPem), "ca.crt": b64(ca.certPem) }
+            },
+            { fieldManager: "cert-manager", force: true }
+          )
+        yield* write(yield* Effect.promise(() => issueServer(ca, names, Date.now(), 90 * 86_400_000)))
+        assert.isAtLeast(yield* runUntil(ready, { limitMillis: 180_000 }), 0, "never Ready with the user's Secret")
+        assert.isUndefined(yield* get(Secrets, "db-tls-ca"), "the operator issued a CA anyway")
+        assert.isUndefined(yield* get(Secrets, "db-tls"), "the operator issued a certificate anyway")
+        const first = yield* tlsHash
+        const uid0 = (yield* get(Pods, "db-0"))?.metadata.uid
+
+        yield* write(yield* Effect.promise(() => issueServer(ca, names, Date.now(), 90 * 86_400_000)))
+        const rolled = yield* runUntil(
+          Effect.gen(function* () {
+            const hash = yield* tlsHash
+            return hash !== first && (yield* get(Pods, "db-0"))?.metadata.uid !== uid0 && (yield* ready)
+          }),
+          { limitMillis: 300_000 }
+        )
+        assert.isAtLeast(rolled, 0, "the renewed user certificate never reached the pods")
+      }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 11 })))),
     120_000
   )
 })
