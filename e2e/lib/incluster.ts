@@ -41,7 +41,24 @@ export interface InClusterOperator extends OperatorUnderTest {
   pods(): Promise<Array<KubeObject>>
 }
 
-export const installOperator = async (k: Kube, watchNamespace: string, replicas = 2): Promise<InClusterOperator> => {
+export interface InstallOptions {
+  /** `-f` values files (relative to the repository), before the `--set`s. */
+  readonly valuesFiles?: ReadonlyArray<string>
+  /** More `--set` values. */
+  readonly set?: ReadonlyArray<string>
+}
+
+/**
+ * Both charts, the operator with `replicas` and (when `watchNamespace` is given) watching only that namespace,
+ * plus `options`; waits until one Ready replica holds the Lease.
+ */
+export const installOperator = async (
+  k: Kube,
+  watchNamespace: string | undefined,
+  /** undefined: the values files' own `replicas`. */
+  replicas: number | undefined = 2,
+  options: InstallOptions = {}
+): Promise<InClusterOperator> => {
   involved.operatorNamespaces.add(RELEASE_NAMESPACE)
   const ns = ["--namespace", RELEASE_NAMESPACE]
   // The cluster already serves the CRDs (cluster.sh applies crds/, the same files the chart carries): adopt them.
@@ -62,10 +79,10 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
     RELEASE,
     "charts/doltdb-operator",
     ...ns,
-    "--set",
-    `replicas=${replicas}`,
-    "--set",
-    `watchNamespaces={${watchNamespace}}`,
+    ...(options.valuesFiles ?? []).flatMap((f) => ["-f", f]),
+    ...(replicas === undefined ? [] : ["--set", `replicas=${replicas}`]),
+    ...(watchNamespace === undefined ? [] : ["--set", `watchNamespaces={${watchNamespace}}`]),
+    ...(options.set ?? []).flatMap((v) => ["--set", v]),
     // E2E_HELM_SET adds values, e.g. logLevel=debug to see the leader election's attempts.
     ...(process.env.E2E_HELM_SET ?? "")
       .split(",")
@@ -87,7 +104,7 @@ export const installOperator = async (k: Kube, watchNamespace: string, replicas 
   const leader = async () => holderOf(await lease(), await pods())
   let installed = true
   const self: InClusterOperator = {
-    where: `in-cluster: helm chart ${RELEASE} (${replicas} replicas) in ${RELEASE_NAMESPACE}`,
+    where: `in-cluster: helm chart ${RELEASE} (${replicas ?? "values file's"} replicas) in ${RELEASE_NAMESPACE}`,
     leader,
     pods,
     crash: async () => {

@@ -1,13 +1,16 @@
 // What a pod needs to use the API server as in a real cluster, checked with a plain pod: it reaches the API server
 // at KUBERNETES_SERVICE_HOST/PORT with its projected service-account token, CA and namespace, and the token gets
-// exactly its ServiceAccount's RBAC. (The operator image, in-cluster config and leader takeover run in
-// operator-scenarios.test.ts, where the charts install the operator.)
+// exactly its ServiceAccount's RBAC. Then the operator installed from the reference chart's values file, unchanged
+// (it starts and leads), upgraded to 2 replicas with the reference's --zap-* flags, and its leader SIGKILLed a few
+// times to measure the takeover with the default Lease. (The DoltDB scenarios against the in-cluster operator run
+// in operator-scenarios.test.ts.)
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { logsDir } from "../lib/diagnose.ts"
-import { core, group, type Kube } from "../lib/kube.ts"
-import { createNamespace, deleteNamespace, kube, waitFor } from "./helpers.ts"
+import { type InClusterOperator, inClusterWanted, installOperator, RELEASE_NAMESPACE } from "../lib/incluster.ts"
+import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
+import { createNamespace, deleteNamespace, isReady, kube, record, waitFor } from "./helpers.ts"
 
 const podLog = (ns: string, pod: string, container: string) => {
   const dir = readdirSync(join(logsDir(), "pods")).find((d) => d.startsWith(`${ns}_${pod}_`))
@@ -74,5 +77,75 @@ describe("e2e harness: in-cluster API access", () => {
     assert.include(out, "pods=200", out)
     assert.include(out, "secrets=403", out)
     assert.include(out, `system:serviceaccount:${ns}:lister`, out)
+  })
+})
+
+describe("e2e: the operator installed from the reference chart's values file", () => {
+  let k: Kube
+  let operator: InClusterOperator | undefined
+  const mode = inClusterWanted()
+  const takeovers: Array<number> = []
+
+  beforeAll(() => {
+    k = kube()
+  })
+  afterAll(async () => {
+    if (takeovers.length > 0)
+      console.log(`[e2e] leader takeover after SIGKILL (s): ${takeovers.map((t) => t.toFixed(2)).join(", ")}`)
+    await operator?.uninstall().catch(() => {})
+    k?.close()
+  })
+
+  const operatorLog = (pod: KubeObject) => podLog(RELEASE_NAMESPACE, pod.metadata.name, "doltdb-operator")
+
+  it("installs unchanged, then with 2 replicas and the reference's --zap-* flags: a crashed leader is replaced", async () => {
+    assert.isTrue(mode.ok, `the in-cluster operator cannot run: ${mode.why}`)
+    // The reference chart's values.yaml verbatim: 1 replica, --leader-elect, a ClusterRole, every namespace.
+    operator = await installOperator(k, undefined, undefined, {
+      valuesFiles: ["charts/test/values/reference-values.yaml"]
+    })
+    const [only] = await operator.pods()
+    assert.strictEqual((await operator.pods()).length, 1)
+    assert.deepInclude(only!.spec.containers[0].args, "--leader-elect")
+
+    // The flags a reference Deployment passes to controller-runtime's zap: accepted, mapped or reported.
+    const zapArgs = [
+      "--leader-elect",
+      "--zap-log-level=debug",
+      "--zap-encoder=json",
+      "--zap-stacktrace-level=error",
+      "--zap-time-encoding=iso8601"
+    ]
+    await operator.upgrade(["replicas=2", `containerArgs={${zapArgs.join(",")}}`])
+    const pods = await waitFor("2 Ready operator pods, one leading", 120_000, async () => {
+      const ps = await operator!.pods()
+      return ps.length === 2 && ps.every(isReady) && (await operator!.leader()) ? ps : undefined
+    })
+    for (const pod of pods) {
+      assert.includeMembers(pod.spec.containers[0].args, zapArgs)
+      assert.notInclude(pod.spec.containers[0].args.join(" "), "--log-level", "the chart leaves --log-level to zap")
+    }
+    const leader = (await operator.leader())!
+    const log = await waitFor("the leader's log", 30_000, async () => operatorLog(leader) || undefined)
+    assert.include(log, "--zap-stacktrace-level=error is ignored", log.slice(0, 2000))
+    assert.include(log, "--zap-time-encoding=iso8601 is ignored")
+    assert.match(log, /"logLevel":"debug"/u, "--zap-log-level=debug took effect")
+
+    for (let run = 1; run <= 4; run++) {
+      // Both replicas up (the replacement of the last killed pod Ready) before the next kill.
+      await waitFor(`2 Ready operator pods before kill ${run}`, 120_000, async () => {
+        const ps = await operator!.pods()
+        return ps.length === 2 && ps.every(isReady) && (await operator!.leader()) ? ps : undefined
+      })
+      // A few seconds in, so the kill falls at a random point of the leader's 2 s renewal cycle.
+      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000))
+      const crashed: { readonly takeoverMs?: number | undefined } = await (operator as InClusterOperator).crash()
+      const ms = crashed.takeoverMs
+      if (ms === undefined) throw new Error("the Lease did not change hands")
+      takeovers.push(ms / 1000)
+      record(`incluster: leader operator pod SIGKILLed -> Lease taken over (run ${run})`, ms)
+    }
+    // The goal: a crashed leader is replaced within 15 s with the default Lease (10 s).
+    assert.isAtMost(Math.max(...takeovers), 15, `takeovers (s): ${takeovers.join(", ")}`)
   })
 })

@@ -66,6 +66,11 @@ export const leaderElectionLayer = (
 const compatibilityWarnings = (config: OperatorConfig): Layer.Layer<never> =>
   Layer.effectDiscard(
     Effect.gen(function* () {
+      yield* Effect.logInfo("Starting the operator", {
+        logLevel: config.logLevel,
+        logFormat: config.logFormat,
+        watchNamespaces: config.watchNamespaces.length === 0 ? "all" : config.watchNamespaces.join(",")
+      })
       if (config.metricsSecure)
         yield* Effect.logWarning("--metrics-secure is not supported: /metrics is served over plain HTTP")
       for (const ignored of config.ignoredFlags ?? []) yield* Effect.logWarning(ignored)
