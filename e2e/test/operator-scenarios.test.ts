@@ -190,7 +190,7 @@ describe("e2e: operator scenarios against real dolt", () => {
           switchoverSeconds:
             "spec.replication.primary.podIndex edited -> first write acknowledged by the new primary through <name>-primary's EndpointSlice",
           leaderTakeoverSeconds:
-            "the leading operator pod force-deleted (no Lease release) -> the other replica holds the Lease (default lease 15 s)"
+            "the leading operator pod SIGKILLed and force-deleted (no Lease release) -> another replica holds the Lease (default lease 10 s)"
         },
         details
       }

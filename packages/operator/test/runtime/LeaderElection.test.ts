@@ -1,7 +1,7 @@
 import { Kube, Leases } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Layer, Random, Scope, SubscriptionRef } from "effect"
+import { Clock, Effect, Exit, Layer, Logger, Random, References, Scope, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
 import { Health } from "../../src/runtime/Health.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
@@ -237,6 +237,38 @@ describe("LeaderElection", () => {
       yield* candidateB.stop
     }).pipe(Random.withSeed(5))
   )
+
+  it.effect("a failing Lease call logs one warning when failures start and one info line when they end", () => {
+    const logs: Array<string> = []
+    const recorder = Logger.make(({ logLevel, message }) => {
+      const text = Array.isArray(message) ? String(message[0]) : String(message)
+      if (/Leader lease/u.test(text)) logs.push(`${logLevel} ${text}`)
+    })
+    return Effect.gen(function* () {
+      const store = yield* makeMemory
+      const b = breakable(store)
+      const candidateA = yield* candidate("a", store)
+      yield* candidateA.election.decided
+      const candidateB = yield* candidate("b", b.view)
+      yield* candidateB.election.decided
+      yield* b.setBroken(true)
+      yield* TestClock.adjust("10 seconds")
+      yield* b.setBroken(false)
+      yield* TestClock.adjust("5 seconds")
+      // b polls every 2-2.4 s: 10 s of failures are 4 or 5 failed calls.
+      assert.strictEqual(logs[0], "Warn Leader lease acquire/renew failed; retrying")
+      assert.strictEqual(logs.at(-1), "Info Leader lease calls succeed again")
+      const repeats = logs.slice(1, -1)
+      assert.isAtLeast(repeats.length, 3)
+      assert.deepStrictEqual(new Set(repeats), new Set(["Debug Leader lease acquire/renew failed; retrying"]))
+      yield* candidateA.stop
+      yield* candidateB.stop
+    }).pipe(
+      Effect.provide(Logger.layer([recorder])),
+      Effect.provideService(References.MinimumLogLevel, "Trace"),
+      Random.withSeed(4)
+    )
+  })
 
   it.effect("rejects a renew deadline that is not below the lease duration", () =>
     Effect.gen(function* () {
