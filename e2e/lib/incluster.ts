@@ -55,8 +55,8 @@ export interface InstallOptions {
 export const installOperator = async (
   k: Kube,
   watchNamespace: string | undefined,
-  /** undefined: the values files' own `replicas`. */
-  replicas: number | undefined = 2,
+  /** null: the values files' own `replicas`. */
+  replicas: number | null = 2,
   options: InstallOptions = {}
 ): Promise<InClusterOperator> => {
   involved.operatorNamespaces.add(RELEASE_NAMESPACE)
@@ -80,7 +80,7 @@ export const installOperator = async (
     "charts/doltdb-operator",
     ...ns,
     ...(options.valuesFiles ?? []).flatMap((f) => ["-f", f]),
-    ...(replicas === undefined ? [] : ["--set", `replicas=${replicas}`]),
+    ...(replicas === null ? [] : ["--set", `replicas=${replicas}`]),
     ...(watchNamespace === undefined ? [] : ["--set", `watchNamespaces={${watchNamespace}}`]),
     ...(options.set ?? []).flatMap((v) => ["--set", v]),
     // E2E_HELM_SET adds values, e.g. logLevel=debug to see the leader election's attempts.

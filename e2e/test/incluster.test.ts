@@ -101,7 +101,7 @@ describe("e2e: the operator installed from the reference chart's values file", (
   it("installs unchanged, then with 2 replicas and the reference's --zap-* flags: a crashed leader is replaced", async () => {
     assert.isTrue(mode.ok, `the in-cluster operator cannot run: ${mode.why}`)
     // The reference chart's values.yaml verbatim: 1 replica, --leader-elect, a ClusterRole, every namespace.
-    operator = await installOperator(k, undefined, undefined, {
+    operator = await installOperator(k, undefined, null, {
       valuesFiles: ["charts/test/values/reference-values.yaml"]
     })
     const [only] = await operator.pods()
