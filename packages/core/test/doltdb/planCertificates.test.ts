@@ -118,6 +118,8 @@ describe("planTls", () => {
     assert.deepStrictEqual(missing.actions, [])
     assert.isTrue(missing.holdStatefulSet)
     assert.strictEqual(planTls(user, healthy, now).tlsHash, "h1")
+    // cert-manager renews it without an event the controller watches: looked at again every 5 minutes.
+    assert.strictEqual(planTls(user, healthy, now).renewInMillis, 5 * 60_000)
   })
 
   it("does nothing without spec.tls", () => {

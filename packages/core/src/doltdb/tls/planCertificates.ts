@@ -128,9 +128,14 @@ export interface TlsSteps {
   readonly tlsHash: string | undefined
   /** True while TLS is on but the Secret the pods mount is not readable yet: the StatefulSet is not applied. */
   readonly holdStatefulSet: boolean
-  /** Milliseconds until the server certificate must be renewed, when the operator manages it. */
+  /**
+   * When to look again: until the operator-managed certificate is due, or `UserSecretPollMillis` for a Secret the
+   * user manages (cert-manager renews it with no event the DoltDB controller watches).
+   */
   readonly renewInMillis: number | undefined
 }
+
+export const UserSecretPollMillis = 5 * 60_000
 
 /** The TLS part of a DoltDB plan: issue what is due, and what the pod template carries. */
 export const planTls = (
@@ -170,6 +175,11 @@ export const planTls = (
     actions,
     tlsHash: issue === undefined ? tls.mountedHash : undefined,
     holdStatefulSet: issue !== undefined || tls.mountedHash === undefined,
-    renewInMillis: situation._tag === "Current" ? Math.max(0, situation.renewAt - now) : undefined
+    renewInMillis:
+      situation._tag === "Current"
+        ? Math.max(0, situation.renewAt - now)
+        : situation._tag === "NotManaged"
+          ? UserSecretPollMillis
+          : undefined
   }
 }
