@@ -1,7 +1,8 @@
 /**
  * `npm run soak -- --schedules N [--workers W] [--seed S] [--max-steps K]`: the failover property at scale. N random
  * fault schedules split over W worker processes (default: every core), worker i checks batches of 25 with seeds
- * S + i, S + i + W, ... (default S: random, printed), each reported as it ends. Prints the throughput and, for a violation, the shrunk schedule, the seed and a
+ * S + i, S + i + W, ... (default S: random, printed), each reported as it ends. Prints the throughput (wall, and per CPU
+ * second of the workers, which a loaded machine does not skew) and, for a violation, the shrunk schedule, the seed and a
  * `simulate` scenario file that replays it; exits 1 on a violation.
  */
 import { fork } from "node:child_process"
@@ -20,15 +21,25 @@ interface WorkerResult {
   readonly seed: number
   readonly runs: number
   readonly millis: number
+  /** CPU time the batch took in its worker: comparable between runs on a shared, loaded machine. */
+  readonly cpuMillis: number
   readonly failure: string | undefined
 }
 
 const work = async (runs: number, seed: number, maxSteps: number): Promise<WorkerResult> => {
   const started = Date.now()
+  const cpu = process.cpuUsage()
   const report = await Effect.runPromise(
     checkSchedules({ runs, seed, maxSteps }).pipe(Effect.provideService(References.MinimumLogLevel, "None"))
   )
-  return { seed, runs: report.runs, millis: Date.now() - started, failure: report.failure?.report }
+  const used = process.cpuUsage(cpu)
+  return {
+    seed,
+    runs: report.runs,
+    millis: Date.now() - started,
+    cpuMillis: (used.user + used.system) / 1000,
+    failure: report.failure?.report
+  }
 }
 
 /** A worker checks its share in batches (seeds S + i, S + i + W, ...), each reported as it ends. */
@@ -59,6 +70,7 @@ const started = Date.now()
 const self = fileURLToPath(import.meta.url)
 const results: Array<WorkerResult> = []
 let checked = 0
+let cpuMillis = 0
 await Promise.all(
   Array.from({ length: workers }, (_, i) => {
     const runs = Math.floor(schedules / workers) + (i < schedules % workers ? 1 : 0)
@@ -70,10 +82,11 @@ await Promise.all(
         if (message._tag !== "batch") return
         results.push(message)
         checked += message.runs
+        cpuMillis += message.cpuMillis
         const elapsed = (Date.now() - started) / 1000
         const verdict = message.failure === undefined ? "0 violations" : "VIOLATION"
         console.log(
-          `  [${elapsed.toFixed(0)}s] seed ${message.seed}: ${message.runs} schedules, ${verdict}; ${checked} checked, ${(checked / elapsed).toFixed(2)}/s`
+          `  [${elapsed.toFixed(0)}s] seed ${message.seed}: ${message.runs} schedules, ${verdict}; ${checked} checked, ${(checked / elapsed).toFixed(2)}/s, ${((checked * 1000) / cpuMillis).toFixed(2)}/CPU-s`
         )
       })
       child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited with ${code}`))))
@@ -83,8 +96,9 @@ await Promise.all(
 const seconds = (Date.now() - started) / 1000
 const total = results.reduce((n, r) => n + r.runs, 0)
 const failures = results.filter((r) => r.failure !== undefined)
+const cpuSeconds = results.reduce((n, r) => n + r.cpuMillis, 0) / 1000
 console.log(
-  `soak: ${total} schedules, ${failures.length} violation(s), ${seconds.toFixed(1)}s wall, ${(total / seconds).toFixed(2)} schedules/s (${(total / seconds / workers).toFixed(2)} per worker)`
+  `soak: ${total} schedules, ${failures.length} violation(s), ${seconds.toFixed(1)}s wall, ${(total / seconds).toFixed(2)} schedules/s (${(total / seconds / workers).toFixed(2)} per worker); ${(total / cpuSeconds).toFixed(2)} schedules per CPU second in the workers`
 )
 for (const f of failures) console.log(`\n=== seed ${f.seed}\n${f.failure}`)
 process.exit(failures.length === 0 ? 0 : 1)
