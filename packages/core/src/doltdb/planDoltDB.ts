@@ -344,18 +344,21 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // 2. Replication: fencing and promotion before any child apply, so that a child the API keeps refusing (RBAC, a
   // PDB) cannot hold up a failover. A condition that persists (e.g. FailoverBlocked) is announced by one Warning
   // Event when it starts, not on every poll.
-  const readyReason = current.conditions?.find((c) => c.type === "Ready")?.reason
+  // A refusal is a condition (Ready for `blocked`, PrimarySwitched for a deferred request) and a Warning with its
+  // reason: the Warning is written before the status that records the condition, and not again while it holds.
+  const reasonOf = (type: string) => current.conditions?.find((c) => c.type === type)?.reason
+  const refusal = (reason: string) =>
+    decision?.blocked?.reason === reason
+      ? "Ready"
+      : decision?.primarySwitched.status === "False" && decision.primarySwitched.reason === reason
+        ? "PrimarySwitched"
+        : undefined
   for (const step of decision?.actions ?? []) {
     if (step._tag === "Checkpoint") persist(step.state)
     else if (step._tag === "RequeueAfter") continue
-    else if (
-      step._tag === "Event" &&
-      decision?.blocked !== undefined &&
-      step.reason === decision.blocked.reason &&
-      step.reason === readyReason
-    )
-      continue
-    else actions.push(step)
+    else if (step._tag === "Event" && step.type === "Warning" && refusal(step.reason) !== undefined) {
+      if (reasonOf(refusal(step.reason)!) !== step.reason) actions.push({ ...step, required: true })
+    } else actions.push(step)
   }
 
   // 3. Children, built for the primary the replication steps leave (they only run when those succeeded), with the

@@ -159,6 +159,12 @@ export type Action =
       readonly type: "Normal" | "Warning"
       readonly reason: string
       readonly message: string
+      /**
+       * The Event announces a refusal the status then records as announced (it is not repeated while the condition
+       * holds): if it cannot be written, the plan fails here, before that status write, and the next pass retries.
+       * Other Events are best effort.
+       */
+      readonly required?: boolean
     }
   /**
    * Issue a DoltDB's TLS certificates (`doltdb/tls/planCertificates.ts`): a new CA when `issueCa` (else the one in

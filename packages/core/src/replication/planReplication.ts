@@ -131,7 +131,8 @@ const planPrimaryLost = (
       "PrimaryUnavailable",
       `primary ${name} is unavailable; failing over in ${wait}ms unless it recovers`,
       Math.max(wait, 0),
-      { next: state, warn: o.state.primaryUnavailableSince === undefined }
+      // Announced once per streak of the condition (planDoltDB), so also when a longer failoverDelay brings it back.
+      { next: state }
     )
   }
   const evidence = o.state.evidence?.primary === cur ? o.state.evidence : undefined
@@ -157,19 +158,21 @@ const planPrimaryLost = (
           }
         } as const)
       : selected
+  const deferredMessage = `podIndex ${requested} was requested while primary ${name} is unavailable; it is not a caught-up standby, so the failover does not go there (the request stays pending)`
   const deferred =
     requested === undefined || (choice._tag === "Chosen" && choice.candidate.pod.ordinal === requested)
       ? []
-      : [
-          event(
-            cluster,
-            "Warning",
-            "SwitchoverDeferred",
-            `podIndex ${requested} was requested while primary ${name} is unavailable; it is not a caught-up standby, so the failover does not go there (the request stays pending)`
-          )
-        ]
-  if (choice._tag === "None")
-    return blockedDecision(o, cluster, "FailoverBlocked", choice.reason, 5_000, { next: state, events: deferred })
+      : [event(cluster, "Warning", "SwitchoverDeferred", deferredMessage)]
+  if (choice._tag === "None") {
+    const blocked = blockedDecision(o, cluster, "FailoverBlocked", choice.reason, 5_000, {
+      next: state,
+      events: deferred
+    })
+    // The request is refused for now: PrimarySwitched says so, as its Warning does.
+    return deferred.length === 0
+      ? blocked
+      : { ...blocked, primarySwitched: { status: "False", reason: "SwitchoverDeferred", message: deferredMessage } }
+  }
   const epoch = maxEpoch(o) + 1
   const to = choice.candidate.pod.ordinal
   const window = policy.maxLagOnFailoverMillis ?? DefaultMaxLagOnFailoverMillis

@@ -260,7 +260,11 @@ export const continueTransition = (
     if (choice._tag === "None")
       return {
         ...base,
-        actions: [...fence, { _tag: "RequeueAfter", millis: 2_000, why: choice.reason }],
+        actions: [
+          ...fence,
+          event(cluster, "Warning", "FailoverBlocked", choice.reason),
+          { _tag: "RequeueAfter", millis: 2_000, why: choice.reason }
+        ],
         next: state,
         blocked: { status: "False", reason: "FailoverBlocked", message: choice.reason }
       }

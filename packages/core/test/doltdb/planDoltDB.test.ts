@@ -179,6 +179,11 @@ describe("planDoltDB", () => {
     assert.strictEqual(second.status.conditions?.find((c) => c.type === "Ready")?.reason, "FailoverBlocked")
     assert.strictEqual(warnings(second), 1)
     assert.strictEqual(warnings(third), 0)
+    // Every refusal is visible: its Warning must be written (a failure fails the plan before the status patch that
+    // records the condition, so the next pass announces it again), and it comes before that patch.
+    const announced = second.actions.findIndex((a) => a._tag === "Event" && a.reason === "FailoverBlocked")
+    assert.strictEqual((second.actions[announced] as { required?: boolean }).required, true)
+    assert.isBelow(announced, second.actions.map((a) => a._tag).lastIndexOf("PatchStatus"))
   })
 
   it("a rolling update deletes one stale standby at a time and never the primary", () => {

@@ -257,8 +257,14 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
           reportingController: ctx.controller,
           reportingInstance: ctx.instance
         })
-        // An Event that cannot be written is not worth failing a reconcile for.
-        .pipe(Effect.catch((e) => Effect.logWarning("event not recorded", describe(e))))
+        // An Event that cannot be written is not worth failing a reconcile for, unless it announces a refusal.
+        .pipe(
+          Effect.catch((e) =>
+            action.required === true
+              ? Effect.fail(fail(action._tag)(e))
+              : Effect.logWarning("event not recorded", describe(e))
+          )
+        )
       return
     }
     case "Backup": {

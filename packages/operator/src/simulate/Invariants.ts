@@ -26,6 +26,9 @@
  *   held (a fresh pod that never received a database is never promoted; it would push the empty database over the
  *   others' data). Together with AcknowledgedWriteLost: a promoted server holds every write its predecessor
  *   acknowledged without warning.
+ * - RefusalInvisible: every refusal is visible: when `Ready` turns False for a refusal (FailoverBlocked,
+ *   SwitchoverBlocked, SwitchoverAborted, SwitchoverTimedOut, PrimaryUnavailable) or `PrimarySwitched` for a deferred
+ *   or aborted switchover, a Warning Event with that reason regarding the DoltDB has been written.
  * - Liveness (`converged`, bounded by the caller, e.g. 60 s after every fault is healed): exactly one running
  *   primary, `<name>-primary` routes to it (one ready endpoint), no transition in flight, the status agrees
  *   with the servers (`status.currentPrimary` is that server's pod, `status.replicationEpoch` its epoch), and the
@@ -47,7 +50,7 @@
  *   failover (failoverDelay plus detection: the pods of a lost node stay Ready for the node-monitor grace period).
  * - `Ready`: a container that crashed several times waits out the kubelet's back-off (up to minutes).
  */
-import { EndpointSlices, type KubeObject } from "@doltdb-op/core/services/Kube"
+import { EndpointSlices, Events, type KubeObject } from "@doltdb-op/core/services/Kube"
 import { type Endpoint, OperatorEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { InMemoryKube } from "@doltdb-op/k8s"
@@ -101,6 +104,8 @@ export interface Snapshot {
   /** Ready endpoints of `<name>-primary`. */
   readonly routed: ReadonlyArray<RoutedEndpoint>
   readonly ledger: ReadonlyArray<DoltModel.LedgerEntry>
+  /** Warning Events regarding the DoltDB: reason and time (simulated epoch millis). */
+  readonly warnings?: ReadonlyArray<{ readonly reason: string; readonly at: number }>
   /** Ids of acknowledged writes missing on the unique highest-epoch running primary (`undefined`: no such primary). */
   readonly missingOnPrimary: ReadonlySet<number> | undefined
 }
@@ -112,6 +117,7 @@ export type InvariantName =
   | "EpochDecreased"
   | "AcknowledgedWriteLost"
   | "EmptyPromotion"
+  | "RefusalInvisible"
   | "NotConverged"
   | "BackupNotAcknowledged"
 
@@ -170,6 +176,12 @@ const routedServer = (snapshot: Snapshot, e: RoutedEndpoint): ServerSnapshot | u
   snapshot.servers.find((s) => s.ip === e.ip)
 
 const describeServer = (s: ServerSnapshot) => `${s.pod}#${s.instance} ${s.running ? s.role : "stopped"}@${s.epoch}`
+
+/** The reasons of refusals, per condition type: each comes with a Warning Event of the same reason. */
+export const RefusalReasons: Readonly<Record<string, ReadonlyArray<string>>> = {
+  Ready: ["FailoverBlocked", "SwitchoverBlocked", "SwitchoverAborted", "SwitchoverTimedOut", "PrimaryUnavailable"],
+  PrimarySwitched: ["SwitchoverDeferred", "SwitchoverAborted"]
+}
 
 /** Fold one snapshot into the checker; `previous` is `undefined` for the first snapshot. */
 export const checkInvariants = (
@@ -277,6 +289,19 @@ export const checkInvariants = (
         )
     }
     topPrimary = { key, pod: newest.pod, databases }
+  }
+
+  // Every refusal is visible: a condition that says the operator refuses (or defers) something comes with a Warning
+  // Event of the same reason, written before the status that shows the condition.
+  const previousConditions = previous?.last.status?.conditions ?? {}
+  for (const [type, reasons] of Object.entries(RefusalReasons)) {
+    const now = snapshot.status?.conditions[type]
+    if (now === undefined || now === previousConditions[type] || !now.startsWith("False/")) continue
+    const reason = now.slice("False/".length)
+    if (!reasons.includes(reason)) continue
+    const since = (previous?.last.at ?? at) - 10_000
+    if (!(snapshot.warnings ?? []).some((w) => w.reason === reason && w.at >= since))
+      violate("RefusalInvisible", `${type}=False/${reason} without a Warning Event ${reason}`)
   }
 
   return {
@@ -420,14 +445,33 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
   const ownServer = (server: string | undefined) =>
     server?.startsWith(prefix) === true && /^[0-9]+$/u.test(server.slice(prefix.length))
   const ledger = (yield* dolt.ledger).filter((e) => ownServer(e.server))
+  const status = doltdb === undefined ? undefined : statusOf(doltdb)
+  // Events are read only while a refusal condition shows (what RefusalInvisible checks): listing them on every step
+  // would cost more than the rest of the snapshot.
+  const refusing = Object.entries(RefusalReasons).some(([type, reasons]) =>
+    reasons.some((r) => status?.conditions[type] === `False/${r}`)
+  )
+  const events = !refusing
+    ? []
+    : yield* api.list(Events, { namespace }).pipe(
+        Effect.map((l) => l.items),
+        Effect.catch(() => Effect.succeed([] as ReadonlyArray<KubeObject>))
+      )
+  const warnings = events.flatMap((e) => {
+    const regarding = e.regarding as { kind?: string; name?: string } | undefined
+    return e.type === "Warning" && regarding?.kind === "DoltDB" && regarding.name === name
+      ? [{ reason: String(e.reason), at: Date.parse(String(e.eventTime)) }]
+      : []
+  })
   const partial: Snapshot = {
     at,
     namespace,
     name,
     servers,
-    status: doltdb === undefined ? undefined : statusOf(doltdb),
+    status,
     routed,
     ledger,
+    warnings,
     missingOnPrimary: undefined
   }
   const top = topPrimaries(partial)

@@ -51,4 +51,42 @@ describe("checkInvariants", () => {
     )
     assert.deepStrictEqual(third.violations, [])
   })
+
+  it("RefusalInvisible: a refusal condition without a Warning of its reason, not the other way round", () => {
+    const servers = [server("db-0", "primary", 1, ["app"])]
+    const withStatus = (
+      at: number,
+      conditions: Record<string, string>,
+      warnings: ReadonlyArray<{ reason: string; at: number }>
+    ): Snapshot => ({
+      ...snap(at, servers),
+      status: { currentPrimary: "db-0", replicationEpoch: 1, transition: undefined, conditions },
+      warnings
+    })
+    const ready = checkInvariants(withStatus(0, { Ready: "True/StatefulSetReady" }, []), undefined)
+    const silent = checkInvariants(withStatus(1_000, { Ready: "False/FailoverBlocked" }, []), ready.state)
+    assert.deepStrictEqual(
+      silent.violations.map((v) => v.invariant),
+      ["RefusalInvisible"]
+    )
+    const announced = checkInvariants(
+      withStatus(1_000, { Ready: "False/FailoverBlocked" }, [{ reason: "FailoverBlocked", at: 900 }]),
+      ready.state
+    )
+    assert.deepStrictEqual(announced.violations, [])
+    // an old Warning of an earlier streak does not count; a deferred switchover is a PrimarySwitched refusal
+    const stale = checkInvariants(
+      withStatus(60_000, { Ready: "True/StatefulSetReady", PrimarySwitched: "False/SwitchoverDeferred" }, [
+        { reason: "SwitchoverDeferred", at: 1_000 }
+      ]),
+      checkInvariants(withStatus(59_000, { Ready: "True/StatefulSetReady" }, []), undefined).state
+    )
+    assert.deepStrictEqual(
+      stale.violations.map((v) => v.invariant),
+      ["RefusalInvisible"]
+    )
+    // other reasons (a rollout, a transition) are not refusals
+    const rolling = checkInvariants(withStatus(1_000, { Ready: "False/Updating" }, []), ready.state)
+    assert.deepStrictEqual(rolling.violations, [])
+  })
 })
