@@ -68,6 +68,11 @@ export interface ServerSnapshot {
   readonly role: string
   readonly epoch: number
   readonly ackWritesTimeoutSecs: number
+  /**
+   * `false` while a primary refuses writes (a graceful transition to standby in progress: Dolt makes it read-only
+   * at once and keeps the primary role until the transition ends, up to 10 s later).
+   */
+  readonly writable?: boolean
   /** Whether the client, the operator or another running server can reach it (both directions). */
   readonly reachable: boolean
   /** The user databases it holds. */
@@ -120,6 +125,8 @@ export type InvariantName =
   | "RefusalInvisible"
   | "NotConverged"
   | "BackupNotAcknowledged"
+  /** The isolation guard's invariant (GuardInvariant.ts), checked by the fault schedules that enable the guard. */
+  | "GuardLate"
 
 export interface Violation {
   readonly invariant: InvariantName
@@ -225,7 +232,8 @@ export const checkInvariants = (
   if (newest !== undefined) {
     const promotedAt = primarySince.get(primaryKey(newest)) ?? at
     for (const s of snapshot.servers) {
-      if (!s.running || s.role !== "primary" || s.epoch >= newest.epoch || !s.reachable) continue
+      if (!s.running || s.role !== "primary" || s.writable === false || s.epoch >= newest.epoch || !s.reachable)
+        continue
       const started = instanceSeen.get(s.instance) ?? at
       if (started < promotedAt && at - promotedAt > bounds.fenceMillis)
         violate(
@@ -436,6 +444,7 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
       role: s.role,
       epoch: s.epoch,
       ackWritesTimeoutSecs: model?.ackWritesTimeoutSecs() ?? 0,
+      writable: model === undefined ? false : !model.readOnly,
       databases: model === undefined ? [] : [...model.data.databases.keys()].sort(),
       reachable
     })

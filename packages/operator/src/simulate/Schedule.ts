@@ -42,6 +42,12 @@ export const Step = Schema.Union([
   Schema.TaggedStruct("DeletePod", { target: Target, graceful: Schema.Boolean }),
   /** The pod's node dies (processes killed, pods stay Ready until the node controller notices). */
   Schema.TaggedStruct("NodeLost", { target: Target }),
+  /**
+   * The pod's node is isolated: its kubelet lives on and its processes keep running, cut off from the API server,
+   * the operator and the other nodes, while a client keeps writing to the pod's address. Only with the isolation
+   * guard (`guardSeconds`): without it nothing can fence such a process (a no-op then). `Heal` reconnects it.
+   */
+  Schema.TaggedStruct("NodeIsolated", { target: Target }),
   /** Every lost node comes back. */
   Schema.TaggedStruct("NodesRestored", {}),
   /** Cut the pod off (both directions) from its peers, the operator, both, or the clients. */
@@ -67,16 +73,24 @@ export type Step = typeof Step.Type
 export const Schedule = Schema.Struct({
   /** Seeds the simulated cluster (API server faults, replication jitter). */
   seed: int(0, 1_000_000),
-  steps: Schema.Array(Step)
+  steps: Schema.Array(Step),
+  /** The isolation guard (docs/guard.md) enabled at this threshold, in seconds; absent: no guard. */
+  guardSeconds: Schema.optionalKey(Schema.Literals([2, 5]))
 })
 export type Schedule = typeof Schedule.Type
 
-/** Random schedules of at most `maxSteps` steps. */
+/** Random schedules of at most `maxSteps` steps; one in three runs the isolation guard. */
 export const arbitrary = (options: { readonly maxSteps: number }): Arbitrary.Arbitrary<Schedule> =>
   Arbitrary.all({
     seed: Arbitrary.schema(Schedule.fields.seed),
-    steps: Arbitrary.array(Arbitrary.schema(Step), { minLength: 1, maxLength: options.maxSteps })
-  })
+    steps: Arbitrary.array(Arbitrary.schema(Step), { minLength: 1, maxLength: options.maxSteps }),
+    guard: Arbitrary.schema(int(0, 5))
+  }).pipe(
+    Arbitrary.map(
+      ({ guard, ...rest }): Schedule =>
+        guard === 0 ? { ...rest, guardSeconds: 2 } : guard === 1 ? { ...rest, guardSeconds: 5 } : rest
+    )
+  )
 
 /** The schedule's steps as a compact text, one per line (for failure reports). */
 export const describeStep = (step: Step): string => {
@@ -89,6 +103,8 @@ export const describeStep = (step: Step): string => {
       return `delete pod ${step.target}${step.graceful ? "" : " (force)"}`
     case "NodeLost":
       return `node of ${step.target} lost`
+    case "NodeIsolated":
+      return `node of ${step.target} isolated (a client inside)`
     case "NodesRestored":
       return "nodes restored"
     case "Partition":

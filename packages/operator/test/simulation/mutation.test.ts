@@ -66,6 +66,23 @@ const partitions: Arbitrary.Arbitrary<Schedule.Schedule> = Arbitrary.all({
   )
 })
 
+/** Schedules with the isolation guard that isolate the primary's node (a client inside keeps writing to it). */
+const isolations: Arbitrary.Arbitrary<Schedule.Schedule> = Arbitrary.all({
+  seed: Arbitrary.schema(int(0, 1_000_000)),
+  guardSeconds: Arbitrary.schema(Schema.Literals([2, 5])),
+  steps: Arbitrary.array(
+    Arbitrary.schema(
+      Schema.Union([
+        Schema.TaggedStruct("NodeIsolated", { target: Schema.Literals(["primary", "standby"]) }),
+        Schema.TaggedStruct("Wait", { seconds: int(5, 20) }),
+        Schema.TaggedStruct("AckWrites", { seconds: Schema.Literals([0, 5]) }),
+        Schema.TaggedStruct("Heal", {})
+      ])
+    ),
+    { minLength: 1, maxLength: 8 }
+  )
+})
+
 describe("mutation check", () => {
   it.effect(
     "a planner that promotes without fencing violates the invariants",
@@ -93,5 +110,34 @@ describe("mutation check", () => {
         assert.strictEqual(report.runs, 30)
       }),
     120_000
+  )
+
+  it.effect(
+    "an isolation guard that never acts lets an isolated primary acknowledge writes after the promotion: GuardLate",
+    () =>
+      Effect.gen(function* () {
+        // Caught without shrinking (a shrink re-runs whole schedules; the first failure is enough here).
+        const report = yield* checkSchedules({
+          runs: 10,
+          seed: 7,
+          arbitrary: isolations,
+          guard: "inert",
+          maxShrinks: 0
+        })
+        assert.isDefined(report.failure, "the simulation did not catch a guard that never acts")
+        assert.include(report.failure!.invariants, "GuardLate", report.failure!.report)
+      }),
+    300_000
+  )
+
+  it.effect(
+    "control: the real guard passes the same schedules",
+    () =>
+      Effect.gen(function* () {
+        const report = yield* checkSchedules({ runs: 10, seed: 7, arbitrary: isolations })
+        if (report.failure !== undefined) assert.fail(report.failure.report)
+        assert.strictEqual(report.runs, 10)
+      }),
+    300_000
   )
 })

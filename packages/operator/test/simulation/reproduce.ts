@@ -23,6 +23,7 @@ export const reproducingScenario = (
   let ack = 0
   let writesFrom = Start
   const lost: Array<string> = []
+  const isolated: Array<string> = []
   const end = Start + (played.at(-1)?.at ?? 0) + 10_000
   const writes = (from: number, until: number) => ({
     at: secs(from),
@@ -48,6 +49,12 @@ export const reproducingScenario = (
       case "NodesRestored":
         for (const l of lost.splice(0)) events.push({ at, nodeRestored: l })
         break
+      case "NodeIsolated":
+        if (schedule.guardSeconds === undefined) break
+        events.push({ at, nodeIsolated: pod })
+        isolated.push(pod)
+        comments.push(`at ${at}: the client inside ${pod}'s partition (writing to its address) has no scenario event`)
+        break
       case "Partition":
         events.push({
           at,
@@ -59,6 +66,7 @@ export const reproducingScenario = (
         break
       case "Heal":
         events.push({ at, healAll: {} })
+        for (const l of isolated.splice(0)) events.push({ at, nodeRestored: l })
         break
       case "SlowStandby":
         events.push({ at, slowReplication: { pod, delay: `${s.millis}ms` } })
@@ -105,7 +113,7 @@ export const reproducingScenario = (
   events.push(writes(writesFrom, end + 55_000))
   events.push({ at: secs(healAt), healAll: {} })
   events.push({ at: secs(healAt), apiErrors: { rate: 0 } })
-  for (const l of lost) events.push({ at: secs(healAt), nodeRestored: l })
+  for (const l of [...lost, ...isolated]) events.push({ at: secs(healAt), nodeRestored: l })
   events.push({ at: secs(end), nodeLost: "db-0" })
   const scenario = {
     name: "property-failure",
@@ -123,7 +131,17 @@ export const reproducingScenario = (
         apiVersion: "k8s.dolthub.com/v1alpha",
         kind: "DoltDB",
         metadata: { name: "db" },
-        spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
+        spec: {
+          engineVersion: "2.3.1",
+          replicas: 3,
+          storage: { size: "1Gi" },
+          replication: {
+            enabled: true,
+            ...(schedule.guardSeconds === undefined
+              ? {}
+              : { guard: { enabled: true, threshold: `${schedule.guardSeconds}s` } })
+          }
+        }
       },
       {
         apiVersion: "k8s.dolthub.com/v1alpha",

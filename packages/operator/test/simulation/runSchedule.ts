@@ -27,6 +27,7 @@ import {
   startOperator
 } from "../../src/simulate/SimulatedCluster.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
+import * as GuardSteps from "./guardSteps.ts"
 import * as Storage from "./storageSteps.ts"
 
 const ns = "default"
@@ -61,6 +62,8 @@ export interface RunOptions {
   readonly inspect?: Effect.Effect<void, never, DoltModel.DoltCluster | InMemoryKube>
   /** Keep the timeline (costs memory; off for passing bulk runs). */
   readonly timeline?: boolean
+  /** The guard sidecars of schedules with `guardSeconds`: `inert` never acts (the guard's mutation check). */
+  readonly guard?: "run" | "inert"
 }
 
 /** A step as it ran: when (millis after the workload started) and the pod its target resolved to. */
@@ -82,21 +85,22 @@ export interface RunResult {
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 
-const setup = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: `${name}-credentials`, namespace: ns },
-    data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
+const setup = (guard: object) =>
+  Effect.gen(function* () {
+    const kube = yield* Kube
+    yield* kube.create(Secrets, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${name}-credentials`, namespace: ns },
+      data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
+    })
+    yield* kube.create(rawDoltDBs, {
+      apiVersion: "k8s.dolthub.com/v1alpha",
+      kind: "DoltDB",
+      metadata: { name, namespace: ns },
+      spec: { engineVersion: "2.3.1", replicas, storage: { size: "1Gi" }, replication: { enabled: true, ...guard } }
+    } as never)
   })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion: "k8s.dolthub.com/v1alpha",
-    kind: "DoltDB",
-    metadata: { name, namespace: ns },
-    spec: { engineVersion: "2.3.1", replicas, storage: { size: "1Gi" }, replication: { enabled: true } }
-  } as never)
-})
 
 const isReady = Effect.gen(function* () {
   const api = (yield* InMemoryKube).system
@@ -120,7 +124,8 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     const operator: OperatorHandle = yield* startOperator(
       options.planner === undefined ? {} : { doltdbPlanner: options.planner }
     )
-    yield* setup
+    const guard = GuardSteps.make({ name, namespace: ns, replicas, thresholdSeconds: schedule.guardSeconds })
+    yield* setup(guard.spec)
     const start = (yield* runUntil(isReady, { limitMillis: 300_000, stepMillis: 1_000 })) >= 0
     const startedAt = yield* Clock.currentTimeMillis
     if (!start) {
@@ -172,7 +177,8 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         const snap = yield* Invariants.snapshot(name, ns)
         const result = Invariants.checkInvariants(snap, state, options.bounds)
         state = result.state
-        violations.push(...result.violations)
+        const found = [...result.violations, ...guard.check(snap)]
+        violations.push(...found)
         if (options.timeline === true) {
           // The operator's Kubernetes Events since the last step, as their own lines.
           const events = [...(yield* api.list(Events, { namespace: ns }).pipe(Effect.orDie)).items].sort(
@@ -182,8 +188,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
             timeline.push(Timeline.entry(`  > ${String(e.reason)}: ${String(e.note)}`, snap))
           eventsSeen = events.length
         }
-        if (options.timeline === true || result.violations.length > 0)
-          timeline.push(Timeline.entry(event, snap, result.violations))
+        if (options.timeline === true || found.length > 0) timeline.push(Timeline.entry(event, snap, found))
         return snap
       })
     const advance = (millis: number, event: string) =>
@@ -217,18 +222,27 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         switch (step._tag) {
           case "Wait":
             return
-          case "Crash":
-            yield* sim.crashContainer(ns, yield* resolve(step.target))
+          case "Crash": {
+            const pod = yield* resolve(step.target)
+            yield* sim.crashContainer(ns, pod)
+            yield* guard.restarted(pod)
             return
+          }
           case "DeletePod":
             yield* sim.deletePod(ns, yield* resolve(step.target), step.graceful ? 30 : 0)
             return
           case "NodeLost": {
             const node = sim.nodeOf(ns, yield* resolve(step.target))
-            if (node !== undefined && !lostNodes.has(node)) {
+            if (node !== undefined && !lostNodes.has(node) && !guard.isIsolated(node)) {
               lostNodes.add(node)
               yield* sim.nodeLost(node)
             }
+            return
+          }
+          case "NodeIsolated": {
+            const pod = yield* resolve(step.target)
+            const node = sim.nodeOf(ns, pod)
+            if (node !== undefined && !lostNodes.has(node)) yield* guard.isolate(pod)
             return
           }
           case "NodesRestored":
@@ -248,6 +262,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
           }
           case "Heal":
             yield* world.healAll
+            yield* guard.heal
             return
           case "SlowStandby":
             yield* dolt.setReplicationDelay(podHost(yield* resolve(step.target)), step.millis)
@@ -300,6 +315,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
 
     // Recovery: every fault healed; the cluster must converge within the bound.
     yield* world.healAll
+    yield* guard.heal
     for (const node of lostNodes) yield* sim.nodeRestored(node)
     yield* server.setFaults({})
     yield* dolt.setReplicationDelay(undefined, 20)
@@ -378,7 +394,7 @@ export const runSchedule = (schedule: Schedule.Schedule, options: RunOptions = {
   run(schedule, options).pipe(
     Effect.orDie,
     Effect.scoped,
-    Effect.provide(Layer.fresh(clusterLayer({ seed: schedule.seed }))),
+    Effect.provide(Layer.fresh(clusterLayer({ seed: schedule.seed, guard: options.guard ?? "run" }))),
     Effect.provide(simulationClock),
     Random.withSeed(schedule.seed)
   )
