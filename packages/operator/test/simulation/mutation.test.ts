@@ -98,7 +98,8 @@ describe("mutation check", () => {
         assert.isDefined(report.failure, "the simulation did not catch a planner that skips fencing")
         assert.include(report.failure!.invariants, "Unfenced", report.failure!.report)
       }),
-    120_000
+    // ~1-4 s of wall time per schedule on a loaded 2-core machine, plus shrinking.
+    300_000
   )
 
   it.effect(
@@ -109,7 +110,8 @@ describe("mutation check", () => {
         if (report.failure !== undefined) assert.fail(report.failure.report)
         assert.strictEqual(report.runs, 30)
       }),
-    120_000
+    // ~1-4 s of wall time per schedule on a loaded 2-core machine, plus shrinking.
+    300_000
   )
 
   it.effect(

@@ -53,7 +53,9 @@ export const reproducingScenario = (
         if (schedule.guardSeconds === undefined) break
         events.push({ at, nodeIsolated: pod })
         isolated.push(pod)
-        comments.push(`at ${at}: the client inside ${pod}'s partition (writing to its address) has no scenario event`)
+        comments.push(
+          `at ${at}: the client inside ${pod}'s partition (writing to its address) and the finalizer holding its pod have no scenario event`
+        )
         break
       case "Partition":
         events.push({
