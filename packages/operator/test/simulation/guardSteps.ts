@@ -11,9 +11,10 @@
  * Not checked (and so not claimed): a pod whose containers were restarted while cut off (`Crash`): its new guard
  * does not know since when it is cut off and counts from its own start.
  */
+
+import { Pods } from "@doltdb-op/core/services/Kube"
 import { podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
-import { Pods } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube, SimCluster } from "@doltdb-op/k8s"
 import { Clock, Effect, Fiber } from "effect"
 import { type CutOff, lateAcknowledgements, type Promotion } from "../../src/simulate/GuardInvariant.ts"
