@@ -7,7 +7,7 @@
  *
  * Cases: startup (`--version`: the cost of starting the CLI, which every other case includes), bomb (YAML alias
  * bomb), urandom (/dev/urandom), zero (/dev/zero), annotation (a 50 MB annotation), documents (5 MB of ~35k DoltDB
- * documents), heavy (the largest input under the limits: 200 DoltDBs of 32 replicas), sigint / sigterm (the
+ * documents), documents-3mb (20,000 documents, 3.6 MB: under the size limit, over the document limit), heavy (the largest input under the limits: 200 DoltDBs of 32 replicas), sigint / sigterm (the
  * signal 1 s after the heavy input was written to the render's FIFO: during the render), simulate-bomb (the alias
  * bomb as a scenario). A case still running at the timeout is killed (SIGKILL) and reported as such.
  */
@@ -57,6 +57,7 @@ const cases: Record<string, () => Case> = {
     ]
   }),
   documents: () => ({ argv: ["render", "-f", write("documents.yaml", manyDocuments(36_000))] }),
+  "documents-3mb": () => ({ argv: ["render", "-f", write("documents-3mb.yaml", manyDocuments(20_000))] }),
   heavy: () => ({ argv: ["render", "-f", write("heavy.yaml", heavyDocuments())] }),
   sigint: () => ({ argv: ["render", "-f", fifo("sigint.fifo")], fifo: heavyDocuments(), signal: "SIGINT" }),
   sigterm: () => ({ argv: ["render", "-f", fifo("sigterm.fifo")], fifo: heavyDocuments(), signal: "SIGTERM" }),

@@ -6,6 +6,9 @@
  * (they are idempotent: the same request twice leaves the same object); creates, replaces, deletes and events are
  * not, so the caller sees the failure and re-reads.
  */
+
+import { closeSync, openSync, readSync } from "node:fs"
+import { dirname } from "node:path"
 import {
   type ApplyConfig,
   type DeleteOptions,
@@ -304,13 +307,39 @@ export const makeScoped = (
 export const layerFromKubeConfig = (kc: KubeConfig, options?: KubeLiveOptions): Layer.Layer<Kube> =>
   Layer.effect(Kube, makeScoped(kc, options))
 
+/** A kubeconfig with many contexts and embedded certificates is tens of KiB; `/dev/zero` is endless. */
+export const MaxKubeConfigBytes = 4 * 1024 * 1024
+
+/** The file's text, refusing more than `MaxKubeConfigBytes` (sequential reads: FIFOs and devices work). */
+const readBounded = (path: string): string => {
+  const fd = openSync(path, "r")
+  try {
+    const buffer = Buffer.alloc(MaxKubeConfigBytes + 1)
+    let size = 0
+    for (;;) {
+      const read = readSync(fd, buffer, size, buffer.length - size, null)
+      if (read === 0) break
+      size += read
+      if (size > MaxKubeConfigBytes)
+        throw new Error(`larger than ${MaxKubeConfigBytes / 1024 / 1024} MiB: not a kubeconfig`)
+    }
+    return buffer.subarray(0, size).toString("utf8")
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Loads a kubeconfig file; `KubeConfigError` names the file when it cannot be used. */
 export const loadKubeConfig = (path: string | undefined): Effect.Effect<KubeConfig, KubeConfigError> =>
   Effect.try({
     try: () => {
       const kc = new KubeConfig()
       if (path === undefined) kc.loadFromDefault()
-      else kc.loadFromFile(path)
+      else {
+        // loadFromFile without its unbounded readFileSync: certificate paths still resolve next to the file.
+        kc.loadFromString(readBounded(path))
+        kc.makePathsAbsolute(dirname(path))
+      }
       if (kc.getCurrentCluster() === null) throw new Error("no current cluster in the kubeconfig")
       return kc
     },

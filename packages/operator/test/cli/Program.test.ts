@@ -121,6 +121,15 @@ describe("doltdb-operator (in-process)", () => {
     })
   )
 
+  it.effect("run --kubeconfig /dev/zero stops at 4 MiB: one line, exit 2", () =>
+    Effect.gen(function* () {
+      const result = yield* run("run", "--kubeconfig", "/dev/zero")
+      assert.strictEqual(result.code, 2)
+      assert.strictEqual(result.stdout, "")
+      assert.strictEqual(result.stderr, "error: cannot load kubeconfig /dev/zero: larger than 4 MiB: not a kubeconfig")
+    })
+  )
+
   it.effect("render of /dev/zero stops at the input limit: one line, exit 2", () =>
     Effect.gen(function* () {
       const result = yield* run("render", "-f", "/dev/zero")
