@@ -38,8 +38,8 @@ export interface ExecuteContext {
   readonly instance: string
   /** Admin credentials of the DoltDB a pod target belongs to. */
   readonly credentials: Credentials | undefined
-  /** The SQL target of a cluster's current primary (SQL resources). */
-  readonly primaryOf: (cluster: ClusterRef) => Effect.Effect<DoltTarget, ActionFailed, Kube>
+  /** The SQL target of a cluster's current primary: the SQL-resource controllers only (their `Sql` steps). */
+  readonly primaryOf?: (cluster: ClusterRef) => Effect.Effect<DoltTarget, ActionFailed, Kube>
   /** Runs backup steps (the Backup reconciler only). */
   readonly backup?: (regarding: ObjectRef, op: BackupOp) => Effect.Effect<void, ActionFailed, Kube | Dolt>
 }
@@ -180,6 +180,11 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
       return
     }
     case "Sql": {
+      if (ctx.primaryOf === undefined)
+        return yield* new ActionFailed({
+          action: action._tag,
+          message: "this controller runs no SQL-resource statements"
+        })
       const target = yield* ctx.primaryOf(action.cluster)
       const op = action.op
       const run = <A, E, R>(e: Effect.Effect<A, E, R>) =>

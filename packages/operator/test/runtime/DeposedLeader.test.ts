@@ -34,8 +34,7 @@ const ctx: ExecuteContext = {
   fieldManager: "doltdb-operator",
   controller: "doltdb",
   instance: "test",
-  credentials: { user: "admin", password: Redacted.make("secret") },
-  primaryOf: () => Effect.die("no SQL resources here")
+  credentials: { user: "admin", password: Redacted.make("secret") }
 }
 
 const target = { host: "db-1.db-internal.ns.svc.cluster.local", port: 3306, ordinal: 1, pod: "db-1" }

@@ -46,7 +46,6 @@ export const reconcileBackup = (options: BackupReconcilerOptions, memory: Outcom
       controller: "doltdb-operator",
       instance: options.instance,
       credentials,
-      primaryOf: () => Effect.die("the Backup plan runs no SQL-resource statements"),
       backup: runBackupOp(credentials, memory, options.fieldManager)
     }
     const requeue = yield* execute(ctx, plan.actions)

@@ -45,8 +45,7 @@ export const reconcileBackupSchedule = (options: BackupScheduleReconcilerOptions
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
       instance: options.instance,
-      credentials: undefined,
-      primaryOf: () => Effect.die("the BackupSchedule plan runs no SQL")
+      credentials: undefined
     }
     const requeue = yield* execute(ctx, plan.actions)
     return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))

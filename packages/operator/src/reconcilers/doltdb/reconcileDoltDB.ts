@@ -68,7 +68,6 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
       controller: "doltdb-operator",
       instance: options.instance,
       credentials,
-      primaryOf: () => Effect.die("the DoltDB plan runs no SQL-resource statements"),
       backup: runBackupOp(credentials, new Map(), options.fieldManager)
     }
     const requeue = yield* execute(ctx, [...bootstrap, ...plan.actions])

@@ -43,8 +43,7 @@ export const reconcileSnapshot = (options: SnapshotReconcilerOptions) =>
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
       instance: options.instance,
-      credentials: undefined,
-      primaryOf: () => Effect.die("the Snapshot plan runs no SQL")
+      credentials: undefined
     }
     const requeue = yield* execute(ctx, plan.actions)
     const labels = {
