@@ -18,7 +18,7 @@ import { parseGoDuration } from "../api/GoDuration.ts"
 import { podName } from "../builders/Names.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import { guardEnabled, guardSettingsOf } from "../guard/GuardView.ts"
-import type { Action, ObjectRef, Plan } from "../plan/Action.ts"
+import { type Action, event, type ObjectRef, type Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
 import type { ReplicationPolicy, ReplicationState } from "../replication/ReplicationObserved.ts"
@@ -212,13 +212,12 @@ const planTopology = (o: DoltDBObserved): DoltDBPlan => {
   return {
     ...plan,
     actions: [
-      {
-        _tag: "Event",
-        regarding: doltdbRef(o.doltdb),
-        type: "Normal",
-        reason: "DisablingReplication",
-        message: `moving the primary to pod 0 before running standalone (${replicas} replicas kept until then)`
-      },
+      event(
+        doltdbRef(o.doltdb),
+        "Normal",
+        "DisablingReplication",
+        `moving the primary to pod 0 before running standalone (${replicas} replicas kept until then)`
+      ),
       ...plan.actions
     ]
   }
@@ -430,20 +429,14 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     foreign.length > 0 &&
     current.conditions?.find((c) => c.type === "Ready")?.message !== foreignChildrenMessage(foreign)
   )
-    actions.push({
-      _tag: "Event",
-      regarding: ref,
-      type: "Warning",
-      reason: ChildNotOwnedReason,
-      message: foreignChildrenMessage(foreign)
-    })
+    actions.push(event(ref, "Warning", ChildNotOwnedReason, foreignChildrenMessage(foreign)))
   const tooLarge = oversizedChildrenMessage(oversized)
   if (
     oversized.length > 0 &&
     foreign.length === 0 &&
     current.conditions?.find((c) => c.type === "Ready")?.message !== tooLarge
   )
-    actions.push({ _tag: "Event", regarding: ref, type: "Warning", reason: ChildTooLargeReason, message: tooLarge })
+    actions.push(event(ref, "Warning", ChildTooLargeReason, tooLarge))
   // 5. Status, only when it changed.
   if (!jsonEqual(status, written ?? current))
     actions.push({

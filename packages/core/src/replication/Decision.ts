@@ -2,7 +2,7 @@
  * What every replication planner returns (`ReplicationDecision`) and the small builders they share: role labels,
  * events, conditions, the steady and blocked decisions, the highest epoch seen.
  */
-import type { Action, ObjectRef } from "../plan/Action.ts"
+import { type Action, type ObjectRef, event as planEvent } from "../plan/Action.ts"
 import type { PodView, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
 import { isServingPrimary, reachable } from "./Situation.ts"
 
@@ -68,12 +68,9 @@ export const labelActions = (o: ReplicationObserved, cluster: ClusterIdentity, p
       return p.roleLabel === role ? [] : [roleLabelAction(cluster, p, role)]
     })
 
-export const event = (
-  cluster: ClusterIdentity,
-  type: "Normal" | "Warning",
-  reason: string,
-  message: string
-): Action => ({ _tag: "Event", regarding: cluster.regarding, type, reason, message })
+/** An Event regarding the DoltDB (the one constructor, `plan/Action.ts` `event`, with the cluster's reference). */
+export const event = (cluster: ClusterIdentity, type: "Normal" | "Warning", reason: string, message: string): Action =>
+  planEvent(cluster.regarding, type, reason, message)
 
 export const ok = (message: string): ReplicationCondition => ({ status: "True", reason: "SwitchPrimary", message })
 export const switching = (message: string): ReplicationCondition => ({
