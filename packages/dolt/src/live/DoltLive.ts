@@ -88,6 +88,8 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
       : Effect.fail(new DoltSqlError({ host, op, message: `${op} returned status ${status}` }))
   }
 
+  const resources = makeSqlResources({ options, pooled, fresh, checkStatusZero })
+
   const assumeRole = Effect.fn("Dolt.assumeRole")(function* (
     target: DoltTarget,
     role: "primary" | "standby",
@@ -102,6 +104,32 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
         .pipe(Effect.flatMap((rows) => checkStatusZero(target.host, "assumeRole", rows)))
     )
   })
+
+  /**
+   * Before a graceful hand-over. Dolt replicates users and grants and branch permissions (the `mysql` and
+   * `dolt_branch_control` rows of the transition) with an exponential back-off (1 s growing to 1 min) after failed
+   * attempts, e.g. by a primary that started before its peers' DNS names existed, as every fresh StatefulSet does
+   * (OrderedReady). `dolt_cluster_transition_to_standby` then waits for the next attempt, up to its 10 s: the first
+   * switchover of a fresh cluster took ~10 s. Saving the same contents (`FLUSH PRIVILEGES`; a delete of no row from
+   * `dolt_branch_control`, which lives in user databases) resets that back-off and sends them at once (checked
+   * against dolt 1.86.4's log). Best effort and bounded: with ack-writes and a standby down each save waits for the
+   * ack timeout, so each gets 2 s and its outcome is ignored; the transition itself still checks that everything
+   * reached the standbys it requires.
+   */
+  const resendReplicatedSettings = (target: DoltTarget) => {
+    const save = (op: string, sql: string) =>
+      fresh(target, op, undefined, (s) => s.query(op, sql, [], "2 seconds")).pipe(Effect.ignore)
+    const branchControl = resources.listDatabases(target).pipe(
+      Effect.flatMap((dbs) =>
+        dbs[0] === undefined ? Effect.void : save("resendBranchControl", Sql.touchBranchControl(dbs[0]))
+      ),
+      Effect.ignore
+    )
+    return Effect.all([save("resendUsersAndGrants", Sql.flushPrivileges), branchControl], {
+      concurrency: "unbounded",
+      discard: true
+    })
+  }
 
   const transitionToStandby = Effect.fn("Dolt.transitionToStandby")(function* (
     target: DoltTarget,
@@ -120,6 +148,7 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
         message: `invalid minCaughtUpStandbys ${minCaughtUpStandbys}`
       })
     }
+    if (minCaughtUpStandbys >= 0) yield* resendReplicatedSettings(target)
     const rows = yield* fresh(target, "transitionToStandby", undefined, (s) =>
       s.query("transitionToStandby", Sql.transitionToStandby, [epoch, minCaughtUpStandbys], options.roleChangeTimeout)
     )
@@ -142,8 +171,6 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
       .pipe(Effect.catchTag("DoltSqlError", () => session.query("serverVersion", Sql.serverVersion)))
     return String(rows[0]?.version ?? "")
   })
-
-  const resources = makeSqlResources({ options, pooled, fresh, checkStatusZero })
 
   const service = Dolt.of({
     roleAndEpoch,

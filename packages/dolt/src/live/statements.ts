@@ -54,6 +54,14 @@ export const clusterStatus =
 
 export const assumeRole = "CALL dolt_assume_cluster_role(?, ?)"
 export const transitionToStandby = "CALL dolt_cluster_transition_to_standby(?, ?)"
+/**
+ * Persists the (unchanged) users and grants: Dolt re-sends them to every standby at once, resetting the back-off of
+ * that replication (see `resendReplicatedSettings` in DoltLive.ts).
+ */
+export const flushPrivileges = "FLUSH PRIVILEGES"
+/** Saves the (unchanged) branch permissions: the same for `dolt_branch_control`'s replication. */
+export const touchBranchControl = (database: string): string =>
+  `DELETE FROM ${quoteId(database)}.dolt_branch_control WHERE 1 = 0`
 export const doltVersion = "SELECT dolt_version() AS version"
 export const serverVersion = "SELECT version() AS version"
 export const showDatabases = "SHOW DATABASES"
