@@ -45,6 +45,8 @@ import { isTlsEnabled, TlsHashAnnotation, tlsVolume, tlsVolumeMount } from "./Tl
 export interface BuildContext {
   /** Hash of the mounted server certificate (`tls.crt` + `ca.crt`): a change restarts the pods (TlsBuilder.ts). */
   readonly tlsHash?: string | undefined
+  /** The existing StatefulSet's (immutable; StatefulSetBuilder.ts): absent for a new one. */
+  readonly podManagementPolicy?: "OrderedReady" | "Parallel" | undefined
 }
 
 export const DoltContainerName = "dolt"

@@ -1,8 +1,14 @@
 /**
  * StatefulSet `<name>` with the volumeClaimTemplate `dolt-data` (reference-operator.md §4.1).
  *
- * - `podManagementPolicy: OrderedReady`, the reference's (implicit) value: the field is immutable, so anything else
- *   would stop us from adopting a StatefulSet the reference operator created. Failover does not depend on it.
+ * - `podManagementPolicy`: `Parallel` for a StatefulSet this operator creates; an existing one keeps its own (the
+ *   field is immutable: a StatefulSet the reference operator created is `OrderedReady`, its implicit value). With
+ *   `OrderedReady` the first pod's Dolt starts before its peers exist, its gRPC connections to them fail to
+ *   resolve their DNS names and retry on grpc-go's exponential back-off (1.6 s growing to 2 min): users and grants
+ *   then reach a late peer only at the next retry, and `dolt_cluster_transition_to_standby` waits up to its 10 s
+ *   for them (the first switchover of a fresh cluster took 10-15 s). Pods starting together resolve each other
+ *   within the first retries. Nothing else depends on the order: the bootstrap primary is chosen by the config,
+ *   and rollouts and scale-downs are the operator's (OnDelete) or one at a time either way (RollingUpdate).
  * - `updateStrategy`: `ReplicasFirstPrimaryLast` and `OnDelete` are `OnDelete` (the operator, or the user, deletes
  *   pods); `RollingUpdate` is the StatefulSet controller's; `Never` is `OnDelete` too. The reference left `Never`
  *   as `{}`, which the API server defaults to RollingUpdate, so template changes rolled anyway (flaw 20).
@@ -42,6 +48,12 @@ export const buildVolumeClaimTemplate = (doltdb: IdentifiedDoltDB): PersistentVo
   }
 }
 
+export type PodManagementPolicy = "OrderedReady" | "Parallel"
+
+/** For a StatefulSet that does not exist yet. */
+export const DefaultPodManagementPolicy: PodManagementPolicy = "Parallel"
+
+/** `context.podManagementPolicy`: the existing StatefulSet's (immutable); absent for a new one. */
 export const buildStatefulSet = (doltdb: IdentifiedDoltDB, context: BuildContext = {}): StatefulSet => {
   const name = doltdb.metadata.name
   return {
@@ -57,7 +69,7 @@ export const buildStatefulSet = (doltdb: IdentifiedDoltDB, context: BuildContext
       replicas: doltdb.spec.replicas,
       selector: { matchLabels: selectorLabels(name) },
       serviceName: internalServiceName(name),
-      podManagementPolicy: "OrderedReady",
+      podManagementPolicy: context.podManagementPolicy ?? DefaultPodManagementPolicy,
       updateStrategy: { type: statefulSetUpdateStrategy(doltdb.spec.updateStrategy) },
       persistentVolumeClaimRetentionPolicy: doltdb.spec.storage.retentionPolicy ?? {
         whenDeleted: "Retain",

@@ -17,6 +17,8 @@ export interface StatefulSetView {
   readonly readyReplicas: number
   readonly updateRevision: string | undefined
   readonly currentRevision: string | undefined
+  /** Immutable: the desired StatefulSet keeps it (absent: the default for a new one). */
+  readonly podManagementPolicy?: "OrderedReady" | "Parallel" | undefined
 }
 
 export interface DoltDBPodView extends PodView {

@@ -372,7 +372,8 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   const tls = planTls(doltdb, o.tls, o.now)
   for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
   const desired = desiredChildren(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
-    tlsHash: tls.tlsHash
+    tlsHash: tls.tlsHash,
+    podManagementPolicy: o.statefulSet?.podManagementPolicy
   })
   // A child the API server would refuse for its size holds every child (ConfigMap and StatefulSet go together).
   const oversized = oversizedOf(desired)

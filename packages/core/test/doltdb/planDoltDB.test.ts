@@ -85,6 +85,34 @@ describe("planDoltDB", () => {
     assert.isTrue(plan.actions.some((a) => a._tag === "PatchStatus"))
   })
 
+  it("podManagementPolicy: Parallel for a new StatefulSet; an existing one keeps its own (immutable)", () => {
+    const doltdb = manifest(3)
+    const policyApplied = (o: DoltDBObserved) =>
+      planDoltDB(o)
+        .actions.flatMap((a) => (a._tag === "Apply" && a.object.kind === "StatefulSet" ? [a.object] : []))
+        .map((sts) => (sts as unknown as { spec: { podManagementPolicy: string } }).spec.podManagementPolicy)
+    assert.deepStrictEqual(policyApplied(observed(doltdb, [], { children: new Map(), statefulSet: undefined })), [
+      "Parallel"
+    ])
+    // A StatefulSet the reference operator created (OrderedReady), adopted: the applied one stays OrderedReady.
+    const adopted = observed(doltdb, healthyPods(), {
+      children: new Map(),
+      statefulSet: {
+        replicas: 3,
+        readyReplicas: 3,
+        updateRevision: "rev-1",
+        currentRevision: "rev-1",
+        podManagementPolicy: "OrderedReady"
+      }
+    })
+    assert.deepStrictEqual(policyApplied(adopted), ["OrderedReady"])
+    // Applied as OrderedReady and still so: nothing to apply (no hash change from the new default).
+    const kept = Builders.buildDesiredState(doltdb, { podManagementPolicy: "OrderedReady" }).objects.map(
+      (c) => [childKey(c.kind, c.metadata.name), withAppliedHash(c).hash] as const
+    )
+    assert.deepStrictEqual(policyApplied({ ...adopted, children: new Map(kept) }), [])
+  })
+
   it("a converged cluster: zero API writes (no apply, no label, no status patch), only a polling requeue", () => {
     const doltdb0 = manifest(3)
     const first = planDoltDB(observed(doltdb0, healthyPods()))

@@ -164,7 +164,9 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           replicas: Number((child.spec as { replicas?: number } | undefined)?.replicas ?? 0),
           readyReplicas: Number(status.readyReplicas ?? 0),
           updateRevision: status.updateRevision as string | undefined,
-          currentRevision: status.currentRevision as string | undefined
+          currentRevision: status.currentRevision as string | undefined,
+          podManagementPolicy: (child.spec as { podManagementPolicy?: "OrderedReady" | "Parallel" } | undefined)
+            ?.podManagementPolicy
         }
       }
     }
