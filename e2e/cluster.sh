@@ -194,6 +194,7 @@ up() {
     --api-audiences https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range 10.96.0.0/16 \
     --endpoint-reconciler-type none \
+    --kubelet-preferred-address-types InternalIP \
     --allow-privileged=true --profiling=false -v=1
   wait_for kube-apiserver 60 api_ready
 

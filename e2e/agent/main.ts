@@ -9,6 +9,7 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import { core, group, Kube, KubeError, type KubeObject, type WatchEvent } from "../lib/kube.ts"
 import { BRIDGE_ADDRESS, KUBERNETES_VERSION, NODE_INDEX, NODE_NAME } from "../lib/names.ts"
+import { KUBELET_LOG_PORT_BASE, serveLogs } from "./logs.ts"
 import { type AgentContext, PodRuntime } from "./pod.ts"
 import { onClaim, onVolume } from "./provisioner.ts"
 import { ensureBridge, removeStaleSandboxes } from "./sandbox.ts"
@@ -150,7 +151,7 @@ const nodeStatus = () => {
       { type: "InternalIP", address: BRIDGE_ADDRESS },
       { type: "Hostname", address: NODE_NAME }
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_LOG_PORT_BASE + NODE_INDEX } },
     nodeInfo: {
       machineID: "e2e",
       systemUUID: "e2e",
@@ -311,6 +312,15 @@ process.on("SIGINT", () => void shutdown("SIGINT"))
 
 await ensureBridge()
 await removeStaleSandboxes()
+const logServer = serveLogs(workDir, BRIDGE_ADDRESS, KUBELET_LOG_PORT_BASE + NODE_INDEX, {
+  logDir: (ns, name) => {
+    const mine = [...runtimes.values()].filter(
+      (rt) => rt.pod.metadata.namespace === ns && rt.pod.metadata.name === name
+    )
+    return (mine.find((rt) => !rt.terminating) ?? mine[0])?.logDir
+  }
+})
+abort.signal.addEventListener("abort", () => logServer.close())
 await registerNode()
 await heartbeat()
 const beat = setInterval(() => heartbeat().catch((err) => log(`heartbeat: ${err.message}`)), 10_000)

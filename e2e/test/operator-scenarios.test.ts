@@ -7,7 +7,7 @@
 // an operator SIGKILLed in the middle of a switchover. With ack-writes on (`dolt_cluster_ack_writes_timeout_secs`
 // persisted on every pod), every write acknowledged without a warning must survive each of them (the README's
 // "Failover behaviour and guarantees"). Timings go to timings.jsonl and e2e/results.json, never asserted.
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as mysql from "mysql2/promise"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -15,6 +15,7 @@ import { killContainer } from "../lib/faults.ts"
 import { type InClusterOperator, inClusterWanted, installOperator } from "../lib/incluster.ts"
 import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
 import { hostOperator, type OperatorUnderTest } from "../lib/operator.ts"
+import { Writer } from "../lib/writer.ts"
 import {
   connect,
   createNamespace,
@@ -43,115 +44,6 @@ const tryConnect = (host: string, user: string, password: string) =>
 const conditionTrue = (o: KubeObject | undefined, type: string) =>
   (o?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === type && c.status === "True")
 
-interface Ack {
-  readonly id: number
-  readonly ip: string
-  readonly startedAt: number
-  readonly at: number
-  readonly warned: boolean
-}
-
-/**
- * A client that writes one row at a time through the address `<name>-primary`'s EndpointSlice points to
- * (there is no kube-proxy: the slice's ready endpoint is where a client in the cluster would be sent).
- * A write counts as acknowledged when the INSERT returned; `warned` when it came back with a warning
- * (ack-writes timed out: only as safe as an asynchronous write).
- */
-class Writer {
-  readonly acks: Array<Ack> = []
-  readonly errors: Array<string> = []
-  private next = 1
-  private stopped = false
-  private loop: Promise<void> | undefined
-  private conns = new Map<string, mysql.Connection>()
-
-  private readonly k: Kube
-  private readonly ns: string
-  private readonly service: string
-  private readonly user: string
-  private readonly password: string
-  private readonly table: string
-
-  constructor(k: Kube, ns: string, service: string, user: string, password: string, table: string) {
-    this.k = k
-    this.ns = ns
-    this.service = service
-    this.user = user
-    this.password = password
-    this.table = table
-  }
-
-  /** The first ready address of the Service's EndpointSlices, or undefined. */
-  async primaryAddress(): Promise<string | undefined> {
-    const list = await this.k.get<{ items: Array<KubeObject> }>(
-      `${group("discovery.k8s.io/v1", "endpointslices", this.ns)}?labelSelector=kubernetes.io%2Fservice-name%3D${this.service}`
-    )
-    for (const slice of list.items) {
-      for (const ep of slice.endpoints ?? []) {
-        if (ep.conditions?.ready !== false && ep.addresses?.[0]) return ep.addresses[0] as string
-      }
-    }
-    return undefined
-  }
-
-  start() {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        let ip: string | undefined
-        try {
-          ip = await this.primaryAddress()
-        } catch (e) {
-          this.errors.push(`endpointslice: ${(e as Error).message}`)
-        }
-        if (!ip) {
-          await sleep(100)
-          continue
-        }
-        const id = this.next++
-        const startedAt = Date.now()
-        try {
-          let c = this.conns.get(ip)
-          if (!c) {
-            c = await tryConnect(ip, this.user, this.password)
-            this.conns.set(ip, c)
-          }
-          const [res] = await c.query({
-            sql: `INSERT INTO ${this.table} VALUES (?, ?)`,
-            values: [id, ip],
-            timeout: 20_000
-          })
-          const warned = ((res as mysql.ResultSetHeader).warningStatus ?? 0) > 0
-          this.acks.push({ id, ip, startedAt, at: Date.now(), warned })
-        } catch (e) {
-          this.errors.push(`${new Date().toISOString()} ${ip} #${id}: ${(e as Error).message}`)
-          const c = this.conns.get(ip)
-          this.conns.delete(ip)
-          c?.destroy()
-          await sleep(100)
-        }
-        await sleep(50)
-      }
-    })()
-  }
-
-  async stop() {
-    this.stopped = true
-    await this.loop
-    for (const c of this.conns.values()) c.destroy()
-    this.conns.clear()
-  }
-
-  /** The first write acknowledged at or after `t` (by an address matching `ip`, when given). */
-  async firstAckAfter(t: number, timeoutMs: number, ip?: (ip: string) => boolean) {
-    return waitFor("a write acknowledged through the primary's endpoint", timeoutMs, async () =>
-      this.acks.find((a) => a.startedAt >= t && (!ip || ip(a.ip)))
-    )
-  }
-
-  /** Warning-free acknowledged ids: the ones the operator promises to keep with ack-writes on. */
-  promised = () => this.acks.filter((a) => !a.warned).map((a) => a.id)
-}
-
 describe("e2e: operator scenarios against real dolt", () => {
   let k: Kube
   let ns: string
@@ -177,7 +69,9 @@ describe("e2e: operator scenarios against real dolt", () => {
   afterAll(async () => {
     await operator?.stop()
     if (failoverSeconds.length > 0 || switchoverSeconds.length > 0) {
-      const results = {
+      // Merged under its own key: failoverSeconds/switchoverSeconds at the top are the figures file's
+      // (e2e/figures/failover.test.ts, 10+ samples per run); these are the scenarios' few samples.
+      const scenarios = {
         failoverSeconds,
         switchoverSeconds,
         leaderTakeoverSeconds,
@@ -194,7 +88,10 @@ describe("e2e: operator scenarios against real dolt", () => {
         },
         details
       }
-      writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
+      const current = existsSync(resultsFile)
+        ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown>)
+        : {}
+      writeFileSync(resultsFile, `${JSON.stringify({ ...current, operatorScenarios: scenarios }, null, 2)}\n`)
     }
     if (ns) await deleteNamespace(k, ns)
     k?.close()

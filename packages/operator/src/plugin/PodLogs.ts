@@ -34,7 +34,9 @@ export const layerLive = (conn: Connection): Layer.Layer<PodLogs> =>
           })
           const { headers, dispatcher } = await conn.authenticate(url, "GET")
           const response = await fetch(url, {
-            headers: { ...headers, Accept: "text/plain" },
+            // As kubectl sends it: the log comes as text/plain, errors as a JSON Status (an API server answers
+            // `Accept: text/plain` alone with 406: it only negotiates json, yaml and protobuf; found by the e2e test).
+            headers: { ...headers, Accept: "application/json, */*" },
             ...(dispatcher === undefined ? {} : { dispatcher }),
             signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)])
           })
