@@ -183,7 +183,10 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     delay: (_from, to) => (delayTo.get(to.endpoint) ?? baseDelay) + (jitter > 0 ? Math.floor(random() * jitter) : 0)
   }
 
-  const allServers = () => [...byPod.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : 1))
+  // Sorted once per change of the server set: the replication loop reads it on every event.
+  let sortedServers: ReadonlyArray<ModelServer> | undefined
+  const allServers = (): ReadonlyArray<ModelServer> =>
+    (sortedServers ??= [...byPod.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : 1)))
 
   // The replication loop: run what is due, sleep until the next event or until woken.
   yield* Effect.gen(function* () {
@@ -263,6 +266,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       if (byIp.get(previous.spec.podIP) === previous) byIp.delete(previous.spec.podIP)
     }
     byPod.set(server.endpoint, server)
+    sortedServers = undefined
     byIp.set(spec.podIP, server)
     server.syncHooks(now)
     yield* wake

@@ -142,6 +142,7 @@ export class ModelServer {
   /** Creates hooks for new databases, drops hooks of dropped ones. */
   syncHooks(now: number): void {
     if (!this.clustered) return
+    if (this.hooksInSync()) return
     const names = [...this.data.databases.keys(), MysqlStore, BranchControlStore]
     for (const remote of this.remotes) {
       let byDb = this.hooks.get(remote.name)
@@ -154,6 +155,18 @@ export class ModelServer {
       }
       for (const name of [...byDb.keys()]) if (!names.includes(name)) byDb.delete(name)
     }
+  }
+
+  /** Every remote has exactly a hook per database (and users/grants, branch control): nothing to sync. */
+  private hooksInSync(): boolean {
+    const count = this.data.databases.size + 2
+    for (const remote of this.remotes) {
+      const byDb = this.hooks.get(remote.name)
+      if (byDb === undefined || byDb.size !== count || !byDb.has(MysqlStore) || !byDb.has(BranchControlStore))
+        return false
+      for (const name of this.data.databases.keys()) if (!byDb.has(name)) return false
+    }
+    return true
   }
 
   allHooks(): ReadonlyArray<Hook> {

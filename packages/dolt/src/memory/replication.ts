@@ -176,16 +176,33 @@ const stepDrops = Effect.fnUntraced(function* (net: Network, p: ModelServer, now
   }
 })
 
-/** Runs every replication event due at `now` on every running primary. */
+/**
+ * When hook `h` of primary `p` next has something to do (`stepHook` does nothing before): a push landing, a push
+ * (or retry) due, or a heartbeat due. `Infinity`: nothing until something changes.
+ */
+const hookNextAt = (p: ModelServer, h: Hook, now: number): number => {
+  if (h.inFlight !== undefined) return h.inFlight.completeAt
+  if (h.pushedId !== p.currentId(h.database)) return Math.max(now, h.nextAttemptAt)
+  if (h.database !== MysqlStore && h.database !== BranchControlStore)
+    return Math.max(now, h.lastHeartbeatAt + HeartbeatMillis)
+  return Number.POSITIVE_INFINITY
+}
+
+/**
+ * Runs every replication event due at `now` on every running primary. Hooks with nothing due are skipped before
+ * entering their step: the loop runs once per event (a heartbeat per hook and second), so with hundreds of
+ * clusters stepping every hook each time made the simulation quadratic (packages/operator/bench/scale.ts).
+ */
 export const step = Effect.fnUntraced(function* (net: Network, servers: Iterable<ModelServer>, now: number) {
   for (const p of servers) {
     if (!p.running || p.hung || p.role !== "primary" || !p.clustered) continue
     p.syncHooks(now)
     for (const h of p.allHooks()) {
       if (p.role !== "primary") break
+      if (hookNextAt(p, h, now) > now) continue
       yield* stepHook(net, p, h, now)
     }
-    yield* stepDrops(net, p, now)
+    if (p.pendingDrops.size > 0) yield* stepDrops(net, p, now)
   }
 })
 
@@ -194,15 +211,7 @@ export const nextEventAt = (servers: Iterable<ModelServer>, now: number): number
   let next = Number.POSITIVE_INFINITY
   for (const p of servers) {
     if (!p.running || p.hung || p.role !== "primary" || !p.clustered) continue
-    for (const h of p.allHooks()) {
-      if (h.inFlight !== undefined) {
-        next = Math.min(next, h.inFlight.completeAt)
-      } else if (h.pushedId !== p.currentId(h.database)) {
-        next = Math.min(next, Math.max(now, h.nextAttemptAt))
-      } else if (h.database !== MysqlStore && h.database !== BranchControlStore) {
-        next = Math.min(next, Math.max(now, h.lastHeartbeatAt + HeartbeatMillis))
-      }
-    }
+    for (const h of p.allHooks()) next = Math.min(next, hookNextAt(p, h, now))
     for (const drops of p.pendingDrops.values()) {
       for (const retry of drops.values()) next = Math.min(next, Math.max(now, retry.nextAt))
     }
