@@ -92,7 +92,14 @@ export class ApiServerState {
   private revision = 0
   private counter = 0
   private clusterIPs = 0
-  private readonly types = new Map<string, { readonly res: Res; readonly objects: Map<string, Entry> }>()
+  /**
+   * Objects per type, and per namespace too: a namespaced list reads only its namespace (with hundreds of DoltDBs
+   * each reconcile's label-selected lists otherwise scanned every object of the type: packages/operator/bench/scale.ts).
+   */
+  private readonly types = new Map<
+    string,
+    { readonly res: Res; readonly objects: Map<string, Entry>; readonly byNamespace: Map<string, Map<string, Entry>> }
+  >()
   private readonly byUid = new Map<string, Entry>()
   private readonly dependents = new Map<string, Set<Entry>>()
   private log: Array<StoreEvent> = []
@@ -127,7 +134,8 @@ export class ApiServerState {
     const filter = this.filter(res, namespace, labelSelector, fieldSelector, "list")
     if (Result.isFailure(filter)) return Result.fail(filter.failure)
     const items: Array<KubeObject> = []
-    const objects = this.types.get(typeKeyOf(res))?.objects
+    const type = this.types.get(typeKeyOf(res))
+    const objects = namespace !== undefined && res.namespaced ? type?.byNamespace.get(namespace) : type?.objects
     if (objects !== undefined) for (const e of objects.values()) if (filter.success(e.object)) items.push(e.object)
     items.sort((a, b) => (objectKeyOf(a) < objectKeyOf(b) ? -1 : 1))
     return Result.succeed({ items, resourceVersion: String(this.revision) })
@@ -417,9 +425,13 @@ export class ApiServerState {
 
   /** Removes the object for good, then collects its dependents and unblocks foreground owners. */
   private finalize(entry: Entry, now: number): void {
-    const objects = this.types.get(typeKeyOf(entry.res))?.objects
-    if (objects?.get(entry.key) !== entry) return
-    objects.delete(entry.key)
+    const type = this.types.get(typeKeyOf(entry.res))
+    if (type?.objects.get(entry.key) !== entry) return
+    type.objects.delete(entry.key)
+    const namespace = entry.object.metadata.namespace ?? ""
+    const inNamespace = type.byNamespace.get(namespace)
+    inNamespace?.delete(entry.key)
+    if (inNamespace?.size === 0) type.byNamespace.delete(namespace)
     const uid = entry.object.metadata.uid ?? ""
     this.byUid.delete(uid)
     for (const owner of ownerUids(entry.object)) this.dependents.get(owner)?.delete(entry)
@@ -499,7 +511,7 @@ export class ApiServerState {
     const typeKey = typeKeyOf(res)
     let type = this.types.get(typeKey)
     if (type === undefined) {
-      type = { res, objects: new Map() }
+      type = { res, objects: new Map(), byNamespace: new Map() }
       this.types.set(typeKey, type)
     }
     const frozen = deepFreeze({
@@ -511,6 +523,13 @@ export class ApiServerState {
     const key = `${frozen.metadata.namespace ?? ""}/${frozen.metadata.name}`
     const entry: Entry = { res, key, object: frozen, managers, awaitingKubelet: false }
     type.objects.set(key, entry)
+    const namespace = frozen.metadata.namespace ?? ""
+    let inNamespace = type.byNamespace.get(namespace)
+    if (inNamespace === undefined) {
+      inNamespace = new Map()
+      type.byNamespace.set(namespace, inNamespace)
+    }
+    inNamespace.set(key, entry)
     this.byUid.set(frozen.metadata.uid ?? "", entry)
     for (const u of ownerUids(frozen)) this.indexDependent(u, entry)
     this.count(verb)
