@@ -128,7 +128,29 @@ describe("isolation guard", () => {
     await query(c, "CREATE DATABASE IF NOT EXISTS app")
     await query(c, "CREATE TABLE app.inside (k INT PRIMARY KEY, v BIGINT)")
     c.destroy()
-    await sleep(3_000)
+    // The standbys hold the table and the operator has recorded them caught up (a failover needs that evidence).
+    const standbys = [0, 1, 2].map((i) => `${name}-${i}`).filter((n) => n !== primaryName)
+    await waitFor("the standbys hold app.inside and are recorded caught up", 60_000, async () => {
+      for (const n of standbys) {
+        const ip = (await pod(n)).status?.podIP
+        const conn = await connect(ip, admin, adminPassword).catch(() => undefined)
+        if (conn === undefined) return undefined
+        try {
+          const [row] = await query(
+            conn,
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'inside'"
+          )
+          if (Number(row?.n) !== 1) return undefined
+        } finally {
+          conn.destroy()
+        }
+      }
+      const ev = (await doltdb()).status?.replicationEvidence as
+        | { databases: Array<string>; standbys: Array<{ pod: string; caughtUp: boolean }> }
+        | undefined
+      const caughtUp = (n: string) => ev?.standbys.some((e) => e.pod === n && e.caughtUp) === true
+      return ev?.databases.includes("app") === true && standbys.every(caughtUp) ? true : undefined
+    })
 
     // Partition the primary: its node agent frozen (no status, deletions unseen), its link down; processes run on.
     const i = nodeIndex(primary)
