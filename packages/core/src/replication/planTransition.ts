@@ -133,10 +133,15 @@ const deleteOldPod = (cluster: ClusterIdentity, oldPod: PodView): Action => ({
  * (`o.state.transition`), never before it was persisted: a guard that reads the API server after that sees the
  * failover and demotes within a tick; one that cannot has been cut off since before it and demotes within the
  * threshold plus a tick. Past `threshold + margin` the old primary is fenced, whether or not its pod was deleted.
+ *
+ * Only while the operator reaches every other pod: the guard keeps serving while a peer at its epoch follows it, and
+ * a peer the operator cannot reach may be cut off together with the old primary (on its node: soak seed 1356675888,
+ * GuardLate 7 s). Then the guard proves nothing, and fencing falls back to the pod being gone.
  */
 const guardFence = (o: ReplicationObserved, t: PrimaryTransition) => {
   const threshold = o.policy.guardThresholdMillis
   if (t.kind !== "Failover" || t.fromPodGuarded !== true || threshold === undefined) return undefined
+  if (o.pods.some((p) => p.ordinal !== t.from && reachable(p) === undefined)) return undefined
   const persisted = o.state.transition !== undefined
   const start = t.fencingSince ?? (persisted ? o.now : undefined)
   const deadline = start === undefined ? undefined : start + threshold + OperatorMarginMillis

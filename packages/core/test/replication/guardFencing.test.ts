@@ -60,6 +60,24 @@ describe("failover timing with the isolation guard", () => {
     assert.strictEqual(d.next.currentPrimaryPodIndex, 2)
   })
 
+  it("does not trust the guard while another pod is out of reach too (it may follow the old primary on its node)", () => {
+    const t = failover({ fencingSince: 101_000 })
+    const stuck = lost({ deleting: true })
+    const cutOffPeer = pod(1, unreachable, { ready: false })
+    const late = 101_000 + threshold + OperatorMarginMillis + 10_000
+    const d = planReplication(
+      observed([stuck, cutOffPeer, standbys[1]!], state({ transition: t }), guardOn, late),
+      cluster
+    )
+    assert.deepStrictEqual(promotions(d.actions), [], "the old primary's guard keeps serving while db-1 follows it")
+    const gone = pod(0, unreachable, { uid: "uid-0-new", ready: false, roleLabel: undefined })
+    const after = planReplication(
+      observed([gone, cutOffPeer, standbys[1]!], state({ transition: t }), guardOn, late),
+      cluster
+    )
+    assert.deepStrictEqual(promotions(after.actions), ["db-2@2"], "fenced once its pod is gone, as without the guard")
+  })
+
   it("promotes after the deadline even when the pod could not be deleted (partitioned node, finalizer)", () => {
     const t = failover({ fencingSince: 101_000 })
     const stuck = lost({ deleting: true })

@@ -9,6 +9,22 @@ import { runSchedule } from "./runSchedule.ts"
 
 const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.Schedule }> = [
   {
+    // Soak seed 1356675888 run 21 (guard schedules): a rolling update put db-2 on db-0's node, the node was isolated,
+    // and db-0's guard kept serving because db-2 still followed it; the operator trusted the guard's deadline and
+    // promoted db-1: GuardLate, db-0 acknowledged writes 7 s after the cut. The guard proves nothing while another
+    // pod is out of the operator's reach too: fencing then waits for the pod to be gone.
+    name: "a rolling update, the guarded primary's node isolated with a standby on it",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "EditSpec", edit: "podAnnotation" },
+        { _tag: "NodeIsolated", target: "0" },
+        { _tag: "Wait", seconds: 7 }
+      ],
+      guardSeconds: 2
+    }
+  },
+  {
     // Soak seed 4243 run 18: the switchover's drain failed with the node, the abort re-promoted db-0 at epoch 3, and its
     // status write conflicted (stale cache after the dropped watches). The recorded transition then drained db-0 at
     // epoch 2 on every pass, failing for good: NotConverged, db-primary without endpoints. A transition some server
