@@ -1,6 +1,6 @@
 /**
  * Children the API server would refuse for their size. Its limits: a ConfigMap's or Secret's data at most 1 MiB
- * (keys plus values), an object's annotations (and a pod template's) at most 256 KiB, and the whole object at most
+ * (the values; checked against kube-apiserver in e2e/test/sizelimits.test.ts), an object's annotations (and a pod template's) at most 256 KiB, and the whole object at most
  * ~1.5 MiB (etcd's default request limit; measured here on the JSON the operator sends, which is larger than the
  * protobuf etcd stores, so the check errs on the side of refusing). The per-pod Dolt configs grow with
  * replicas × (peers + metrics labels), pod annotations are free text: a spec can build such a child.
@@ -38,13 +38,14 @@ interface SizedObject {
 const encoder = new TextEncoder()
 const utf8 = (text: string) => encoder.encode(text).length
 
+/** Annotations count keys and values (apimachinery's ValidateAnnotationsSize). */
 const mapBytes = (map: Readonly<Record<string, string>> | undefined): number =>
   Object.entries(map ?? {}).reduce((sum, [key, value]) => sum + utf8(key) + utf8(value), 0)
 
-/** Base64 values (`Secret.data`, `ConfigMap.binaryData`) count their decoded bytes, as the API server does. */
-const base64MapBytes = (map: Readonly<Record<string, string>> | undefined): number =>
-  Object.entries(map ?? {}).reduce(
-    (sum, [key, value]) => sum + utf8(key) + Math.floor((value.replace(/=+$/u, "").length * 3) / 4),
+/** ConfigMap and Secret data count values only (ValidateConfigMap, ValidateSecret); base64 counts decoded. */
+const valueBytes = (map: Readonly<Record<string, string>> | undefined, base64 = false): number =>
+  Object.values(map ?? {}).reduce(
+    (sum, value) => sum + (base64 ? Math.floor((value.replace(/=+$/u, "").length * 3) / 4) : utf8(value)),
     0
   )
 
@@ -54,8 +55,8 @@ const dataBytes = (object: SizedObject): number | undefined => {
     readonly binaryData?: Readonly<Record<string, string>>
     readonly stringData?: Readonly<Record<string, string>>
   }
-  if (object.kind === "ConfigMap") return mapBytes(o.data) + base64MapBytes(o.binaryData)
-  if (object.kind === "Secret") return base64MapBytes(o.data) + mapBytes(o.stringData)
+  if (object.kind === "ConfigMap") return valueBytes(o.data) + valueBytes(o.binaryData, true)
+  if (object.kind === "Secret") return valueBytes(o.data, true) + valueBytes(o.stringData)
   return undefined
 }
 

@@ -72,14 +72,22 @@ describe("oversizedChildren", () => {
     assert.deepStrictEqual(oversizedChildren(buildDesiredState(fine).objects), [])
   })
 
-  it("counts Secret data decoded from base64", () => {
+  it("counts ConfigMap data values, and Secret data decoded from base64, at the API server's exact limit", () => {
     const secret = (bytes: number) => ({
       kind: "Secret",
       metadata: { name: "s" },
       data: { k: Buffer.alloc(bytes).toString("base64") }
     })
-    assert.deepStrictEqual(oversizedChildren([secret(MaxDataBytes - 1)]), [])
-    assert.strictEqual(oversizedChildren([secret(MaxDataBytes)])[0]?.bytes, MaxDataBytes + 1)
+    // The values count, not the keys (as the API server's ValidateSecret/ValidateConfigMap).
+    assert.deepStrictEqual(oversizedChildren([secret(MaxDataBytes)]), [])
+    assert.strictEqual(oversizedChildren([secret(MaxDataBytes + 1)])[0]?.bytes, MaxDataBytes + 1)
+    const configMap = (bytes: number) => ({
+      kind: "ConfigMap",
+      metadata: { name: "c" },
+      data: { k: "x".repeat(bytes) }
+    })
+    assert.deepStrictEqual(oversizedChildren([configMap(MaxDataBytes)]), [])
+    assert.strictEqual(oversizedChildren([configMap(MaxDataBytes + 1)])[0]?.bytes, MaxDataBytes + 1)
   })
 })
 
