@@ -25,6 +25,20 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
     }
   },
   {
+    // Soak seed 9034 run 25 (simspeed): the same gap by another path — the force-deleted db-1 was re-created on
+    // db-0's node, that node was isolated, and db-0's guard served on while db-2 was promoted (GuardLate 7 s).
+    name: "a standby force-deleted and re-created on the guarded primary's node, then that node isolated",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "DeletePod", target: "1", graceful: false },
+        { _tag: "NodeIsolated", target: "1" },
+        { _tag: "Wait", seconds: 7 }
+      ],
+      guardSeconds: 2
+    }
+  },
+  {
     // Soak seed 4243 run 18: the switchover's drain failed with the node, the abort re-promoted db-0 at epoch 3, and its
     // status write conflicted (stale cache after the dropped watches). The recorded transition then drained db-0 at
     // epoch 2 on every pass, failing for good: NotConverged, db-primary without endpoints. A transition some server
