@@ -1,3 +1,6 @@
+// KNOWN FAILING (not in `npm run e2e`; run with `npm run e2e:tls`): in the CI-style run of 2026-12-07 03:46 the failover
+// succeeded, then the cluster failed over three more times and ended FailoverBlocked (no standby provably caught up)
+// while every server refused plaintext. Passed once earlier the same day. Open in issue #13 until fixed.
 // spec.tls against real dolt: a 3-replica DoltDB whose SQL listener and replication (cluster remotesapi) use the
 // operator-issued certificates. The operator's own connections verify the servers (the DoltDB only becomes Ready
 // when it can read every server's role over TLS); peers verify each other (no replication error on any standby
