@@ -12,32 +12,24 @@
  * 6. Write status only if it differs from what the API server has (a status write triggers a watch event, which
  *    must not loop).
  */
-import type { Condition } from "../api/Common.ts"
 import type { DoltDBStatus } from "../api/DoltDB.ts"
-import { parseGoDuration } from "../api/GoDuration.ts"
-import { podName } from "../builders/Names.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
-import { guardEnabled, guardSettingsOf } from "../guard/GuardView.ts"
 import { type Action, event, type ObjectRef, type Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
-import type { ReplicationPolicy, ReplicationState } from "../replication/ReplicationObserved.ts"
+import type { ReplicationState } from "../replication/ReplicationObserved.ts"
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
-import { bootstrappedCondition } from "./bootstrapCondition.ts"
 import { childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
 import { desiredChildren } from "./desiredChildren.ts"
-import { ChildNotOwnedReason, foreignChildrenMessage, foreignChildrenReady, isForeign } from "./ForeignChildren.ts"
-import {
-  ChildTooLargeReason,
-  type OversizedChild,
-  oversizedChildrenMessage,
-  oversizedChildrenReady,
-  oversizedOf
-} from "./OversizedChildren.ts"
+import { computeStatus, withBlockedChildren } from "./doltdbStatus.ts"
+import { ChildNotOwnedReason, foreignChildrenMessage, isForeign } from "./ForeignChildren.ts"
+import { ChildTooLargeReason, oversizedChildrenMessage, oversizedOf } from "./OversizedChildren.ts"
+import { replicationPolicyOf, replicationStateOf, withReplicationState } from "./replicationStatus.ts"
 import { withStorage } from "./storage/withStorage.ts"
 import { planTls } from "./tls/planCertificates.ts"
 
 export { withAppliedHash } from "./desiredChildren.ts"
+export { replicationPolicyOf, replicationStateOf } from "./replicationStatus.ts"
 
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
 export const PollMillis = 2_000
@@ -55,131 +47,6 @@ export const doltdbRef = (doltdb: IdentifiedDoltDB): ObjectRef => ({
   name: doltdb.metadata.name,
   uid: doltdb.metadata.uid
 })
-
-export const replicationStateOf = (status: DoltDBStatus | undefined): ReplicationState => {
-  const t = status?.primaryTransition
-  const e = status?.replicationEvidence
-  const b = status?.switchoverBackoff
-  return {
-    currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
-    replicationEpoch: status?.replicationEpoch,
-    primaryUnavailableSince: parseTime(status?.primaryUnavailableSince),
-    primaryRequest: status?.primaryRequest,
-    transition:
-      t === undefined
-        ? undefined
-        : {
-            kind: t.kind,
-            from: t.from,
-            to: t.to,
-            epoch: t.epoch,
-            fromPodUid: t.fromPodUid,
-            startedAt: parseTime(t.startedAt) ?? 0,
-            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
-            ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
-            ...(t.fencingSince === undefined ? {} : { fencingSince: parseTime(t.fencingSince) })
-          },
-    evidence:
-      e === undefined
-        ? undefined
-        : {
-            primary: e.primary,
-            epoch: e.epoch,
-            databases: e.databases,
-            standbys: e.standbys.map((v) => ({ pod: v.pod, caughtUp: v.caughtUp, since: parseTime(v.since) ?? 0 }))
-          },
-    ...(b === undefined
-      ? {}
-      : { switchoverBackoff: { to: b.podIndex, attempts: b.attempts, retryAt: parseTime(b.retryAt) ?? 0 } })
-  }
-}
-
-/** Writes the replication state into a status object, dropping keys that became undefined. */
-const withReplicationState = (status: DoltDBStatus, state: ReplicationState, name: string): DoltDBStatus => {
-  const {
-    primaryTransition: _t,
-    primaryUnavailableSince: _u,
-    primaryRequest: _r,
-    replicationEvidence: _v,
-    switchoverBackoff: _b,
-    currentPrimary: _c,
-    currentPrimaryPodIndex: _i,
-    replicationEpoch: _e,
-    ...rest
-  } = status
-  const t = state.transition
-  return {
-    ...rest,
-    ...(state.currentPrimaryPodIndex === undefined
-      ? {}
-      : {
-          currentPrimaryPodIndex: state.currentPrimaryPodIndex,
-          currentPrimary: podName(name, state.currentPrimaryPodIndex)
-        }),
-    ...(state.replicationEpoch === undefined ? {} : { replicationEpoch: state.replicationEpoch }),
-    ...(t === undefined
-      ? {}
-      : {
-          primaryTransition: {
-            kind: t.kind,
-            from: t.from,
-            to: t.to,
-            epoch: t.epoch,
-            ...(t.fromPodUid === undefined ? {} : { fromPodUid: t.fromPodUid }),
-            startedAt: rfc3339(t.startedAt),
-            ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
-            ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
-            // Rounded up (metav1.Time has seconds): the guard's deadline may only move later.
-            ...(t.fencingSince === undefined ? {} : { fencingSince: rfc3339(Math.ceil(t.fencingSince / 1000) * 1000) })
-          }
-        }),
-    ...(state.evidence === undefined
-      ? {}
-      : {
-          replicationEvidence: {
-            primary: state.evidence.primary,
-            epoch: state.evidence.epoch,
-            databases: [...state.evidence.databases],
-            standbys: state.evidence.standbys.map((v) => ({
-              pod: v.pod,
-              caughtUp: v.caughtUp,
-              since: rfc3339(v.since)
-            }))
-          }
-        }),
-    ...(state.primaryUnavailableSince === undefined
-      ? {}
-      : { primaryUnavailableSince: rfc3339(state.primaryUnavailableSince) }),
-    ...(state.primaryRequest === undefined ? {} : { primaryRequest: state.primaryRequest }),
-    ...(state.switchoverBackoff === undefined
-      ? {}
-      : {
-          switchoverBackoff: {
-            podIndex: state.switchoverBackoff.to,
-            attempts: state.switchoverBackoff.attempts,
-            // Rounded up (metav1.Time has seconds): the retry may only move later.
-            retryAt: rfc3339(Math.ceil(state.switchoverBackoff.retryAt / 1000) * 1000)
-          }
-        })
-  }
-}
-
-export const replicationPolicyOf = (o: DoltDBObserved): ReplicationPolicy => {
-  const primary = o.doltdb.spec.replication.primary
-  const delay = primary.failoverDelay === undefined ? undefined : parseGoDuration(primary.failoverDelay)
-  const maxLag = primary.maxLagOnFailover === undefined ? undefined : parseGoDuration(primary.maxLagOnFailover)
-  return {
-    ...o.defaults,
-    replicas: o.doltdb.spec.replicas,
-    desiredPrimary: primary.podIndex,
-    automaticFailover: primary.automaticFailover,
-    minCaughtUpStandby: primary.minCaughtUpStandby ?? 1,
-    ...(delay === undefined ? {} : { failoverDelayMillis: delay }),
-    ...(maxLag === undefined ? {} : { maxLagOnFailoverMillis: maxLag }),
-    ...(primary.allowUnsafeFailover === undefined ? {} : { allowUnsafeFailover: primary.allowUnsafeFailover }),
-    ...(guardEnabled(o.doltdb) ? { guardThresholdMillis: guardSettingsOf(o.doltdb).thresholdMillis } : {})
-  }
-}
 
 /**
  * Turning replication off (or scaling to one replica) keeps pod 0 as the standalone server. When the primary is
@@ -464,102 +331,4 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   if (requeues.length > 0)
     actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
   return { actions, status }
-}
-
-const computeStatus = (
-  o: DoltDBObserved,
-  decision: ReplicationDecision | undefined,
-  next: ReplicationState
-): DoltDBStatus => {
-  const doltdb = o.doltdb
-  const spec = doltdb.spec
-  const current = doltdb.status ?? {}
-  const sts = o.statefulSet
-  const ready = sts?.readyReplicas ?? 0
-  const replicationStatus: Record<string, "primary" | "standby" | "not_configured"> = {}
-  for (const p of o.pods) {
-    if (!p.exists || !p.ready || p.sql._tag !== "Reachable" || p.ordinal >= spec.replicas) continue
-    replicationStatus[p.name] = p.sql.role === "detected_broken_config" ? "not_configured" : p.sql.role
-  }
-  const updated = updatedCondition(o)
-  const bootstrapped = bootstrappedCondition(o)
-  const readyCondition = ((): { status: "True" | "False"; reason: string; message: string } => {
-    if (decision?.blocked !== undefined)
-      return { status: "False", reason: decision.blocked.reason, message: decision.blocked.message }
-    if (next.transition !== undefined)
-      return {
-        status: "False",
-        reason: "SwitchPrimary",
-        message: `Switching primary to '${podName(doltdb.metadata.name, next.transition.to)}'`
-      }
-    if (sts === undefined || sts.replicas === 0 || ready < spec.replicas)
-      return {
-        status: "False",
-        reason: "StatefulSetNotReady",
-        message: `Not ready: ${ready}/${spec.replicas} replicas ready`
-      }
-    if (updated?.reason === "Updating") return { status: "False", reason: "Updating", message: "Updating" }
-    if (updated?.reason === "PendingUpdate")
-      return { status: "True", reason: "PendingUpdate", message: "Pending update" }
-    return { status: "True", reason: "StatefulSetReady", message: "Running" }
-  })()
-  const conditions = setConditions(
-    current.conditions,
-    [
-      { type: "Ready", ...readyCondition },
-      ...(updated === undefined ? [] : [updated]),
-      ...(bootstrapped === undefined ? [] : [bootstrapped]),
-      ...(decision === undefined ? [] : [{ type: "PrimarySwitched", ...decision.primarySwitched }])
-    ],
-    doltdb.metadata.generation,
-    o.now
-  )
-  const base: DoltDBStatus = {
-    ...current,
-    conditions,
-    replicas: ready,
-    ...(Object.keys(replicationStatus).length === 0 && decision === undefined ? {} : { replicationStatus }),
-    ...(doltdb.metadata.generation === undefined ? {} : { observedGeneration: doltdb.metadata.generation })
-  }
-  if (decision === undefined) {
-    const { replicationStatus: _r, primaryTransition: _t, primaryUnavailableSince: _u, ...rest } = base
-    return { ...rest, currentPrimaryPodIndex: 0, currentPrimary: podName(doltdb.metadata.name, 0) }
-  }
-  // Epochs never go down, whatever the planner computed.
-  const epoch = Math.max(next.replicationEpoch ?? 0, current.replicationEpoch ?? 0)
-  return withReplicationState(
-    base,
-    { ...next, replicationEpoch: epoch === 0 ? undefined : epoch },
-    doltdb.metadata.name
-  )
-}
-
-/**
- * Ready False while desired children are held by objects the DoltDB does not own, else while some child is too
- * large for the API server (one problem at a time: the foreign object first).
- */
-const withBlockedChildren = (
-  o: DoltDBObserved,
-  status: DoltDBStatus,
-  oversized: ReadonlyArray<OversizedChild>
-): DoltDBStatus => {
-  const ready =
-    o.foreignChildren !== undefined && o.foreignChildren.length > 0
-      ? foreignChildrenReady(o.foreignChildren)
-      : oversized.length > 0
-        ? oversizedChildrenReady(oversized)
-        : undefined
-  return ready === undefined
-    ? status
-    : { ...status, conditions: setConditions(status.conditions, [ready], o.doltdb.metadata.generation, o.now) }
-}
-
-/** The reference's `Updated` condition: how many pods run the StatefulSet's update revision. */
-const updatedCondition = (o: DoltDBObserved): Pick<Condition, "type" | "status" | "reason" | "message"> | undefined => {
-  const revision = o.statefulSet?.updateRevision
-  if (revision === undefined) return undefined
-  const count = o.pods.filter((p) => p.exists && p.revision === revision).length
-  if (count >= o.doltdb.spec.replicas) return { type: "Updated", status: "True", reason: "Updated", message: "Updated" }
-  if (count > 0) return { type: "Updated", status: "False", reason: "Updating", message: "Updating" }
-  return { type: "Updated", status: "False", reason: "PendingUpdate", message: "Pending update" }
 }
