@@ -29,7 +29,7 @@
  * then persists standby at the higher epoch. `dolt_assume_cluster_role('standby', …)` would not do: it requires
  * every standby caught up and, failing that, returns to a writable primary (dolt-cluster.md §2.2).
  */
-import type { DoltRole } from "../replication/ReplicationObserved.ts"
+import type { ClusterRole } from "../services/dolt/rows.ts"
 
 export interface GuardSettings {
   /** How long the primary may be cut off from the API server and every peer before its writes stop. */
@@ -41,7 +41,7 @@ export interface GuardSettings {
 /** What the guard's Dolt client got from a server (its own, or a peer). */
 export type ServerAnswer =
   | { readonly _tag: "Unreachable" }
-  | { readonly _tag: "Answered"; readonly role: DoltRole; readonly epoch: number }
+  | { readonly _tag: "Answered"; readonly role: ClusterRole; readonly epoch: number }
 
 /** What the API server said about this pod and its DoltDB; `Unreachable` when either read failed. */
 export type ApiAnswer =

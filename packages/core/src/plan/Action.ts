@@ -6,6 +6,7 @@
  * Actions carry no callbacks: results that matter are observed again on the next reconcile (level-triggered),
  * which is what makes every step safe to resume after an operator crash.
  */
+import type { AssumableRole } from "../services/dolt/rows.ts"
 
 /** A reference to one Kubernetes object. */
 export interface ObjectRef {
@@ -37,8 +38,6 @@ export interface PodTarget {
   readonly host: string
   readonly port: number
 }
-
-export type ClusterRole = "primary" | "standby"
 
 /** The DoltDB whose current primary runs a SQL statement (the executor resolves host and credentials). */
 export interface ClusterRef {
@@ -136,7 +135,7 @@ export type Action =
       readonly replaces?: Readonly<Record<string, unknown>>
       readonly resourceVersion?: string
     }
-  | { readonly _tag: "AssumeRole"; readonly target: PodTarget; readonly role: ClusterRole; readonly epoch: number }
+  | { readonly _tag: "AssumeRole"; readonly target: PodTarget; readonly role: AssumableRole; readonly epoch: number }
   /**
    * Graceful demotion of a primary. The executor fails the action unless at least `minCaughtUp` standbys are
    * reported caught up and every standby remote named in `requireCaughtUp` (pod names, as in the config's

@@ -4,9 +4,8 @@
  * DoltDB status. No I/O happens here; the planner is a pure function of this value.
  */
 import type { PodTarget } from "../plan/Action.ts"
+import type { ClusterRole } from "../services/dolt/rows.ts"
 import type { SwitchoverBackoff } from "./SwitchoverBackoff.ts"
-
-export type DoltRole = "primary" | "standby" | "detected_broken_config"
 
 /** One row of `dolt_cluster.dolt_cluster_status` on a primary, folded per standby remote. */
 export interface StandbyReplication {
@@ -24,7 +23,7 @@ export type SqlView =
   | { readonly _tag: "Unreachable"; readonly reason: string }
   | {
       readonly _tag: "Reachable"
-      readonly role: DoltRole
+      readonly role: ClusterRole
       readonly epoch: number
       /**
        * Whether the server runs with a `cluster:` configuration. A standalone server (replication just enabled, not
