@@ -14,7 +14,7 @@
 import { Cron, Result } from "effect"
 import { parseGoDuration } from "../api/GoDuration.ts"
 import type { SnapshotRecord, SnapshotStatus } from "../api/Snapshot.ts"
-import type { Action, ObjectRef } from "../plan/Action.ts"
+import { type Action, event, type ObjectRef } from "../plan/Action.ts"
 import {
   type ConditionInput,
   findCondition,
@@ -133,7 +133,7 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
       conditions: setConditions(current.conditions, [ready], snap.metadata.generation, o.now)
     }
     if (warn === true && (previousReady?.reason !== ready.reason || previousReady.message !== ready.message))
-      actions.push({ _tag: "Event", regarding: ref, type: "Warning", reason: ready.reason, message: ready.message })
+      actions.push(event(ref, "Warning", ready.reason, ready.message))
     if (!jsonEqual(next, current)) actions.push({ _tag: "PatchStatus", ref, status: next, replaces: current })
     if (requeues.length > 0)
       actions.push({ _tag: "RequeueAfter", millis: Math.max(1, Math.min(...requeues)), why: "snapshot schedule" })
@@ -214,13 +214,14 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
             }
           }
         })
-        actions.push({
-          _tag: "Event",
-          regarding: ref,
-          type: "Normal",
-          reason: "SnapshotTaken",
-          message: `VolumeSnapshot ${vsName} of ${s.claim} (${s.role ?? "standalone"} ${s.pod})`
-        })
+        actions.push(
+          event(
+            ref,
+            "Normal",
+            "SnapshotTaken",
+            `VolumeSnapshot ${vsName} of ${s.claim} (${s.role ?? "standalone"} ${s.pod})`
+          )
+        )
         return { name: vsName, claim: s.claim, scheduledTime: fire, readyToUse: false, deleting: false }
       })
     }

@@ -14,7 +14,7 @@
  * `storage.volumeSnapshot` did for every ordinal.
  */
 import { bootstrapSnapshot } from "../../api/Bootstrap.ts"
-import type { Action } from "../../plan/Action.ts"
+import { type Action, event } from "../../plan/Action.ts"
 import type { DoltDBObserved } from "../DoltDBObserved.ts"
 
 export type SnapshotBootstrapSituation =
@@ -47,12 +47,11 @@ export const planSnapshotBootstrap = (o: DoltDBObserved): ReadonlyArray<Action> 
   const { name, namespace, uid } = o.doltdb.metadata
   return [
     { _tag: "AssumeRole", target, role: "primary", epoch: s.epoch },
-    {
-      _tag: "Event",
-      regarding: { apiVersion: o.doltdb.apiVersion, kind: o.doltdb.kind, namespace, name, uid },
-      type: "Normal",
-      reason: "PrimaryFromSnapshot",
-      message: `every pod came back from the snapshot as a standby; promoting ${target.pod} at epoch ${s.epoch}`
-    }
+    event(
+      { apiVersion: o.doltdb.apiVersion, kind: o.doltdb.kind, namespace, name, uid },
+      "Normal",
+      "PrimaryFromSnapshot",
+      `every pod came back from the snapshot as a standby; promoting ${target.pod} at epoch ${s.epoch}`
+    )
   ]
 }

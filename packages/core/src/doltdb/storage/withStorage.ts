@@ -7,7 +7,7 @@
 import type { Condition } from "../../api/Common.ts"
 import type { DoltDBSpec, DoltDBStatus } from "../../api/DoltDB.ts"
 import { dataVolumeName, statefulSetName } from "../../builders/Names.ts"
-import type { Action } from "../../plan/Action.ts"
+import { type Action, event } from "../../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../../status/Conditions.ts"
 import { planSnapshotBootstrap } from "../bootstrap/planSnapshotBootstrap.ts"
 import type { DoltDBObserved } from "../DoltDBObserved.ts"
@@ -71,15 +71,9 @@ const storageActions = (o: DoltDBObserved, sp: StoragePlan, previous: Condition 
   }
   const s = sp.situation
   if (s._tag === "Resize" && previous?.reason !== "ResizingStorage")
-    out.push({
-      _tag: "Event",
-      regarding,
-      type: "Normal",
-      reason: "ResizingStorage",
-      message: `resizing the data volumes to ${s.to}`
-    })
+    out.push(event(regarding, "Normal", "ResizingStorage", `resizing the data volumes to ${s.to}`))
   if (sp.warning !== undefined && (previous?.reason !== sp.warning.reason || previous.message !== sp.warning.message))
-    out.push({ _tag: "Event", regarding, type: "Warning", reason: sp.warning.reason, message: sp.warning.message })
+    out.push(event(regarding, "Warning", sp.warning.reason, sp.warning.message))
   return out
 }
 
