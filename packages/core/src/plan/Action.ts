@@ -7,6 +7,7 @@
  * which is what makes every step safe to resume after an operator crash.
  */
 import type { AssumableRole } from "../services/dolt/rows.ts"
+import type { KubeObject } from "../services/kube/Resource.ts"
 
 /** A reference to one Kubernetes object. */
 export interface ObjectRef {
@@ -18,17 +19,8 @@ export interface ObjectRef {
   readonly uid?: string
 }
 
-/** A Kubernetes object as plain JSON (what builders return). */
-export interface KubeObject {
-  readonly apiVersion: string
-  readonly kind: string
-  readonly metadata: {
-    readonly name: string
-    readonly namespace?: string
-    readonly [key: string]: unknown
-  }
-  readonly [key: string]: unknown
-}
+/** What an `Apply` sends: the one plain-JSON object type the `Kube` service reads and writes. */
+export type { KubeObject }
 
 /** Where a Dolt sql-server is reached: one pod. */
 export interface PodTarget {

@@ -10,23 +10,24 @@ import { Duration, Effect, Schedule, type Stream } from "effect"
 import * as StreamM from "effect/Stream"
 import type { WorkQueue } from "./WorkQueue.ts"
 
-export interface OwnerReference {
+export interface WatchedOwner {
   readonly apiVersion: string
   readonly kind: string
   readonly name: string
   readonly controller?: boolean | undefined
 }
 
-export interface ObjectMeta {
+export interface WatchedMeta {
   readonly name?: string | undefined
   readonly namespace?: string | undefined
   readonly labels?: Readonly<Record<string, string>> | undefined
   readonly annotations?: Readonly<Record<string, string>> | undefined
-  readonly ownerReferences?: ReadonlyArray<OwnerReference> | undefined
+  readonly ownerReferences?: ReadonlyArray<WatchedOwner> | undefined
 }
 
-export interface KubeObject {
-  readonly metadata?: ObjectMeta | undefined
+/** The least a watched object has: key mappers read only its metadata (core's `KubeObject` and typed kinds fit). */
+export interface Watched {
+  readonly metadata?: WatchedMeta | undefined
 }
 
 export interface WatchEvent<A> {
@@ -52,7 +53,7 @@ const keysOf = (namespace: string | undefined, names: ReadonlyArray<string | und
   Effect.succeed(names.filter((name): name is string => !!name).map((name) => objectKey(namespace, name)))
 
 /** The object itself (a controller's primary kind). */
-export const toSelf: KeyMapper<KubeObject> = ({ object }) => keysOf(object.metadata?.namespace, [object.metadata?.name])
+export const toSelf: KeyMapper<Watched> = ({ object }) => keysOf(object.metadata?.namespace, [object.metadata?.name])
 
 const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "")
 
@@ -61,7 +62,7 @@ const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.s
  * Only the ownerReference with `controller: true` counts, like `EnqueueRequestForOwner(..., OnlyControllerOwner())`.
  */
 export const toControllerOwner =
-  (owner: { readonly group: string; readonly kind: string }): KeyMapper<KubeObject> =>
+  (owner: { readonly group: string; readonly kind: string }): KeyMapper<Watched> =>
   ({ object }) =>
     keysOf(
       object.metadata?.namespace,
@@ -72,13 +73,13 @@ export const toControllerOwner =
 
 /** The object named by an annotation in the same namespace, e.g. a Pod to its DoltDB via `k8s.dolthub.com/doltdb`. */
 export const toAnnotated =
-  (annotation: string): KeyMapper<KubeObject> =>
+  (annotation: string): KeyMapper<Watched> =>
   ({ object }) =>
     keysOf(object.metadata?.namespace, [object.metadata?.annotations?.[annotation]])
 
 /** The object named by a label in the same namespace, e.g. a Pod to its DoltDB via `app.kubernetes.io/name`. */
 export const toLabelled =
-  (label: string): KeyMapper<KubeObject> =>
+  (label: string): KeyMapper<Watched> =>
   ({ object }) =>
     keysOf(object.metadata?.namespace, [object.metadata?.labels?.[label]])
 
@@ -87,7 +88,7 @@ export const toLabelled =
  * E.g. Secrets labelled `k8s.dolthub.com/watch` to the Users whose password refers to them.
  */
 export const toReferrers =
-  <A extends KubeObject, R>(options: {
+  <A extends Watched, R>(options: {
     readonly label?: string | undefined
     readonly referrers: (object: A) => Effect.Effect<ReadonlyArray<string>, never, R>
   }): KeyMapper<A, R> =>
@@ -98,7 +99,7 @@ export const toReferrers =
 
 interface Versioned {
   readonly metadata?:
-    | (ObjectMeta & {
+    | (WatchedMeta & {
         readonly generation?: number | undefined
         readonly deletionTimestamp?: string | undefined
         readonly finalizers?: ReadonlyArray<string> | undefined

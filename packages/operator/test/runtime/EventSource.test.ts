@@ -9,7 +9,7 @@ class WatchGone extends Schema.TaggedError<WatchGone>()("WatchGone", {}) {}
 const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provideService(effect, Metric.MetricRegistry, new Map())
 
-const event = (object: EventSource.KubeObject, type = "ADDED"): EventSource.WatchEvent<EventSource.KubeObject> => ({
+const event = (object: EventSource.Watched, type = "ADDED"): EventSource.WatchEvent<EventSource.Watched> => ({
   type,
   object
 })
@@ -61,7 +61,7 @@ describe("EventSource", () => {
       const users = new Map([["prod/pw", ["prod/alice", "prod/bob"]]])
       const secretToUsers = EventSource.toReferrers({
         label: "k8s.dolthub.com/watch",
-        referrers: (secret: EventSource.KubeObject) =>
+        referrers: (secret: EventSource.Watched) =>
           Effect.succeed(
             users.get(EventSource.objectKey(secret.metadata?.namespace, secret.metadata?.name ?? "")) ?? []
           )
