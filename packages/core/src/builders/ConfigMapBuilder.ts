@@ -21,7 +21,8 @@ import { peerServerName } from "./TlsBuilder.ts"
 
 /** The generator input for a decoded DoltDB (every default is already filled by decoding). */
 export const doltConfigInput = (
-  doltdb: DoltDB & { readonly metadata: { readonly name: string; readonly namespace: string } }
+  doltdb: DoltDB & { readonly metadata: { readonly name: string; readonly namespace: string } },
+  members?: number
 ): DoltConfigInput => {
   const { spec } = doltdb
   const { server } = spec
@@ -29,6 +30,7 @@ export const doltConfigInput = (
     name: doltdb.metadata.name,
     namespace: doltdb.metadata.namespace,
     replicas: spec.replicas,
+    ...(members === undefined || members >= spec.replicas ? {} : { members }),
     engineVersion: parseEngineVersion(spec.engineVersion),
     logLevel: server.logLevel,
     autoGcEnabled: server.behavior.autoGCBehavior.enabled,
@@ -65,21 +67,25 @@ export const isMcpServerEnabled = (doltdb: DoltDB): boolean =>
   doltdb.spec.server.mcpServer !== undefined &&
   supports(parseEngineVersion(doltdb.spec.engineVersion), "envInterpolation")
 
-export const buildConfigData = (doltdb: IdentifiedDoltDB): Readonly<Record<string, string>> =>
+export const buildConfigData = (doltdb: IdentifiedDoltDB, members?: number): Readonly<Record<string, string>> =>
   Object.fromEntries(
-    buildDoltConfigs(doltConfigInput(doltdb)).configs.map((config, ordinal) => [
+    buildDoltConfigs(doltConfigInput(doltdb, members)).configs.map((config, ordinal) => [
       configKey(doltdb.metadata.name, ordinal),
       toYaml(config)
     ])
   )
 
-export const buildConfigMap = (doltdb: IdentifiedDoltDB): ConfigMap => {
+/** `members`: see `DoltConfigInput.members`. */
+export const buildConfigMap = (doltdb: IdentifiedDoltDB, members?: number): ConfigMap => {
   const bootstrap = bootstrapScript(doltdb)
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: childMetadata(doltdb, configMapName(doltdb.metadata.name)),
-    data: { ...buildConfigData(doltdb), ...(bootstrap === undefined ? {} : { [BootstrapScriptKey]: bootstrap }) }
+    data: {
+      ...buildConfigData(doltdb, members),
+      ...(bootstrap === undefined ? {} : { [BootstrapScriptKey]: bootstrap })
+    }
   }
 }
 
@@ -89,8 +95,8 @@ export const buildConfigMap = (doltdb: IdentifiedDoltDB): ConfigMap => {
  * pod, so the hash covers each distinct config once and does not depend on the replica count: scaling does not
  * roll the StatefulSet, while any change to a server setting does.
  */
-export const configHash = (doltdb: IdentifiedDoltDB): string => {
-  const input = doltConfigInput(doltdb)
+export const configHash = (doltdb: IdentifiedDoltDB, members?: number): string => {
+  const input = doltConfigInput(doltdb, members)
   const distinct = new Set(
     buildDoltConfigs(input).configs.map((config: DoltConfig) =>
       toYaml(rolloutRelevantConfig(config, input.engineVersion, doltdb.spec.updateStrategy))

@@ -46,13 +46,13 @@ export const buildDesiredState = (doltdb: IdentifiedDoltDB, context: BuildContex
       buildServiceAccount(doltdb),
       buildRole(doltdb),
       buildRoleBinding(doltdb),
-      buildConfigMap(doltdb),
+      buildConfigMap(doltdb, context.peerMembers),
       ...buildServices(doltdb),
       buildStatefulSet(doltdb, context),
       ...(pdb === undefined ? [] : [pdb]),
       ...(networkPolicy === undefined ? [] : [networkPolicy])
     ],
     warnings: buildWarnings(doltdb),
-    configHash: configHash(doltdb)
+    configHash: configHash(doltdb, context.peerMembers)
   }
 }

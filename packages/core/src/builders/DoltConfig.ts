@@ -22,6 +22,13 @@ export interface DoltConfigInput {
   readonly name: string
   readonly namespace: string
   readonly replicas: number
+  /**
+   * Set while a scale-down waits to move the primary off a pod it removes (the StatefulSet still has `replicas`
+   * pods): pods `0..members-1` stay, and their peer lists name only each other, so that they restart with their
+   * final list as standbys, before one of them is promoted (a primary reads its peers at startup only: one listing
+   * a removed pod would wait on it for every ack-write and every drain). The pods above keep the full list.
+   */
+  readonly members?: number | undefined
   readonly engineVersion: EngineVersion
   readonly logLevel: string
   readonly autoGcEnabled: boolean
@@ -77,6 +84,10 @@ export const standbyRemotes = (
       name: podName(name, peer),
       remote_url_template: `${tls ? "https" : "http"}://${podHost(name, namespace, peer)}:${remotesApiPort}/{database}`
     }))
+
+/** How many pods `ordinal`'s peer list spans (`DoltConfigInput.members`). */
+const peerCount = (input: DoltConfigInput, ordinal: number): number =>
+  input.members !== undefined && input.members >= 2 && ordinal < input.members ? input.members : input.replicas
 
 /** The ordinal that bootstraps as primary: `podIndex` when in range, else 0 (with a warning). */
 export const bootstrapPrimary = (input: DoltConfigInput): { readonly ordinal: number; readonly warning?: string } => {
@@ -135,7 +146,14 @@ export const buildDoltConfigs = (input: DoltConfigInput): DoltConfigs => {
       const port = input.replication.remotesApiPort
       const tls = input.tls
       config.cluster = {
-        standby_remotes: standbyRemotes(input.name, input.namespace, input.replicas, ordinal, port, tls !== undefined),
+        standby_remotes: standbyRemotes(
+          input.name,
+          input.namespace,
+          peerCount(input, ordinal),
+          ordinal,
+          port,
+          tls !== undefined
+        ),
         bootstrap_role: ordinal === primary.ordinal ? "primary" : "standby",
         bootstrap_epoch: BootstrapEpoch,
         remotesapi:

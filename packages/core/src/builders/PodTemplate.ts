@@ -47,6 +47,11 @@ export interface BuildContext {
   readonly tlsHash?: string | undefined
   /** The existing StatefulSet's (immutable; StatefulSetBuilder.ts): absent for a new one. */
   readonly podManagementPolicy?: "OrderedReady" | "Parallel" | undefined
+  /**
+   * The pods that stay after a scale-down the primary's position still holds up (`DoltConfigInput.members`): their
+   * peer lists name only each other. Absent: every pod lists every other.
+   */
+  readonly peerMembers?: number | undefined
 }
 
 export const DoltContainerName = "dolt"
@@ -210,7 +215,9 @@ export const podAnnotations = (
     [DoltDBAnnotation]: doltdb.metadata.name,
     [ReplicationAnnotation]: String(doltdb.spec.replication.enabled),
     // `Never` promises no operator-driven restarts, so a config change must not change the template either.
-    ...(doltdb.spec.updateStrategy === "Never" ? {} : { [ConfigHashAnnotation]: configHash(doltdb) }),
+    ...(doltdb.spec.updateStrategy === "Never"
+      ? {}
+      : { [ConfigHashAnnotation]: configHash(doltdb, context.peerMembers) }),
     ...(doltdb.spec.updateStrategy === "Never" || !isTlsEnabled(doltdb) || context.tlsHash === undefined
       ? {}
       : { [TlsHashAnnotation]: context.tlsHash })

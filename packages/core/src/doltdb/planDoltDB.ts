@@ -104,13 +104,9 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   const state = replicationStateOf(doltdb.status)
   const policy = replicationPolicyOf(o)
 
-  // The peer list the ConfigMap describes, and since when: pods created before then run with an older one.
-  const t0 = state.transition
-  const meshReplicas = Math.max(
-    spec.replicas,
-    (state.currentPrimaryPodIndex ?? -1) + 1,
-    t0 === undefined ? 0 : Math.max(t0.from, t0.to) + 1
-  )
+  // The peer list the ConfigMap gives the pods that stay, and since when: pods created before then run with an
+  // older one. (Pods a scale-down still holds for the primary keep the full list: `peerMembers` below.)
+  const meshReplicas = spec.replicas
   const previousMesh = doltdb.status?.mesh
   const mesh = !replicated
     ? undefined
@@ -167,7 +163,10 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
             policy,
             state,
             pods: o.pods,
-            switchoverRequest: forcedSwitchover ?? (rollout._tag === "SwitchoverFirst" ? rollout.target : undefined)
+            switchoverRequest: forcedSwitchover ?? (rollout._tag === "SwitchoverFirst" ? rollout.target : undefined),
+            ...(spec.updateStrategy === "ReplicasFirstPrimaryLast" && mesh !== undefined
+              ? { olderPeerList: { ordinals: olderPeerList(o, spec.replicas, meshSince), since: meshSince } }
+              : {})
           },
           cluster
         )
@@ -240,7 +239,8 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
   const desired = desiredChildren(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
     tlsHash: tls.tlsHash,
-    podManagementPolicy: o.statefulSet?.podManagementPolicy
+    podManagementPolicy: o.statefulSet?.podManagementPolicy,
+    ...(replicated && holdReplicas > spec.replicas ? { peerMembers: spec.replicas } : {})
   })
   // A child the API server would refuse for its size holds every child (ConfigMap and StatefulSet go together).
   const oversized = oversizedOf(desired)
@@ -332,3 +332,9 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
   return { actions, status }
 }
+
+/** The pods that stay and started before the peer list last changed (`meshSince`): the rolling update restarts them. */
+const olderPeerList = (o: DoltDBObserved, replicas: number, meshSince: number): ReadonlyArray<number> =>
+  o.pods
+    .filter((p) => p.ordinal < replicas && p.createdAt !== undefined && p.createdAt < meshSince)
+    .map((p) => p.ordinal)

@@ -174,6 +174,12 @@ export interface ReplicationObserved {
   readonly now: number
   /** A switchover another planner needs (the rolling update moving the primary off a stale pod). */
   readonly switchoverRequest?: number | undefined
+  /**
+   * Pods the rolling update restarts because they started before the peer list last changed (status `mesh`), and
+   * since when it is what it is: a scale-down moves the primary only to a pod already on the new list.
+   * Absent when the operator does not restart pods (`updateStrategy` other than `ReplicasFirstPrimaryLast`).
+   */
+  readonly olderPeerList?: { readonly ordinals: ReadonlyArray<number>; readonly since: number } | undefined
   readonly policy: ReplicationPolicy
   readonly state: ReplicationState
   /** One entry per ordinal in `0..max(replicas, existing pods)-1`. */

@@ -32,6 +32,8 @@ export type Situation =
   | { readonly _tag: "ReplicationStarting"; readonly primary: PodView }
   /** The recorded primary serves. */
   | { readonly _tag: "Healthy"; readonly primary: PodView }
+  /** The recorded primary serves on a pod a scale-down removes: it moves first (`planScaleDown.ts`). */
+  | { readonly _tag: "PrimaryLeaving"; readonly primary: PodView }
   /** The recorded primary does not serve (pod gone or going, server unreachable, or no longer primary). */
   | { readonly _tag: "PrimaryLost"; readonly primary: number; readonly handedOver: boolean }
 
@@ -75,7 +77,9 @@ export const classify = (o: ReplicationObserved): Situation => {
   if (isServingPrimary(curPod))
     return reachable(curPod)!.clustered === false
       ? { _tag: "ReplicationStarting", primary: curPod! }
-      : { _tag: "Healthy", primary: curPod! }
+      : cur >= o.policy.replicas
+        ? { _tag: "PrimaryLeaving", primary: curPod! }
+        : { _tag: "Healthy", primary: curPod! }
   // No debounce when the loss is not transient: the primary's pod is being deleted (a delete someone asked for; the
   // preStop hook of a graceful one hands over first), or its server stepped down above the recorded epoch (that
   // hand-over, seen after the pod came back). A pod that is merely missing is debounced: after a forced delete the

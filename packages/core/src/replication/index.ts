@@ -1,4 +1,5 @@
 export * from "./planReplication.ts"
 export * from "./planRollout.ts"
+export * from "./planScaleDown.ts"
 export * from "./ReplicationObserved.ts"
 export * from "./selectCandidate.ts"

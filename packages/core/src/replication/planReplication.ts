@@ -16,9 +16,18 @@
  *   is being deleted and its server already handed over).
  */
 
-import { blockedDecision, type ClusterIdentity, event, maxEpoch, type ReplicationDecision, steady } from "./Decision.ts"
+import {
+  blockedDecision,
+  type ClusterIdentity,
+  event,
+  maxEpoch,
+  type ReplicationDecision,
+  steady,
+  switching
+} from "./Decision.ts"
 import { DefaultMaxLagOnFailoverMillis, recordEvidence } from "./Evidence.ts"
 import { planRepair, planStalePrimary } from "./planRepair.ts"
+import { planScaleDown, type ScaleDownStep } from "./planScaleDown.ts"
 import { continueTransition, startTransition } from "./planTransition.ts"
 import type { PodView, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
 import { classify, isServingPrimary, reachable, type Situation } from "./Situation.ts"
@@ -58,7 +67,13 @@ const withoutBackoff = ({ switchoverBackoff: _, ...rest }: ReplicationState): Re
 
 const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
 
-const planHealthy = (o: ReplicationObserved, cluster: ClusterIdentity, primary: PodView): ReplicationDecision => {
+/** `leaving`: the primary's pod is removed by a scale-down, and where it moves (`planScaleDown`). */
+const planHealthy = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  primary: PodView,
+  leaving?: ScaleDownStep
+): ReplicationDecision => {
   const epochMax = maxEpoch(o)
   const evidence = recordEvidence(o)
   const state: ReplicationState = {
@@ -75,7 +90,12 @@ const planHealthy = (o: ReplicationObserved, cluster: ClusterIdentity, primary: 
       { _tag: "AssumeRole", target: primary.target, role: "primary", epoch: epochMax + 1 }
     ])
   }
-  const target = switchoverTarget(o, primary.ordinal)
+  if (leaving?._tag === "AwaitTargetRestart")
+    return {
+      ...steady(o, cluster, state, [{ _tag: "RequeueAfter", millis: leaving.retryMillis, why: leaving.message }]),
+      primarySwitched: switching(leaving.message)
+    }
+  const target = leaving?.target ?? switchoverTarget(o, primary.ordinal)
   const backoff = target === undefined ? undefined : waitBeforeSwitchover(state, target, o.policy.desiredPrimary, o.now)
   if (target !== undefined && backoff !== undefined) {
     // An aborted switchover, re-attempted later: still pending, so Ready stays False and PrimarySwitched says why.
@@ -85,7 +105,13 @@ const planHealthy = (o: ReplicationObserved, cluster: ClusterIdentity, primary: 
       primarySwitched: { status: "False", reason: "SwitchoverAborted", message }
     }
   }
-  if (target !== undefined) return startTransition(o, cluster, state, primary.ordinal, target)
+  if (target !== undefined) {
+    const started = startTransition(o, cluster, state, primary.ordinal, target)
+    const late = leaving?._tag === "SwitchOver" ? leaving.late : undefined
+    return late === undefined || started.persistFirst === undefined
+      ? started
+      : { ...started, actions: [event(cluster, "Warning", "ScaleDownTargetNotRestarted", late), ...started.actions] }
+  }
   const honored = o.policy.desiredPrimary === primary.ordinal ? primary.ordinal : o.state.primaryRequest
   return steady(
     o,
@@ -241,6 +267,7 @@ const planners: {
       `Waiting for ${s.primary.name} to restart with replication`
     ),
   Healthy: (o, cluster, s) => planHealthy(o, cluster, s.primary),
+  PrimaryLeaving: (o, cluster, s) => planHealthy(o, cluster, s.primary, planScaleDown(o, s.primary.ordinal)),
   PrimaryLost: (o, cluster, s) => planPrimaryLost(o, cluster, s.primary, s.handedOver)
 }
 

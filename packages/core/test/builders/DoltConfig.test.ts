@@ -149,6 +149,25 @@ describe("per-pod Dolt config", () => {
     }
   )
 
+  it("a scale-down holding the primary's pod: the pods that stay list only each other, the held ones everyone", () => {
+    const doltdb = decoded(withSpec(twoReplicas, { replicas: 3, replication: { enabled: true } }))
+    const remotes = (members: number | undefined) =>
+      Builders.buildDoltConfigs(Builders.doltConfigInput(doltdb, members)).configs.map((config) =>
+        (config.cluster as { standby_remotes: ReadonlyArray<{ name: string }> }).standby_remotes.map((r) => r.name)
+      )
+    assert.deepStrictEqual(remotes(2), [["pair-1"], ["pair-0"], ["pair-0", "pair-1"]])
+    assert.deepStrictEqual(remotes(undefined), [
+      ["pair-1", "pair-2"],
+      ["pair-0", "pair-2"],
+      ["pair-0", "pair-1"]
+    ])
+    // One pod would list none (Dolt refuses an empty list): every pod keeps the full one.
+    assert.deepStrictEqual(remotes(1), remotes(undefined))
+    // The rollout hash of an engine that keeps peers in it changes with the list, like a replica count change.
+    const old = decoded(withSpec(twoReplicas, { engineVersion: "1.20.0", replicas: 3, replication: { enabled: true } }))
+    assert.notStrictEqual(Builders.configHash(old, 2), Builders.configHash(old))
+  })
+
   it("a standalone DoltDB has no cluster section", () => {
     const { configs } = configsOf(withSpec(twoReplicas, { replicas: 1, replication: { enabled: false } }))
     assert.strictEqual(configs.length, 1)

@@ -86,6 +86,32 @@ describe("issue 12 defects", () => {
     assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
   })
 
+  scenario("scale-down-to-requested-primary", (r) => {
+    // replicas 3 -> 2 and podIndex 2 -> 0 in one edit at 35 s, the primary on db-2: one switchover, to db-0
+    const after = (e: { at: number }) => e.at >= 35_000
+    assert.lengthOf(events(r, "PrimarySwitching").filter(after), 1, show(r))
+    assert.lengthOf(events(r, "PrimarySwitched").filter(after), 1, show(r))
+    assert.deepStrictEqual(
+      r.primaries.filter((p) => p.to > 35_000).map((p) => [p.primary, p.epoch]),
+      [
+        ["db-2", 2],
+        ["db-0", 3]
+      ],
+      show(r)
+    )
+    // db-2 was no longer primary when it went away, and no write failed from the edit on
+    const switched = events(r, "PrimarySwitched").find(after)!
+    const gone = r.timeline.find((e) => e.kind === "servers" && e.text.includes("db-2 down"))
+    assert.isDefined(gone, show(r))
+    assert.isAtMost(switched.at, gone!.at, show(r))
+    assert.isTrue(
+      r.writes.outages.every((o) => o.to !== undefined && o.to < 35_000),
+      show(r)
+    )
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
   scenario("graceful-primary-delete", (r) => {
     // failoverDelay is 10 s; the hand-over makes it moot
     const promoted = r.primaries.find((p) => p.primary !== "db-0")
