@@ -58,8 +58,11 @@ const list = async (k: Kube, path: string): Promise<Array<KubeObject>> =>
   (await within(5000, k.get<{ items: Array<KubeObject> }>(path), `GET ${path}`)).items
 
 /** One dolt server's own view: role, epoch, and (on a primary) its standbys' replication status. */
-const serverView = async (ip: string, user: string, password: string) => {
-  const c = await mysql.createConnection({ host: ip, port: 3306, user, password, connectTimeout: 2000 })
+const serverView = async (ip: string, user: string, password: string, ca: string | undefined) => {
+  // Over TLS when the DoltDB has it (its servers may refuse plaintext): a plaintext refusal here once read like a
+  // replication failure. The chain is verified; pod IPs carry no name.
+  const ssl = ca === undefined ? {} : { ssl: { ca, rejectUnauthorized: true } }
+  const c = await mysql.createConnection({ host: ip, port: 3306, user, password, connectTimeout: 2000, ...ssl })
   try {
     const [rows] = await within(
       3000,
@@ -95,7 +98,10 @@ const credentials = async (k: Kube, ns: string, app: string) => {
   const d = s?.data ?? {}
   if (!d["admin-user"] || !d["admin-password"]) return undefined
   const b = (v: string) => Buffer.from(v, "base64").toString("utf8")
-  return { user: b(d["admin-user"]), password: b(d["admin-password"]) }
+  // The operator-issued (or user-provided) server Secret of a DoltDB with spec.tls: `<name>-tls` by default.
+  const tls = await k.find(core("secrets", ns, `${app}-tls`)).catch(() => undefined)
+  const ca = tls?.data?.["ca.crt"] ? b(tls.data["ca.crt"]) : undefined
+  return { user: b(d["admin-user"]), password: b(d["admin-password"]), ca }
 }
 
 /** Log directories of every incarnation of a pod (the agent names them <ns>_<pod>_<uid>). */
@@ -172,7 +178,7 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
       const line = await (async () => {
         const cred = await credentials(k, ns, app)
         if (!cred) return `no ${app}-credentials Secret to log in with`
-        const v = await serverView(p.status.podIP, cred.user, cred.password)
+        const v = await serverView(p.status.podIP, cred.user, cred.password, cred.ca)
         byApp.set(app, [...(byApp.get(app) ?? []), `${p.metadata.name}=${v.role}@${v.epoch}`])
         return `${v.role} epoch=${v.epoch}${v.replication ? `; ${v.replication}` : ""}`
       })().catch((e: Error) => `unreachable: ${e.message}`)

@@ -122,6 +122,17 @@ const planHealthy = (
   )
 }
 
+/** Why the recorded primary does not serve, as the condition and the Warning say it (bounded: a driver's message). */
+const whyUnavailable = (pod: PodView | undefined): string => {
+  if (pod === undefined || !pod.exists) return "its pod does not exist"
+  if (pod.deleting) return "its pod is being deleted"
+  if (pod.sql._tag === "Unreachable") {
+    const reason = pod.sql.reason.replace(/\s+/gu, " ").trim()
+    return `unreachable: ${reason.length > 200 ? `${reason.slice(0, 200)}...` : reason}`
+  }
+  return `its server reports role ${pod.sql.role} at epoch ${pod.sql.epoch}`
+}
+
 /** The recorded primary does not serve: debounce, then promote a standby the evidence shows caught up. */
 const planPrimaryLost = (
   o: ReplicationObserved,
@@ -144,7 +155,7 @@ const planPrimaryLost = (
       o,
       cluster,
       "PrimaryUnavailable",
-      `primary ${name} is unavailable and automatic failover is disabled`,
+      `primary ${name} is unavailable (${whyUnavailable(curPod)}) and automatic failover is disabled`,
       10_000,
       { next: state }
     )
@@ -155,7 +166,7 @@ const planPrimaryLost = (
       o,
       cluster,
       "PrimaryUnavailable",
-      `primary ${name} is unavailable; failing over in ${wait}ms unless it recovers`,
+      `primary ${name} is unavailable (${whyUnavailable(curPod)}); failing over in ${wait}ms unless it recovers`,
       Math.max(wait, 0),
       // Announced once per streak of the condition (planDoltDB), so also when a longer failoverDelay brings it back.
       { next: state }

@@ -44,23 +44,52 @@ export const SqlMode = "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY,STRICT_TRANS_T
 export const pinSqlMode = `SET SESSION sql_mode = '${SqlMode}'`
 
 /**
- * The server-name check of a TLS connection: mysql2 verifies the chain against `ssl.ca`, but checks the name only
- * when dialling a host name, and we dial pod IPs. So the certificate must carry `serverName` (the name every
- * certificate of the DoltDB carries), checked here on the socket before any statement runs.
+ * What the server-name check found on a new connection. mysql2 verifies the chain against `ssl.ca`, but checks the
+ * name only when dialling a host name, and we dial pod IPs. So the certificate must carry `serverName` (the name
+ * every certificate of the DoltDB carries), checked here on the socket before any statement runs.
+ *
+ * `Resumed`: mysql2 (since 3.24) resumes TLS sessions across the connections that share an `ssl` object, i.e. a
+ * pool's. A resumed session presents no certificate (Node reports an empty one), so there is nothing to check: it
+ * is only as good as the full handshake that issued it, which the pool judges (`makePools`).
  */
-export const verifyServerName = (connection: unknown, serverName: string | undefined): Error | undefined => {
-  if (serverName === undefined) return undefined
+export type ServerCheck =
+  | { readonly _tag: "Verified" }
+  | { readonly _tag: "Resumed" }
+  | { readonly _tag: "Refused"; readonly error: Error }
+
+const refused = (message: string, code: string): ServerCheck => ({
+  _tag: "Refused",
+  error: Object.assign(new Error(message), { code })
+})
+
+export const checkServer = (connection: unknown, serverName: string | undefined): ServerCheck => {
+  if (serverName === undefined) return { _tag: "Verified" }
   const stream = (connection as { readonly stream?: Partial<TLSSocket> } | undefined)?.stream
   if (stream?.getPeerCertificate === undefined || stream.encrypted !== true)
-    return Object.assign(
-      new Error(`TLS to a Dolt server was expected (${serverName}), but the connection is plaintext`),
-      {
-        code: "DOLT_TLS_REQUIRED"
-      }
+    return refused(
+      `TLS to a Dolt server was expected (${serverName}), but the connection is plaintext`,
+      "DOLT_TLS_REQUIRED"
     )
+  if (stream.isSessionReused?.() === true) return { _tag: "Resumed" }
   const certificate = stream.getPeerCertificate(false) as PeerCertificate
   const error = checkServerIdentity(serverName, certificate)
-  return error === undefined ? undefined : Object.assign(error, { code: "ERR_TLS_CERT_ALTNAME_INVALID" })
+  return error === undefined
+    ? { _tag: "Verified" }
+    : { _tag: "Refused", error: Object.assign(error, { code: "ERR_TLS_CERT_ALTNAME_INVALID" }) }
+}
+
+/**
+ * The check for a connection of its own (fresh connections and sessions each get a new `ssl` object, so mysql2
+ * never resumes them): only a verified certificate is accepted; a resumed session would fail closed.
+ */
+export const verifyServerName = (connection: unknown, serverName: string | undefined): Error | undefined => {
+  const check = checkServer(connection, serverName)
+  if (check._tag === "Verified") return undefined
+  if (check._tag === "Refused") return check.error
+  return Object.assign(
+    new Error(`a TLS session to a Dolt server (${serverName}) was resumed: its certificate was not presented`),
+    { code: "ERR_TLS_CERT_ALTNAME_INVALID" }
+  )
 }
 
 /** Opens a connection with the pinned sql_mode (closed again when setting it fails or the server is not trusted). */
@@ -199,9 +228,39 @@ export const withFreshConnection = <A>(
     (connection) => Effect.sync(() => connection.destroy())
   )
 
+/**
+ * A pooled statement failed because its connection was gone (closed by the server, which Dolt does to every
+ * connection on a role change, or destroyed by the pool's server check): worth one attempt on a fresh connection.
+ * Not a server that is not there (refused, timed out, unreachable): that would only double the wait.
+ */
+export const connectionDropped = (e: DoltError): boolean =>
+  e._tag === "DoltConnectionTainted" ||
+  (e._tag === "DoltUnreachable" &&
+    (e.code === undefined
+      ? e.errno === undefined
+      : e.code === "PROTOCOL_CONNECTION_LOST" ||
+        e.code === "ECONNRESET" ||
+        e.code === "EPIPE" ||
+        e.code === "ERR_STREAM_DESTROYED"))
+
+interface PoolEntry {
+  readonly secret: string
+  readonly pool: mysql.Pool
+  /** A full TLS handshake of this pool passed the server check: the sessions it resumes come from a checked one. */
+  verified: boolean
+}
+
 /** Pools per target (host:port:user); a changed password replaces the pool. Closed with the layer. */
 export const makePools = (options: LiveOptions) => {
-  const pools = new Map<string, { readonly secret: string; readonly pool: mysql.Pool }>()
+  const pools = new Map<string, PoolEntry>()
+  /**
+   * A pool whose connection failed the server check is dropped with the TLS sessions it cached (they live on its
+   * `ssl` object): the next statement starts a new pool, whose first connection makes a full, checked handshake.
+   */
+  const retire = (key: string, entry: PoolEntry) => {
+    if (pools.get(key) === entry) pools.delete(key)
+    void entry.pool.end().catch(() => undefined)
+  }
   const poolFor = (target: DoltTarget): mysql.Pool => {
     const key = `${target.user}@${target.host}:${target.port}`
     // A changed password, or changed TLS settings (a new CA), replaces the pool.
@@ -212,7 +271,7 @@ export const makePools = (options: LiveOptions) => {
     ])
     const existing = pools.get(key)
     if (existing !== undefined && existing.secret === secret) return existing.pool
-    if (existing !== undefined) void existing.pool.end().catch(() => undefined)
+    if (existing !== undefined) retire(key, existing)
     const pool = mysql.createPool({
       ...baseOptions(target, options),
       connectionLimit: options.poolSize,
@@ -220,33 +279,40 @@ export const makePools = (options: LiveOptions) => {
       idleTimeout: 60_000,
       enableKeepAlive: true
     })
+    const entry: PoolEntry = { secret, pool, verified: false }
     // The first command on every new pooled connection; mysql2 runs a connection's commands in order.
     pool.on("connection", (connection) => {
       const core = connection as unknown as { query: (sql: string, cb: (e: unknown) => void) => void }
-      // An unverified server gets no statement: the connection is destroyed and the caller's query fails.
-      if (verifyServerName(connection, target.tls?.serverName) !== undefined) {
+      const check = checkServer(connection, target.tls?.serverName)
+      if (check._tag === "Verified") entry.verified = true
+      // An unverified server gets no statement: the connection is destroyed (the caller's statement then runs on
+      // a fresh connection, whose check reports why). A session resumed before any handshake of this pool was
+      // checked (one raced ahead, or the checked one never got this far) is not trusted either.
+      else if (check._tag === "Refused" || !entry.verified) {
         connection.destroy()
+        retire(key, entry)
         return
       }
       core.query(pinSqlMode, (e) => {
         if (e !== null && e !== undefined) connection.destroy()
       })
     })
-    pools.set(key, { secret, pool })
+    pools.set(key, entry)
     return pool
   }
-  /** Runs one statement on a pooled connection; one retry when the pool handed out a connection Dolt had killed. */
+  /**
+   * Runs one statement on a pooled connection. When that connection was gone (the pool handed out one Dolt had
+   * closed, e.g. on a role change), once more on a fresh connection: a second pooled one may be closed too, and one
+   * lost connection must not make a server look unavailable.
+   */
   const pooled = (target: DoltTarget): Session => ({
     query: (op, sql, values, timeout, secrets) =>
       Effect.suspend(() =>
         runQuery(target, poolFor(target), op, sql, values, timeout ?? options.queryTimeout, secrets)
       ).pipe(
-        Effect.retry({
-          times: 1,
-          while: (e) =>
-            e._tag === "DoltConnectionTainted" ||
-            (e._tag === "DoltUnreachable" && e.code === "PROTOCOL_CONNECTION_LOST")
-        })
+        Effect.catchIf(connectionDropped, () =>
+          withFreshConnection(target, options, op, undefined, (s) => s.query(op, sql, values, timeout, secrets))
+        )
       )
   })
   const closeAll = Effect.promise(() =>

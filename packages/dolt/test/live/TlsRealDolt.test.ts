@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import { defaultLiveOptions, makePools } from "../../src/live/connections.ts"
 import * as DoltLive from "../../src/live/DoltLive.ts"
 
 const bin = process.env.DOLTDB_E2E_DOLT_BIN
@@ -153,6 +154,45 @@ if (bin === undefined || bin === "") {
         branches._tag === "Success" && branches.success.some((b) => b.name === "main"),
         JSON.stringify(branches)
       )
+    })
+
+    // mysql2 (since 3.24) resumes TLS sessions across a pool's connections, and a resumed session presents no
+    // certificate: the name check refused every pooled connection after the first. Dolt closes every connection on a
+    // role change, so the pool reconnected and the new primary looked unavailable for good (issue #13: the TLS e2e
+    // failover that went on to fail over three more times).
+    it("keeps accepting the pooled connections it opens after the first (resumed TLS sessions)", async () => {
+      const t = target("default")
+      const result = await Effect.runPromise(
+        Effect.gen(function* () {
+          const dolt = yield* Dolt
+          yield* dolt.serverVersion(t)
+          // Two statements at once: the pool opens its second connection, offering the first one's session.
+          return yield* Effect.all([dolt.serverVersion(t), dolt.listDatabases(t), dolt.serverVersion(t)], {
+            concurrency: "unbounded"
+          })
+        }).pipe(Effect.provide(DoltLive.layer()), Effect.result)
+      )
+      assert.strictEqual(result._tag, "Success", JSON.stringify(result))
+    })
+
+    it("keeps resumed pooled connections in the pool (no fresh connection per statement)", async () => {
+      const pools = makePools(defaultLiveOptions)
+      const session = pools.pooled(target("default"))
+      const ids = Effect.all(
+        [1, 2].map(() => session.query("id", "SELECT CONNECTION_ID() AS id, SLEEP(0.2) AS s")),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.map((results) => results.map((rows) => Number(rows[0]?.id)).sort((a, b) => a - b)))
+      try {
+        // One connection first: its handshake leaves a session in the pool's cache for the second to resume.
+        await Effect.runPromise(session.query("one", "SELECT 1"))
+        const first = await Effect.runPromise(ids)
+        const second = await Effect.runPromise(ids)
+        // Both rounds ran on the same two pooled connections, the second of which resumed the first one's session.
+        assert.deepEqual(second, first)
+        assert.lengthOf(new Set(first), 2)
+      } finally {
+        await Effect.runPromise(pools.closeAll)
+      }
     })
 
     it("refuses a plaintext target, a foreign CA and a certificate without the expected name", async () => {
