@@ -364,6 +364,24 @@ const DoltDBSpecFields = Schema.Struct({
 
 type SpecType = typeof DoltDBSpecFields.Type
 
+const tlsOn = (x: string) => `(has(${x}.tls) && has(${x}.tls.enabled) && ${x}.tls.enabled)`
+const replicated = (x: string) => `(has(${x}.replication) && has(${x}.replication.enabled) && ${x}.replication.enabled)`
+const TlsToggleMessage =
+  "tls.enabled cannot change while the DoltDB is replicated: the rolling restart would leave servers on both transports, unable to replicate to each other or be reached by the operator; disable replication (replicas: 1) first, change tls.enabled, then enable replication again"
+
+/**
+ * Turning TLS on or off changes how every server is reached (SQL and replication), and a rolling restart cannot
+ * move a replicated cluster from one transport to the other: refused at admission rather than stalled mid-rollout.
+ */
+const tlsToggleInvariant: Invariant<SpecType> = {
+  cel: {
+    rule: `${tlsOn("self")} == ${tlsOn("oldSelf")} || (!${replicated("self")} && !${replicated("oldSelf")})`,
+    message: TlsToggleMessage,
+    fieldPath: ".tls.enabled",
+    reason: "FieldValueForbidden"
+  }
+}
+
 /**
  * Invariants the reference only found at reconcile time (or never), so no working manifest trips them.
  * (`replicas` itself is simply required: without it the reference never converged either.)
@@ -462,7 +480,8 @@ export const doltDBSpecInvariants: ReadonlyArray<Invariant<SpecType>> = [
       const lifetime = parseGoDuration(spec.tls.certificateDuration ?? DefaultCertificateDuration) ?? 0
       return renew > 0 && renew < lifetime
     }
-  }
+  },
+  tlsToggleInvariant
 ]
 
 export const DoltDBSpec = DoltDBSpecFields.annotate({
@@ -621,10 +640,15 @@ export type DoltDBEncoded = typeof DoltDB.Encoded
 export const doltDBUpdateViolations = (
   previous: DoltDBSpec,
   next: DoltDBSpec
-): ReadonlyArray<{ readonly path: string; readonly message: string }> =>
-  compareQuantities(next.storage.size, previous.storage.size) < 0
+): ReadonlyArray<{ readonly path: string; readonly message: string }> => [
+  ...(compareQuantities(next.storage.size, previous.storage.size) < 0
     ? [{ path: "spec.storage.size", message: "storage.size may not shrink" }]
-    : []
+    : []),
+  ...((previous.tls?.enabled === true) !== (next.tls?.enabled === true) &&
+  (previous.replication.enabled || next.replication.enabled)
+    ? [{ path: "spec.tls.enabled", message: TlsToggleMessage }]
+    : [])
+]
 
 /** Decodes (and defaults) a DoltDB; fails with `ApiValidationError` naming each bad field. */
 export const decodeDoltDB = makeDecoder("DoltDB", DoltDB)

@@ -73,6 +73,40 @@ describe("update rules (oldSelf)", () => {
     })
   )
 
+  it.effect("tls.enabled may not change while the DoltDB is replicated (before or after the edit)", () =>
+    Effect.gen(function* () {
+      const forbidden = { path: "spec.tls.enabled", message: "" }
+      const check = function* (from: Record<string, unknown>, to: Record<string, unknown>, refused: boolean) {
+        const old = admit(sample(from)).stored
+        const crd = admit(sample(to), old).violations.map((v) => v.path)
+        const schema = Api.doltDBUpdateViolations(
+          (yield* Api.decodeDoltDB(old)).spec,
+          (yield* Api.decodeDoltDB(sample(to))).spec
+        ).map((v) => v.path)
+        const why = `${JSON.stringify(from)} -> ${JSON.stringify(to)}`
+        assert.deepStrictEqual(crd, refused ? [forbidden.path] : [], `CRD: ${why}`)
+        assert.deepStrictEqual(schema, crd, `schema: ${why}`)
+      }
+      const replicated = { replicas: 3, replication: { enabled: true } }
+      const single = { replicas: 1, replication: { enabled: false } }
+      yield* check({ ...replicated }, { ...replicated, tls: { enabled: true } }, true)
+      yield* check({ ...replicated, tls: { enabled: true } }, { ...replicated, tls: { enabled: false } }, true)
+      yield* check({ ...replicated, tls: { enabled: true } }, { ...replicated }, true)
+      // Both steps of the way round it: leave replication (TLS unchanged), then turn TLS on while standalone.
+      yield* check({ ...replicated }, { ...single }, false)
+      yield* check({ ...single }, { ...single, tls: { enabled: true } }, false)
+      // Turning replication on together with TLS is the same change of transport for a running server.
+      yield* check({ ...single }, { ...replicated, tls: { enabled: true } }, true)
+      // Other TLS settings, and an unchanged tls.enabled, may change.
+      yield* check(
+        { ...replicated, tls: { enabled: true } },
+        { ...replicated, tls: { enabled: true, requireSecureTransport: true } },
+        false
+      )
+      yield* check({ ...replicated }, { ...replicated, tls: { enabled: false } }, false)
+    })
+  )
+
   it.effect("a Backup spec is immutable, its status is not", () =>
     Effect.gen(function* () {
       const old = admit(base["backup-s3"]!).stored
