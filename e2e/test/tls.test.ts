@@ -1,16 +1,15 @@
-// KNOWN FAILING (not in `npm run e2e`; run with `npm run e2e:tls`): in the CI-style run of 2026-12-07 03:46 the failover
-// succeeded, then the cluster failed over three more times and ended FailoverBlocked (no standby provably caught up)
-// while every server refused plaintext. Passed once earlier the same day. Open in issue #13 until fixed.
 // spec.tls against real dolt: a 3-replica DoltDB whose SQL listener and replication (cluster remotesapi) use the
 // operator-issued certificates. The operator's own connections verify the servers (the DoltDB only becomes Ready
 // when it can read every server's role over TLS); peers verify each other (no replication error on any standby
 // remote); a plaintext client and a client trusting another CA are refused; the primary fails over and the
-// acknowledged rows survive.
+// acknowledged rows survive, and the cluster settles (Ready again, no further failover: after the role change the
+// operator's pooled TLS connections reconnect; issue #13). Turning TLS off while replicated is refused by the API
+// server (CEL transition rule).
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as mysql from "mysql2/promise"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { core, group, type Kube, type KubeObject } from "../lib/kube.ts"
+import { core, group, type Kube, KubeError, type KubeObject } from "../lib/kube.ts"
 import { type RunningOperator, startOperator } from "../lib/operator.ts"
 import { createNamespace, deleteNamespace, kube, query, readyPod, record, waitFor } from "./helpers.ts"
 
@@ -162,5 +161,24 @@ describe("e2e: TLS for SQL and replication", () => {
     assert.deepEqual(after.rows, [{ id: 1 }, { id: 2 }])
     await readyPod(k, ns, primaryPod.metadata.name, 180_000, primaryPod.metadata.uid)
     await waitFor(`DoltDB ${name} Ready again`, 180_000, async () => (ready(await doltdb()) ? true : undefined))
+    // One failover, not a chain of them: the new primary stayed the primary.
+    const settled = await doltdb()
+    assert.strictEqual(settled.status?.currentPrimary, after.name)
+
+    // The transport of a replicated DoltDB cannot be switched in place: the real API server refuses it (CEL).
+    const refused = await k
+      .mergePatch(group("k8s.dolthub.com/v1alpha", "doltdbs", ns, name), {
+        spec: { tls: { enabled: false, requireSecureTransport: false } }
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      )
+    assert.instanceOf(refused, KubeError, "the API server accepted turning TLS off")
+    assert.strictEqual(refused.code, 422, refused.message)
+    assert.match(
+      refused.message,
+      /spec\.tls\.enabled: Forbidden: tls\.enabled cannot change while the DoltDB is replicated/
+    )
   })
 })
