@@ -17,6 +17,7 @@ import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import { type Action, event, type ObjectRef, type Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
+import { keptForPrimaryPeers } from "../replication/planScaleDown.ts"
 import type { ReplicationState } from "../replication/ReplicationObserved.ts"
 import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
@@ -228,7 +229,21 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
 
   // 3. Children, built for the primary the replication steps leave (they only run when those succeeded), with the
   // replica count the primary's position requires.
-  const holdReplicas = Math.max(spec.replicas, decision?.minStatefulSetReplicas ?? 0)
+  const nextPrimary = next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex
+  const holdReplicas = Math.max(
+    spec.replicas,
+    decision?.minStatefulSetReplicas ?? 0,
+    !replicated || spec.updateStrategy !== "ReplicasFirstPrimaryLast"
+      ? 0
+      : keptForPrimaryPeers({
+          now: o.now,
+          replicas: spec.replicas,
+          statefulSetReplicas: o.statefulSet?.replicas ?? 0,
+          primary:
+            nextPrimary === undefined ? undefined : { ordinal: nextPrimary, createdAt: o.pods[nextPrimary]?.createdAt },
+          peerListSince: meshSince
+        })
+  )
   const buildFor = (primary: number | undefined): IdentifiedDoltDB => ({
     ...doltdb,
     spec: { ...spec, replicas: holdReplicas },
@@ -237,7 +252,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // Certificates before the children that mount them; the StatefulSet waits until the mounted Secret is readable.
   const tls = planTls(doltdb, o.tls, o.now)
   for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
-  const desired = desiredChildren(buildFor(next.currentPrimaryPodIndex ?? state.currentPrimaryPodIndex), {
+  const desired = desiredChildren(buildFor(nextPrimary), {
     tlsHash: tls.tlsHash,
     podManagementPolicy: o.statefulSet?.podManagementPolicy,
     ...(replicated && holdReplicas > spec.replicas ? { peerMembers: spec.replicas } : {})

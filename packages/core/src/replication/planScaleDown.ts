@@ -59,3 +59,31 @@ export const planScaleDown = (o: ReplicationObserved, cur: number): ScaleDownSte
     late: `Scale-down: ${name} has not restarted with the new peer list after ${waited}ms; switching over to it anyway (the rolling update will move the primary once more to restart it)`
   }
 }
+
+/**
+ * A scale-down whose primary stays: the StatefulSet keeps the pods it removes until the primary no longer lists
+ * them, i.e. until the rolling update has moved the primary (one switchover) to a pod that restarted with the new
+ * list. A primary pushing to a removed pod waits on it for every ack-write (warning 3024, so no write is confirmed)
+ * and for 10 s in every drain: removed at once, the scale-down cost an 11 s write outage. Bounded like the wait
+ * above. Returns the replica count the StatefulSet keeps.
+ */
+export const keptForPrimaryPeers = (o: {
+  readonly now: number
+  readonly replicas: number
+  /** The StatefulSet's current replica count. */
+  readonly statefulSetReplicas: number
+  /** The primary once this plan's steps ran, and when its pod was created. */
+  readonly primary: { readonly ordinal: number; readonly createdAt: number | undefined } | undefined
+  /** When the peer list last changed (status `mesh`); absent when the operator does not restart pods. */
+  readonly peerListSince: number | undefined
+}): number => {
+  const { primary, peerListSince: since } = o
+  const listsRemoved =
+    primary !== undefined &&
+    since !== undefined &&
+    primary.ordinal < o.replicas &&
+    primary.createdAt !== undefined &&
+    primary.createdAt < since &&
+    o.now - since < ScaleDownPrepareMillis
+  return listsRemoved ? Math.max(o.replicas, o.statefulSetReplicas) : o.replicas
+}

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { planReplication, type ReplicationStep } from "../../src/replication/planReplication.ts"
-import { planScaleDown, ScaleDownPrepareMillis } from "../../src/replication/planScaleDown.ts"
+import { keptForPrimaryPeers, planScaleDown, ScaleDownPrepareMillis } from "../../src/replication/planScaleDown.ts"
 import type { PodView, ReplicationObserved } from "../../src/replication/ReplicationObserved.ts"
 import { classify } from "../../src/replication/Situation.ts"
 import { cluster, observed, pod, primarySql, standbySql, state } from "./fixtures.ts"
@@ -126,4 +126,33 @@ describe("planScaleDown (the primary's pod is removed by a scale-down)", () => {
     assert.deepStrictEqual(roleChanges(d.actions), ["db-2:drain@3", "db-0:primary@3"])
     assert.isTrue(d.actions.some((a) => a._tag === "Event" && a.reason === "ScaleDownTargetNotRestarted"))
   })
+})
+
+describe("keptForPrimaryPeers (a scale-down whose primary stays)", () => {
+  const base = {
+    now: 100_000,
+    replicas: 2,
+    statefulSetReplicas: 3,
+    primary: { ordinal: 0, createdAt: 1_000 },
+    peerListSince: 95_000
+  }
+  const table: ReadonlyArray<readonly [string, Parameters<typeof keptForPrimaryPeers>[0], number]> = [
+    ["the primary still lists the removed pod: kept", base, 3],
+    [
+      "the primary moved to a pod restarted with the new list: released",
+      { ...base, primary: { ordinal: 1, createdAt: 96_000 } },
+      2
+    ],
+    ["the primary itself restarted since: released", { ...base, primary: { ordinal: 0, createdAt: 96_000 } }, 2],
+    [
+      "the primary is on a removed pod (PrimaryLeaving holds it): nothing more",
+      { ...base, primary: { ordinal: 2, createdAt: 1_000 } },
+      2
+    ],
+    ["the operator does not restart pods: released", { ...base, peerListSince: undefined }, 2],
+    ["past the bound (the rolling update is stuck): released", { ...base, now: 95_000 + ScaleDownPrepareMillis }, 2],
+    ["no primary: released", { ...base, primary: undefined }, 2],
+    ["a scale-up: the larger spec wins", { ...base, replicas: 4 }, 4]
+  ]
+  for (const [name, input, kept] of table) it(name, () => assert.strictEqual(keptForPrimaryPeers(input), kept))
 })

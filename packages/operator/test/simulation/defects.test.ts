@@ -112,6 +112,73 @@ describe("issue 12 defects", () => {
     assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
   })
 
+  scenario("scale-down-primary-stays", (r) => {
+    // replicas 3 -> 2 at 35 s, the primary on db-0 (podIndex 0): it must restart without db-2 in its peer list,
+    // which takes one switchover (to db-1, restarted first); db-2 stays until then, so no write fails
+    assert.lengthOf(events(r, "PrimarySwitching"), 1, show(r))
+    assert.deepStrictEqual(
+      r.primaries.map((p) => [p.primary, p.epoch]),
+      [
+        ["db-0", 1],
+        ["db-1", 2]
+      ],
+      show(r)
+    )
+    const switched = events(r, "PrimarySwitched")[0]!
+    const gone = r.timeline.find((e) => e.kind === "servers" && e.text.includes("db-2 down"))
+    assert.isAtMost(switched.at, gone?.at ?? 0, show(r))
+    assert.strictEqual(r.writes.failed, 0, show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
+  scenario("scale-down-by-two", (r) => {
+    // replicas 4 -> 2 and podIndex 3 -> 1 at 35 s: one switchover, to db-1, and no write fails from then on
+    const after = (e: { at: number }) => e.at >= 35_000
+    assert.lengthOf(events(r, "PrimarySwitching").filter(after), 1, show(r))
+    assert.deepStrictEqual(
+      r.primaries.filter((p) => p.to > 35_000).map((p) => [p.primary, p.epoch]),
+      [
+        ["db-3", 2],
+        ["db-1", 3]
+      ],
+      show(r)
+    )
+    assert.isTrue(
+      r.writes.outages.every((o) => o.to !== undefined && o.to < 35_000),
+      show(r)
+    )
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
+  scenario("scale-down-primary-out-of-range", (r) => {
+    // Both edits that leave replication on with podIndex out of range are refused at admission; nothing moves
+    const refused = r.timeline.filter((e) => e.kind === "scenario" && e.text.startsWith("patch refused"))
+    assert.lengthOf(refused, 2, show(r))
+    assert.include(refused[0]!.text, "podIndex must be lower than replicas")
+    assert.include(refused[1]!.text, "replication cannot be enabled with a single replica")
+    assert.isTrue(
+      r.primaries.every((p) => p.from < 35_000 || p.primary === "db-0"),
+      show(r)
+    )
+    // replicas 1, replication off, podIndex 0 at 35 s: one switchover to db-0 before it runs standalone
+    const after = (e: { at: number }) => e.at >= 35_000
+    assert.lengthOf(events(r, "PrimarySwitching").filter(after), 1, show(r))
+    assert.strictEqual(r.primaries.at(-1)?.primary, "db-0", show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    // db-0 restarts without a cluster configuration: writes fail while its preStop hand-over waits (10 s) on the
+    // removed standbys and while it restarts (a known cost of going standalone, docs/failover.md)
+    assert.isTrue(
+      r.writes.outages.every((o) => o.to !== undefined && o.to - o.from <= 12_000),
+      show(r)
+    )
+    assert.isTrue(
+      r.writes.ackedBy.some((a) => a.at > 40_000 && a.server === "default/db-0"),
+      show(r)
+    )
+  })
+
   scenario("graceful-primary-delete", (r) => {
     // failoverDelay is 10 s; the hand-over makes it moot
     const promoted = r.primaries.find((p) => p.primary !== "db-0")
