@@ -64,7 +64,12 @@ export interface RunOptions {
   readonly timeline?: boolean
   /** The guard sidecars of schedules with `guardSeconds`: `inert` never acts (the guard's mutation check). */
   readonly guard?: "run" | "inert"
+  /** Called as each phase of the run ends, at its simulated time (profiling: bench/scheduleDigest.ts --phases). */
+  readonly onPhase?: (phase: Phase, simulatedMillis: number) => void
 }
+
+/** A run's phases: boot until Ready, database and client, the schedule, recovery, the final failover. */
+export type Phase = "boot" | "workload" | "schedule" | "recovery" | "finalFailover"
 
 /** A step as it ran: when (millis after the workload started) and the pod its target resolved to. */
 export interface PlayedStep {
@@ -128,6 +133,10 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     yield* setup(guard.spec)
     const start = (yield* runUntil(isReady, { limitMillis: 300_000, stepMillis: 1_000 })) >= 0
     const startedAt = yield* Clock.currentTimeMillis
+    // Not one Effect more without a listener: extra operations could move a fiber's forced yield, and so the run.
+    const { onPhase } = options
+    const phaseEnds = (phase: Phase) => Effect.map(Clock.currentTimeMillis, (now) => onPhase?.(phase, now))
+    if (onPhase !== undefined) yield* phaseEnds("boot")
     if (!start) {
       const snap = yield* Invariants.snapshot(name, ns)
       return {
@@ -167,6 +176,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
       )
     )
 
+    if (onPhase !== undefined) yield* phaseEnds("workload")
     const timeline: Array<Timeline.TimelineEntry> = []
     const violations: Array<Invariants.Violation> = []
     let state: Invariants.CheckState | undefined
@@ -313,6 +323,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
       played.push({ at, step, pod: lastResolved })
     }
 
+    if (onPhase !== undefined) yield* phaseEnds("schedule")
     // Recovery: every fault healed; the cluster must converge within the bound.
     yield* world.healAll
     yield* guard.heal
@@ -342,7 +353,9 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     // Ready (every pod ready, no rollout or transition pending; a crash-looping container may take minutes) and a
     // standby on another node is running and caught up (it heard from the primary within 2 s on every database). A
     // standby must then be promoted and routed within the same bound, with no acknowledged write lost.
-    if ((yield* awaitConverged("heal all", "recovering")) && options.finalFailover !== false) {
+    const recovered = yield* awaitConverged("heal all", "recovering")
+    if (onPhase !== undefined) yield* phaseEnds("recovery")
+    if (recovered && options.finalFailover !== false) {
       let eligible: string | undefined
       for (let t = 0; t <= 300_000 && eligible === undefined; t += 1_000) {
         if (t > 0) yield* advance(1_000, "waiting for Ready and a caught-up standby")
@@ -375,6 +388,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
         yield* awaitConverged(`node of ${primary} lost for good (${eligible} caught up)`, "failing over")
       }
     }
+    if (onPhase !== undefined) yield* phaseEnds("finalFailover")
     violations.push(...(yield* Storage.converged(name, ns)))
     const end = yield* Clock.currentTimeMillis
     if (options.inspect !== undefined) yield* options.inspect
