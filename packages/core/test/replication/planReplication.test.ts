@@ -186,6 +186,8 @@ describe("planReplication", () => {
     const pods = [pod(0, unreachable, { ready: false }), pod(1, standbySql(1))]
     const d = planReplication(observed(pods, state(), { automaticFailover: false }), cluster)
     assert.strictEqual(d.blocked?.reason, "PrimaryUnavailable")
+    // Says why: the operator's read of the server failed (issue #13's refused TLS reads looked like a dead primary).
+    assert.match(d.blocked?.message ?? "", /primary db-0 is unavailable \(unreachable: connect ECONNREFUSED\)/)
     assert.deepStrictEqual(roleChanges(d.actions), [])
   })
 
