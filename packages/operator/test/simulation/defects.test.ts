@@ -179,6 +179,17 @@ describe("issue 12 defects", () => {
     )
   })
 
+  scenario("scale-down-primary-lost-midway", (r) => {
+    // a failover (not to db-2, which goes away), then the rolling update's switchover at most: never more
+    assert.isTrue(
+      r.primaries.filter((p) => p.from >= 35_000).every((p) => p.primary === "db-0" || p.primary === "db-1"),
+      show(r)
+    )
+    assert.isAtMost(events(r, "PrimarySwitching").filter((e) => e.at >= 35_000).length, 2, show(r))
+    assert.deepStrictEqual(r.final[0]?.lostUnconfirmed, [], show(r))
+    assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+  })
+
   scenario("graceful-primary-delete", (r) => {
     // failoverDelay is 10 s; the hand-over makes it moot
     const promoted = r.primaries.find((p) => p.primary !== "db-0")
