@@ -114,7 +114,16 @@ export const startTransition = (
   }
 }
 
-const deleteOldPod = (cluster: ClusterIdentity, oldPod: PodView): Action => ({
+/**
+ * How long a transition lets the old primary hand over gracefully before fencing it by force: Dolt's graceful
+ * demotion waits at most 10 s for its standbys (the preStop's, or the operator's own), plus a margin. Past it, a
+ * still-writable or unreachable old primary whose pod is terminating has its pod force-deleted, as an unreachable
+ * one's is: its server may otherwise linger until the grace period ends (dolt waits for lagging standbys after
+ * SIGTERM), and the failover with it (e2e: the transition ran into its 60 s timeout).
+ */
+export const HandOverMillis = 12_000
+
+const deleteOldPod = (cluster: ClusterIdentity, oldPod: PodView, why: string): Action => ({
   _tag: "Delete",
   ref: {
     apiVersion: "v1",
@@ -124,7 +133,7 @@ const deleteOldPod = (cluster: ClusterIdentity, oldPod: PodView): Action => ({
     ...(oldPod.uid === undefined ? {} : { uid: oldPod.uid })
   },
   gracePeriodSeconds: 0,
-  reason: `fencing unreachable primary ${oldPod.name}`
+  reason: `fencing primary ${oldPod.name}: ${why}`
 })
 
 /**
@@ -221,16 +230,28 @@ export const continueTransition = (
         ])
       }
     }
-    if (oldSql !== undefined)
+    // The graceful hand-over had its time: fence by force, whether the server still answers or not.
+    const handOverOver = o.now - t.startedAt >= HandOverMillis
+    const why =
+      oldSql === undefined
+        ? "unreachable"
+        : `still primary ${HandOverMillis}ms into the ${t.kind.toLowerCase()} (its graceful demotion did not complete)`
+    // A terminating pod is deleted again (grace period 0) only once the hand-over had its time: until then its
+    // preStop may be handing over (and kill connections while it does).
+    const forceDelete =
+      oldPod?.exists === true && !oldGone && (oldPod.deleting ? handOverOver : true)
+        ? [deleteOldPod(cluster, oldPod, why)]
+        : []
+    if (oldSql !== undefined && !handOverOver)
       fence.push({ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch })
     else if (guard !== undefined) {
-      // Unreachable and guarded: delete its pod (best effort) and wait for the guard's deadline, which fences it
-      // even if the delete fails or the pod object lingers.
+      // Unreachable (or past the hand-over) and guarded: delete its pod (best effort) and wait for the guard's
+      // deadline, which fences it even if the delete fails or the pod object lingers.
       return {
         ...base,
         actions: [
           ...fence,
-          ...(oldPod?.exists && !oldPod.deleting && !oldGone ? [deleteOldPod(cluster, oldPod)] : []),
+          ...forceDelete,
           { _tag: "RequeueAfter", millis: guard.waitMillis, why: "waiting for the old primary's guard deadline" }
         ],
         // Recorded before the delete runs, so a failing delete does not lose the clock.
@@ -238,9 +259,9 @@ export const continueTransition = (
         next: { ...state, transition: guard.next }
       }
     } else {
-      // Unreachable: it may still serve clients that reach it directly. Delete its pod and wait until the
-      // pod (with that uid) is gone; the StatefulSet recreates it and it rejoins as a standby.
-      if (oldPod?.exists && !oldPod.deleting) fence.push(deleteOldPod(cluster, oldPod))
+      // Unreachable (or past the hand-over): it may still serve clients that reach it directly. Delete its pod
+      // and wait until the pod (with that uid) is gone; the StatefulSet recreates it and it rejoins as a standby.
+      fence.push(...forceDelete)
       return {
         ...base,
         actions: [...fence, { _tag: "RequeueAfter", millis: 1_000, why: "waiting for the old primary to be fenced" }],

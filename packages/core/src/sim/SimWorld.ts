@@ -68,6 +68,11 @@ export interface Process {
   readonly stop: (signal: "TERM" | "KILL") => Effect.Effect<void>
   /** `undefined` while running; the exit code once the process ended by itself (a crash). */
   readonly exitCode: Effect.Effect<number | undefined>
+  /**
+   * After SIGTERM: whether the process still runs (shutting down). The kubelet waits for it until the grace period
+   * ends, then sends SIGKILL. Absent: SIGTERM ends the process at once.
+   */
+  readonly runningAfterTerm?: Effect.Effect<boolean>
 }
 
 /** Turns containers of some images into processes (e.g. the Dolt model for `dolthub/dolt`). */

@@ -51,6 +51,13 @@ export interface DoltClusterOptions {
    * `false`: preStop does nothing (pods without the hook, replication disabled).
    */
   readonly preStopDemote?: number | false
+  /**
+   * SIGTERM on a clustered primary whose standbys are behind: the server closes its listener at once (new
+   * connections refused, open ones killed) but keeps running, replicating, until its standbys are caught up or the
+   * kubelet's SIGKILL at the end of the grace period (seen with dolt 1.86.4 in e2e: 50 s after "Server closing
+   * listener" while a standby lagged). Default false: SIGTERM stops the server at once.
+   */
+  readonly termWaitsForStandbys?: boolean
 }
 
 export interface ServerInfo {
@@ -272,8 +279,17 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     yield* wake
     const stop = Effect.sync(() => {
       server.running = false
+      server.closing = false
       server.killConnections()
     }).pipe(Effect.andThen(wake))
+    const caughtUp = () => server.allHooks().every((h) => server.hookCaughtUp(h))
+    const term = Effect.suspend(() => {
+      if (options.termWaitsForStandbys !== true || server.role !== "primary" || !server.clustered || caughtUp())
+        return stop
+      server.closing = true
+      server.killConnections()
+      return wake
+    })
     const minCaughtUp = options.preStopDemote ?? 1
     const preStop = Effect.gen(function* () {
       if (minCaughtUp === false || !server.running || server.role !== "primary" || !server.clustered) return
@@ -285,10 +301,15 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       server.connections.delete(conn)
     })
     const process: Process = {
-      probe: () => Effect.sync(() => server.running && !server.hung && !server.probeFailing),
+      probe: () => Effect.sync(() => server.running && !server.closing && !server.hung && !server.probeFailing),
       preStop,
-      stop: () => stop,
-      exitCode: Effect.sync(() => (server.running ? undefined : 0))
+      stop: (signal) => (signal === "TERM" ? term : stop),
+      exitCode: Effect.sync(() => (server.running ? undefined : 0)),
+      runningAfterTerm: Effect.suspend(() => {
+        if (!server.closing || !server.running) return Effect.succeed(false)
+        if (!caughtUp()) return Effect.succeed(true)
+        return Effect.as(stop, false)
+      })
     }
     return process
   })
@@ -324,7 +345,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
     const there = yield* world.canReach(from, server.endpoint)
     const back = yield* world.canReach(server.endpoint, from)
     if (!there || !back) return yield* unreachable(host, op, "ETIMEDOUT", "connect ETIMEDOUT")
-    if (!server.running || port !== server.config.listenerPort) {
+    if (!server.running || server.closing || port !== server.config.listenerPort) {
       return yield* unreachable(host, op, "ECONNREFUSED", `connect ECONNREFUSED ${host}:${port}`)
     }
     if (server.hung) return yield* hang(host, op)

@@ -73,6 +73,8 @@ export class ModelServer {
   /** Faults: `hung` = alive but answers nothing (SQL times out, no replication, probes fail); `probeFailing` = probes
    * fail while SQL and replication go on (a slow probe, a kubelet problem). */
   hung = false
+  /** SIGTERM received, listener closed, still replicating to standbys that are behind (`termWaitsForStandbys`). */
+  closing = false
   probeFailing = false
   /** Set while a graceful primary -> standby transition waits for the standbys. */
   readOnlyOverride = false

@@ -368,19 +368,37 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       yield* runAs(rt.uid, runPod(rt))
     })
 
-    /** Graceful termination: preStop within the grace period, TERM, then the final delete. */
+    /** Some container process still shuts down after TERM (it may take until the grace period ends). */
+    const stillRunning = (rt: PodRuntime) =>
+      Effect.forEach([...rt.inits, ...rt.containers], (c) => c.process?.runningAfterTerm ?? Effect.succeed(false)).pipe(
+        Effect.map((running) => running.some(Boolean))
+      )
+
+    /**
+     * Graceful termination: preStop within the grace period, TERM, wait for the processes to exit until the grace
+     * period ends, KILL what is left, then the final delete.
+     */
     const terminate = (rt: PodRuntime, graceSeconds: number) =>
-      Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
-        concurrency: "unbounded",
-        discard: true
+      Effect.gen(function* () {
+        const deadline = (yield* Clock.currentTimeMillis) + graceSeconds * 1000
+        // waiting out preStop (and the exit after TERM) is not work in progress: `settle` must not spin on it
+        yield* Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
+          concurrency: "unbounded",
+          discard: true
+        }).pipe(Effect.timeoutOption(graceSeconds * 1000))
+        yield* tracked(
+          Effect.forEach([...rt.inits, ...rt.containers], (c) =>
+            c.process === undefined ? Effect.void : c.process.stop("TERM")
+          )
+        )
+        while ((yield* stillRunning(rt)) && (yield* Clock.currentTimeMillis) < deadline) yield* Effect.sleep(100)
       }).pipe(
-        // waiting out preStop is not work in progress: `settle` must not spin on it
-        Effect.timeoutOption(graceSeconds * 1000),
         Effect.andThen(
           tracked(
             Effect.gen(function* () {
               for (const c of [...rt.inits, ...rt.containers]) {
-                if (c.process !== undefined) yield* c.process.stop("TERM")
+                if (c.process !== undefined && (yield* c.process.runningAfterTerm ?? Effect.succeed(false)))
+                  yield* c.process.stop("KILL")
                 c.process = undefined
               }
               pods.delete(rt.uid)

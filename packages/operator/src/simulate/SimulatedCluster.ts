@@ -97,6 +97,10 @@ export interface SimulationOptions {
   readonly replicationDelay?: Duration.Input
   /** Extra random push duration in [0, jitter), drawn from the seed. */
   readonly replicationJitter?: Duration.Input
+  /** The Dolt model's `termWaitsForStandbys`: a primary whose standbys lag outlives SIGTERM (default false). */
+  readonly termWaitsForStandbys?: boolean
+  /** The Dolt model's `preStopDemote` (default 1: the preStop hands over when one standby is caught up). */
+  readonly preStopDemote?: number | false
   /**
    * The isolation guard sidecars: `run` (default) runs the real guard loop in each; `inert` starts them but never
    * lets them act (the mutation check: the operator still trusts them).
@@ -132,6 +136,8 @@ export const clusterLayer = (options: SimulationOptions = {}) => {
     seed: options.seed ?? 0,
     ...(options.replicationDelay === undefined ? {} : { replicationDelay: options.replicationDelay }),
     ...(options.replicationJitter === undefined ? {} : { replicationJitter: options.replicationJitter }),
+    ...(options.termWaitsForStandbys === undefined ? {} : { termWaitsForStandbys: options.termWaitsForStandbys }),
+    ...(options.preStopDemote === undefined ? {} : { preStopDemote: options.preStopDemote }),
     resolveHost: serviceResolver(() => system!)
   })
   const kube = Layer.effectContext(
