@@ -69,6 +69,11 @@ console.log(
   `e2e:repeat: ${runs} runs${filters.length ? ` of ${filters.join(" ")}` : ""}; output in ${relative(repo, out)}/`
 )
 
+// The same files as `npm run e2e`: its vitest arguments (config, exclusions), read from package.json.
+const e2eScript = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> })
+  .scripts.e2e
+const suiteArgs = (e2eScript?.match(/vitest run (.*)$/)?.[1] ?? "--config e2e/vitest.config.ts").split(/\s+/)
+
 const results: Array<RunResult> = []
 for (let i = 1; i <= runs; i++) {
   const dir = join(out, `run-${i}`)
@@ -76,7 +81,7 @@ for (let i = 1; i <= runs; i++) {
   const report = join(dir, "report.json")
   const t0 = Date.now()
   // The lock is held for this run only (others interleave between runs); the cluster is always down before release.
-  const vitest = [bin("vitest"), "run", "--config", "e2e/vitest.config.ts", "--reporter=default", "--reporter=json"]
+  const vitest = [bin("vitest"), "run", ...suiteArgs, "--reporter=default", "--reporter=json"]
   const code = await run(
     [
       "flock",

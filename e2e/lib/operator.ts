@@ -21,7 +21,13 @@ export interface RunningOperator {
 export const startOperator = (extraArgs: ReadonlyArray<string> = []): RunningOperator => {
   const work = process.env.E2E_WORK ?? join(here, "..", ".work")
   mkdirSync(join(work, "logs"), { recursive: true })
-  const log = join(work, "logs", "operator.log")
+  // One log per watched namespace: test files that run at the same time each run their own operator.
+  const watched = extraArgs.find((a) => a.startsWith("--watch-namespaces="))?.slice("--watch-namespaces=".length)
+  const log = join(
+    work,
+    "logs",
+    watched === undefined ? "operator.log" : `operator-${watched.replace(/[^a-z0-9-]/g, "_")}.log`
+  )
   const out = openSync(log, "a")
   involved.operatorLogs.add(log)
   const child = spawn(

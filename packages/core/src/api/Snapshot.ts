@@ -17,7 +17,7 @@ export const SnapshotDeletionPolicy = Schema.Literals(["Retain", "Delete"]).anno
 export const SnapshotSpec = Schema.Struct({
   frequencySchedule: Schema.String.annotate({
     description:
-      'FrequencySchedule is the cron expression (5 fields, UTC, e.g. "0 0 * * *") of the snapshots. Each fire snapshots the data volume of one caught-up standby (the primary when there is none).'
+      'FrequencySchedule is the cron expression of the snapshots (5 fields, UTC, e.g. "0 0 * * *", or a descriptor as the reference\'s CronJob accepts: @hourly, @daily, @weekly, @monthly, @yearly, @every <duration>). Each fire snapshots the data volume of one caught-up standby (the primary when there is none).'
   }),
   doltDBRef: DoltDBRef.annotate({ description: "DoltDBRef is a reference to the DoltDB to snapshot." }),
   volumeSnapshotClassName: Schema.optionalKey(

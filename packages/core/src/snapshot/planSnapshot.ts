@@ -11,9 +11,10 @@
  * Each fire is named by its scheduled time, so re-running a plan after a crash re-applies the same VolumeSnapshot
  * (a no-op) rather than taking a second one. A missed fire (operator down) is taken once, late, like a CronJob.
  */
-import { Cron, Result } from "effect"
+import { Result } from "effect"
 import { parseGoDuration } from "../api/GoDuration.ts"
 import type { SnapshotRecord, SnapshotStatus } from "../api/Snapshot.ts"
+import { latestDue, nextTime, parseSchedule } from "../backup/BackupCron.ts"
 import { type Action, event, type ObjectRef } from "../plan/Action.ts"
 import {
   type ConditionInput,
@@ -150,9 +151,10 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
       "the VolumeSnapshot API (snapshot.storage.k8s.io/v1) is not served: install the external-snapshotter CRDs and snapshot-controller, and a CSI driver that supports snapshots",
       60_000
     )
-  const cron = Cron.parse(snap.spec.frequencySchedule, "UTC")
-  if (Result.isFailure(cron))
-    return failed("InvalidSchedule", `spec.frequencySchedule '${snap.spec.frequencySchedule}': ${cron.failure.message}`)
+  // The reference hands frequencySchedule to a CronJob (robfig/cron ParseStandard): 5 fields or a descriptor such
+  // as @daily or @every 15m, as BackupSchedule's schedule.
+  const schedule = parseSchedule(snap.spec.frequencySchedule, "UTC")
+  if (Result.isFailure(schedule)) return failed("InvalidSchedule", `spec.frequencySchedule: ${schedule.failure}`)
   if (o.snapshotClass._tag === "Missing")
     return failed(
       "VolumeSnapshotClassNotFound",
@@ -165,12 +167,12 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
   // 1. The fire, if one is due.
   const created = parseTime(snap.metadata.creationTimestamp) ?? o.now
   const last = parseTime(current.lastScheduleTime) ?? created
-  const due = Cron.next(cron.success, new Date(last)).getTime()
+  const due = nextTime(schedule.success, last)
   let lastScheduleTime = current.lastScheduleTime
   let taken: ReadonlyArray<VolumeSnapshotView> = []
   let noSource: string | undefined
   if (due <= o.now) {
-    const fire = Cron.prev(cron.success, new Date(o.now + 1)).getTime()
+    const fire = latestDue(schedule.success, last, o.now) ?? due
     const sources = pickSources(o.doltdb.sources, snap.spec.everyReplica === true)
     if (sources.length === 0) {
       noSource = `no volume to snapshot: no ready pod of DoltDB '${o.doltdb.name}' with a bound claim (retrying)`
@@ -247,7 +249,10 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
   const newest = kept[0]
   const lastReady = kept.find((r) => r.ready)
   if (newest !== undefined && !newest.ready && newest.error === undefined) requeues.push(2_000)
-  const next = Cron.next(cron.success, new Date(Math.max(o.now, parseTime(lastScheduleTime) ?? last))).getTime()
+  const from = parseTime(lastScheduleTime) ?? last
+  // The next fire after now: for @every, counted in whole periods from the last fire.
+  const base = o.now <= from ? from : (latestDue(schedule.success, from, o.now) ?? from)
+  const next = nextTime(schedule.success, base)
   requeues.push(next - o.now)
   const status: SnapshotStatus = {
     ...(lastScheduleTime === undefined ? {} : { lastScheduleTime }),

@@ -268,4 +268,31 @@ describe("planSnapshot", () => {
       ["RequeueAfter"]
     )
   })
+
+  it("descriptors as the reference's CronJob accepts them: @every 15s fires every 15 s, @hourly once an hour", () => {
+    const every = snapshot({ frequencySchedule: "@every 15s" })
+    assert.deepStrictEqual(applied(planSnapshot(observed(T0 + 14_000, every)).actions), [])
+    const first = planSnapshot(observed(T0 + 15_000, every))
+    assert.deepStrictEqual(
+      applied(first.actions).map((o) => o.metadata.name),
+      [volumeSnapshotName("nightly", T0 + 15_000, undefined)]
+    )
+    assert.strictEqual(first.status.lastScheduleTime, "2026-12-06T10:00:15Z")
+    assert.strictEqual(first.status.nextScheduleTime, "2026-12-06T10:00:30Z")
+    // Late by 20 s: one catch-up fire at the latest due time, the next in whole periods from it.
+    const late = planSnapshot(
+      observed(T0 + 50_000, snapshot({ frequencySchedule: "@every 15s" }, { lastScheduleTime: "2026-12-06T10:00:15Z" }))
+    )
+    assert.deepStrictEqual(
+      applied(late.actions).map((o) => o.metadata.name),
+      [volumeSnapshotName("nightly", T0 + 45_000, undefined)]
+    )
+    assert.strictEqual(late.status.nextScheduleTime, "2026-12-06T10:01:00Z")
+    const hourly = planSnapshot(observed(T0 + minute, snapshot({ frequencySchedule: "@hourly" })))
+    assert.deepStrictEqual(applied(hourly.actions), [])
+    assert.strictEqual(hourly.status.nextScheduleTime, "2026-12-06T11:00:00Z")
+    const sixFields = planSnapshot(observed(T0 + minute, snapshot({ frequencySchedule: "*/15 * * * * *" })))
+    assert.strictEqual(ready(sixFields)?.reason, "InvalidSchedule")
+    assert.match(ready(sixFields)?.message ?? "", /5 fields/)
+  })
 })
