@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { planReplication, type ReplicationStep, RoleLabel } from "../../src/replication/planReplication.ts"
+import { HandOverMillis } from "../../src/replication/planTransition.ts"
 import { brokenSql, cluster, healthy3, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
 
 const tags = (actions: ReadonlyArray<ReplicationStep>) => actions.map((a) => a._tag)
@@ -158,6 +159,35 @@ describe("planReplication", () => {
     const pods = [pod(0, primarySql(4)), pod(1, standbySql(4))]
     const d = planReplication(observed(pods, state({ replicationEpoch: 4, transition }), {}, 100_500), cluster)
     assert.deepStrictEqual(roleChanges(d.actions), ["db-0:standby@5", "db-1:primary@5"])
+  })
+
+  it("failover of a terminating primary: its hand-over gets 12 s, then its pod is force-deleted before anyone is promoted", () => {
+    const transition = { kind: "Failover", from: 0, to: 1, epoch: 5, fromPodUid: "uid-0", startedAt: 100_000 } as const
+    const s = state({ replicationEpoch: 4, transition })
+    // Unreachable (SIGTERM closed its listener, or the preStop's demotion killed connections): wait, no delete yet.
+    const closing = [
+      pod(0, unreachable, { deleting: true, ready: false }),
+      pod(1, standbySql(4)),
+      pod(2, standbySql(4))
+    ]
+    const early = planReplication(observed(closing, s, {}, 100_000 + HandOverMillis - 1), cluster)
+    assert.deepStrictEqual(deletes(early.actions), [])
+    assert.deepStrictEqual(roleChanges(early.actions), [])
+    const late = planReplication(observed(closing, s, {}, 100_000 + HandOverMillis), cluster)
+    assert.deepStrictEqual(deletes(late.actions), ["db-0/uid-0"])
+    assert.deepStrictEqual(roleChanges(late.actions), [], "no promotion while the old pod exists")
+    assert.isTrue(late.actions.some((a) => a._tag === "Delete" && a.gracePeriodSeconds === 0))
+    // Still primary (its graceful demotion keeps failing): demoted gracefully first, then fenced by force.
+    const stuck = [pod(0, primarySql(4), { deleting: true }), pod(1, standbySql(4)), pod(2, standbySql(4))]
+    const first = planReplication(observed(stuck, s, {}, 100_500), cluster)
+    assert.deepStrictEqual(roleChanges(first.actions), ["db-0:standby@5", "db-1:primary@5"])
+    assert.deepStrictEqual(deletes(first.actions), [])
+    const after = planReplication(observed(stuck, s, {}, 100_000 + HandOverMillis), cluster)
+    assert.deepStrictEqual(deletes(after.actions), ["db-0/uid-0"])
+    assert.deepStrictEqual(roleChanges(after.actions), [])
+    // A primary that is not terminating and answers is never deleted within the window either.
+    const alive = [pod(0, primarySql(4)), pod(1, standbySql(4)), pod(2, standbySql(4))]
+    assert.deepStrictEqual(deletes(planReplication(observed(alive, s, {}, 100_500), cluster).actions), [])
   })
 
   it("failover: refuses when no standby is provably caught up, unless the user opted in", () => {
