@@ -119,7 +119,8 @@ export const startTransition = (
  * demotion waits at most 10 s for its standbys (the preStop's, or the operator's own), plus a margin. Past it, a
  * still-writable or unreachable old primary whose pod is terminating has its pod force-deleted, as an unreachable
  * one's is: its server may otherwise linger until the grace period ends (dolt waits for lagging standbys after
- * SIGTERM), and the failover with it (e2e: the transition ran into its 60 s timeout).
+ * SIGTERM), and the failover with it (e2e: the transition ran into its 60 s timeout). A primary that is not
+ * terminating is not affected: an unreachable one is deleted at once, a reachable one is demoted gracefully.
  */
 export const HandOverMillis = 12_000
 
@@ -230,16 +231,15 @@ export const continueTransition = (
         ])
       }
     }
-    // The graceful hand-over had its time: fence by force, whether the server still answers or not.
-    const handOverOver = o.now - t.startedAt >= HandOverMillis
+    // A terminating old primary had its time to hand over: fence it by force, whether it still answers or not.
+    // Until then its preStop may be handing over (and kill connections while it does), so it is waited for.
+    const handOverOver = oldPod?.deleting === true && o.now - t.startedAt >= HandOverMillis
     const why =
       oldSql === undefined
         ? "unreachable"
-        : `still primary ${HandOverMillis}ms into the ${t.kind.toLowerCase()} (its graceful demotion did not complete)`
-    // A terminating pod is deleted again (grace period 0) only once the hand-over had its time: until then its
-    // preStop may be handing over (and kill connections while it does).
+        : `terminating and still primary ${HandOverMillis}ms into the ${t.kind.toLowerCase()} (its hand-over did not complete)`
     const forceDelete =
-      oldPod?.exists === true && !oldGone && (oldPod.deleting ? handOverOver : true)
+      oldPod?.exists === true && !oldGone && (!oldPod.deleting || handOverOver)
         ? [deleteOldPod(cluster, oldPod, why)]
         : []
     if (oldSql !== undefined && !handOverOver)
