@@ -378,41 +378,44 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
      * Graceful termination: preStop within the grace period, TERM, wait for the processes to exit until the grace
      * period ends, KILL what is left, then the final delete.
      */
-    const terminate = (rt: PodRuntime, graceSeconds: number) =>
-      Effect.gen(function* () {
+    const terminate = (rt: PodRuntime, graceSeconds: number) => {
+      /** SIGKILL what still runs, then the final delete. */
+      const finish = Effect.gen(function* () {
+        for (const c of [...rt.inits, ...rt.containers]) {
+          if (c.process !== undefined && (yield* c.process.runningAfterTerm ?? Effect.succeed(false)))
+            yield* c.process.stop("KILL")
+          c.process = undefined
+        }
+        pods.delete(rt.uid)
+        yield* kube
+          .delete(Pods, rt.name, {
+            namespace: rt.namespace,
+            gracePeriodSeconds: 0,
+            preconditions: { uid: rt.uid }
+          })
+          .pipe(Effect.catchTags({ NotFound: () => Effect.void, Conflict: () => Effect.void }))
+      })
+      return Effect.gen(function* () {
         const deadline = (yield* Clock.currentTimeMillis) + graceSeconds * 1000
-        // waiting out preStop (and the exit after TERM) is not work in progress: `settle` must not spin on it
+        // waiting out preStop (and a slow exit after TERM) is not work in progress: `settle` must not spin on it
         yield* Effect.forEach(rt.containers, (c) => (c.process === undefined ? Effect.void : c.process.preStop), {
           concurrency: "unbounded",
           discard: true
         }).pipe(Effect.timeoutOption(graceSeconds * 1000))
-        yield* tracked(
-          Effect.forEach([...rt.inits, ...rt.containers], (c) =>
-            c.process === undefined ? Effect.void : c.process.stop("TERM")
-          )
+        // TERM and, when every process ended at once (the usual case), the final delete: one unit of work
+        const lingering = yield* tracked(
+          Effect.gen(function* () {
+            for (const c of [...rt.inits, ...rt.containers]) if (c.process !== undefined) yield* c.process.stop("TERM")
+            if (yield* stillRunning(rt)) return true
+            yield* finish
+            return false
+          })
         )
+        if (!lingering) return
         while ((yield* stillRunning(rt)) && (yield* Clock.currentTimeMillis) < deadline) yield* Effect.sleep(100)
-      }).pipe(
-        Effect.andThen(
-          tracked(
-            Effect.gen(function* () {
-              for (const c of [...rt.inits, ...rt.containers]) {
-                if (c.process !== undefined && (yield* c.process.runningAfterTerm ?? Effect.succeed(false)))
-                  yield* c.process.stop("KILL")
-                c.process = undefined
-              }
-              pods.delete(rt.uid)
-              yield* kube
-                .delete(Pods, rt.name, {
-                  namespace: rt.namespace,
-                  gracePeriodSeconds: 0,
-                  preconditions: { uid: rt.uid }
-                })
-                .pipe(Effect.catchTags({ NotFound: () => Effect.void, Conflict: () => Effect.void }))
-            })
-          )
-        )
-      )
+        yield* tracked(finish)
+      })
+    }
 
     const killAll = (rt: PodRuntime) =>
       Effect.forEach(
