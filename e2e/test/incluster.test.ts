@@ -53,9 +53,10 @@ describe("e2e harness: in-cluster API access", () => {
       'echo "namespace=$ns host=$KUBERNETES_SERVICE_HOST port=$KUBERNETES_SERVICE_PORT"',
       'echo "pods=$(call /api/v1/namespaces/$ns/pods)"',
       'echo "secrets=$(call /api/v1/namespaces/$ns/secrets)"',
-      'echo "whoami=$(curl -s --cacert ' +
+      // -sS: a failed call prints curl's error after whoami= instead of nothing.
+      'echo "whoami=$(curl -sS --cacert ' +
         `${sa}/ca.crt -H "Authorization: Bearer $(cat ${sa}/token)" -H 'Content-Type: application/json' -X POST ` +
-        `-d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' "$api/apis/authentication.k8s.io/v1/selfsubjectreviews" | tr -d ' \\n')"`
+        `-d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' "$api/apis/authentication.k8s.io/v1/selfsubjectreviews" 2>&1 | tr -d ' \\n')"`
     ].join("\n")
     await k.create(core("pods", ns), {
       apiVersion: "v1",
