@@ -97,10 +97,14 @@ export const buildConfigMap = (doltdb: IdentifiedDoltDB, members?: number): Conf
  */
 export const configHash = (doltdb: IdentifiedDoltDB, members?: number): string => {
   const input = doltConfigInput(doltdb, members)
+  // Pods a scale-down only holds for now (`members`) are left out: they go away without a restart, and the hash must
+  // not change again when they do.
   const distinct = new Set(
-    buildDoltConfigs(input).configs.map((config: DoltConfig) =>
-      toYaml(rolloutRelevantConfig(config, input.engineVersion, doltdb.spec.updateStrategy))
-    )
+    buildDoltConfigs(input)
+      .configs.slice(0, input.members ?? input.replicas)
+      .map((config: DoltConfig) =>
+        toYaml(rolloutRelevantConfig(config, input.engineVersion, doltdb.spec.updateStrategy))
+      )
   )
   return sha256Hex([...distinct].sort().join("\n---\n"))
 }

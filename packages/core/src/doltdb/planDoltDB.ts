@@ -264,7 +264,10 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   const desired = desiredChildren(buildFor(nextPrimary), {
     tlsHash: tls.tlsHash,
     podManagementPolicy: o.statefulSet?.podManagementPolicy,
-    ...(replicated && holdReplicas > spec.replicas ? { peerMembers: spec.replicas } : {})
+    // Only where the operator restarts the pods that stay before the switchover (`planScaleDown.ts`).
+    ...(replicated && holdReplicas > spec.replicas && spec.updateStrategy === "ReplicasFirstPrimaryLast"
+      ? { peerMembers: spec.replicas }
+      : {})
   })
   // A child the API server would refuse for its size holds every child (ConfigMap and StatefulSet go together).
   const oversized = oversizedOf(desired)
