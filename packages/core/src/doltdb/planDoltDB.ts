@@ -1,31 +1,30 @@
 /**
  * The DoltDB planner: one pass of observe → plan for a DoltDB and everything it owns.
  *
- * Order of the plan, and why:
- * 1. Apply the children whose desired configuration changed (RBAC, ConfigMap, Services, StatefulSet, PDB). A child
- *    is applied only when the hash of its desired form differs from the one recorded on it, so a converged
- *    cluster costs no API writes. The StatefulSet keeps the primary's ordinal while a scale-down moves it.
- * 2. Record replication intent in status (a primary transition) before its first step.
- * 3. Replication actions (labels, fencing, role changes) from `planReplication`.
- * 4. Point `<name>-primary` at the new primary as soon as it is promoted, without waiting for the next pass.
- * 5. One rolling-update step (`planRollout`), only when no primary change is in flight.
- * 6. Write status only if it differs from what the API server has (a status write triggers a watch event, which
- *    must not loop).
+ * Order of the plan, and why (the executor stops at the first failing action):
+ * 1. Record replication intent in status (a primary transition) before its first step.
+ * 2. Replication actions (labels, fencing, role changes) from `planReplication`, then the replication state they
+ *    reach, recorded: a child the API server keeps refusing (RBAC, a PDB) must not hold up a failover.
+ * 3. Certificates, then the children whose desired configuration changed (`planChildren.ts`), built for the primary
+ *    the replication steps leave; a child is applied only when the hash of its desired form differs from the one
+ *    recorded on it, so a converged cluster costs no API writes. The StatefulSet keeps the primary's ordinal while a
+ *    scale-down moves it.
+ * 4. One rolling-update step (`rolloutOf.ts`), only when no primary change is in flight.
+ * 5. Write status only if it differs from what the API server has (a status write triggers a watch event, which
+ *    must not loop), then ask to be requeued at the earliest time anything is due.
  */
 import type { DoltDBStatus } from "../api/DoltDB.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
 import { type Action, event, type ObjectRef, type Plan } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
-import { planRollout, type RolloutStep } from "../replication/planRollout.ts"
 import { keptForPrimaryPeers } from "../replication/planScaleDown.ts"
 import type { ReplicationState } from "../replication/ReplicationObserved.ts"
-import { jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
-import { childKey, type DoltDBObserved } from "./DoltDBObserved.ts"
-import { desiredChildren } from "./desiredChildren.ts"
+import { jsonEqual, parseTime, setConditions } from "../status/Conditions.ts"
+import type { DoltDBObserved } from "./DoltDBObserved.ts"
 import { computeStatus, withBlockedChildren } from "./doltdbStatus.ts"
-import { ChildNotOwnedReason, foreignChildrenMessage, isForeign } from "./ForeignChildren.ts"
-import { ChildTooLargeReason, oversizedChildrenMessage, oversizedOf } from "./OversizedChildren.ts"
+import { blockedChildrenEvents, planChildren } from "./planChildren.ts"
 import { replicationPolicyOf, replicationStateOf, withReplicationState } from "./replicationStatus.ts"
+import { meshOf, olderPeerList, rolloutOf } from "./rolloutOf.ts"
 import { withStorage } from "./storage/withStorage.ts"
 import { planTls } from "./tls/planCertificates.ts"
 
@@ -105,47 +104,9 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   const state = replicationStateOf(doltdb.status)
   const policy = replicationPolicyOf(o)
 
-  // The peer list the ConfigMap gives the pods that stay, and since when: pods created before then run with an
-  // older one. (Pods a scale-down still holds for the primary keep the full list: `peerMembers` below.)
-  const meshReplicas = spec.replicas
-  const previousMesh = doltdb.status?.mesh
-  const mesh = !replicated
-    ? undefined
-    : previousMesh === undefined
-      ? { replicas: meshReplicas, since: rfc3339(0) }
-      : previousMesh.replicas !== meshReplicas
-        ? { replicas: meshReplicas, since: rfc3339(o.now) }
-        : previousMesh
+  const mesh = meshOf(o, replicated)
   const meshSince = parseTime(mesh?.since) ?? 0
-  const rollout: RolloutStep = planRollout({
-    strategy: spec.updateStrategy,
-    replicationEnabled: replicated,
-    replicas: spec.replicas,
-    updateRevision: o.statefulSet?.updateRevision,
-    pods: o.pods.map((pod) => ({
-      pod,
-      revision: pod.revision,
-      needsRestart: pod.createdAt !== undefined && pod.createdAt < meshSince
-    })),
-    primary: state.currentPrimaryPodIndex,
-    transitionInFlight: state.transition !== undefined,
-    primaryServing: (() => {
-      const p = state.currentPrimaryPodIndex === undefined ? undefined : o.pods[state.currentPrimaryPodIndex]
-      return p?.exists === true && !p.deleting && p.sql._tag === "Reachable" && p.sql.role === "primary"
-    })(),
-    primaryClustered: (() => {
-      const p = state.currentPrimaryPodIndex === undefined ? undefined : o.pods[state.currentPrimaryPodIndex]
-      return p?.sql._tag === "Reachable" ? p.sql.clustered !== false : true
-    })(),
-    standbys:
-      state.currentPrimaryPodIndex === undefined
-        ? []
-        : (() => {
-            const p = o.pods[state.currentPrimaryPodIndex]?.sql
-            return p?._tag === "Reachable" ? p.standbys : []
-          })(),
-    maxLagMillis: policy.maxSwitchoverLagMillis
-  })
+  const rollout = rolloutOf(o, state, policy, replicated, meshSince)
 
   const decision: ReplicationDecision | undefined = !replicated
     ? undefined
@@ -261,39 +222,14 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   // Certificates before the children that mount them; the StatefulSet waits until the mounted Secret is readable.
   const tls = planTls(doltdb, o.tls, o.now)
   for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
-  const desired = desiredChildren(buildFor(nextPrimary), {
-    tlsHash: tls.tlsHash,
-    podManagementPolicy: o.statefulSet?.podManagementPolicy,
+  const children = planChildren(o, buildFor(nextPrimary), tls, {
     // Only where the operator restarts the pods that stay before the switchover (`planScaleDown.ts`).
     ...(replicated && holdReplicas > spec.replicas && spec.updateStrategy === "ReplicasFirstPrimaryLast"
       ? { peerMembers: spec.replicas }
       : {})
   })
-  // A child the API server would refuse for its size holds every child (ConfigMap and StatefulSet go together).
-  const oversized = oversizedOf(desired)
-  for (const { child, object, hash } of oversized.length > 0 ? [] : desired) {
-    if (isForeign(o.foreignChildren, child.kind, child.metadata.name)) continue
-    if (child.kind === "StatefulSet" && tls.holdStatefulSet) continue
-    if (o.children.get(childKey(child.kind, child.metadata.name)) !== hash)
-      actions.push({ _tag: "Apply", object, force: true })
-  }
-  // Services the topology no longer has (standalone ↔ replicated) go away; the PDB too when it can't be built, the
-  // NetworkPolicy when it is disabled.
-  const wanted = new Set(desired.map(({ child }) => childKey(child.kind, child.metadata.name)))
-  for (const key of oversized.length > 0 ? [] : o.children.keys()) {
-    const [kind, childName] = key.split("/") as [string, string]
-    if ((kind === "Service" || kind === "PodDisruptionBudget" || kind === "NetworkPolicy") && !wanted.has(key))
-      actions.push({
-        _tag: "Delete",
-        ref: {
-          apiVersion: kind === "Service" ? "v1" : kind === "NetworkPolicy" ? "networking.k8s.io/v1" : "policy/v1",
-          kind,
-          namespace: cluster.namespace,
-          name: childName
-        },
-        reason: `${kind} ${childName} is not part of this topology`
-      })
-  }
+  actions.push(...children.actions)
+  const oversized = children.oversized
 
   const computed = withBlockedChildren(o, computeStatus(o, decision, next), oversized)
   const { mesh: _previousMesh, ...withoutMesh } = computed
@@ -318,20 +254,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       },
       reason: rollout.reason
     })
-  // Children in the way are announced once, when the DoltDB first reports them.
-  const foreign = o.foreignChildren ?? []
-  if (
-    foreign.length > 0 &&
-    current.conditions?.find((c) => c.type === "Ready")?.message !== foreignChildrenMessage(foreign)
-  )
-    actions.push(event(ref, "Warning", ChildNotOwnedReason, foreignChildrenMessage(foreign)))
-  const tooLarge = oversizedChildrenMessage(oversized)
-  if (
-    oversized.length > 0 &&
-    foreign.length === 0 &&
-    current.conditions?.find((c) => c.type === "Ready")?.message !== tooLarge
-  )
-    actions.push(event(ref, "Warning", ChildTooLargeReason, tooLarge))
+  actions.push(...blockedChildrenEvents(o, ref, current, oversized))
   // 5. Status, only when it changed.
   if (!jsonEqual(status, written ?? current))
     actions.push({
@@ -359,9 +282,3 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
   return { actions, status }
 }
-
-/** The pods that stay and started before the peer list last changed (`meshSince`): the rolling update restarts them. */
-const olderPeerList = (o: DoltDBObserved, replicas: number, meshSince: number): ReadonlyArray<number> =>
-  o.pods
-    .filter((p) => p.ordinal < replicas && p.createdAt !== undefined && p.createdAt < meshSince)
-    .map((p) => p.ordinal)
