@@ -274,7 +274,10 @@ export const continueTransition = (
     return abortSwitchover(o, cluster, t, oldPod, epochMax)
   // Promote the target; if it is no longer usable (or a switchover's old primary vanished before the target was
   // confirmed), only a standby the evidence shows caught up, as in a failover.
-  const targetUsable = targetPod !== undefined && isPromotable(targetPod) && !drainedUnconfirmed
+  // A target already primary at the transition's epoch was promoted by an earlier pass (whose completion was not
+  // recorded): it is the new primary. Promoting another pod at that epoch would make two (soak seed 50033).
+  const targetPromoted = targetSql?.role === "primary" && targetSql.epoch >= t.epoch
+  const targetUsable = targetPod !== undefined && (isPromotable(targetPod) || targetPromoted) && !drainedUnconfirmed
   let promote: PodView | undefined = targetUsable ? targetPod : undefined
   let next = t
   if (promote === undefined) {
@@ -296,7 +299,9 @@ export const continueTransition = (
       }
     promote = choice.candidate.pod
     const { targetConfirmed: _confirmed, ...rest } = t
-    next = { ...rest, to: promote.ordinal }
+    // A new epoch: the first target may have been told to assume the old one before it became unusable, and two
+    // primaries at one epoch leave both in detected_broken_config; a higher epoch wins when they meet.
+    next = { ...rest, to: promote.ordinal, epoch: Math.max(epochMax, t.epoch) + 1 }
   }
   const promotion: ReplicationStep = { _tag: "AssumeRole", target: promote.target, role: "primary", epoch: next.epoch }
   return {

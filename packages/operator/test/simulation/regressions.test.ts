@@ -25,6 +25,22 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
     }
   },
   {
+    // Soak seed 50033 run 10 (simspeed): API errors made the primary look unavailable and a failover to db-1 began;
+    // the pass that promoted db-1 did not record its completion (the primary's pod deleted, the operator restarted),
+    // and the next pass, seeing db-1 primary rather than a promotable standby, promoted db-2 at the same epoch: both
+    // went to detected_broken_config and the cluster had no primary for good (NotConverged).
+    name: "API errors, the primary's pod deleted gracefully, the operator restarted mid-failover",
+    schedule: {
+      seed: 246087,
+      steps: [
+        { _tag: "ApiErrors", rate: 0.2 },
+        { _tag: "DeletePod", target: "primary", graceful: true },
+        { _tag: "OperatorRestart", turns: 0 }
+      ],
+      guardSeconds: 2
+    }
+  },
+  {
     // Soak seed 9034 run 25 (simspeed): the same gap by another path — the force-deleted db-1 was re-created on
     // db-0's node, that node was isolated, and db-0's guard served on while db-2 was promoted (GuardLate 7 s).
     name: "a standby force-deleted and re-created on the guarded primary's node, then that node isolated",
