@@ -556,6 +556,17 @@ export const SwitchoverBackoff = Schema.Struct({
 })
 export type SwitchoverBackoff = typeof SwitchoverBackoff.Type
 
+export const ShortenedAckWait = Schema.Struct({
+  podIndex: Integer.annotate({ description: "PodIndex is the Pod whose server runs with the lowered wait." }),
+  seconds: Integer.annotate({
+    description: "Seconds is the dolt_cluster_ack_writes_timeout_secs the server ran with before, restored later."
+  })
+}).annotate({
+  description:
+    "ShortenedAckWait records that the operator lowered dolt_cluster_ack_writes_timeout_secs to 1 on a server it promoted while a standby was down (SET GLOBAL: that process only), so commits do not each wait the full timeout for a standby that cannot answer; it is set back to seconds once every standby replicates again or the server is no longer primary."
+})
+export type ShortenedAckWait = typeof ShortenedAckWait.Type
+
 export const DoltDBStatus = Schema.Struct({
   conditions: Schema.optionalKey(
     Schema.Array(Condition).annotate({ description: "Conditions for the Dolt cluster object." })
@@ -607,7 +618,8 @@ export const DoltDBStatus = Schema.Struct({
     })
   ),
   replicationEvidence: Schema.optionalKey(ReplicationEvidence),
-  switchoverBackoff: Schema.optionalKey(SwitchoverBackoff)
+  switchoverBackoff: Schema.optionalKey(SwitchoverBackoff),
+  shortenedAckWait: Schema.optionalKey(ShortenedAckWait)
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
 

@@ -14,6 +14,7 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
   const t = status?.primaryTransition
   const e = status?.replicationEvidence
   const b = status?.switchoverBackoff
+  const w = status?.shortenedAckWait
   return {
     currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
     replicationEpoch: status?.replicationEpoch,
@@ -44,7 +45,8 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
           },
     ...(b === undefined
       ? {}
-      : { switchoverBackoff: { to: b.podIndex, attempts: b.attempts, retryAt: parseTime(b.retryAt) ?? 0 } })
+      : { switchoverBackoff: { to: b.podIndex, attempts: b.attempts, retryAt: parseTime(b.retryAt) ?? 0 } }),
+    ...(w === undefined ? {} : { shortenedAckWait: { pod: w.podIndex, seconds: w.seconds } })
   }
 }
 
@@ -56,6 +58,7 @@ export const withReplicationState = (status: DoltDBStatus, state: ReplicationSta
     primaryRequest: _r,
     replicationEvidence: _v,
     switchoverBackoff: _b,
+    shortenedAckWait: _w,
     currentPrimary: _c,
     currentPrimaryPodIndex: _i,
     replicationEpoch: _e,
@@ -114,7 +117,10 @@ export const withReplicationState = (status: DoltDBStatus, state: ReplicationSta
             // Rounded up (metav1.Time has seconds): the retry may only move later.
             retryAt: rfc3339(Math.ceil(state.switchoverBackoff.retryAt / 1000) * 1000)
           }
-        })
+        }),
+    ...(state.shortenedAckWait === undefined
+      ? {}
+      : { shortenedAckWait: { podIndex: state.shortenedAckWait.pod, seconds: state.shortenedAckWait.seconds } })
   }
 }
 

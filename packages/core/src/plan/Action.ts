@@ -129,6 +129,16 @@ export type Action =
     }
   | { readonly _tag: "AssumeRole"; readonly target: PodTarget; readonly role: AssumableRole; readonly epoch: number }
   /**
+   * `SET GLOBAL dolt_cluster_ack_writes_timeout_secs` on one server (its process only). `bestEffort`: a failure is
+   * logged and the plan goes on (lowering the wait must never hold up the promotion it accompanies).
+   */
+  | {
+      readonly _tag: "SetAckWritesTimeout"
+      readonly target: PodTarget
+      readonly seconds: number
+      readonly bestEffort: boolean
+    }
+  /**
    * Graceful demotion of a primary. The executor fails the action unless at least `minCaughtUp` standbys are
    * reported caught up and every standby remote named in `requireCaughtUp` (pod names, as in the config's
    * `standby_remotes`) is among them.

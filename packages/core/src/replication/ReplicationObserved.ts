@@ -30,6 +30,11 @@ export type SqlView =
        * restarted yet) reports role primary at epoch 0 and has no status table; it is never failed over from.
        */
       readonly clustered?: boolean
+      /**
+       * `@@global.dolt_cluster_ack_writes_timeout_secs` as the server runs with it (`undefined`: not read). Above 0 a
+       * primary's commit waits up to that long for every standby (ack-writes).
+       */
+      readonly ackWritesTimeoutSecs?: number | undefined
       /** The user databases the server holds (`undefined`: not read). */
       readonly databases?: ReadonlyArray<string>
       /** Present on a primary: replication towards each standby remote. */
@@ -126,6 +131,14 @@ export interface ReplicationState {
   readonly evidence?: Evidence | undefined
   /** An aborted switchover waiting to be re-attempted (`SwitchoverBackoff.ts`). */
   readonly switchoverBackoff?: SwitchoverBackoff | undefined
+  /** The operator lowered the ack-writes wait on this pod's server (`AckWait.ts`); `seconds` is what it restores. */
+  readonly shortenedAckWait?: ShortenedAckWait | undefined
+}
+
+/** `dolt_cluster_ack_writes_timeout_secs` lowered (SET GLOBAL, this process only) on `pod`; `seconds` = before. */
+export interface ShortenedAckWait {
+  readonly pod: number
+  readonly seconds: number
 }
 
 export interface ReplicationPolicy {

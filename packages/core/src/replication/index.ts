@@ -1,3 +1,4 @@
+export * from "./AckWait.ts"
 export * from "./planReplication.ts"
 export * from "./planRollout.ts"
 export * from "./planScaleDown.ts"

@@ -16,6 +16,7 @@
  *   is being deleted and its server already handed over).
  */
 
+import { restoreAckWait } from "./AckWait.ts"
 import {
   blockedDecision,
   type ClusterIdentity,
@@ -65,6 +66,8 @@ const aboveEveryoneElse = (o: ReplicationObserved, pod: PodView): boolean => {
 
 const withoutBackoff = ({ switchoverBackoff: _, ...rest }: ReplicationState): ReplicationState => rest
 
+const withoutShortenedAckWait = ({ shortenedAckWait: _, ...rest }: ReplicationState): ReplicationState => rest
+
 const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
 
 /** `leaving`: the primary's pod is removed by a scale-down, and where it moves (`planScaleDown`). */
@@ -113,11 +116,13 @@ const planHealthy = (
       : { ...started, actions: [event(cluster, "Warning", "ScaleDownTargetNotRestarted", late), ...started.actions] }
   }
   const honored = o.policy.desiredPrimary === primary.ordinal ? primary.ordinal : o.state.primaryRequest
+  const restore = restoreAckWait(o, cluster, primary)
+  const settled = backoffOver(state, primary.ordinal, o.now) ? withoutBackoff(state) : state
   return steady(
     o,
     cluster,
-    { ...(backoffOver(state, primary.ordinal, o.now) ? withoutBackoff(state) : state), primaryRequest: honored },
-    [],
+    { ...(restore.clear ? withoutShortenedAckWait(settled) : settled), primaryRequest: honored },
+    restore.actions,
     "Switchover complete"
   )
 }

@@ -13,6 +13,7 @@
 
 import { OperatorMarginMillis } from "../guard/GuardView.ts"
 import type { Action } from "../plan/Action.ts"
+import { shortenBeforePromotion } from "./AckWait.ts"
 import {
   type ClusterIdentity,
   event,
@@ -25,7 +26,13 @@ import {
   switching
 } from "./Decision.ts"
 import { DefaultMaxLagOnFailoverMillis, seedEvidence } from "./Evidence.ts"
-import type { PodView, PrimaryTransition, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
+import type {
+  PodView,
+  PrimaryTransition,
+  ReplicationObserved,
+  ReplicationState,
+  ShortenedAckWait
+} from "./ReplicationObserved.ts"
 import { reachable } from "./Situation.ts"
 import { afterAbort, describeBackoff } from "./SwitchoverBackoff.ts"
 import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
@@ -216,8 +223,10 @@ export const continueTransition = (
       // Drain: the executor fails the action unless the target reports caught up; only then is the checkpoint
       // written and the target promoted, in this pass or (after a crash) the next.
       const confirmed: PrimaryTransition = { ...t, targetConfirmed: true }
-      return {
-        ...completeTransition(o, cluster, confirmed, epochMax, [
+      const shorten = shortenBeforePromotion(o, cluster, targetPod)
+      const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
+      return withRecord(
+        completeTransition(o, cluster, confirmed, epochMax, [
           ...fence,
           {
             _tag: "TransitionToStandby",
@@ -226,10 +235,12 @@ export const continueTransition = (
             minCaughtUp: Math.max(1, o.policy.minCaughtUpStandby),
             requireCaughtUp: [targetPod.name]
           },
-          { _tag: "Checkpoint", state: { ...o.state, transition: confirmed } },
+          { _tag: "Checkpoint", state: { ...o.state, transition: confirmed, ...recorded } },
+          ...(shorten?.actions ?? []),
           { _tag: "AssumeRole", target: targetPod.target, role: "primary", epoch: t.epoch }
-        ])
-      }
+        ]),
+        shorten?.record
+      )
     }
     // A terminating old primary had its time to hand over: fence it by force, whether it still answers or not.
     // Until then its preStop may be handing over (and kill connections while it does), so it is waited for.
@@ -304,11 +315,21 @@ export const continueTransition = (
     next = { ...rest, to: promote.ordinal, epoch: Math.max(epochMax, t.epoch) + 1 }
   }
   const promotion: ReplicationStep = { _tag: "AssumeRole", target: promote.target, role: "primary", epoch: next.epoch }
-  return {
-    ...completeTransition(o, cluster, next, epochMax, [...fence, promotion]),
-    persistFirst: next === t ? undefined : { ...o.state, transition: next }
-  }
+  // Lowered before the promotion: Dolt reads the timeout when a commit starts waiting (AckWait.ts).
+  const shorten = shortenBeforePromotion(o, cluster, promote)
+  const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
+  return withRecord(
+    {
+      ...completeTransition(o, cluster, next, epochMax, [...fence, ...(shorten?.actions ?? []), promotion]),
+      persistFirst: next === t && shorten === undefined ? undefined : { ...o.state, transition: next, ...recorded }
+    },
+    shorten?.record
+  )
 }
+
+/** The decision with a lowered ack-writes wait recorded in its final state too. */
+const withRecord = (d: ReplicationDecision, record: ShortenedAckWait | undefined): ReplicationDecision =>
+  record === undefined ? d : { ...d, next: { ...d.next, shortenedAckWait: record } }
 
 /** The drain ended without the target confirming the final state: put the old primary back, higher. */
 const abortSwitchover = (

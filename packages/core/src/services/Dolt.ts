@@ -71,6 +71,11 @@ export interface DoltShape {
     epoch: number,
     minCaughtUpStandbys: number
   ) => Effect.Effect<ReadonlyArray<TransitionRow>, DoltError>
+  /**
+   * `SET GLOBAL dolt_cluster_ack_writes_timeout_secs = seconds`: for this server process only (not persisted: a
+   * restart brings back the configured or persisted value). Dolt reads it when a commit starts waiting.
+   */
+  readonly setAckWritesTimeout: (target: DoltTarget, seconds: number) => Effect.Effect<void, DoltError>
   /** `SELECT dolt_version()` (`version()` on a non-Dolt server). */
   readonly serverVersion: (target: DoltTarget) => Effect.Effect<string, DoltError>
 

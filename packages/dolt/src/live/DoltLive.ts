@@ -57,7 +57,23 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
     const rows = yield* session.query("roleAndEpoch", Sql.roleAndEpoch)
     const row = rows[0] ?? {}
     const role = yield* decodeRole(target.host, "roleAndEpoch", row.role)
-    return new RoleAndEpoch({ role, epoch: toNumber(row.epoch) })
+    const ack = row.ack === null || row.ack === undefined ? undefined : toNumber(row.ack)
+    return new RoleAndEpoch({
+      role,
+      epoch: toNumber(row.epoch),
+      ...(ack === undefined ? {} : { ackWritesTimeoutSecs: ack })
+    })
+  })
+
+  const setAckWritesTimeout = Effect.fn("Dolt.setAckWritesTimeout")(function* (target: DoltTarget, seconds: number) {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 60)
+      return yield* new DoltInvalidInput({
+        field: "dolt_cluster_ack_writes_timeout_secs",
+        value: String(seconds),
+        message: `dolt_cluster_ack_writes_timeout_secs must be an integer 0-60, got ${seconds}`
+      })
+    const session = yield* pooled(target, "setAckWritesTimeout")
+    yield* session.query("setAckWritesTimeout", Sql.setAckWritesTimeout, [seconds])
   })
 
   const clusterStatus = Effect.fn("Dolt.clusterStatus")(function* (target: DoltTarget) {
@@ -176,6 +192,7 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
     roleAndEpoch,
     clusterStatus,
     assumeRole,
+    setAckWritesTimeout,
     transitionToStandby,
     serverVersion,
     ...resources

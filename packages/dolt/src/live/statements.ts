@@ -46,7 +46,11 @@ export const revoke = (g: ValidGrant): string => {
 
 export const showGrants = (a: Account): string => `SHOW GRANTS FOR ${account(a)}`
 
-export const roleAndEpoch = "SELECT @@global.dolt_cluster_role AS role, @@global.dolt_cluster_role_epoch AS epoch"
+export const roleAndEpoch =
+  "SELECT @@global.dolt_cluster_role AS role, @@global.dolt_cluster_role_epoch AS epoch, " +
+  "@@global.dolt_cluster_ack_writes_timeout_secs AS ack"
+
+export const setAckWritesTimeout = "SET GLOBAL dolt_cluster_ack_writes_timeout_secs = ?"
 
 export const clusterStatus =
   "SELECT `database`, standby_remote, role, epoch, replication_lag_millis, last_update, current_error " +

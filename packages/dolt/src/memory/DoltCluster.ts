@@ -420,7 +420,9 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
           message: `Variable 'dolt_cluster_ack_writes_timeout_secs' can't be set to the value of '${seconds}'`
         })
       }
+      // SET PERSIST sets the running value too.
       s.global.ackWritesTimeoutSecs = seconds
+      s.ackWritesTimeoutOverride = undefined
     })
 
   const setFault: DoltClusterShape["setFault"] = (host, fault) =>

@@ -65,9 +65,25 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
   const roleAndEpoch = (t: DoltTarget) =>
     run(t, "roleAndEpoch", (s) =>
       requireCluster(s, t.host, "roleAndEpoch", "Unknown system variable '@@global.dolt_cluster_role'").pipe(
-        Effect.as(new RoleAndEpoch({ role: s.role, epoch: s.epoch }))
+        Effect.as(new RoleAndEpoch({ role: s.role, epoch: s.epoch, ackWritesTimeoutSecs: s.ackWritesTimeoutSecs() }))
       )
     )
+
+  /** `SET GLOBAL dolt_cluster_ack_writes_timeout_secs` (system_variables.go: integer 0-60, dynamic, global). */
+  const setAckWritesTimeout = (t: DoltTarget, seconds: number) =>
+    Number.isInteger(seconds) && seconds >= 0 && seconds <= 60
+      ? run(t, "setAckWritesTimeout", (s) =>
+          Effect.sync(() => {
+            s.ackWritesTimeoutOverride = seconds
+          })
+        )
+      : Effect.fail(
+          new DoltInvalidInput({
+            field: "dolt_cluster_ack_writes_timeout_secs",
+            value: String(seconds),
+            message: `dolt_cluster_ack_writes_timeout_secs must be an integer 0-60, got ${seconds}`
+          })
+        )
 
   const clusterStatus = (t: DoltTarget) =>
     run(t, "clusterStatus", (s, _c, now) =>
@@ -183,6 +199,7 @@ export const make = (cluster: DoltClusterShape, options: DoltModelOptions = {}) 
     roleAndEpoch,
     clusterStatus,
     assumeRole,
+    setAckWritesTimeout,
     transitionToStandby,
     serverVersion,
     ...resources

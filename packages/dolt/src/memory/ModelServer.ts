@@ -121,8 +121,11 @@ export class ModelServer {
     return this.role !== "primary" || this.readOnlyOverride
   }
 
+  /** `SET GLOBAL dolt_cluster_ack_writes_timeout_secs`: this process only, gone at a restart. */
+  ackWritesTimeoutOverride: number | undefined = undefined
+
   ackWritesTimeoutSecs(): number {
-    return this.global.ackWritesTimeoutSecs ?? this.config.ackWritesTimeoutSecs ?? 0
+    return this.ackWritesTimeoutOverride ?? this.global.ackWritesTimeoutSecs ?? this.config.ackWritesTimeoutSecs ?? 0
   }
 
   /** The value id a hook for `database` must have pushed to be caught up. */

@@ -366,6 +366,34 @@ export const contractSuite = (label: string, register: Register): void => {
         })
     )
 
+    register(
+      "SET GLOBAL dolt_cluster_ack_writes_timeout_secs: reported with the role, bounds the wait for a down standby; its open breaker outlives a restored value",
+      (f) =>
+        Effect.gen(function* () {
+          const dolt = yield* Dolt
+          yield* dolt.createDatabase(f.targets[0]!, { name: "contract_ackg" })
+          yield* f.write(0, "contract_ackg", "k", "v0")
+          yield* f.setAckWritesTimeout(0, 10)
+          yield* f.wait(3_000)
+          assert.strictEqual((yield* dolt.roleAndEpoch(f.targets[0]!)).ackWritesTimeoutSecs, 10)
+          yield* dolt.setAckWritesTimeout(f.targets[0]!, 1)
+          assert.strictEqual((yield* dolt.roleAndEpoch(f.targets[0]!)).ackWritesTimeoutSecs, 1)
+          assert.strictEqual((yield* dolt.roleAndEpoch(f.targets[1]!)).ackWritesTimeoutSecs, 0, "per server")
+          yield* f.stop(2)
+          // With 10 s this write would still be waiting after 1.1 s (the model's clock would not let it finish).
+          const first = yield* f.during(f.write(0, "contract_ackg", "k", "v1"), 1_100)
+          assert.include(first.warning ?? "", "Timed out replication of commit to 1 out of 2 replicas.")
+          // Restored: the down standby's breaker is open, so the next commit does not wait 10 s for it either.
+          yield* dolt.setAckWritesTimeout(f.targets[0]!, 10)
+          assert.strictEqual((yield* dolt.roleAndEpoch(f.targets[0]!)).ackWritesTimeoutSecs, 10)
+          const next = yield* f.during(f.write(0, "contract_ackg", "k", "v2"), 300)
+          assert.include(next.warning ?? "", "1 out of 2 replicas")
+          assert.strictEqual(yield* f.read(1, "contract_ackg", "k"), "v2", "the live standby still got it")
+          const bad = yield* Effect.flip(dolt.setAckWritesTimeout(f.targets[0]!, 61))
+          assert.strictEqual(bad._tag, "DoltInvalidInput")
+        })
+    )
+
     register("standbys adopt the higher epoch of the primary that replicates to them", (f) =>
       Effect.gen(function* () {
         const dolt = yield* Dolt

@@ -160,6 +160,18 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
       yield* dolt.assumeRole(target, action.role, action.epoch).pipe(Effect.mapError(fail(action._tag)))
       return
     }
+    case "SetAckWritesTimeout": {
+      const target = yield* podTarget(ctx, action.target, action._tag)
+      const set = dolt.setAckWritesTimeout(target, action.seconds).pipe(Effect.mapError(fail(action._tag)))
+      yield* action.bestEffort
+        ? set.pipe(
+            Effect.catch((e) =>
+              Effect.logWarning(`could not set the ack-writes wait on ${action.target.pod}: ${e.message}`)
+            )
+          )
+        : set
+      return
+    }
     case "TransitionToStandby": {
       const target = yield* podTarget(ctx, action.target, action._tag)
       yield* ensureLeading(action._tag)

@@ -289,13 +289,18 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
         const database = w.database ?? String((databaseOf(doltdb)?.spec as { name?: string } | undefined)?.name)
         const hosts = writeHosts.get(doltdb) ?? new Set<string>()
         writeHosts.set(doltdb, hosts)
+        const persisted = new Set<string>()
         for (let n = 0; ; n++) {
           const t = yield* now
           if (t >= until) break
           if (w.ackTimeoutSeconds !== undefined) {
+            // SET PERSIST once per server process (a restarted one too): not before every write, which would also
+            // undo a SET GLOBAL the operator made (docs/failover.md, ack-writes).
             for (const s of yield* dolt.servers)
-              if (s.running && s.pod.startsWith(`${doltdb}-`))
+              if (s.running && s.pod.startsWith(`${doltdb}-`) && !persisted.has(`${s.pod}#${s.instance}`)) {
                 yield* dolt.setAckWritesTimeout(s.ip, w.ackTimeoutSeconds).pipe(Effect.ignore)
+                persisted.add(`${s.pod}#${s.instance}`)
+              }
           }
           const host = yield* writeHostOf(doltdb)
           hosts.add(host)

@@ -43,6 +43,7 @@ export const KubeWrites = ["create", "replace", "apply", "mergePatch", "patchSta
 /** Dolt calls that change a server (DDL, DCL, role changes, backups). */
 export const DoltWrites = [
   "assumeRole",
+  "setAckWritesTimeout",
   "transitionToStandby",
   "createDatabase",
   "dropDatabase",

@@ -10,10 +10,19 @@ export type AssumableRole = typeof AssumableRole.Type
 
 export const Epoch = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 
+/** `dolt_cluster_ack_writes_timeout_secs`: 0 (asynchronous, no wait) to 60. */
+export const AckWritesTimeoutSecs = Schema.Number.check(
+  Schema.isInt(),
+  Schema.isGreaterThanOrEqualTo(0),
+  Schema.isLessThanOrEqualTo(60)
+)
+
 /** `@@global.dolt_cluster_role`, `@@global.dolt_cluster_role_epoch` (and `@@read_only`, 1 whenever not primary). */
 export class RoleAndEpoch extends Schema.Class<RoleAndEpoch>("RoleAndEpoch")({
   role: ClusterRole,
-  epoch: Epoch
+  epoch: Epoch,
+  /** `@@global.dolt_cluster_ack_writes_timeout_secs` as the server runs with it now (absent: not read). */
+  ackWritesTimeoutSecs: Schema.optionalKey(AckWritesTimeoutSecs)
 }) {}
 
 /** One row of `dolt_cluster.dolt_cluster_status` (one per user database x standby remote). */

@@ -104,13 +104,18 @@ const staleness = (rows: ReadonlyArray<ClusterStatusRow>, now: number) => {
 const notClustered = (e: { readonly _tag: string; readonly message: string }) =>
   e._tag === "DoltSqlError" && e.message.includes("dolt_cluster")
 
-const standalone = { role: "primary", epoch: 0, clustered: false } as const
+const standalone = { role: "primary", epoch: 0, clustered: false, ackWritesTimeoutSecs: undefined } as const
 
 const observeSql = Effect.fnUntraced(function* (host: string, port: number, credentials: Credentials, now: number) {
   const dolt = yield* Dolt
   const target = doltTarget(host, port, credentials)
   const role = yield* dolt.roleAndEpoch(target).pipe(
-    Effect.map((r) => ({ role: r.role, epoch: r.epoch, clustered: true })),
+    Effect.map((r) => ({
+      role: r.role,
+      epoch: r.epoch,
+      clustered: true,
+      ackWritesTimeoutSecs: r.ackWritesTimeoutSecs
+    })),
     Effect.catchIf(notClustered, () => Effect.succeed(standalone))
   )
   const status = role.clustered
@@ -129,6 +134,7 @@ const observeSql = Effect.fnUntraced(function* (host: string, port: number, cred
     role: role.role,
     epoch: role.epoch,
     clustered: status.clustered,
+    ...(role.ackWritesTimeoutSecs === undefined ? {} : { ackWritesTimeoutSecs: role.ackWritesTimeoutSecs }),
     databases,
     standbys: role.role === "primary" ? foldStandbys(rows) : [],
     staleness: role.role === "standby" ? staleness(rows, now) : []

@@ -1,0 +1,120 @@
+/**
+ * Ack-writes and a standby that is down (docs/failover.md, "Ack-writes: the wait for a standby that is down").
+ *
+ * With `dolt_cluster_ack_writes_timeout_secs` = T > 0 a primary's commit waits up to T for *every* standby
+ * (`dsess.WaitForReplicationController`); a standby whose wait timed out gets an open circuit breaker, so later commits
+ * return at once with warning 3024 until it has caught up (dolt >= 2.2.2: one commit per T still waits for real, as a
+ * probe). A newly promoted primary starts with every breaker closed: its first commit waits the whole T for a standby
+ * that is down, blocking the branch meanwhile. That was the 10 s in every ack-writes failover.
+ *
+ * So when the operator promotes a server while another standby is unreachable, it lowers T on that server to
+ * `ShortAckWaitSeconds` first (`SET GLOBAL`: the process only; a restart brings back the configured value), recorded
+ * in status before the change, and sets it back once every standby answers and replicates without error again, or
+ * once that server is no longer the primary. Never to 0: with 0 Dolt waits for nobody and warns nobody, so a write
+ * acknowledged without warning would no longer be on every standby.
+ *
+ * The promise of ack-writes holds for any T > 0: a write acknowledged without warning is on every standby (every
+ * wait returned in time). What lowering changes is how soon a write that cannot reach every standby comes back
+ * with warning 3024 rather than block: during the lowered window a standby slower than 1 s also gets its breaker
+ * opened (until it catches up), and a down standby that restarts within the user's T no longer turns the writes
+ * that waited for it into warning-free ones.
+ */
+import type { Action, PodTarget } from "../plan/Action.ts"
+import { type ClusterIdentity, event } from "./Decision.ts"
+import type { PodView, ReplicationObserved, ShortenedAckWait } from "./ReplicationObserved.ts"
+import { reachable } from "./Situation.ts"
+
+/** The wait the operator lowers to: the smallest Dolt accepts that still warns (0 disables the wait). */
+export const ShortAckWaitSeconds = 1
+
+type SetAckWait = {
+  readonly _tag: "SetAckWritesTimeout"
+  readonly target: PodTarget
+  readonly seconds: number
+  readonly bestEffort: boolean
+}
+
+/** The pods (other than `primary`) a new primary replicates to that the operator cannot reach now. */
+const downStandbys = (o: ReplicationObserved, primary: number): ReadonlyArray<PodView> =>
+  o.pods.filter(
+    (p) => p.ordinal !== primary && p.ordinal < o.policy.replicas && (p.deleting || reachable(p) === undefined)
+  )
+
+/**
+ * At a promotion: lower the wait on `target` when a standby is down and the server runs ack-writes above the short
+ * wait. Returns the record to persist before the action, and the action (best effort: never holds up a promotion).
+ */
+export const shortenBeforePromotion = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  target: PodView
+): { readonly record: ShortenedAckWait; readonly actions: ReadonlyArray<SetAckWait | Action> } | undefined => {
+  const seconds = reachable(target)?.ackWritesTimeoutSecs
+  if (seconds === undefined || seconds <= ShortAckWaitSeconds) return undefined
+  // One record at a time: a server lowered earlier and not restored yet keeps it (it is restored first).
+  const recorded = o.state.shortenedAckWait
+  if (recorded !== undefined && recorded.pod !== target.ordinal) return undefined
+  const down = downStandbys(o, target.ordinal)
+  if (down.length === 0) return undefined
+  const record = { pod: target.ordinal, seconds: recorded?.seconds ?? seconds }
+  return {
+    record,
+    actions: [
+      event(
+        cluster,
+        "Normal",
+        "AckWaitShortened",
+        `dolt_cluster_ack_writes_timeout_secs lowered from ${record.seconds} to ${ShortAckWaitSeconds} on ${target.name} before its promotion, while ${down.map((p) => p.name).join(", ")} cannot be reached; set back once every standby replicates again`
+      ),
+      { _tag: "SetAckWritesTimeout", target: target.target, seconds: ShortAckWaitSeconds, bestEffort: true }
+    ]
+  }
+}
+
+/** Every standby of `primary` answers, and the primary reports each replicating without error. */
+const allStandbysBack = (o: ReplicationObserved, primary: PodView): boolean => {
+  const standbys = reachable(primary)?.standbys ?? []
+  return o.pods.every((p) => {
+    if (p.ordinal === primary.ordinal || p.ordinal >= o.policy.replicas) return true
+    const sql = reachable(p)
+    if (sql === undefined || p.deleting || sql.role !== "standby") return false
+    const repl = standbys.find((s) => s.remote === p.name)
+    // No user database yet: no status rows, nothing to wait for.
+    return standbys.length === 0 || (repl !== undefined && repl.errors === 0 && repl.maxLagMillis !== undefined)
+  })
+}
+
+/**
+ * With a serving primary: put a lowered wait back when it is no longer needed. `clear` drops the record; `action`
+ * (not best effort: the record stays until the value is back) restores the user's value.
+ */
+export const restoreAckWait = (
+  o: ReplicationObserved,
+  cluster: ClusterIdentity,
+  primary: PodView
+): { readonly clear: boolean; readonly actions: ReadonlyArray<SetAckWait | Action> } => {
+  const keep = { clear: false, actions: [] }
+  const recorded = o.state.shortenedAckWait
+  if (recorded === undefined) return keep
+  const pod = o.pods[recorded.pod]
+  const sql = reachable(pod)
+  if (pod === undefined || !pod.exists || recorded.pod >= o.policy.replicas) return { clear: true, actions: [] }
+  // Unreachable: wait (its process may still run with the lowered value).
+  if (sql === undefined) return keep
+  // Restarted (the configured value is back) or changed by someone else since: nothing to restore.
+  if (sql.ackWritesTimeoutSecs !== undefined && sql.ackWritesTimeoutSecs !== ShortAckWaitSeconds)
+    return { clear: true, actions: [] }
+  if (recorded.pod === primary.ordinal && !allStandbysBack(o, primary)) return keep
+  return {
+    clear: true,
+    actions: [
+      { _tag: "SetAckWritesTimeout", target: pod.target, seconds: recorded.seconds, bestEffort: false },
+      event(
+        cluster,
+        "Normal",
+        "AckWaitRestored",
+        `dolt_cluster_ack_writes_timeout_secs set back to ${recorded.seconds} on ${pod.name}`
+      )
+    ]
+  }
+}
