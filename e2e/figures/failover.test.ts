@@ -48,6 +48,8 @@ interface Sample {
   readonly failedBetween: number
   readonly epochBefore: number
   readonly epochAfter: number
+  /** The operator's Events after the fault: the first of each reason, seconds from the fault (where the time goes). */
+  readonly operatorEvents: Readonly<Record<string, number>>
 }
 
 type Mode = "async" | "ackWrites"
@@ -167,6 +169,20 @@ describe("e2e figures: failover and switchover write outage", () => {
 
   type Converged = Awaited<ReturnType<typeof converged>>
 
+  /** The first Event of each reason about DoltDB `name` at or after `t0`, as seconds after `t0`. */
+  const eventsSince = async (name: string, t0: number) => {
+    const list = await k.get<{ items: Array<KubeObject> }>(group("events.k8s.io/v1", "events", ns))
+    const first: Record<string, number> = {}
+    for (const e of list.items) {
+      if (e.regarding?.name !== name) continue
+      const at = Date.parse(e.eventTime ?? e.deprecatedFirstTimestamp ?? "")
+      if (Number.isNaN(at) || at < t0) continue
+      const reason = String(e.reason)
+      first[reason] = Math.min(first[reason] ?? Number.POSITIVE_INFINITY, round(at - t0))
+    }
+    return first
+  }
+
   const lostWrites = async (mode: Mode, writer: Writer, c: Converged, what: string) => {
     const conn = await tryConnect(c.primary.status.podIP)
     try {
@@ -209,6 +225,7 @@ describe("e2e figures: failover and switchover write outage", () => {
     await after?.()
     const clean = await writer.firstAckAfter(t0, 300_000, ip, true)
     const conv = await converged(name, 0, 300_000)
+    const operatorEvents = await eventsSince(name, t0)
     const by = conv.pods.find((p) => p.status.podIP === first.ip)?.metadata.name ?? first.ip
     const sample: Sample = {
       fault,
@@ -220,7 +237,8 @@ describe("e2e figures: failover and switchover write outage", () => {
       warnedBetween: writer.acks.filter((a) => a.at >= t0 && a.at <= clean.at && a.warned).length,
       failedBetween: writer.errors.length - errorsBefore,
       epochBefore: before.epoch,
-      epochAfter: conv.epoch
+      epochAfter: conv.epoch,
+      operatorEvents
     }
     samples[mode].push(sample)
     record(`figures ${mode}: ${fault} ${sample.from} -> ${sample.to}`, first.at - last.at)
