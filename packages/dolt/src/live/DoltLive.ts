@@ -54,7 +54,7 @@ export const make = (options: LiveOptions = defaultLiveOptions) => {
 
   const roleAndEpoch = Effect.fn("Dolt.roleAndEpoch")(function* (target: DoltTarget) {
     const session = yield* pooled(target, "roleAndEpoch")
-    const rows = yield* session.query("roleAndEpoch", Sql.roleAndEpoch)
+    const rows = yield* session.query("roleAndEpoch", Sql.roleAndEpoch, undefined, options.probeTimeout)
     const row = rows[0] ?? {}
     const role = yield* decodeRole(target.host, "roleAndEpoch", row.role)
     const ack = row.ack === null || row.ack === undefined ? undefined : toNumber(row.ack)
@@ -211,7 +211,7 @@ export const layer = (options: Partial<LiveOptions> = {}): Layer.Layer<Dolt> =>
   )
 
 /**
- * The live layer with timeouts from config: DOLT_CONNECT_TIMEOUT (5 s), DOLT_QUERY_TIMEOUT (10 s),
+ * The live layer with timeouts from config: DOLT_CONNECT_TIMEOUT (5 s), DOLT_QUERY_TIMEOUT (10 s), DOLT_PROBE_TIMEOUT (3 s),
  * DOLT_ROLE_CHANGE_TIMEOUT (30 s), DOLT_BACKUP_TIMEOUT (1 h), DOLT_POOL_SIZE (2). Durations as "30 seconds".
  */
 export const layerConfig: Layer.Layer<Dolt, Config.ConfigError> = Layer.unwrap(
@@ -221,6 +221,7 @@ export const layerConfig: Layer.Layer<Dolt, Config.ConfigError> = Layer.unwrap(
     const options = yield* Config.all({
       connectTimeout: duration("DOLT_CONNECT_TIMEOUT", defaultLiveOptions.connectTimeout),
       queryTimeout: duration("DOLT_QUERY_TIMEOUT", defaultLiveOptions.queryTimeout),
+      probeTimeout: duration("DOLT_PROBE_TIMEOUT", defaultLiveOptions.probeTimeout),
       roleChangeTimeout: duration("DOLT_ROLE_CHANGE_TIMEOUT", defaultLiveOptions.roleChangeTimeout),
       backupTimeout: duration("DOLT_BACKUP_TIMEOUT", defaultLiveOptions.backupTimeout),
       poolSize: Config.Int("DOLT_POOL_SIZE").pipe(Config.withDefault(defaultLiveOptions.poolSize))

@@ -17,6 +17,12 @@ export interface LiveOptions {
   readonly connectTimeout: Duration.Input
   /** Ordinary statements. */
   readonly queryTimeout: Duration.Input
+  /**
+   * `roleAndEpoch`, the operator's liveness read of every pod: a server that does not answer it within this counts
+   * as unreachable. Shorter than `queryTimeout` because a frozen or cut-off host keeps an established pooled
+   * connection silent until the query times out (no RST): that timeout is the failure detection time.
+   */
+  readonly probeTimeout: Duration.Input
   /** Role changes: Dolt waits up to 10 s for standbys inside the call. */
   readonly roleChangeTimeout: Duration.Input
   /** `dolt_backup('sync' | 'restore')`. */
@@ -28,6 +34,7 @@ export interface LiveOptions {
 export const defaultLiveOptions: LiveOptions = {
   connectTimeout: "5 seconds",
   queryTimeout: "10 seconds",
+  probeTimeout: "3 seconds",
   roleChangeTimeout: "30 seconds",
   backupTimeout: "1 hour",
   poolSize: 2

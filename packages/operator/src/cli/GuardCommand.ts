@@ -104,6 +104,7 @@ export const guardCommand = Command.make(
       DoltLive.layer({
         connectTimeout: backstop,
         queryTimeout: backstop,
+        probeTimeout: backstop,
         roleChangeTimeout: "30 seconds",
         poolSize: 1
       })
