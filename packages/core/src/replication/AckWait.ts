@@ -7,7 +7,8 @@
  * probe). A newly promoted primary starts with every breaker closed: its first commit waits the whole T for a standby
  * that is down, blocking the branch meanwhile. That was the 10 s in every ack-writes failover.
  *
- * So when the operator promotes a server while another standby is unreachable, it lowers T on that server to
+ * So when the operator promotes a server while another standby is unreachable (or is the primary a failover moves
+ * away from, which takes seconds to accept pushes again after a crash even when it answers), it lowers T on it to
  * `ShortAckWaitSeconds` first (`SET GLOBAL`: the process only; a restart brings back the configured value), recorded
  * in status before the change, and sets it back once every standby answers and replicates without error again, or
  * once that server is no longer the primary. Never to 0: with 0 Dolt waits for nobody and warns nobody, so a write
@@ -34,10 +35,17 @@ type SetAckWait = {
   readonly bestEffort: boolean
 }
 
-/** The pods (other than `primary`) a new primary replicates to that the operator cannot reach now. */
-const downStandbys = (o: ReplicationObserved, primary: number): ReadonlyArray<PodView> =>
+/**
+ * The pods (other than `primary`) a new primary replicates to that the operator cannot reach now, and a failover's
+ * lost primary even when it answers again: a server that just crashed and restarted takes seconds before it accepts
+ * the new primary's pushes (e2e: 6-8 s of the first commit's wait after such a failover).
+ */
+const downStandbys = (o: ReplicationObserved, primary: number, lost: number | undefined): ReadonlyArray<PodView> =>
   o.pods.filter(
-    (p) => p.ordinal !== primary && p.ordinal < o.policy.replicas && (p.deleting || reachable(p) === undefined)
+    (p) =>
+      p.ordinal !== primary &&
+      p.ordinal < o.policy.replicas &&
+      (p.ordinal === lost || p.deleting || reachable(p) === undefined)
   )
 
 /**
@@ -47,14 +55,16 @@ const downStandbys = (o: ReplicationObserved, primary: number): ReadonlyArray<Po
 export const shortenBeforePromotion = (
   o: ReplicationObserved,
   cluster: ClusterIdentity,
-  target: PodView
+  target: PodView,
+  /** A failover's old primary. */
+  lost: number | undefined
 ): { readonly record: ShortenedAckWait; readonly actions: ReadonlyArray<SetAckWait | Action> } | undefined => {
   const seconds = reachable(target)?.ackWritesTimeoutSecs
   if (seconds === undefined || seconds <= ShortAckWaitSeconds) return undefined
   // One record at a time: a server lowered earlier and not restored yet keeps it (it is restored first).
   const recorded = o.state.shortenedAckWait
   if (recorded !== undefined && recorded.pod !== target.ordinal) return undefined
-  const down = downStandbys(o, target.ordinal)
+  const down = downStandbys(o, target.ordinal, lost)
   if (down.length === 0) return undefined
   const record = { pod: target.ordinal, seconds: recorded?.seconds ?? seconds }
   return {
@@ -64,7 +74,7 @@ export const shortenBeforePromotion = (
         cluster,
         "Normal",
         "AckWaitShortened",
-        `dolt_cluster_ack_writes_timeout_secs lowered from ${record.seconds} to ${ShortAckWaitSeconds} on ${target.name} before its promotion, while ${down.map((p) => p.name).join(", ")} cannot be reached; set back once every standby replicates again`
+        `dolt_cluster_ack_writes_timeout_secs lowered from ${record.seconds} to ${ShortAckWaitSeconds} on ${target.name} before its promotion, while ${down.map((p) => p.name).join(", ")} cannot be reached or just failed; set back once every standby replicates again`
       ),
       { _tag: "SetAckWritesTimeout", target: target.target, seconds: ShortAckWaitSeconds, bestEffort: true }
     ]

@@ -223,7 +223,7 @@ export const continueTransition = (
       // Drain: the executor fails the action unless the target reports caught up; only then is the checkpoint
       // written and the target promoted, in this pass or (after a crash) the next.
       const confirmed: PrimaryTransition = { ...t, targetConfirmed: true }
-      const shorten = shortenBeforePromotion(o, cluster, targetPod)
+      const shorten = shortenBeforePromotion(o, cluster, targetPod, undefined)
       const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
       return withRecord(
         completeTransition(o, cluster, confirmed, epochMax, [
@@ -316,7 +316,7 @@ export const continueTransition = (
   }
   const promotion: ReplicationStep = { _tag: "AssumeRole", target: promote.target, role: "primary", epoch: next.epoch }
   // Lowered before the promotion: Dolt reads the timeout when a commit starts waiting (AckWait.ts).
-  const shorten = shortenBeforePromotion(o, cluster, promote)
+  const shorten = shortenBeforePromotion(o, cluster, promote, t.kind === "Failover" ? t.from : undefined)
   const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
   return withRecord(
     {

@@ -57,7 +57,7 @@ describe("the ack-writes wait for a standby that is down", () => {
     }
   })
 
-  it("not when every other standby answers (the old primary came back as a standby)", () => {
+  it("a failover whose old primary already answers again (restarted, demoted) still lowers it: it is not replicating yet", () => {
     const d = planReplication(
       observed(
         [pod(0, ack(standbySql(2, 100), 10)), pod(1, ack(standbySql(1, 900), 10)), pod(2, ack(standbySql(1, 500), 10))],
@@ -67,7 +67,18 @@ describe("the ack-writes wait for a standby that is down", () => {
       ),
       cluster
     )
-    assert.deepStrictEqual(steps(d.actions), ["db-2:primary@2"])
+    assert.deepStrictEqual(steps(d.actions), ["db-2:ack=1?", "db-2:primary@2"])
+    assert.deepStrictEqual(d.next.shortenedAckWait, { pod: 2, seconds: 10 })
+  })
+
+  it("not at a switchover with every standby up", () => {
+    const pods = [
+      pod(0, ack(primarySql(1, [{ remote: "db-1" }, { remote: "db-2" }]), 10)),
+      pod(1, ack(standbySql(1), 10)),
+      pod(2, ack(standbySql(1), 10))
+    ]
+    const d = planReplication(observed(pods, state(), { desiredPrimary: 1 }), cluster)
+    assert.deepStrictEqual(steps(d.actions), ["db-0:drain@2", "checkpoint", "db-1:primary@2"])
     assert.isUndefined(d.next.shortenedAckWait)
   })
 
