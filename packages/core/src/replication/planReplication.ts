@@ -118,13 +118,15 @@ const planHealthy = (
   const honored = o.policy.desiredPrimary === primary.ordinal ? primary.ordinal : o.state.primaryRequest
   const restore = restoreAckWait(o, cluster, primary)
   const settled = backoffOver(state, primary.ordinal, o.now) ? withoutBackoff(state) : state
-  return steady(
+  const decision = steady(
     o,
     cluster,
     { ...(restore.clear ? withoutShortenedAckWait(settled) : settled), primaryRequest: honored },
-    restore.actions,
+    [],
     "Switchover complete"
   )
+  // After the role labels: a restore that fails (and is retried) never holds up routing.
+  return { ...decision, actions: [...decision.actions, ...restore.actions] }
 }
 
 /** Why the recorded primary does not serve, as the condition and the Warning say it (bounded: a driver's message). */
