@@ -41,6 +41,23 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
     }
   },
   {
+    // Soak seed 51024 (simspeed): the same gap by another path — API errors while the guarded primary's node was
+    // isolated; db-1 was promoted at epoch 2 but the completion was not recorded, the next pass retargeted to db-2 at
+    // epoch 2, and the status never caught up with the real primary (NotConverged). Fixed with seed 50033's case.
+    name: "API errors while the guarded primary's node is isolated, then dropped watches and a rolling update",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "ApiErrors", rate: 0.05 },
+        { _tag: "NodeIsolated", target: "0" },
+        { _tag: "Wait", seconds: 7 },
+        { _tag: "DropWatches" },
+        { _tag: "EditSpec", edit: "podAnnotation" }
+      ],
+      guardSeconds: 5
+    }
+  },
+  {
     // Soak seed 9034 run 25 (simspeed): the same gap by another path — the force-deleted db-1 was re-created on
     // db-0's node, that node was isolated, and db-0's guard served on while db-2 was promoted (GuardLate 7 s).
     name: "a standby force-deleted and re-created on the guarded primary's node, then that node isolated",
