@@ -187,6 +187,15 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
       if (reasonOf(refusal(step.reason)!) !== step.reason) actions.push({ ...step, required: true })
     } else actions.push(step)
   }
+  // The state those steps reach, recorded before any child apply: a child the API server keeps refusing (RBAC, a
+  // PDB) stops the plan at its apply, and must stop neither the timing of a lost primary (`primaryUnavailableSince`,
+  // which the failover delay is counted from) nor the record of a promotion.
+  if (decision !== undefined) {
+    const epoch = Math.max(next.replicationEpoch ?? 0, current.replicationEpoch ?? 0)
+    const reached = { ...next, replicationEpoch: epoch === 0 ? undefined : epoch }
+    const base = written ?? current
+    if (!jsonEqual(withReplicationState(base, reached, name), base)) persist(reached)
+  }
 
   // 3. Children, built for the primary the replication steps leave (they only run when those succeeded), with the
   // replica count the primary's position requires.

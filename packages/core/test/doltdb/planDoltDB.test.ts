@@ -190,6 +190,27 @@ describe("planDoltDB", () => {
     assert.strictEqual(requeue?._tag === "RequeueAfter" ? requeue.millis : -1, 2_000)
   })
 
+  it("a lost primary's time is recorded before any child apply (a child the API keeps refusing cannot stop the clock)", () => {
+    const base = manifest(3)
+    const doltdb = { ...base, status: planDoltDB(observed(base, healthyPods())).status }
+    const pods = views([
+      pod(0, unreachable, { ready: false, roleLabel: "primary" }),
+      pod(1, standbySql(1)),
+      pod(2, standbySql(1))
+    ])
+    // The PodDisruptionBudget is missing, so this pass applies it; the API server may refuse it on every pass.
+    const children = new Map(appliedChildren(doltdb))
+    children.delete(childKey("PodDisruptionBudget", "db-pdb"))
+    const plan = planDoltDB(observed(doltdb, pods, { children }))
+    const budget = plan.actions.findIndex((a) => a._tag === "Apply" && a.object.kind === "PodDisruptionBudget")
+    const recorded = plan.actions.findIndex(
+      (a) => a._tag === "PatchStatus" && a.status.primaryUnavailableSince !== undefined
+    )
+    assert.isAtLeast(budget, 0)
+    assert.isAtLeast(recorded, 0)
+    assert.isBelow(recorded, budget)
+  })
+
   it("a persisting block is announced by one Warning Event, not one per poll", () => {
     const base = manifest(3)
     const doltdb = { ...base, status: planDoltDB(observed(base, healthyPods())).status }
