@@ -24,6 +24,32 @@ describe("quantities", () => {
     assert.strictEqual(Api.compareQuantities("100Gi", "10Gi"), 1)
     assert.strictEqual(Api.compareQuantities(10 * 2 ** 30, "10Gi"), 0)
   })
+
+  // Found by the round-trip property (replay 5302026786501701): a float underflows 6e-446 to zero, so the
+  // admission mirror refused a storage size the API server accepts (resource.ParseQuantity rounds it up to 1n).
+  it("round a non-zero value up to a nano-unit, like the API server", () => {
+    assert.strictEqual(Api.compareQuantities("+6e-446", "0"), 1)
+    assert.strictEqual(Api.compareQuantities("-6e-446", "0"), -1)
+    assert.strictEqual(Api.compareQuantities("6e-446", "1n"), 0)
+    assert.strictEqual(Api.compareQuantities("1.5n", "2n"), 0)
+    assert.strictEqual(Api.compareQuantities("3n", "0.000000003"), 0)
+    assert.strictEqual(Api.compareQuantities("0e5", "0"), 0)
+    assert.strictEqual(Api.quantityValue("6e-446"), 1e-9)
+  })
+
+  it("compare exactly where floats cannot", () => {
+    assert.strictEqual(Api.compareQuantities("9007199254740993", "9007199254740992"), 1)
+    assert.strictEqual(Api.compareQuantities("1e400", "2e400"), -1)
+    assert.strictEqual(Api.compareQuantities("1Ei", "1152921504606846976"), 0)
+  })
+
+  it("stay bounded on hostile exponents", () => {
+    const started = performance.now()
+    assert.strictEqual(Api.compareQuantities("1e999999999999", "2e999999999999"), 0)
+    assert.strictEqual(Api.compareQuantities("1e-999999999999", "0"), 1)
+    assert.isBelow(performance.now() - started, 1000)
+    assert.isUndefined(Api.quantityValue("1e.5"))
+  })
 })
 
 describe("field paths", () => {

@@ -42,9 +42,12 @@ export const Quantity = Schema.Union([
 ]).annotate({ "x-kubernetes-int-or-string": true })
 export type Quantity = typeof Quantity.Type
 
-/** A quantity greater than zero: no sign, at least one non-zero digit in the mantissa. */
+/**
+ * A quantity greater than zero: no sign, at least one non-zero digit in the mantissa, and an integer exponent
+ * (the published pattern admits `1e.5`, which the API server's parser then refuses).
+ */
 export const PositiveQuantityPattern =
-  /^\+?(([0-9]*[1-9][0-9]*(\.[0-9]*)?)|([0-9]*\.[0-9]*[1-9][0-9]*))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/u
+  /^\+?(([0-9]*[1-9][0-9]*(\.[0-9]*)?)|([0-9]*\.[0-9]*[1-9][0-9]*))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?[0-9]+))?$/u
 export const PositiveQuantity = Schema.Union([
   Integer.check(Schema.isGreaterThan(0, { expected: "greater than zero" })),
   Schema.String.check(
