@@ -7,13 +7,15 @@ import { Dolt } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
 const apiVersion = "k8s.dolthub.com/v1alpha"
-const password = "s3cret!'pw"
+/** The admin user of every DoltDB here: a password that needs quoting. */
+const admin = { adminPassword: "s3cret!'pw" }
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawBackups = resource({ apiVersion, kind: "Backup", plural: "backups", namespaced: true })
 const rawSchedules = resource({ apiVersion, kind: "BackupSchedule", plural: "backupschedules", namespaced: true })
@@ -43,42 +45,11 @@ const statusOf = (name: string) => Effect.map(get(rawBackups, name), (o) => (o?.
 const phaseIs = (name: string, ...phases: ReadonlyArray<string>) =>
   Effect.map(statusOf(name), (s) => s.phase !== undefined && phases.includes(s.phase))
 
-const targetOf = (pod: string) =>
-  Effect.gen(function* () {
-    const p = yield* (yield* Kube).get(Pods, pod, { namespace: ns })
-    return {
-      host: (p.status as { podIP: string }).podIP,
-      port: 3306,
-      user: "admin",
-      password: Redacted.make(password)
-    }
-  })
-
 /** Admin Secret, a 3-replica DoltDB with database `app` holding one row, replicated. */
 const clusterWithData = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: ns },
-    data: { "admin-user": b64("admin"), "admin-password": b64(password) }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion,
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: ns },
-    spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-  } as unknown as KubeObject)
-  const ready = Effect.map(
-    get(rawDoltDBs, "db"),
-    (o) =>
-      ((o?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> })?.conditions ?? []).find(
-        (c) => c.type === "Ready"
-      )?.status === "True"
-  )
-  assert.isAtLeast(yield* runUntil(ready, { limitMillis: 300_000 }), 0, "DoltDB not Ready")
+  yield* setupDoltDB(admin)
   const dolt = yield* Dolt
-  yield* dolt.createDatabase(yield* targetOf("db-0"), { name: "app" })
+  yield* dolt.createDatabase(yield* adminTarget("db-0", admin), { name: "app" })
   const model = yield* DoltModel.DoltCluster
   yield* model.write("db-primary.default.svc.cluster.local", "app", "k", "v1")
   yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
@@ -131,12 +102,16 @@ describe("Backup controller in memory", () => {
         assert.strictEqual(ready?.reason, "BackupCompleted")
 
         const dolt = yield* Dolt
-        const target = yield* targetOf(`db-${primary}`)
+        const target = yield* adminTarget(`db-${primary}`, admin)
         yield* dolt.backupRestore(target, entry!.url, "app_restored", false)
         const model = yield* DoltModel.DoltCluster
         assert.strictEqual(yield* model.read(target.host, "app_restored", "k"), "v1")
         for (const pod of ["db-0", "db-1", "db-2"])
-          assert.deepStrictEqual(yield* dolt.listBackups(yield* targetOf(pod), "app"), [], `remote left on ${pod}`)
+          assert.deepStrictEqual(
+            yield* dolt.listBackups(yield* adminTarget(pod, admin), "app"),
+            [],
+            `remote left on ${pod}`
+          )
         const finalizers = (yield* get(rawBackups, "first"))?.metadata.finalizers ?? []
         assert.notInclude(finalizers, B.BackupFinalizer)
       }).pipe(Effect.provide(inCluster(3))),

@@ -5,18 +5,18 @@
  * and every one of them was acknowledged to its client.
  */
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import { Kube, type KubeObject, Pods, resource } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { SimCluster } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, HashSet, Layer, Redacted } from "effect"
+import { Effect, Fiber, HashSet, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, isReady, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
 const apiVersion = "k8s.dolthub.com/v1alpha"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawBackups = resource({ apiVersion, kind: "Backup", plural: "backups", namespaced: true })
 const primaryHost = "db-primary.default.svc.cluster.local"
 
@@ -34,29 +34,8 @@ const scenario = (seed: number, fault: Fault, faultAfterMillis: number) =>
     const kube = yield* Kube
     const model = yield* DoltModel.DoltCluster
     const sim = yield* SimCluster
-    yield* kube.create(Secrets, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "db-credentials", namespace: ns },
-      data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-    })
-    yield* kube.create(rawDoltDBs, {
-      apiVersion,
-      kind: "DoltDB",
-      metadata: { name: "db", namespace: ns },
-      spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-    } as unknown as KubeObject)
-    const ready = Effect.map(get(rawDoltDBs, "db"), (o) =>
-      ((status(o).conditions as ReadonlyArray<{ type: string; status: string }> | undefined) ?? []).some(
-        (c) => c.type === "Ready" && c.status === "True"
-      )
-    )
-    assert.isAtLeast(yield* runUntil(ready, { limitMillis: 300_000 }), 0)
-    const pod0 = yield* kube.get(Pods, "db-0", { namespace: ns })
-    yield* (yield* Dolt).createDatabase(
-      { host: (pod0.status as { podIP: string }).podIP, port: 3306, user: "admin", password: Redacted.make("pw") },
-      { name: "app" }
-    )
+    yield* setupDoltDB()
+    yield* (yield* Dolt).createDatabase(yield* adminTarget("db-0"), { name: "app" })
     yield* runUntil(Effect.succeed(false), { limitMillis: 3_000 })
 
     // A writer: one commit every 200 ms through the primary Service, whatever answers.
@@ -89,7 +68,7 @@ const scenario = (seed: number, fault: Fault, faultAfterMillis: number) =>
     const finished = Effect.map(get(rawBackups, "bk"), (o) => ["Completed", "Failed"].includes(String(status(o).phase)))
     const took = yield* runUntil(finished, { limitMillis: 600_000, stepMillis: 500 })
     assert.isAtLeast(took, 0, `backup never finished: ${JSON.stringify(yield* get(rawBackups, "bk"))}`)
-    yield* runUntil(ready, { limitMillis: 300_000 })
+    yield* runUntil(isReady(), { limitMillis: 300_000 })
     yield* Fiber.interrupt(writer)
     yield* TestClock.adjust(1)
 

@@ -5,17 +5,16 @@
  */
 import { Builders } from "@doltdb-op/core"
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { ConfigMaps, Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import { ConfigMaps, Kube, type KubeObject, resource } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, createDoltDB, isReady, podIP, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
 const apiVersion = "k8s.dolthub.com/v1alpha"
-const password = "pw"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawBackups = resource({ apiVersion, kind: "Backup", plural: "backups", namespaced: true })
 const storage = { s3: { bucket: "bkt", prefix: "prod", region: "us-east-1" } }
 
@@ -27,30 +26,6 @@ const condition = (o: KubeObject | undefined, type: string) =>
   (
     (o?.status as { conditions?: ReadonlyArray<{ type: string; status: string; reason: string }> })?.conditions ?? []
   ).find((c) => c.type === type)
-const ready = (name: string) => Effect.map(get(rawDoltDBs, name), (o) => condition(o, "Ready")?.status === "True")
-
-const doltdb = (name: string, spec: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    yield* kube.create(Secrets, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: `${name}-credentials`, namespace: ns },
-      data: { "admin-user": b64("admin"), "admin-password": b64(password) }
-    })
-    yield* kube.create(rawDoltDBs, {
-      apiVersion,
-      kind: "DoltDB",
-      metadata: { name, namespace: ns },
-      spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true }, ...spec }
-    } as unknown as KubeObject)
-  })
-
-const hostOf = (pod: string) =>
-  Effect.map(
-    Effect.flatMap(Kube, (kube) => kube.get(Pods, pod, { namespace: ns })),
-    (p) => (p.status as { podIP: string }).podIP
-  )
 
 describe("bootstrap from a backup, in memory", () => {
   it.effect(
@@ -60,14 +35,10 @@ describe("bootstrap from a backup, in memory", () => {
         yield* startOperator()
         const kube = yield* Kube
         const model = yield* DoltModel.DoltCluster
-        yield* doltdb("src")
-        assert.isAtLeast(yield* runUntil(ready("src"), { limitMillis: 300_000 }), 0)
-        const host = yield* hostOf("src-0")
-        yield* (yield* Dolt).createDatabase(
-          { host, port: 3306, user: "admin", password: Redacted.make(password) },
-          { name: "app" }
-        )
-        yield* model.write(host, "app", "k", "v1")
+        yield* setupDoltDB({ name: "src" })
+        const src0 = yield* adminTarget("src-0")
+        yield* (yield* Dolt).createDatabase(src0, { name: "app" })
+        yield* model.write(src0.host, "app", "k", "v1")
         yield* runUntil(Effect.succeed(false), { limitMillis: 3_000 })
         yield* kube.create(rawBackups, {
           apiVersion,
@@ -81,8 +52,7 @@ describe("bootstrap from a backup, in memory", () => {
         )
         assert.isAtLeast(yield* runUntil(completed, { limitMillis: 300_000, stepMillis: 1_000 }), 0, "backup")
 
-        yield* doltdb("copy", { bootstrap: { from: { backup: { storage, databases: ["app"] } } } })
-        assert.isAtLeast(yield* runUntil(ready("copy"), { limitMillis: 300_000 }), 0, "restored DoltDB not Ready")
+        yield* setupDoltDB({ name: "copy", spec: { bootstrap: { from: { backup: { storage, databases: ["app"] } } } } })
         const bootstrapped = yield* runUntil(
           Effect.map(get(rawDoltDBs, "copy"), (o) => condition(o, "Bootstrapped")?.status === "True"),
           { limitMillis: 30_000 }
@@ -90,7 +60,7 @@ describe("bootstrap from a backup, in memory", () => {
         assert.isAtLeast(bootstrapped, 0, "no Bootstrapped condition")
         yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
         for (const pod of ["copy-0", "copy-1", "copy-2"])
-          assert.strictEqual(yield* model.read(yield* hostOf(pod), "app", "k"), "v1", `${pod} lacks the row`)
+          assert.strictEqual(yield* model.read(yield* podIP(pod), "app", "k"), "v1", `${pod} lacks the row`)
         const cm = yield* kube.get(ConfigMaps, Builders.configMapName("copy"), { namespace: ns })
         assert.notProperty(cm.data ?? {}, Builders.BootstrapScriptKey, "the bootstrap step stayed after Bootstrapped")
       }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 11 })))),
@@ -103,15 +73,16 @@ describe("bootstrap from a backup, in memory", () => {
       Effect.gen(function* () {
         yield* startOperator()
         const model = yield* DoltModel.DoltCluster
-        yield* doltdb("broken", {
-          bootstrap: { from: { backup: { storage: { local: { path: "/db/nothing" } }, databases: ["app"] } } }
+        yield* createDoltDB({
+          name: "broken",
+          spec: { bootstrap: { from: { backup: { storage: { local: { path: "/db/nothing" } }, databases: ["app"] } } } }
         })
         yield* runUntil(Effect.succeed(false), { limitMillis: 120_000, stepMillis: 1_000 })
-        assert.isFalse(yield* ready("broken"))
+        assert.isFalse(yield* isReady({ name: "broken" }))
         const doltdbObject = yield* get(rawDoltDBs, "broken")
         assert.strictEqual(condition(doltdbObject, "Bootstrapped")?.status, "False")
         // The bootstrap primary's server never ran: nothing answers on broken-0.
-        const server = yield* model.serverAt(yield* hostOf("broken-0"))
+        const server = yield* model.serverAt(yield* podIP("broken-0"))
         assert.isTrue(server === undefined || !server.running, "broken-0 serves without its data")
       }).pipe(Effect.provide(Layer.fresh(clusterLayer({ seed: 12 })))),
     120_000

@@ -12,19 +12,17 @@ import {
   type KubeObject,
   type KubeShape,
   PodDisruptionBudgets,
-  Pods,
-  Secrets,
   Services
 } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { SimCluster } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 
 /** The operator's Kube, refusing every apply of a PodDisruptionBudget while `refusing.on`; counts the refusals. */
 const refusingBudgets = (kube: KubeShape, refusing: { on: boolean; count: number }): KubeShape => ({
@@ -48,12 +46,6 @@ const status = (o: KubeObject | undefined) => (o?.status ?? {}) as Record<string
 const doltdb = Effect.flatMap(Kube, (kube) =>
   kube.get(rawDoltDBs, "db", { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
 )
-const ready = Effect.map(
-  doltdb,
-  (o) =>
-    ((status(o).conditions ?? []) as ReadonlyArray<{ type: string; status: string }>).find((c) => c.type === "Ready")
-      ?.status === "True"
-)
 
 describe("a child apply the API server keeps refusing", () => {
   it.effect(
@@ -63,26 +55,10 @@ describe("a child apply the API server keeps refusing", () => {
         const kube = yield* Kube
         const refusing = { on: false, count: 0 }
         yield* startOperator().pipe(Effect.provideService(Kube, refusingBudgets(kube, refusing)))
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: ns },
-          data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-        })
-        yield* kube.create(rawDoltDBs, {
-          apiVersion: "k8s.dolthub.com/v1alpha",
-          kind: "DoltDB",
-          metadata: { name: "db", namespace: ns },
-          spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-        } as unknown as KubeObject)
-        assert.isAtLeast(yield* runUntil(ready, { limitMillis: 300_000 }), 0, "the DoltDB never became Ready")
+        yield* setupDoltDB()
         const dolt = yield* DoltModel.DoltCluster
         const sql = yield* Dolt
-        const pod0 = yield* kube.get(Pods, "db-0", { namespace: ns })
-        yield* sql.createDatabase(
-          { host: (pod0.status as { podIP: string }).podIP, port: 3306, user: "admin", password: Redacted.make("pw") },
-          { name: "app" }
-        )
+        yield* sql.createDatabase(yield* adminTarget("db-0"), { name: "app" })
         // Let the database replicate, so the standbys are caught up when the primary is lost.
         yield* runUntil(Effect.succeed(false), { limitMillis: 3_000 })
 

@@ -4,17 +4,18 @@
  */
 
 import { SqlResources } from "@doltdb-op/core"
-import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, resource, Secrets } from "@doltdb-op/core/services/Kube"
+import { Dolt } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeObject, resource } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
-import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
+import { Effect, Layer } from "effect"
+import type { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, DoltWrites, KubeWrites, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
 const apiVersion = "k8s.dolthub.com/v1alpha"
-const password = "s3cret!'pw"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
+/** The admin user: a password that needs quoting. */
+const admin = { adminPassword: "s3cret!'pw" }
 const rawDatabases = resource({ apiVersion, kind: "Database", plural: "databases", namespaced: true })
 
 const get = (res: typeof rawDoltDBs, name: string) =>
@@ -32,34 +33,10 @@ const ready = (res: typeof rawDoltDBs, name: string) =>
   Effect.map(get(res, name), (o) => condition(o, "Ready")?.status === "True")
 
 /** The DoltDB's only pod, addressed as the operator addresses it. */
-const primaryTarget = Effect.gen(function* () {
-  const pod = yield* (yield* Kube).get(Pods, "db-0", { namespace: ns })
-  const target: DoltTarget = {
-    host: (pod.status as { podIP: string }).podIP,
-    port: 3306,
-    user: "admin",
-    password: Redacted.make(password)
-  }
-  return target
-})
+const primaryTarget = adminTarget("db-0", admin)
 
 /** The admin Secret and a 1-replica DoltDB, run until Ready. */
-const doltdbReady = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: ns },
-    data: { "admin-user": b64("admin"), "admin-password": b64(password) }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion,
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: ns },
-    spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
-  } as unknown as KubeObject)
-  assert.isAtLeast(yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 }), 0, "DoltDB not Ready")
-})
+const doltdbReady = setupDoltDB({ ...admin, replicas: 1 })
 
 describe("Database controller in memory", () => {
   it.effect(

@@ -9,46 +9,18 @@ import { Kube, type KubeObject, Pods, resource, Secrets, Services } from "@doltd
 import { DoltModel } from "@doltdb-op/dolt"
 import { SimCluster } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, DoltWrites, KubeWrites, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, podIP, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawUsers = resource({ apiVersion: "k8s.dolthub.com/v1alpha", kind: "User", plural: "users", namespaced: true })
 const rawGrants = resource({ apiVersion: "k8s.dolthub.com/v1alpha", kind: "Grant", plural: "grants", namespaced: true })
 
-const doltdb = (replicas: number) => ({
-  apiVersion: "k8s.dolthub.com/v1alpha",
-  kind: "DoltDB",
-  metadata: { name: "db", namespace: ns },
-  spec: {
-    engineVersion: "2.3.1",
-    replicas,
-    storage: { size: "1Gi" },
-    replication: { enabled: replicas > 1 }
-  }
-})
-
-const setup = (replicas: number) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    yield* kube.create(Secrets, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "db-credentials", namespace: ns },
-      data: { "admin-user": b64("admin"), "admin-password": b64("s3cret!'pw") }
-    })
-    yield* kube.create(rawDoltDBs, doltdb(replicas) as unknown as KubeObject)
-  })
-
-/** The credentials Secret and a DoltDB with `replicas`, then simulated time until the DoltDB is Ready. */
-const setupReady = (replicas: number) =>
-  Effect.gen(function* () {
-    yield* setup(replicas)
-    const took = yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 })
-    assert.isAtLeast(took, 0, `the ${replicas}-replica DoltDB never became Ready`)
-  })
+/** The admin user of every DoltDB here: a password that needs quoting. */
+const admin = { adminPassword: "s3cret!'pw" }
 
 const condition = (object: KubeObject | undefined, type: string) =>
   (
@@ -68,23 +40,11 @@ const status = (o: KubeObject | undefined) => (o?.status ?? {}) as Record<string
 
 const inCluster = (seed: number) => Layer.fresh(clusterLayer({ seed }))
 
-/** A pod's IP, as the in-memory kubelet reported it. */
-const podIP = (name: string) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    const pod = yield* kube.get(Pods, name, { namespace: ns })
-    return ((pod.status ?? {}) as { podIP: string }).podIP
-  })
-
-/** `CREATE DATABASE app` on a pod's server with the admin credentials of `setup`. */
+/** `CREATE DATABASE app` on a pod's server as the admin user. */
 const createAppDatabase = (pod: string) =>
   Effect.gen(function* () {
     const sql = yield* Dolt
-    const host = yield* podIP(pod)
-    yield* sql.createDatabase(
-      { host, port: 3306, user: "admin", password: Redacted.make("s3cret!'pw") },
-      { name: "app" }
-    )
+    yield* sql.createDatabase(yield* adminTarget(pod, admin), { name: "app" })
   })
 
 describe("operator in memory", () => {
@@ -93,9 +53,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
-        yield* setup(3)
-        const took = yield* runUntil(ready(rawDoltDBs, "db"), { limitMillis: 300_000 })
-        assert.isAtLeast(took, 0, "the DoltDB never became Ready")
+        yield* setupDoltDB(admin)
         const kube = yield* Kube
         const db = yield* get(rawDoltDBs, "db")
         assert.strictEqual(status(db).currentPrimary, "db-0")
@@ -149,7 +107,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
-        yield* setupReady(3)
+        yield* setupDoltDB(admin)
         const kube = yield* Kube
         yield* kube.create(Secrets, {
           apiVersion: "v1",
@@ -192,7 +150,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupReady(3)
+        yield* setupDoltDB(admin)
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
@@ -237,7 +195,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupReady(2)
+        yield* setupDoltDB({ ...admin, replicas: 2 })
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         yield* kube.mergePatch(rawDoltDBs, "db", { spec: { replicas: 3 } }, { namespace: ns })
@@ -269,7 +227,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         const operator = yield* startOperator()
-        yield* setupReady(3)
+        yield* setupDoltDB(admin)
         const kube = yield* Kube
         yield* createAppDatabase("db-0")
         const dolt = yield* DoltModel.DoltCluster
@@ -317,7 +275,7 @@ describe("operator in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupReady(1)
+        yield* setupDoltDB({ ...admin, replicas: 1 })
         const kube = yield* Kube
         yield* kube.mergePatch(
           rawDoltDBs,

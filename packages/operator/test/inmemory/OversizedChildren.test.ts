@@ -3,14 +3,14 @@
  * operator creates none of them, says so on the DoltDB (Ready False, ChildTooLarge, naming the ConfigMap and its
  * size) with one Warning event, and proceeds once the spec is fixed.
  */
-import { ConfigMaps, Events, Kube, type KubeObject, Secrets, StatefulSets } from "@doltdb-op/core/services/Kube"
+import { ConfigMaps, Events, Kube, type KubeObject, StatefulSets } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { createDoltDB } from "./fixtures.ts"
 
 const ns = "big"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const readyOf = (o: KubeObject | undefined) =>
   (
     (o?.status as { conditions?: ReadonlyArray<{ type: string; reason: string; message?: string }> } | undefined)
@@ -24,25 +24,8 @@ describe("children over the API server's size limits, in memory", () => {
       Effect.gen(function* () {
         yield* startOperator()
         const kube = yield* Kube
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: ns },
-          data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-        })
-        const spec = {
-          engineVersion: "2.3.1",
-          replicas: 32,
-          replication: { enabled: true },
-          storage: { size: "1Gi" },
-          server: { metrics: { enabled: true, labels: { team: "x".repeat(40_000) } } }
-        }
-        yield* kube.create(rawDoltDBs, {
-          apiVersion: "k8s.dolthub.com/v1alpha",
-          kind: "DoltDB",
-          metadata: { name: "db", namespace: ns },
-          spec
-        } as unknown as KubeObject)
+        const metricsLabels = (team: string) => ({ server: { metrics: { enabled: true, labels: { team } } } })
+        yield* createDoltDB({ namespace: ns, replicas: 32, spec: metricsLabels("x".repeat(40_000)) })
         const doltdb = kube.get(rawDoltDBs, "db", { namespace: ns })
         const reported = yield* runUntil(
           Effect.map(doltdb, (o) => readyOf(o)?.reason === "ChildTooLarge"),
@@ -67,7 +50,7 @@ describe("children over the API server's size limits, in memory", () => {
         const current = yield* doltdb
         yield* kube.replace(rawDoltDBs, {
           ...current,
-          spec: { ...spec, server: { metrics: { enabled: true, labels: { team: "x" } } } }
+          spec: { ...(current.spec as Record<string, unknown>), ...metricsLabels("x") }
         } as KubeObject)
         const created = yield* runUntil(
           Effect.map(kube.list(StatefulSets, { namespace: ns }), (list) => list.items.length === 1),

@@ -7,48 +7,21 @@
  */
 
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
+import { Kube, type KubeObject } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { SimCluster } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, podIP, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 
 const status = (o: KubeObject | undefined) => (o?.status ?? {}) as Record<string, unknown>
 const get = Effect.flatMap(Kube, (kube) =>
   kube.get(rawDoltDBs, "db", { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
 )
-const podIP = (name: string) =>
-  Effect.map(
-    Effect.flatMap(Kube, (kube) => kube.get(Pods, name, { namespace: ns })),
-    (pod) => ((pod.status ?? {}) as { podIP: string }).podIP
-  )
-
-const setupReady = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: ns },
-    data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion: "k8s.dolthub.com/v1alpha",
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: ns },
-    spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-  } as unknown as KubeObject)
-  const ready = Effect.map(get, (d) =>
-    ((status(d).conditions ?? []) as ReadonlyArray<{ type: string; status: string }>).some(
-      (c) => c.type === "Ready" && c.status === "True"
-    )
-  )
-  assert.isAtLeast(yield* runUntil(ready, { limitMillis: 300_000 }), 0, "the DoltDB never became Ready")
-})
 
 describe("deleting the primary's pod while a standby lags", () => {
   it.effect.each([
@@ -60,13 +33,10 @@ describe("deleting the primary's pod while a standby lags", () => {
     ({ seed, preStopDemote }) =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupReady
+        yield* setupDoltDB()
         const dolt = yield* DoltModel.DoltCluster
         const sql = yield* Dolt
-        yield* sql.createDatabase(
-          { host: yield* podIP("db-0"), port: 3306, user: "admin", password: Redacted.make("pw") },
-          { name: "app" }
-        )
+        yield* sql.createDatabase(yield* adminTarget("db-0"), { name: "app" })
         yield* runUntil(Effect.succeed(false), { limitMillis: 3_000 })
         // A client writing every 100 ms through db-primary; db-2 receives every push 120 s late, so it lags (and
         // the old primary, which waits for its standbys after SIGTERM, lingers until the grace period ends).

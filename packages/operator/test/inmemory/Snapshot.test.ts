@@ -9,21 +9,19 @@ import {
   Kube,
   type KubeObject,
   PersistentVolumeClaims,
-  Pods,
   resource,
-  Secrets,
   VolumeSnapshotClasses,
   VolumeSnapshots
 } from "@doltdb-op/core/services/Kube"
 import { SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const rawSnapshots = resource({
   apiVersion: "k8s.dolthub.com/v1alpha",
   kind: "Snapshot",
@@ -41,45 +39,6 @@ const get = (res: typeof rawDoltDBs, name: string) =>
     kube.get(res, name, { namespace: ns }).pipe(Effect.catch(() => Effect.succeed(undefined)))
   )
 
-export const setupDoltDB = (name: string, replicas: number, extra: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    yield* kube
-      .create(Secrets, {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: `${name}-credentials`, namespace: ns },
-        data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-      })
-      .pipe(Effect.catchTag("AlreadyExists", () => Effect.void))
-    yield* kube.create(rawDoltDBs, {
-      apiVersion: "k8s.dolthub.com/v1alpha",
-      kind: "DoltDB",
-      metadata: { name, namespace: ns },
-      spec: {
-        engineVersion: "2.3.1",
-        replicas,
-        storage: { size: "1Gi" },
-        replication: { enabled: replicas > 1 },
-        ...extra
-      }
-    } as unknown as KubeObject)
-    const ready = Effect.map(get(rawDoltDBs, name), (o) => condition(o, "Ready")?.status === "True")
-    const took = yield* runUntil(ready, { limitMillis: 300_000 })
-    assert.isAtLeast(
-      took,
-      0,
-      `DoltDB ${name} never became Ready: ${JSON.stringify((yield* get(rawDoltDBs, name))?.status)}`
-    )
-  })
-
-export const target = (pod: string) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    const p = yield* kube.get(Pods, pod, { namespace: ns })
-    return { host: (p.status as { podIP: string }).podIP, port: 3306, user: "admin", password: Redacted.make("pw") }
-  })
-
 const volumeSnapshots = Effect.flatMap(Kube, (kube) =>
   Effect.map(kube.list(VolumeSnapshots, { namespace: ns }), (l) => l.items)
 )
@@ -93,10 +52,10 @@ describe("Snapshot in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupDoltDB("db", 3)
+        yield* setupDoltDB()
         const kube = yield* Kube
         const dolt = yield* Dolt
-        yield* dolt.createDatabase(yield* target("db-0"), { name: "app" })
+        yield* dolt.createDatabase(yield* adminTarget("db-0"), { name: "app" })
         yield* kube.create(rawSnapshots, {
           apiVersion: "k8s.dolthub.com/v1alpha",
           kind: "Snapshot",
@@ -148,7 +107,7 @@ describe("Snapshot in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupDoltDB("db", 1)
+        yield* setupDoltDB({ replicas: 1 })
         const kube = yield* Kube
         yield* kube.create(VolumeSnapshotClasses, {
           apiVersion: "snapshot.storage.k8s.io/v1",
@@ -184,10 +143,10 @@ describe("Snapshot in memory", () => {
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setupDoltDB("db", 3)
+        yield* setupDoltDB()
         const kube = yield* Kube
         const dolt = yield* Dolt
-        yield* dolt.createDatabase(yield* target("db-0"), { name: "app" })
+        yield* dolt.createDatabase(yield* adminTarget("db-0"), { name: "app" })
         const model = yield* DoltModel.DoltCluster
         for (let i = 0; i < 5; i++) {
           const w = yield* model.write("db-primary.default.svc.cluster.local", "app", `k${i}`, `v${i}`)
@@ -215,7 +174,7 @@ describe("Snapshot in memory", () => {
           .replicationEpoch
         yield* kube.delete(rawSnapshots, "once", { namespace: ns })
 
-        yield* setupDoltDB("restored", 3, { bootstrap: { from: { volumeSnapshot: snap!.metadata.name } } })
+        yield* setupDoltDB({ name: "restored", spec: { bootstrap: { from: { volumeSnapshot: snap!.metadata.name } } } })
         const restored = (yield* get(rawDoltDBs, "restored"))?.status as {
           currentPrimary: string
           replicationEpoch: number
@@ -223,7 +182,7 @@ describe("Snapshot in memory", () => {
         assert.strictEqual(restored.currentPrimary, "restored-0")
         assert.isAbove(restored.replicationEpoch, sourceEpoch, "the new primary is above the snapshot's epoch")
         for (const pod of ["restored-0", "restored-1", "restored-2"]) {
-          const host = (yield* target(pod)).host
+          const host = (yield* adminTarget(pod)).host
           for (let i = 0; i < 5; i++)
             assert.strictEqual(
               yield* model.read(`${pod}.restored-internal.default`, "app", `k${i}`),

@@ -10,37 +10,20 @@ import {
   type KubeObject,
   PersistentVolumeClaims,
   Pods,
-  Secrets,
   StatefulSets,
   StorageClasses
 } from "@doltdb-op/core/services/Kube"
 import { DoltModel } from "@doltdb-op/dolt"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, KubeWrites, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "./fixtures.ts"
 
 const ns = "default"
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 
-const setup = (storage: Record<string, unknown>) =>
-  Effect.gen(function* () {
-    const kube = yield* Kube
-    yield* kube.create(Secrets, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "db-credentials", namespace: ns },
-      data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-    })
-    yield* kube.create(rawDoltDBs, {
-      apiVersion: "k8s.dolthub.com/v1alpha",
-      kind: "DoltDB",
-      metadata: { name: "db", namespace: ns },
-      spec: { engineVersion: "2.3.1", replicas: 3, storage, replication: { enabled: true } }
-    } as unknown as KubeObject)
-    const took = yield* runUntil(ready, { limitMillis: 300_000 })
-    assert.isAtLeast(took, 0, "the DoltDB never became Ready")
-  })
+/** A 3-replica DoltDB with this `storage`, run until Ready. */
+const setup = (storage: Record<string, unknown>) => setupDoltDB({ spec: { storage } })
 
 const doltdb = Effect.flatMap(Kube, (kube) => kube.get(rawDoltDBs, "db", { namespace: ns }))
 
@@ -48,8 +31,6 @@ const condition = (o: KubeObject, type: string) =>
   ((o.status as { conditions?: ReadonlyArray<Record<string, string>> } | undefined)?.conditions ?? []).find(
     (c) => c.type === type
   )
-
-const ready = Effect.map(doltdb, (o) => condition(o, "Ready")?.status === "True")
 
 const claims = Effect.flatMap(Kube, (kube) =>
   Effect.map(kube.list(PersistentVolumeClaims, { namespace: ns }), (l) => l.items)
@@ -76,11 +57,7 @@ describe("storage resize in memory", () => {
         yield* setup({ size: "1Gi" })
         const kube = yield* Kube
         const sql = yield* Dolt
-        const primaryIP = ((yield* kube.get(Pods, "db-0", { namespace: ns })).status as { podIP: string }).podIP
-        yield* sql.createDatabase(
-          { host: primaryIP, port: 3306, user: "admin", password: Redacted.make("pw") },
-          { name: "app" }
-        )
+        yield* sql.createDatabase(yield* adminTarget("db-0"), { name: "app" })
         const before = yield* podUids
         const epoch = ((yield* doltdb).status as { replicationEpoch: number }).replicationEpoch
         const stsUid = (yield* kube.get(StatefulSets, "db", { namespace: ns })).metadata.uid

@@ -2,20 +2,13 @@
  * Tenant isolation end to end in memory (issue 13 §1): the attacks a tenant namespace could make on another
  * namespace's DoltDB, run through the real controllers against the in-memory API server and Dolt model.
  */
-import { Dolt, type DoltTarget } from "@doltdb-op/core/services/Dolt"
-import {
-  Kube,
-  type KubeObject,
-  Pods,
-  resource,
-  Secrets,
-  ServiceAccounts,
-  Services
-} from "@doltdb-op/core/services/Kube"
+import { Dolt } from "@doltdb-op/core/services/Dolt"
+import { Kube, type KubeObject, resource, Secrets, ServiceAccounts, Services } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, createDoltDB, setupDoltDB } from "./fixtures.ts"
 
 const apiVersion = "k8s.dolthub.com/v1alpha"
 const adminPassword = "admin-pw"
@@ -63,38 +56,14 @@ const sqlObject = (kind: string, namespace: string, name: string, spec: Record<s
 /** prod/db (standalone), its admin Secret, a database `orders` the prod team made by hand, and a tenant Secret. */
 const setup = Effect.gen(function* () {
   const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: "prod" },
-    data: { "admin-user": b64("admin"), "admin-password": b64(adminPassword) }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion,
-    kind: "DoltDB",
-    metadata: prodDb,
-    spec: { engineVersion: "2.3.1", replicas: 1, storage: { size: "1Gi" } }
-  } as unknown as KubeObject)
-  const took = yield* runUntil(
-    Effect.map(get(rawDoltDBs, "prod", "db"), (o) => readyOf(o)?.status === "True"),
-    {
-      limitMillis: 300_000
-    }
-  )
-  assert.isAtLeast(took, 0, "prod/db never became Ready")
+  yield* setupDoltDB({ ...prodDb, replicas: 1, adminPassword })
   yield* kube.create(Secrets, {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: "stolen", namespace: "tenant" },
     data: { password: b64("attacker-pw") }
   })
-  const pod = yield* kube.get(Pods, "db-0", { namespace: "prod" })
-  const admin: DoltTarget = {
-    host: (pod.status as { podIP: string }).podIP,
-    port: 3306,
-    user: "admin",
-    password: Redacted.make(adminPassword)
-  }
+  const admin = yield* adminTarget("db-0", { ...prodDb, adminPassword })
   yield* (yield* Dolt).createDatabase(admin, { name: "orders" })
   return admin
 })
@@ -247,24 +216,7 @@ describe("children the DoltDB does not own, in memory", () => {
           kind: "ServiceAccount",
           metadata: { name: "default", namespace: "prod" }
         })
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: "prod" },
-          data: { "admin-user": b64("admin"), "admin-password": b64(adminPassword) }
-        })
-        yield* kube.create(rawDoltDBs, {
-          apiVersion,
-          kind: "DoltDB",
-          metadata: prodDb,
-          spec: {
-            engineVersion: "2.3.1",
-            replicas: 2,
-            replication: { enabled: true },
-            storage: { size: "1Gi" },
-            serviceAccountName: "default"
-          }
-        } as unknown as KubeObject)
+        yield* createDoltDB({ ...prodDb, replicas: 2, adminPassword, spec: { serviceAccountName: "default" } })
         const db = yield* untilReason(rawDoltDBs, "prod", "db", "ChildNotOwned")
         assert.include(readyOf(db)?.message ?? "", "Service db-primary")
         assert.include(readyOf(db)?.message ?? "", "ServiceAccount default")

@@ -7,24 +7,26 @@ import { X509Certificate } from "node:crypto"
 import { Kube, type KubeObject, Pods, Secrets, StatefulSets } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { issueCa, issueServer } from "../../src/reconcilers/tls/Certificates.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { createDoltDB, isReady, setupDoltDB } from "./fixtures.ts"
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const text = (secret: KubeObject | undefined, key: string) => {
   const v = (secret?.data as Record<string, string> | undefined)?.[key]
   return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8")
 }
+/** A 2-replica DoltDB in namespace `ns` on Dolt 1.86.4 with this `spec.tls`. */
+const tlsDoltDB = (tls: Record<string, unknown>) => ({
+  namespace: "ns",
+  replicas: 2,
+  spec: { engineVersion: "1.86.4", tls }
+})
 const get = <A extends KubeObject>(res: Parameters<Kube["Service"]["get"]>[0], name: string) =>
   Effect.flatMap(Kube, (kube) =>
     kube.get(res, name, { namespace: "ns" }).pipe(Effect.catch(() => Effect.succeed(undefined)))
   ) as Effect.Effect<A | undefined, never, Kube>
-const ready = Effect.map(get(rawDoltDBs, "db"), (o) =>
-  ((o?.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)?.conditions ?? []).some(
-    (c) => c.type === "Ready" && c.status === "True"
-  )
-)
+const ready = isReady({ namespace: "ns" })
 const tlsHash = Effect.map(
   get(StatefulSets, "db"),
   (s) =>
@@ -32,37 +34,15 @@ const tlsHash = Effect.map(
       .annotations?.["k8s.dolthub.com/tls-hash"]
 )
 
-const setup = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: "ns" },
-    data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion: "k8s.dolthub.com/v1alpha",
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: "ns" },
-    spec: {
-      engineVersion: "1.86.4",
-      replicas: 2,
-      storage: { size: "1Gi" },
-      replication: { enabled: true },
-      tls: { enabled: true, requireSecureTransport: true, certificateDuration: "1h" }
-    }
-  } as unknown as KubeObject)
-})
-
 describe("spec.tls in memory", () => {
   it.effect(
     "issues certificates before the pods, mounts only the server Secret, renews before expiry with the same CA",
     () =>
       Effect.gen(function* () {
         yield* startOperator()
-        yield* setup
-        const took = yield* runUntil(ready, { limitMillis: 180_000 })
-        assert.isAtLeast(took, 0, "the TLS DoltDB never became Ready")
+        yield* setupDoltDB(tlsDoltDB({ enabled: true, requireSecureTransport: true, certificateDuration: "1h" }), {
+          limitMillis: 180_000
+        })
 
         const ca = yield* get(Secrets, "db-tls-ca")
         const server = yield* get(Secrets, "db-tls")
@@ -105,24 +85,9 @@ describe("spec.tls in memory", () => {
       Effect.gen(function* () {
         yield* startOperator()
         const kube = yield* Kube
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: "ns" },
-          data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-        })
-        yield* kube.create(rawDoltDBs, {
-          apiVersion: "k8s.dolthub.com/v1alpha",
-          kind: "DoltDB",
-          metadata: { name: "db", namespace: "ns" },
-          spec: {
-            engineVersion: "1.86.4",
-            replicas: 2,
-            storage: { size: "1Gi" },
-            replication: { enabled: true },
-            tls: { enabled: true, requireSecureTransport: true, serverCertSecretRef: { name: "db-cert" } }
-          }
-        } as unknown as KubeObject)
+        yield* createDoltDB(
+          tlsDoltDB({ enabled: true, requireSecureTransport: true, serverCertSecretRef: { name: "db-cert" } })
+        )
         const noStatefulSet = yield* runUntil(
           Effect.map(get(StatefulSets, "db"), (s) => s !== undefined),
           { limitMillis: 30_000, stepMillis: 1_000 }

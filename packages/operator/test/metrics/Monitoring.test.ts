@@ -8,18 +8,17 @@
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
 import { parser } from "@prometheus-io/lezer-promql"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { PrometheusMetrics } from "effect/observability"
 import { parse as parseYaml } from "yaml"
 import * as BackupMetrics from "../../src/reconcilers/backup/BackupMetrics.ts"
-import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { LeaderElection } from "../../src/runtime/LeaderElection.ts"
 import * as LeaderMetrics from "../../src/runtime/LeaderMetrics.ts"
 import * as ProcessMetrics from "../../src/runtime/ProcessMetrics.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { adminTarget, setupDoltDB } from "../inmemory/fixtures.ts"
 
 const chart = fileURLToPath(new URL("../../../../charts/doltdb-operator/", import.meta.url))
 const values = parseYaml(readFileSync(`${chart}values.yaml`, "utf8")) as {
@@ -125,36 +124,11 @@ const check = (
     assert.isTrue(available.has(l), `${where}: label ${l} is on none of ${metrics.map((m) => m.name).join(", ")}`)
 }
 
-const b64 = (s: string) => Buffer.from(s).toString("base64")
-
 /** A replicated DoltDB with a database (per-standby series), a completed and a failed Backup; the exposition. */
 const scrape = Effect.gen(function* () {
   yield* startOperator()
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: "default" },
-    data: { "admin-user": b64("root"), "admin-password": b64("pw") }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion: "k8s.dolthub.com/v1alpha",
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: "default" },
-    spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-  } as unknown as KubeObject)
-  const ready = Effect.map(kube.get(rawDoltDBs, "db", { namespace: "default" }), (d) =>
-    ((d.status as { conditions?: ReadonlyArray<{ type: string; status: string }> } | undefined)?.conditions ?? []).some(
-      (c) => c.type === "Ready" && c.status === "True"
-    )
-  )
-  assert.isAtLeast(yield* runUntil(ready, { limitMillis: 300_000 }), 0, "the DoltDB never became Ready")
-  const pod = yield* kube.get(Pods, "db-0", { namespace: "default" })
-  const host = (pod.status as { podIP: string }).podIP
-  yield* (yield* Dolt).createDatabase(
-    { host, port: 3306, user: "root", password: Redacted.make("pw") },
-    { name: "app" }
-  )
+  yield* setupDoltDB({ adminUser: "root" })
+  yield* (yield* Dolt).createDatabase(yield* adminTarget("db-0", { adminUser: "root" }), { name: "app" })
   yield* runUntil(Effect.succeed(false), { limitMillis: 5_000 })
   // The Backup controller records these when a Backup ends; its labels are the ones recorded here.
   const backup = {

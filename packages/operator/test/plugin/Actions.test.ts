@@ -4,7 +4,7 @@
  * rolling restart, backup following, logs.
  */
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, type KubeObject, Pods, Secrets } from "@doltdb-op/core/services/Kube"
+import { Kube, type KubeObject, Pods } from "@doltdb-op/core/services/Kube"
 import { SimCluster } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
 import { Console, type Duration, Effect, Exit, Fiber, Layer, Redacted } from "effect"
@@ -13,6 +13,7 @@ import * as Actions from "../../src/plugin/Actions.ts"
 import { inspect, rawBackups } from "../../src/plugin/Inspect.ts"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { createDoltDB } from "../inmemory/fixtures.ts"
 import { backupObject, layer, ns } from "./fixtures.ts"
 
 /** Console output captured line by line. */
@@ -25,20 +26,9 @@ const captured = () => {
   return { lines, provide: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provideService(e, Console.Console, console) }
 }
 
+/** A 3-replica DoltDB (admin user root), run until the plugin's own inspection reports it Healthy. */
 const setupReady = Effect.gen(function* () {
-  const kube = yield* Kube
-  yield* kube.create(Secrets, {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "db-credentials", namespace: ns },
-    data: { "admin-user": "cm9vdA==", "admin-password": "cHc=" }
-  })
-  yield* kube.create(rawDoltDBs, {
-    apiVersion: "k8s.dolthub.com/v1alpha",
-    kind: "DoltDB",
-    metadata: { name: "db", namespace: ns },
-    spec: { engineVersion: "2.3.1", replicas: 3, storage: { size: "1Gi" }, replication: { enabled: true } }
-  } as unknown as KubeObject)
+  yield* createDoltDB({ namespace: ns, adminUser: "root" })
   const ready = Effect.map(
     inspect(ns, "db", { queryServers: false, serverTimeout: "1 second", maxEvents: 1 }),
     (r) => r.state === "Healthy"

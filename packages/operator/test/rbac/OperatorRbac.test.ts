@@ -34,6 +34,7 @@ import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 import { LeaseClient } from "../../src/runtime/LeaseClient.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { setupDoltDB } from "../inmemory/fixtures.ts"
 
 const ns = "default"
 const apiVersion = "k8s.dolthub.com/v1alpha"
@@ -76,12 +77,6 @@ describe("operator RBAC", () => {
         // Tried counts: a refused call ends the wait, and the assertions below name it.
         const used = (key: string) => Effect.sync(() => operator.rbac.used.has(key) || operator.rbac.refused.has(key))
 
-        yield* kube.create(Secrets, {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: "db-credentials", namespace: ns },
-          data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-        })
         yield* kube.create(StorageClasses, {
           apiVersion: "storage.k8s.io/v1",
           kind: "StorageClass",
@@ -89,19 +84,11 @@ describe("operator RBAC", () => {
           provisioner: "sim",
           allowVolumeExpansion: true
         })
-        yield* kube.create(rawDoltDBs, {
-          apiVersion,
-          kind: "DoltDB",
-          metadata: { name: "db", namespace: ns },
-          spec: {
-            engineVersion: "2.3.1",
-            replicas: 2,
-            storage: { size: "1Gi", storageClassName: "standard" },
-            replication: { enabled: true },
-            networkPolicy: { enabled: true }
-          }
-        } as unknown as KubeObject)
-        yield* until("DoltDB Ready", ready(rawDoltDBs, "db"))
+        yield* setupDoltDB({
+          namespace: ns,
+          replicas: 2,
+          spec: { storage: { size: "1Gi", storageClassName: "standard" }, networkPolicy: { enabled: true } }
+        })
 
         // SQL resources, with a password Secret labelled for rotation.
         yield* kube.create(Secrets, {

@@ -7,7 +7,7 @@
  * with the same data. With a guard that never acts (the mutation), the invariant catches the late acknowledgements.
  */
 import { Dolt } from "@doltdb-op/core/services/Dolt"
-import { Kube, Pods, Secrets } from "@doltdb-op/core/services/Kube"
+import { Pods } from "@doltdb-op/core/services/Kube"
 import { podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { InMemoryKube, SimCluster } from "@doltdb-op/k8s"
@@ -17,6 +17,7 @@ import { TestClock } from "effect/testing"
 import { rawDoltDBs } from "../../src/reconcilers/Resources.ts"
 import { type CutOff, lateAcknowledgements, type Promotion } from "../../src/simulate/GuardInvariant.ts"
 import { clusterLayer, runUntil, startOperator } from "../../src/simulate/SimulatedCluster.ts"
+import { setupDoltDB } from "../inmemory/fixtures.ts"
 
 const ns = "default"
 const name = "db"
@@ -48,16 +49,7 @@ const baseCase: GuardCase = {
   writeEveryMillis: 250,
   ackSeconds: 0
 }
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const podHost = (pod: string) => `${pod}.${name}-internal.${ns}`
-
-const readyCondition = Effect.gen(function* () {
-  const db = yield* (yield* InMemoryKube).system.get(rawDoltDBs, name, { namespace: ns }).pipe(Effect.option)
-  const status = (db._tag === "Some" ? db.value.status : undefined) as
-    | { conditions?: ReadonlyArray<{ type: string; status: string }> }
-    | undefined
-  return status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false
-})
 
 interface Outcome {
   readonly late: ReturnType<typeof lateAcknowledgements>
@@ -74,31 +66,22 @@ const scenario = (c: GuardCase) =>
     const sim = yield* SimCluster
     const world = yield* SimWorld
     const dolt = yield* DoltModel.DoltCluster
-    const kube = yield* Kube
     const api = (yield* InMemoryKube).system
     const operator = yield* startOperator()
-    yield* kube.create(Secrets, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: `${name}-credentials`, namespace: ns },
-      data: { "admin-user": b64("admin"), "admin-password": b64("pw") }
-    })
-    yield* kube.create(rawDoltDBs, {
-      apiVersion: "k8s.dolthub.com/v1alpha",
-      kind: "DoltDB",
-      metadata: { name, namespace: ns },
-      spec: {
-        engineVersion: "2.3.1",
-        replicas: 3,
-        storage: { size: "1Gi" },
-        replication: {
-          enabled: true,
-          primary: { failoverDelay: `${c.failoverDelaySeconds}s` },
-          guard: { enabled: true, threshold: `${c.thresholdSeconds}s` }
+    yield* setupDoltDB(
+      {
+        name,
+        namespace: ns,
+        spec: {
+          replication: {
+            enabled: true,
+            primary: { failoverDelay: `${c.failoverDelaySeconds}s` },
+            guard: { enabled: true, threshold: `${c.thresholdSeconds}s` }
+          }
         }
-      }
-    } as never)
-    assert.isAtLeast(yield* runUntil(readyCondition, { limitMillis: 300_000, stepMillis: 1_000 }), 0, "Ready")
+      },
+      { stepMillis: 1_000 }
+    )
     const primaryPod = (yield* api.list(Pods, { namespace: ns })).items.find((p) => p.metadata.name === `${name}-0`)!
     const primaryIP = (primaryPod.status as { podIP: string }).podIP
     yield* (yield* Dolt)
