@@ -619,7 +619,18 @@ export const DoltDBStatus = Schema.Struct({
   ),
   replicationEvidence: Schema.optionalKey(ReplicationEvidence),
   switchoverBackoff: Schema.optionalKey(SwitchoverBackoff),
-  shortenedAckWait: Schema.optionalKey(ShortenedAckWait)
+  shortenedAckWait: Schema.optionalKey(
+    ShortenedAckWait.annotate({
+      description:
+        "ShortenedAckWait is the single record earlier operator versions kept; it is read as one of shortenedAckWaits and no longer written."
+    })
+  ),
+  shortenedAckWaits: Schema.optionalKey(
+    Schema.Array(ShortenedAckWait).annotate({
+      description:
+        "ShortenedAckWaits are the servers the operator lowered dolt_cluster_ack_writes_timeout_secs on, at most one record per Pod: a promotion while an earlier record is pending (the previous primary crashed too) lowers the new primary as well, and each is set back on its own."
+    })
+  )
 }).annotate({ description: "DoltDBStatus defines the observed state of DoltDB." })
 export type DoltDBStatus = typeof DoltDBStatus.Type
 

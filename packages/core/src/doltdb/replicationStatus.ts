@@ -14,7 +14,13 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
   const t = status?.primaryTransition
   const e = status?.replicationEvidence
   const b = status?.switchoverBackoff
-  const w = status?.shortenedAckWait
+  // The single record of earlier versions counts as one more, unless a newer record for its pod replaced it.
+  const legacy = status?.shortenedAckWait
+  const listed = status?.shortenedAckWaits ?? []
+  const waits = [
+    ...listed,
+    ...(legacy === undefined || listed.some((w) => w.podIndex === legacy.podIndex) ? [] : [legacy])
+  ]
   return {
     currentPrimaryPodIndex: status?.currentPrimaryPodIndex,
     replicationEpoch: status?.replicationEpoch,
@@ -46,7 +52,7 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
     ...(b === undefined
       ? {}
       : { switchoverBackoff: { to: b.podIndex, attempts: b.attempts, retryAt: parseTime(b.retryAt) ?? 0 } }),
-    ...(w === undefined ? {} : { shortenedAckWait: { pod: w.podIndex, seconds: w.seconds } })
+    ...(waits.length === 0 ? {} : { shortenedAckWaits: waits.map((w) => ({ pod: w.podIndex, seconds: w.seconds })) })
   }
 }
 
@@ -59,6 +65,7 @@ export const withReplicationState = (status: DoltDBStatus, state: ReplicationSta
     replicationEvidence: _v,
     switchoverBackoff: _b,
     shortenedAckWait: _w,
+    shortenedAckWaits: _ws,
     currentPrimary: _c,
     currentPrimaryPodIndex: _i,
     replicationEpoch: _e,
@@ -118,9 +125,9 @@ export const withReplicationState = (status: DoltDBStatus, state: ReplicationSta
             retryAt: rfc3339(Math.ceil(state.switchoverBackoff.retryAt / 1000) * 1000)
           }
         }),
-    ...(state.shortenedAckWait === undefined
+    ...(state.shortenedAckWaits === undefined || state.shortenedAckWaits.length === 0
       ? {}
-      : { shortenedAckWait: { podIndex: state.shortenedAckWait.pod, seconds: state.shortenedAckWait.seconds } })
+      : { shortenedAckWaits: state.shortenedAckWaits.map((w) => ({ podIndex: w.pod, seconds: w.seconds })) })
   }
 }
 

@@ -11,8 +11,10 @@
  * away from, which takes seconds to accept pushes again after a crash even when it answers), it lowers T on it to
  * `ShortAckWaitSeconds` first (`SET GLOBAL`: the process only; a restart brings back the configured value), recorded
  * in status before the change, and sets it back once every standby answers and replicates without error again, or
- * once that server is no longer the primary. Never to 0: with 0 Dolt waits for nobody and warns nobody, so a write
- * acknowledged without warning would no longer be on every standby.
+ * once that server is no longer the primary. One record per pod: a promotion while an earlier record is pending
+ * (its server crashed, and the next failover follows) lowers the new primary too; each is restored on its own.
+ * Never to 0: with 0 Dolt waits for nobody and warns nobody, so a write acknowledged without warning would no longer
+ * be on every standby.
  *
  * The promise of ack-writes holds for any T > 0: a write acknowledged without warning is on every standby (every
  * wait returned in time). What lowering changes is how soon a write that cannot reach every standby comes back
@@ -48,9 +50,16 @@ const downStandbys = (o: ReplicationObserved, primary: number, lost: number | un
       (p.ordinal === lost || p.deleting || reachable(p) === undefined)
   )
 
+/** The records with `pod`'s replaced by `record` (one per pod: a pod runs one process, lowered once). */
+const withRecordFor = (
+  records: ReadonlyArray<ShortenedAckWait>,
+  record: ShortenedAckWait
+): ReadonlyArray<ShortenedAckWait> => [...records.filter((r) => r.pod !== record.pod), record]
+
 /**
  * At a promotion: lower the wait on `target` when a standby is down and the server runs ack-writes above the short
- * wait. Returns the record to persist before the action, and the action (best effort: never holds up a promotion).
+ * wait. Returns the records to persist before the action (the pending ones of other pods stay: each is restored on
+ * its own), and the action (best effort: never holds up a promotion).
  */
 export const shortenBeforePromotion = (
   o: ReplicationObserved,
@@ -58,23 +67,23 @@ export const shortenBeforePromotion = (
   target: PodView,
   /** A failover's old primary. */
   lost: number | undefined
-): { readonly record: ShortenedAckWait; readonly actions: ReadonlyArray<SetAckWait | Action> } | undefined => {
+):
+  | { readonly records: ReadonlyArray<ShortenedAckWait>; readonly actions: ReadonlyArray<SetAckWait | Action> }
+  | undefined => {
+  // Also when a record for `target` is pending: a value above the short wait means its process restarted since.
   const seconds = reachable(target)?.ackWritesTimeoutSecs
   if (seconds === undefined || seconds <= ShortAckWaitSeconds) return undefined
-  // One record at a time: a server lowered earlier and not restored yet keeps it (it is restored first).
-  const recorded = o.state.shortenedAckWait
-  if (recorded !== undefined && recorded.pod !== target.ordinal) return undefined
   const down = downStandbys(o, target.ordinal, lost)
   if (down.length === 0) return undefined
-  const record = { pod: target.ordinal, seconds: recorded?.seconds ?? seconds }
+  const record = { pod: target.ordinal, seconds }
   return {
-    record,
+    records: withRecordFor(o.state.shortenedAckWaits ?? [], record),
     actions: [
       event(
         cluster,
         "Normal",
         "AckWaitShortened",
-        `dolt_cluster_ack_writes_timeout_secs lowered from ${record.seconds} to ${ShortAckWaitSeconds} on ${target.name} before its promotion, while ${down.map((p) => p.name).join(", ")} cannot be reached or just failed; set back once every standby replicates again`
+        `dolt_cluster_ack_writes_timeout_secs lowered from ${seconds} to ${ShortAckWaitSeconds} on ${target.name} before its promotion, while ${down.map((p) => p.name).join(", ")} cannot be reached or just failed; set back once every standby replicates again`
       ),
       { _tag: "SetAckWritesTimeout", target: target.target, seconds: ShortAckWaitSeconds, bestEffort: true }
     ]
@@ -94,37 +103,49 @@ const allStandbysBack = (o: ReplicationObserved, primary: PodView): boolean => {
   })
 }
 
+/** What becomes of one record with a serving primary: kept, dropped, or restored (then dropped). */
+const settle = (
+  o: ReplicationObserved,
+  primary: PodView,
+  recorded: ShortenedAckWait
+): "keep" | "drop" | { readonly restore: PodView } => {
+  const pod = o.pods[recorded.pod]
+  if (pod === undefined || !pod.exists || recorded.pod >= o.policy.replicas) return "drop"
+  const sql = reachable(pod)
+  // Unreachable: wait (its process may still run with the lowered value).
+  if (sql === undefined) return "keep"
+  // Restarted (the configured value is back) or changed by someone else since: nothing to restore.
+  if (sql.ackWritesTimeoutSecs !== undefined && sql.ackWritesTimeoutSecs !== ShortAckWaitSeconds) return "drop"
+  if (recorded.pod === primary.ordinal && !allStandbysBack(o, primary)) return "keep"
+  // The primary once its standbys are all back; any other lowered server (no longer primary) at once.
+  return { restore: pod }
+}
+
 /**
- * With a serving primary: put a lowered wait back when it is no longer needed. `clear` drops the record; `action`
- * (not best effort: the record stays until the value is back) restores the user's value.
+ * With a serving primary: put each lowered wait back when it is no longer needed. `records` are those still pending;
+ * the actions (not best effort: a record stays until its value is back, as the state is persisted after them)
+ * restore the user's values.
  */
 export const restoreAckWait = (
   o: ReplicationObserved,
   cluster: ClusterIdentity,
   primary: PodView
-): { readonly clear: boolean; readonly actions: ReadonlyArray<SetAckWait | Action> } => {
-  const keep = { clear: false, actions: [] }
-  const recorded = o.state.shortenedAckWait
-  if (recorded === undefined) return keep
-  const pod = o.pods[recorded.pod]
-  const sql = reachable(pod)
-  if (pod === undefined || !pod.exists || recorded.pod >= o.policy.replicas) return { clear: true, actions: [] }
-  // Unreachable: wait (its process may still run with the lowered value).
-  if (sql === undefined) return keep
-  // Restarted (the configured value is back) or changed by someone else since: nothing to restore.
-  if (sql.ackWritesTimeoutSecs !== undefined && sql.ackWritesTimeoutSecs !== ShortAckWaitSeconds)
-    return { clear: true, actions: [] }
-  if (recorded.pod === primary.ordinal && !allStandbysBack(o, primary)) return keep
-  return {
-    clear: true,
-    actions: [
-      { _tag: "SetAckWritesTimeout", target: pod.target, seconds: recorded.seconds, bestEffort: false },
-      event(
-        cluster,
-        "Normal",
-        "AckWaitRestored",
-        `dolt_cluster_ack_writes_timeout_secs set back to ${recorded.seconds} on ${pod.name}`
+): { readonly records: ReadonlyArray<ShortenedAckWait>; readonly actions: ReadonlyArray<SetAckWait | Action> } => {
+  const records: Array<ShortenedAckWait> = []
+  const actions: Array<SetAckWait | Action> = []
+  for (const recorded of o.state.shortenedAckWaits ?? []) {
+    const verdict = settle(o, primary, recorded)
+    if (verdict === "keep") records.push(recorded)
+    else if (verdict !== "drop")
+      actions.push(
+        { _tag: "SetAckWritesTimeout", target: verdict.restore.target, seconds: recorded.seconds, bestEffort: false },
+        event(
+          cluster,
+          "Normal",
+          "AckWaitRestored",
+          `dolt_cluster_ack_writes_timeout_secs set back to ${recorded.seconds} on ${verdict.restore.name}`
+        )
       )
-    ]
   }
+  return { records, actions }
 }

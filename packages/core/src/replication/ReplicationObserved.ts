@@ -131,8 +131,8 @@ export interface ReplicationState {
   readonly evidence?: Evidence | undefined
   /** An aborted switchover waiting to be re-attempted (`SwitchoverBackoff.ts`). */
   readonly switchoverBackoff?: SwitchoverBackoff | undefined
-  /** The operator lowered the ack-writes wait on this pod's server (`AckWait.ts`); `seconds` is what it restores. */
-  readonly shortenedAckWait?: ShortenedAckWait | undefined
+  /** Servers the operator lowered the ack-writes wait on (`AckWait.ts`), at most one record per pod. */
+  readonly shortenedAckWaits?: ReadonlyArray<ShortenedAckWait> | undefined
 }
 
 /** `dolt_cluster_ack_writes_timeout_secs` lowered (SET GLOBAL, this process only) on `pod`; `seconds` = before. */

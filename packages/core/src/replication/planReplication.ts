@@ -30,7 +30,7 @@ import { DefaultMaxLagOnFailoverMillis, recordEvidence } from "./Evidence.ts"
 import { planRepair, planStalePrimary } from "./planRepair.ts"
 import { planScaleDown, type ScaleDownStep } from "./planScaleDown.ts"
 import { continueTransition, startTransition } from "./planTransition.ts"
-import type { PodView, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
+import type { PodView, ReplicationObserved, ReplicationState, ShortenedAckWait } from "./ReplicationObserved.ts"
 import { classify, isServingPrimary, reachable, type Situation } from "./Situation.ts"
 import { afterAbort, backoffOver, describeBackoff, waitBeforeSwitchover } from "./SwitchoverBackoff.ts"
 import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
@@ -66,7 +66,10 @@ const aboveEveryoneElse = (o: ReplicationObserved, pod: PodView): boolean => {
 
 const withoutBackoff = ({ switchoverBackoff: _, ...rest }: ReplicationState): ReplicationState => rest
 
-const withoutShortenedAckWait = ({ shortenedAckWait: _, ...rest }: ReplicationState): ReplicationState => rest
+const withShortenedAckWaits = (
+  { shortenedAckWaits: _, ...rest }: ReplicationState,
+  records: ReadonlyArray<ShortenedAckWait>
+): ReplicationState => (records.length === 0 ? rest : { ...rest, shortenedAckWaits: records })
 
 const withEvidence = (evidence: ReplicationState["evidence"]) => (evidence === undefined ? {} : { evidence })
 
@@ -121,7 +124,7 @@ const planHealthy = (
   const decision = steady(
     o,
     cluster,
-    { ...(restore.clear ? withoutShortenedAckWait(settled) : settled), primaryRequest: honored },
+    { ...withShortenedAckWaits(settled, restore.records), primaryRequest: honored },
     [],
     "Switchover complete"
   )

@@ -224,7 +224,7 @@ export const continueTransition = (
       // written and the target promoted, in this pass or (after a crash) the next.
       const confirmed: PrimaryTransition = { ...t, targetConfirmed: true }
       const shorten = shortenBeforePromotion(o, cluster, targetPod, undefined)
-      const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
+      const recorded = shorten === undefined ? {} : { shortenedAckWaits: shorten.records }
       return withRecord(
         completeTransition(o, cluster, confirmed, epochMax, [
           ...fence,
@@ -239,7 +239,7 @@ export const continueTransition = (
           ...(shorten?.actions ?? []),
           { _tag: "AssumeRole", target: targetPod.target, role: "primary", epoch: t.epoch }
         ]),
-        shorten?.record
+        shorten?.records
       )
     }
     // A terminating old primary had its time to hand over: fence it by force, whether it still answers or not.
@@ -317,19 +317,21 @@ export const continueTransition = (
   const promotion: ReplicationStep = { _tag: "AssumeRole", target: promote.target, role: "primary", epoch: next.epoch }
   // Lowered before the promotion: Dolt reads the timeout when a commit starts waiting (AckWait.ts).
   const shorten = shortenBeforePromotion(o, cluster, promote, t.kind === "Failover" ? t.from : undefined)
-  const recorded = shorten === undefined ? {} : { shortenedAckWait: shorten.record }
+  const recorded = shorten === undefined ? {} : { shortenedAckWaits: shorten.records }
   return withRecord(
     {
       ...completeTransition(o, cluster, next, epochMax, [...fence, ...(shorten?.actions ?? []), promotion]),
       persistFirst: next === t && shorten === undefined ? undefined : { ...o.state, transition: next, ...recorded }
     },
-    shorten?.record
+    shorten?.records
   )
 }
 
 /** The decision with a lowered ack-writes wait recorded in its final state too. */
-const withRecord = (d: ReplicationDecision, record: ShortenedAckWait | undefined): ReplicationDecision =>
-  record === undefined ? d : { ...d, next: { ...d.next, shortenedAckWait: record } }
+const withRecord = (
+  d: ReplicationDecision,
+  records: ReadonlyArray<ShortenedAckWait> | undefined
+): ReplicationDecision => (records === undefined ? d : { ...d, next: { ...d.next, shortenedAckWaits: records } })
 
 /** The drain ended without the target confirming the final state: put the old primary back, higher. */
 const abortSwitchover = (

@@ -19,7 +19,9 @@ const steps = (actions: ReadonlyArray<ReplicationStep>) =>
         : a._tag === "TransitionToStandby"
           ? [`${a.target.pod}:drain@${a.epoch}`]
           : a._tag === "Checkpoint"
-            ? [`checkpoint${a.state.shortenedAckWait === undefined ? "" : `(ack ${a.state.shortenedAckWait.pod})`}`]
+            ? [
+                `checkpoint${a.state.shortenedAckWaits === undefined ? "" : `(ack ${a.state.shortenedAckWaits.map((w) => w.pod).join(",")})`}`
+              ]
             : []
   )
 
@@ -42,9 +44,9 @@ describe("the ack-writes wait for a standby that is down", () => {
   it("a failover with the old primary down lowers the wait on the new primary before promoting it, recorded first", () => {
     const d = planReplication(promoting(10), cluster)
     assert.deepStrictEqual(steps(d.actions), [`db-2:ack=${ShortAckWaitSeconds}?`, "db-2:primary@2"])
-    assert.deepStrictEqual(d.persistFirst?.shortenedAckWait, { pod: 2, seconds: 10 })
+    assert.deepStrictEqual(d.persistFirst?.shortenedAckWaits, [{ pod: 2, seconds: 10 }])
     assert.deepStrictEqual(d.persistFirst?.transition, failover, "the transition is still recorded")
-    assert.deepStrictEqual(d.next.shortenedAckWait, { pod: 2, seconds: 10 })
+    assert.deepStrictEqual(d.next.shortenedAckWaits, [{ pod: 2, seconds: 10 }])
     assert.strictEqual(d.next.currentPrimaryPodIndex, 2)
   })
 
@@ -53,7 +55,7 @@ describe("the ack-writes wait for a standby that is down", () => {
       const d = planReplication(promoting(seconds), cluster)
       assert.deepStrictEqual(steps(d.actions), ["db-2:primary@2"])
       assert.isUndefined(d.persistFirst)
-      assert.isUndefined(d.next.shortenedAckWait)
+      assert.isUndefined(d.next.shortenedAckWaits)
     }
   })
 
@@ -68,7 +70,7 @@ describe("the ack-writes wait for a standby that is down", () => {
       cluster
     )
     assert.deepStrictEqual(steps(d.actions), ["db-2:ack=1?", "db-2:primary@2"])
-    assert.deepStrictEqual(d.next.shortenedAckWait, { pod: 2, seconds: 10 })
+    assert.deepStrictEqual(d.next.shortenedAckWaits, [{ pod: 2, seconds: 10 }])
   })
 
   it("not at a switchover with every standby up", () => {
@@ -79,7 +81,7 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(pods, state(), { desiredPrimary: 1 }), cluster)
     assert.deepStrictEqual(steps(d.actions), ["db-0:drain@2", "checkpoint", "db-1:primary@2"])
-    assert.isUndefined(d.next.shortenedAckWait)
+    assert.isUndefined(d.next.shortenedAckWaits)
   })
 
   it("a switchover while a third standby is down lowers it after the drain's checkpoint, which records it", () => {
@@ -90,11 +92,15 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(pods, state(), { desiredPrimary: 1 }), cluster)
     assert.deepStrictEqual(steps(d.actions), ["db-0:drain@2", "checkpoint(ack 1)", "db-1:ack=1?", "db-1:primary@2"])
-    assert.deepStrictEqual(d.next.shortenedAckWait, { pod: 1, seconds: 10 })
+    assert.deepStrictEqual(d.next.shortenedAckWaits, [{ pod: 1, seconds: 10 }])
   })
 
   it("stays lowered while a standby is down or not replicating yet", () => {
-    const lowered = state({ currentPrimaryPodIndex: 2, replicationEpoch: 2, shortenedAckWait: { pod: 2, seconds: 10 } })
+    const lowered = state({
+      currentPrimaryPodIndex: 2,
+      replicationEpoch: 2,
+      shortenedAckWaits: [{ pod: 2, seconds: 10 }]
+    })
     const down = [
       pod(0, unreachable, { ready: false }),
       pod(1, ack(standbySql(2), 10)),
@@ -102,7 +108,7 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(down, lowered, { desiredPrimary: 0 }), cluster)
     assert.deepStrictEqual(steps(d.actions), [])
-    assert.deepStrictEqual(d.next.shortenedAckWait, { pod: 2, seconds: 10 })
+    assert.deepStrictEqual(d.next.shortenedAckWaits, [{ pod: 2, seconds: 10 }])
     const back = [
       pod(0, ack(standbySql(2), 10)),
       pod(1, ack(standbySql(2), 10)),
@@ -113,7 +119,11 @@ describe("the ack-writes wait for a standby that is down", () => {
   })
 
   it("is restored (not best effort) once every standby replicates, and the record goes", () => {
-    const lowered = state({ currentPrimaryPodIndex: 2, replicationEpoch: 2, shortenedAckWait: { pod: 2, seconds: 10 } })
+    const lowered = state({
+      currentPrimaryPodIndex: 2,
+      replicationEpoch: 2,
+      shortenedAckWaits: [{ pod: 2, seconds: 10 }]
+    })
     const pods = [
       pod(0, ack(standbySql(2), 10)),
       pod(1, ack(standbySql(2), 10)),
@@ -121,11 +131,15 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(pods, lowered, { desiredPrimary: 0 }), cluster)
     assert.deepStrictEqual(steps(d.actions), ["db-2:ack=10"])
-    assert.isUndefined(d.next.shortenedAckWait)
+    assert.isUndefined(d.next.shortenedAckWaits)
   })
 
   it("a server that restarted since (its configured wait is back) needs no restore", () => {
-    const lowered = state({ currentPrimaryPodIndex: 2, replicationEpoch: 2, shortenedAckWait: { pod: 2, seconds: 10 } })
+    const lowered = state({
+      currentPrimaryPodIndex: 2,
+      replicationEpoch: 2,
+      shortenedAckWaits: [{ pod: 2, seconds: 10 }]
+    })
     const pods = [
       pod(0, unreachable, { ready: false }),
       pod(1, ack(standbySql(2), 10)),
@@ -133,11 +147,15 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(pods, lowered, { desiredPrimary: 0 }), cluster)
     assert.deepStrictEqual(steps(d.actions), [])
-    assert.isUndefined(d.next.shortenedAckWait)
+    assert.isUndefined(d.next.shortenedAckWaits)
   })
 
-  it("a lowered server that is no longer the primary is restored, standby or not; a later promotion waits for that", () => {
-    const lowered = state({ currentPrimaryPodIndex: 1, replicationEpoch: 3, shortenedAckWait: { pod: 2, seconds: 10 } })
+  it("a lowered server that is no longer the primary is restored at once, standby or not", () => {
+    const lowered = state({
+      currentPrimaryPodIndex: 1,
+      replicationEpoch: 3,
+      shortenedAckWaits: [{ pod: 2, seconds: 10 }]
+    })
     const pods = [
       pod(0, unreachable, { ready: false }),
       pod(1, ack(primarySql(3, [{ remote: "db-2" }]), 10)),
@@ -145,23 +163,157 @@ describe("the ack-writes wait for a standby that is down", () => {
     ]
     const d = planReplication(observed(pods, lowered, { desiredPrimary: 0 }), cluster)
     assert.deepStrictEqual(steps(d.actions), ["db-2:ack=10"])
-    assert.isUndefined(d.next.shortenedAckWait)
-    // Promoting 1 while 2 still holds the record: no second record, the user's wait applies.
-    const t = { ...failover, from: 0, to: 1 }
-    const p = planReplication(
+    assert.isUndefined(d.next.shortenedAckWaits)
+  })
+})
+
+/**
+ * Two failovers in a row (e2e, 13.36 s): the first lowered the wait on db-2 and its restore was still pending (db-0
+ * not replicating yet) when db-2 was killed too. With one record at a time the next primary kept the user's 10 s.
+ */
+const second = { kind: "Failover", from: 2, to: 1, epoch: 3, fromPodUid: "uid-2", startedAt: 200_000 } as const
+
+/** State after the first failover (0 -> 2, lowered on 2) with db-2 lost and the second failover (2 -> 1) recorded. */
+const secondFailover = (records: ReadonlyArray<{ pod: number; seconds: number }>) =>
+  state({
+    currentPrimaryPodIndex: 2,
+    replicationEpoch: 2,
+    primaryRequest: 0,
+    transition: second,
+    primaryUnavailableSince: 196_000,
+    shortenedAckWaits: records
+  })
+
+const promotingSecond = (db1: SqlView, db2: SqlView, records = [{ pod: 2, seconds: 10 }]) =>
+  observed(
+    [pod(0, ack(standbySql(2, null), 10)), pod(1, db1), pod(2, db2, { uid: "uid-2-new", ready: false })],
+    secondFailover(records),
+    {},
+    201_000
+  )
+
+describe("two failovers in a row, the first one's lowered wait still pending", () => {
+  it("the first failover leaves a pending record while db-0 does not replicate yet", () => {
+    const first = planReplication(promoting(10), cluster)
+    const after = planReplication(
       observed(
         [
-          pod(0, unreachable, { uid: "uid-0-new", ready: false }),
-          pod(1, ack(standbySql(1, 500), 10)),
-          pod(2, unreachable)
+          pod(0, ack(standbySql(2, null), 10)),
+          pod(1, ack(standbySql(2), 10)),
+          pod(2, ack(primarySql(2, [{ remote: "db-0", lag: undefined, errors: 1 }, { remote: "db-1" }]), 1))
         ],
-        state({ transition: t, primaryUnavailableSince: 96_000, shortenedAckWait: { pod: 2, seconds: 10 } }),
+        first.next,
         {},
-        101_000
+        150_000
       ),
       cluster
     )
-    assert.deepStrictEqual(steps(p.actions), ["db-1:primary@2"])
-    assert.deepStrictEqual(p.next.shortenedAckWait, { pod: 2, seconds: 10 })
+    assert.deepStrictEqual(steps(after.actions), [])
+    assert.deepStrictEqual(after.next.shortenedAckWaits, [{ pod: 2, seconds: 10 }])
   })
+
+  // db-2's process: killed and not back, restarted with its configured 10 s, or (fenced, still running) at 1 s.
+  for (const [what, db2] of [
+    ["unreachable", unreachable],
+    ["back with its configured wait", ack(standbySql(3, null), 10)],
+    ["answering with the lowered wait", ack(standbySql(3, null), 1)]
+  ] as const)
+    it(`the next promotion lowers the new primary too, recorded first, db-2 ${what}`, () => {
+      const d = planReplication(promotingSecond(ack(standbySql(2, 400), 10), db2), cluster)
+      assert.deepStrictEqual(steps(d.actions), ["db-1:ack=1?", "db-1:primary@3"])
+      const both = [
+        { pod: 2, seconds: 10 },
+        { pod: 1, seconds: 10 }
+      ]
+      assert.deepStrictEqual(d.persistFirst?.shortenedAckWaits, both, "persisted before the SET and the promotion")
+      assert.deepStrictEqual(d.persistFirst?.transition, second)
+      assert.deepStrictEqual(d.next.shortenedAckWaits, both)
+      assert.strictEqual(d.next.currentPrimaryPodIndex, 1)
+    })
+
+  it("resumed after a crash between the SET and the promotion: promotes, no second record or event", () => {
+    const records = [
+      { pod: 2, seconds: 10 },
+      { pod: 1, seconds: 10 }
+    ]
+    const d = planReplication(promotingSecond(ack(standbySql(2, 400), 1), unreachable, records), cluster)
+    assert.deepStrictEqual(steps(d.actions), ["db-1:primary@3"])
+    assert.isFalse(d.actions.some((a) => a._tag === "Event" && a.reason === "AckWaitShortened"))
+    assert.deepStrictEqual(d.next.shortenedAckWaits, records)
+  })
+
+  it("a stale record for the new primary itself (restarted since) is replaced, not duplicated", () => {
+    const d = planReplication(
+      promotingSecond(ack(standbySql(2, 400), 10), unreachable, [
+        { pod: 1, seconds: 5 },
+        { pod: 2, seconds: 10 }
+      ]),
+      cluster
+    )
+    assert.deepStrictEqual(steps(d.actions), ["db-1:ack=1?", "db-1:primary@3"])
+    assert.deepStrictEqual(d.next.shortenedAckWaits, [
+      { pod: 2, seconds: 10 },
+      { pod: 1, seconds: 10 }
+    ])
+  })
+
+  const both = state({
+    currentPrimaryPodIndex: 1,
+    replicationEpoch: 3,
+    primaryRequest: 0,
+    shortenedAckWaits: [
+      { pod: 2, seconds: 10 },
+      { pod: 1, seconds: 10 }
+    ]
+  })
+  const serving = (standbys: Parameters<typeof primarySql>[1]) => ack(primarySql(3, standbys), 1)
+  const restoring: ReadonlyArray<
+    readonly [string, SqlView, Parameters<typeof primarySql>[1], ReadonlyArray<string>, ReadonlyArray<number>]
+  > = [
+    // db-2's record: dropped (its restart brought 10 back), kept (unreachable), restored (a standby at 1 s) at once;
+    // db-1's (the primary): kept until every standby replicates.
+    ["db-2 down", unreachable, [{ remote: "db-0" }, { remote: "db-2", lag: undefined, errors: 1 }], [], [2, 1]],
+    [
+      "db-2 restarted, not replicating",
+      ack(standbySql(3, null), 10),
+      [{ remote: "db-0" }, { remote: "db-2", lag: undefined }],
+      [],
+      [1]
+    ],
+    [
+      "db-2 lowered, not replicating",
+      ack(standbySql(3, null), 1),
+      [{ remote: "db-0" }, { remote: "db-2", lag: undefined }],
+      ["db-2:ack=10"],
+      [1]
+    ],
+    [
+      "db-2 restarted, replicating",
+      ack(standbySql(3), 10),
+      [{ remote: "db-0" }, { remote: "db-2", lag: 30 }],
+      ["db-1:ack=10"],
+      []
+    ],
+    [
+      "db-2 lowered, replicating",
+      ack(standbySql(3), 1),
+      [{ remote: "db-0" }, { remote: "db-2", lag: 30 }],
+      ["db-2:ack=10", "db-1:ack=10"],
+      []
+    ]
+  ]
+  for (const [what, db2, standbys, expected, left] of restoring)
+    it(`each record is restored on its own: ${what}`, () => {
+      const pods = [
+        pod(0, ack(standbySql(3), 10)),
+        pod(1, serving(standbys)),
+        pod(2, db2, { ready: db2._tag === "Reachable" })
+      ]
+      const d = planReplication(observed(pods, both, { desiredPrimary: 0 }), cluster)
+      assert.deepStrictEqual(steps(d.actions), expected)
+      assert.deepStrictEqual(
+        (d.next.shortenedAckWaits ?? []).map((w) => w.pod),
+        left
+      )
+    })
 })

@@ -11,6 +11,9 @@ import { parse } from "yaml"
 import { decodeScenario } from "../../src/simulate/Scenario.ts"
 import { runScenario, type ScenarioReport } from "../../src/simulate/ScenarioRunner.ts"
 
+const load = (file: string) =>
+  decodeScenario(parse(readFileSync(new URL(`scenarios/${file}`, import.meta.url), "utf8")))
+
 const show = (r: ScenarioReport) =>
   r.timeline
     .filter((e) => e.kind !== "condition")
@@ -40,10 +43,7 @@ describe("issue 17: ack-writes after a failover", () => {
     "the new primary does not wait 10 s for the crash-looping old primary; the wait is set back once it replicates again",
     () =>
       Effect.gen(function* () {
-        const scenario = yield* decodeScenario(
-          parse(readFileSync(new URL("scenarios/ack-writes-failover.yaml", import.meta.url), "utf8"))
-        )
-        const r = yield* runScenario(scenario)
+        const r = yield* runScenario(yield* load("ack-writes-failover.yaml"))
         assert.deepStrictEqual(r.invariants.violations, [], show(r))
         const promoted = r.primaries.find((p) => p.primary !== "db-0")
         assert.isDefined(promoted, show(r))
@@ -59,6 +59,37 @@ describe("issue 17: ack-writes after a failover", () => {
         assert.lengthOf(restored, 1, show(r))
         assert.isAbove(restored[0]!.at, 55_000, "not before db-0 is back")
         assert.include(restored[0]!.text, "set back to 10", show(r))
+        assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
+      }),
+    120_000
+  )
+
+  it.effect(
+    "back to back: the second failover lowers the wait on its new primary although the first one's record is pending",
+    () =>
+      Effect.gen(function* () {
+        const r = yield* runScenario(yield* load("ack-writes-double-failover.yaml"))
+        assert.deepStrictEqual(r.invariants.violations, [], show(r))
+        // The scenario loses db-1's node at 40 s: it must be the primary the first failover chose.
+        assert.deepStrictEqual(
+          r.primaries.map((p) => p.primary),
+          ["db-0", "db-1", "db-2"],
+          show(r)
+        )
+        const shortened = events(r, "AckWaitShortened")
+        assert.lengthOf(shortened, 2, show(r))
+        assert.include(shortened[1]!.text, "on db-2 before its promotion", show(r))
+        assert.isAbove(shortened[1]!.at, 40_000, show(r))
+        // Without the second lowering db-2's first commit waits the whole 10 s for db-0 and db-1 (main before the fix:
+        // 43-53 s without an acknowledged write).
+        const gap = longestSilence(r, 38, 70)
+        assert.isAtMost(gap, 5, `${gap} s without an acknowledged write\n${show(r)}`)
+        // db-1's record goes with its process (recreated with the configured wait); db-2's is set back once db-0 is
+        // back and replicating.
+        const restored = events(r, "AckWaitRestored")
+        assert.lengthOf(restored, 1, show(r))
+        assert.include(restored[0]!.text, "set back to 10 on db-2", show(r))
+        assert.isAbove(restored[0]!.at, 70_000, "not before db-0 is back")
         assert.deepStrictEqual(r.final[0]?.notConverged, [], show(r))
       }),
     120_000
