@@ -517,6 +517,15 @@ export const PrimaryTransition = Schema.Struct({
       description:
         "FencingSince is when the operator first read this failover back from status; the old primary's guard has demoted it by fencingSince + threshold + margin."
     })
+  ),
+  abandonedTargetUid: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "AbandonedTargetUid is the uid of the target's Pod when it became unreachable after it may have been promoted; no other Pod is promoted until that Pod is gone (and, if it ran the isolation guard, its threshold has passed)."
+    })
+  ),
+  abandonedTargetSince: Schema.optionalKey(
+    Time.annotate({ description: "AbandonedTargetSince is when the operator started fencing the abandoned target." })
   )
 }).annotate({ description: "A primary change in progress." })
 export type PrimaryTransition = typeof PrimaryTransition.Type

@@ -38,7 +38,9 @@ export const replicationStateOf = (status: DoltDBStatus | undefined): Replicatio
             startedAt: parseTime(t.startedAt) ?? 0,
             ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
             ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
-            ...(t.fencingSince === undefined ? {} : { fencingSince: parseTime(t.fencingSince) })
+            ...(t.fencingSince === undefined ? {} : { fencingSince: parseTime(t.fencingSince) }),
+            ...(t.abandonedTargetUid === undefined ? {} : { abandonedTargetUid: t.abandonedTargetUid }),
+            ...(t.abandonedTargetSince === undefined ? {} : { abandonedTargetSince: parseTime(t.abandonedTargetSince) })
           },
     evidence:
       e === undefined
@@ -94,7 +96,12 @@ export const withReplicationState = (status: DoltDBStatus, state: ReplicationSta
             ...(t.targetConfirmed === true ? { targetConfirmed: true } : {}),
             ...(t.fromPodGuarded === true ? { fromPodGuarded: true } : {}),
             // Rounded up (metav1.Time has seconds): the guard's deadline may only move later.
-            ...(t.fencingSince === undefined ? {} : { fencingSince: rfc3339(Math.ceil(t.fencingSince / 1000) * 1000) })
+            ...(t.fencingSince === undefined ? {} : { fencingSince: rfc3339(Math.ceil(t.fencingSince / 1000) * 1000) }),
+            ...(t.abandonedTargetUid === undefined ? {} : { abandonedTargetUid: t.abandonedTargetUid }),
+            // Rounded up like fencingSince: the guard's deadline may only move later.
+            ...(t.abandonedTargetSince === undefined
+              ? {}
+              : { abandonedTargetSince: rfc3339(Math.ceil(t.abandonedTargetSince / 1000) * 1000) })
           }
         }),
     ...(state.evidence === undefined

@@ -92,6 +92,14 @@ export interface PrimaryTransition {
    * since before it. Operator clock, epoch millis.
    */
   readonly fencingSince?: number | undefined
+  /**
+   * The target's pod (uid) when it became unusable while unreachable: a pass whose completion was never recorded
+   * may have promoted it, and it may still serve clients that reach it. Nothing else is promoted until that pod is
+   * gone and, if it ran the isolation guard, `abandonedTargetSince` + threshold + margin has passed.
+   */
+  readonly abandonedTargetUid?: string | undefined
+  /** Operator clock, epoch millis: when fencing the abandoned target started. */
+  readonly abandonedTargetSince?: number | undefined
 }
 
 /** What the serving primary last reported about one standby (recorded in status when it changes). */

@@ -13,6 +13,7 @@
 
 import { OperatorMarginMillis } from "../guard/GuardView.ts"
 import type { Action } from "../plan/Action.ts"
+import { fenceAbandonedTarget } from "./AbandonedTarget.ts"
 import { shortenBeforePromotion } from "./AckWait.ts"
 import {
   type ClusterIdentity,
@@ -202,7 +203,10 @@ export const continueTransition = (
     // Already promoted (a previous pass got this far) and the old one is not writable: finish.
     return completeTransition(o, cluster, t, epochMax, [])
   const guardWait = guard === undefined ? 0 : (o.policy.guardThresholdMillis ?? 0) + OperatorMarginMillis
-  if (o.now - t.startedAt > o.policy.transitionTimeoutMillis + guardWait) {
+  // Re-planning would forget a previous target that may still be primary: it is fenced first, however long it takes.
+  const abandonedPending =
+    t.abandonedTargetUid !== undefined && fenceAbandonedTarget(o, t, targetPod, targetSql, false)._tag === "Wait"
+  if (o.now - t.startedAt > o.policy.transitionTimeoutMillis + guardWait && !abandonedPending) {
     const message = `${t.kind} to '${targetPod?.name ?? t.to}' did not complete within ${o.policy.transitionTimeoutMillis}ms; re-planning`
     return {
       ...base,
@@ -292,6 +296,18 @@ export const continueTransition = (
   let promote: PodView | undefined = targetUsable ? targetPod : undefined
   let next = t
   if (promote === undefined) {
+    const abandoned = fenceAbandonedTarget(o, t, targetPod, targetSql, drainedUnconfirmed)
+    if (abandoned._tag === "Wait")
+      return {
+        ...base,
+        actions: [
+          ...fence,
+          ...(abandoned.deletePod === undefined ? [] : [deleteOldPod(cluster, abandoned.deletePod, abandoned.why)]),
+          { _tag: "RequeueAfter", millis: abandoned.waitMillis, why: abandoned.why }
+        ],
+        persistFirst: abandoned.next === t ? undefined : { ...o.state, transition: abandoned.next },
+        next: { ...state, transition: abandoned.next }
+      }
     const evidence = o.state.evidence?.primary === t.from ? o.state.evidence : undefined
     const choice = selectFailoverCandidate(o.pods, new Set([t.from]), o.policy, evidence, o.now, {
       prefer: t.to,
@@ -309,7 +325,7 @@ export const continueTransition = (
         blocked: { status: "False", reason: "FailoverBlocked", message: choice.reason }
       }
     promote = choice.candidate.pod
-    const { targetConfirmed: _confirmed, ...rest } = t
+    const { targetConfirmed: _confirmed, abandonedTargetUid: _uid, abandonedTargetSince: _since, ...rest } = t
     // A new epoch: the first target may have been told to assume the old one before it became unusable, and two
     // primaries at one epoch leave both in detected_broken_config; a higher epoch wins when they meet.
     next = { ...rest, to: promote.ordinal, epoch: Math.max(epochMax, t.epoch) + 1 }
