@@ -157,8 +157,9 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
     if ((s.conditions ?? []).length === 0)
       r.findings.push(`DoltDB ${ns}/${d.metadata.name} has no conditions (not reconciled?)`)
   }
-  // Servers' own roles, per app (pods of one DoltDB or StatefulSet share app.kubernetes.io/name).
+  // Servers' own roles, per app (pods of one DoltDB or StatefulSet share app.kubernetes.io/name), and per pod.
   const byApp = new Map<string, Array<string>>()
+  const serverSays = new Map<string, { readonly role: string; readonly epoch: number }>()
   for (const p of pods) {
     const app = p.metadata.labels?.["app.kubernetes.io/name"] ?? p.metadata.labels?.["app.kubernetes.io/instance"]
     const containers = (p.status?.containerStatuses ?? []).map(containerLine).join(", ")
@@ -180,6 +181,7 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
         if (!cred) return `no ${app}-credentials Secret to log in with`
         const v = await serverView(p.status.podIP, cred.user, cred.password, cred.ca)
         byApp.set(app, [...(byApp.get(app) ?? []), `${p.metadata.name}=${v.role}@${v.epoch}`])
+        serverSays.set(p.metadata.name, { role: String(v.role), epoch: Number(v.epoch) })
         return `${v.role} epoch=${v.epoch}${v.replication ? `; ${v.replication}` : ""}`
       })().catch((e: Error) => `unreachable: ${e.message}`)
       r.lines.push(`    server says: ${line}`)
@@ -191,6 +193,18 @@ const describeNamespace = async (k: Kube, ns: string, r: Report) => {
     if (primaries.length !== 1)
       r.findings.unshift(`${ns}/${app}: ${primaries.length} servers report primary (${views.join(", ")})`)
     else r.lines.push(`  ${app} servers: ${views.join(", ")}`)
+  }
+  // A status that names a primary its server does not confirm: the operator recorded a promotion it never
+  // applied (or the server lost it). Put first: it names the cause, where "0 servers report primary" names a symptom.
+  for (const d of doltdbs) {
+    const named = d.status?.currentPrimary
+    const epoch = d.status?.replicationEpoch
+    const says = named === undefined ? undefined : serverSays.get(named)
+    if (!d.spec?.replication?.enabled || says === undefined) continue
+    if (says.role !== "primary" || (epoch !== undefined && says.epoch !== Number(epoch)))
+      r.findings.unshift(
+        `DoltDB ${ns}/${d.metadata.name}: status names ${named} primary at epoch ${epoch ?? "-"}, but its server reports ${says.role}@${says.epoch}: the operator recorded a primary the server does not confirm`
+      )
   }
   const events = (await list(k, core("events", ns)).catch(() => []))
     .sort((a, b) =>

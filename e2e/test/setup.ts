@@ -20,7 +20,10 @@ beforeEach((ctx) => {
       if (first) {
         const [head, ...rest] = first.message.split("\n")
         const where = report.split("\n").at(-1)
-        first.message = [head, "findings:", ...findingsOf(report).map((f) => `  ${f}`), where, ...rest].join("\n")
+        const withFindings = [head, "findings:", ...findingsOf(report).map((f) => `  ${f}`), where].join("\n")
+        first.message = [withFindings, ...rest].join("\n")
+        // The JSON report (and so `npm run e2e:repeat`) prints the stack, which was rendered before: put them there too.
+        if (first.stack !== undefined && head !== undefined) first.stack = first.stack.replace(head, withFindings)
       }
     } catch (e) {
       console.error(`[e2e diagnose] failed: ${(e as Error).stack}`)
