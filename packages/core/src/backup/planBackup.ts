@@ -13,7 +13,15 @@
 import type { Backup, BackupDatabaseStatus, BackupStatus } from "../api/Backup.ts"
 import type { BackupTarget } from "../api/BackupStorage.ts"
 import { parseGoDuration } from "../api/GoDuration.ts"
-import { type Action, event, type ObjectRef, requeueAfter } from "../plan/Action.ts"
+import {
+  type Action,
+  event,
+  type ObjectRef,
+  type Plan,
+  type Requeue,
+  requeueAfter,
+  withRequeue
+} from "../plan/Action.ts"
 import { type ConditionInput, jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import type { BackupObserved, BackupPod, SyncOutcome } from "./BackupObserved.ts"
 import { defaultBackupPlannerOptions } from "./BackupObserved.ts"
@@ -30,8 +38,7 @@ export const BackupReason = {
   Failed: "BackupFailed"
 } as const
 
-export interface BackupPlan {
-  readonly actions: ReadonlyArray<Action>
+export interface BackupPlan extends Plan {
   /** The status after the plan ran (for metrics and tests). */
   readonly status: BackupStatus
 }
@@ -154,7 +161,7 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
   if (current.phase === "Completed" || current.phase === "Failed") return { actions: releaseFinalizer, status: current }
 
   const actions: Array<Action> = []
-  const write = (status: BackupStatus, tail: ReadonlyArray<Action>): BackupPlan => {
+  const write = (status: BackupStatus, tail: ReadonlyArray<Action>, requeue?: Requeue): BackupPlan => {
     const changed = !jsonEqual(status, current)
     const patch: ReadonlyArray<Action> = changed
       ? [
@@ -166,7 +173,7 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
           }
         ]
       : []
-    return { actions: [...actions, ...patch, ...tail], status }
+    return { actions: [...actions, ...patch, ...tail], ...withRequeue(requeue), status }
   }
   const conditions = (status: BackupStatus, inputs: ReadonlyArray<ConditionInput>) =>
     setConditions(status.conditions, inputs, generation, now)
@@ -180,7 +187,8 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
           ready("False", phase === "Running" ? BackupReason.Running : BackupReason.Waiting, `${reason}: ${message}`)
         ])
       },
-      [requeueAfter(millis, message)]
+      [],
+      requeueAfter(millis, message)
     )
   }
 
@@ -246,7 +254,8 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
         error: message,
         nextAttemptAt: rfc3339(now + (attempts + 1) * options.retryBaseMillis)
       },
-      [event(ref, "Warning", "BackupCredentials", message), requeueAfter(0, "credentials missing")]
+      [event(ref, "Warning", "BackupCredentials", message)],
+      requeueAfter(0, "credentials missing")
     )
   }
 
@@ -287,30 +296,34 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
         error: message,
         nextAttemptAt: rfc3339(now + (attempts + 1) * options.retryBaseMillis)
       },
-      [requeueAfter(0, message)]
+      [],
+      requeueAfter(0, message)
     )
   }
 
   const storage = backup.spec.storage
   if (observed.credentials._tag === "Stale" && parent._tag === "Found")
-    return write(status, [
-      {
-        _tag: "Backup",
-        regarding: ref,
-        op: {
-          _tag: "WriteCredentials",
-          doltdb: {
-            apiVersion: backup.apiVersion,
-            kind: "DoltDB",
-            namespace: ref.namespace,
-            name: parent.name,
-            uid: parent.uid
-          },
-          storage
+    return write(
+      status,
+      [
+        {
+          _tag: "Backup",
+          regarding: ref,
+          op: {
+            _tag: "WriteCredentials",
+            doltdb: {
+              apiVersion: backup.apiVersion,
+              kind: "DoltDB",
+              namespace: ref.namespace,
+              name: parent.name,
+              uid: parent.uid
+            },
+            storage
+          }
         }
-      },
+      ],
       requeueAfter(0, "credentials written")
-    ])
+    )
   if (observed.credentials._tag === "Current") {
     const visibleAt = observed.credentials.updatedAt + options.propagationMillis
     if (now < visibleAt)
@@ -344,13 +357,16 @@ export const planBackup = (observed: BackupObserved): BackupPlan => {
     current.phase === "Running"
       ? []
       : [event(ref, "Normal", "BackupStarted", `Backup started on ${target.name} (${backendOf(storage)})`)]
-  return write(running, [
-    ...started,
-    {
-      _tag: "Backup",
-      regarding: ref,
-      op: { _tag: "Sync", target: target.target, database: next, url, remote: remoteName(url), timeoutMillis }
-    },
+  return write(
+    running,
+    [
+      ...started,
+      {
+        _tag: "Backup",
+        regarding: ref,
+        op: { _tag: "Sync", target: target.target, database: next, url, remote: remoteName(url), timeoutMillis }
+      }
+    ],
     requeueAfter(0, "next step")
-  ])
+  )
 }

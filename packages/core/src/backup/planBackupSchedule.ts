@@ -9,7 +9,16 @@
  */
 import type { BackupPhase } from "../api/Backup.ts"
 import type { BackupSchedule, BackupScheduleStatus } from "../api/BackupSchedule.ts"
-import { type Action, apply, event, type ObjectRef, requeueAfter } from "../plan/Action.ts"
+import {
+  type Action,
+  apply,
+  event,
+  type ObjectRef,
+  type Plan,
+  type Requeue,
+  requeueAfter,
+  withRequeue
+} from "../plan/Action.ts"
 import { type ConditionInput, jsonEqual, parseTime, rfc3339, setConditions } from "../status/Conditions.ts"
 import { latestDue, nextTime, parseSchedule } from "./BackupCron.ts"
 
@@ -31,8 +40,7 @@ export interface BackupScheduleObserved {
   readonly backups: ReadonlyArray<ScheduledBackup>
 }
 
-export interface BackupSchedulePlan {
-  readonly actions: ReadonlyArray<Action>
+export interface BackupSchedulePlan extends Plan {
   readonly status: BackupScheduleStatus
 }
 
@@ -110,7 +118,11 @@ export const planBackupSchedule = (observed: BackupScheduleObserved): BackupSche
     propagationPolicy: "Background",
     reason: `history limit of BackupSchedule ${ref.name}`
   }))
-  const finish = (status: BackupScheduleStatus, actions: ReadonlyArray<Action>): BackupSchedulePlan => {
+  const finish = (
+    status: BackupScheduleStatus,
+    actions: ReadonlyArray<Action>,
+    requeue?: Requeue
+  ): BackupSchedulePlan => {
     const patch: ReadonlyArray<Action> = jsonEqual(status, current)
       ? []
       : [
@@ -121,15 +133,7 @@ export const planBackupSchedule = (observed: BackupScheduleObserved): BackupSche
             replaces: current as Readonly<Record<string, unknown>>
           }
         ]
-    return {
-      actions: [
-        ...prune,
-        ...actions.filter((a) => a._tag !== "RequeueAfter"),
-        ...patch,
-        ...actions.filter((a) => a._tag === "RequeueAfter")
-      ],
-      status
-    }
+    return { actions: [...prune, ...actions, ...patch], ...withRequeue(requeue), status }
   }
   const { nextScheduleTime: _next, ...withoutNext } = current
 
@@ -167,10 +171,11 @@ export const planBackupSchedule = (observed: BackupScheduleObserved): BackupSche
   const due = latestDue(cron, last, now)
   const waitForNext = (status: BackupScheduleStatus, extra: ReadonlyArray<Action>): BackupSchedulePlan => {
     const next = nextTime(cron, Math.max(now, parseTime(status.lastScheduleTime) ?? last))
-    return finish({ ...status, nextScheduleTime: rfc3339(next), conditions: conditions(active) }, [
-      ...extra,
+    return finish(
+      { ...status, nextScheduleTime: rfc3339(next), conditions: conditions(active) },
+      extra,
       requeueAfter(Math.max(next - now, 1_000), "next scheduled backup")
-    ])
+    )
   }
   if (due === undefined) return waitForNext(current, [])
 
@@ -199,7 +204,8 @@ export const planBackupSchedule = (observed: BackupScheduleObserved): BackupSche
           }
         ])
       },
-      [requeueAfter(ActivePollMillis, "a backup of this schedule is running")]
+      [],
+      requeueAfter(ActivePollMillis, "a backup of this schedule is running")
     )
   const replaced: ReadonlyArray<Action> =
     policy === "Replace"

@@ -15,7 +15,7 @@
  */
 import type { DoltDBStatus } from "../api/DoltDB.ts"
 import type { IdentifiedDoltDB } from "../builders/Owner.ts"
-import { type Action, event, type ObjectRef, type Plan } from "../plan/Action.ts"
+import { type Action, earliest, event, type ObjectRef, type Plan, requeueAfter, withRequeue } from "../plan/Action.ts"
 import { planReplication, type ReplicationDecision } from "../replication/planReplication.ts"
 import { keptForPrimaryPeers } from "../replication/planScaleDown.ts"
 import type { ReplicationState } from "../replication/ReplicationObserved.ts"
@@ -34,8 +34,7 @@ export { replicationPolicyOf, replicationStateOf } from "./replicationStatus.ts"
 /** How often a replicated DoltDB's servers are polled (SQL reads only) when nothing else wakes the reconciler. */
 export const PollMillis = 2_000
 
-export interface DoltDBPlan {
-  readonly actions: Plan
+export interface DoltDBPlan extends Plan {
   /** The status the cluster should have after the plan (already included as a PatchStatus when it changed). */
   readonly status: DoltDBStatus
 }
@@ -113,7 +112,8 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
     : o.sqlUnavailable !== undefined
       ? {
           persistFirst: undefined,
-          actions: [{ _tag: "RequeueAfter", millis: 10_000, why: o.sqlUnavailable }],
+          actions: [],
+          requeueAfter: requeueAfter(10_000, o.sqlUnavailable),
           next: state,
           primarySwitched: { status: "True", reason: "SwitchPrimary", message: "Switchover complete" },
           blocked: { status: "False", reason: "SqlUnavailable", message: o.sqlUnavailable },
@@ -182,7 +182,6 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
         : undefined
   for (const step of decision?.actions ?? []) {
     if (step._tag === "Checkpoint") persist(step.state)
-    else if (step._tag === "RequeueAfter") continue
     else if (step._tag === "Event" && step.type === "Warning" && refusal(step.reason) !== undefined) {
       if (reasonOf(refusal(step.reason)!) !== step.reason) actions.push({ ...step, required: true })
     } else actions.push(step)
@@ -221,7 +220,7 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
   })
   // Certificates before the children that mount them; the StatefulSet waits until the mounted Secret is readable.
   const tls = planTls(doltdb, o.tls, o.now)
-  for (const step of tls.actions) if (step._tag !== "RequeueAfter") actions.push(step)
+  actions.push(...tls.actions)
   const children = planChildren(o, buildFor(nextPrimary), tls, {
     // Only where the operator restarts the pods that stay before the switchover (`planScaleDown.ts`).
     ...(replicated && holdReplicas > spec.replicas && spec.updateStrategy === "ReplicasFirstPrimaryLast"
@@ -266,19 +265,25 @@ const planWith = (o: DoltDBObserved, forcedSwitchover: number | undefined): Dolt
         ? { resourceVersion: doltdb.metadata.resourceVersion }
         : {})
     })
-  // Requeue: the earliest the replication planner asked for; replicated clusters are also polled, because a
-  // server's role, epoch and lag change without any Kubernetes event.
-  const requeues = (decision?.actions ?? []).flatMap((a) => (a._tag === "RequeueAfter" ? [a.millis] : []))
-  if (rollout._tag === "Wait" || rollout._tag === "DeletePod") requeues.push(2_000)
-  // A lost node leaves its pods Ready for ~40 s (node-monitor-grace-period), so pod events alone would detect a
-  // dead primary late; polling the servers every 2 s (reads only) bounds detection, and with it failover time.
-  if (replicated) requeues.push(PollMillis)
-  if (o.statefulSet === undefined || o.statefulSet.readyReplicas < spec.replicas) requeues.push(5_000)
-  for (const step of tls.actions) if (step._tag === "RequeueAfter") requeues.push(step.millis)
-  if (tls.holdStatefulSet) requeues.push(5_000)
-  // Renewal is due by the clock, not by an event (capped: a long requeue is a timer the process may not keep).
-  if (tls.renewInMillis !== undefined) requeues.push(Math.min(tls.renewInMillis, 6 * 3_600_000))
-  if (requeues.length > 0)
-    actions.push({ _tag: "RequeueAfter", millis: Math.min(...requeues), why: "replication and rollout progress" })
-  return { actions, status }
+  // Requeue: the earliest of what the replication planner asked for and what is due here; replicated clusters are
+  // also polled, because a server's role, epoch and lag change without any Kubernetes event.
+  const requeue = earliest(
+    decision?.requeueAfter,
+    rollout._tag === "Wait" || rollout._tag === "DeletePod"
+      ? requeueAfter(2_000, "rolling update in progress")
+      : undefined,
+    // A lost node leaves its pods Ready for ~40 s (node-monitor-grace-period), so pod events alone would detect a
+    // dead primary late; polling the servers every 2 s (reads only) bounds detection, and with it failover time.
+    replicated ? requeueAfter(PollMillis, "polling the servers' roles") : undefined,
+    o.statefulSet === undefined || o.statefulSet.readyReplicas < spec.replicas
+      ? requeueAfter(5_000, "waiting for the StatefulSet's pods")
+      : undefined,
+    tls.requeueAfter,
+    tls.holdStatefulSet ? requeueAfter(5_000, "waiting for the TLS Secret the pods mount") : undefined,
+    // Renewal is due by the clock, not by an event (capped: a long requeue is a timer the process may not keep).
+    tls.renewInMillis === undefined
+      ? undefined
+      : requeueAfter(Math.min(tls.renewInMillis, 6 * 3_600_000), "certificate renewal")
+  )
+  return { actions, ...withRequeue(requeue), status }
 }

@@ -1,10 +1,10 @@
 /**
  * The typed actions a planner returns and the runtime executes, in order.
  *
- * A plan is a list of actions. The executor runs them one after the other and stops at the first failure, so a
- * planner puts fencing before promotion and status writes that record intent before the steps they describe.
- * Actions carry no callbacks: results that matter are observed again on the next reconcile (level-triggered),
- * which is what makes every step safe to resume after an operator crash.
+ * A plan is a list of actions and when to reconcile again. The executor runs the actions one after the other and
+ * stops at the first failure, so a planner puts fencing before promotion and status writes that record intent before
+ * the steps they describe. Actions carry no callbacks: results that matter are observed again on the next reconcile
+ * (level-triggered), which is what makes every step safe to resume after an operator crash.
  */
 import type { AssumableRole } from "../services/dolt/rows.ts"
 import type { KubeObject } from "../services/kube/Resource.ts"
@@ -179,10 +179,19 @@ export type Action =
       readonly durationMillis: number
       readonly reason: string
     }
-  /** Reconcile again after this many milliseconds (0 = as soon as possible). Ends the plan. */
-  | { readonly _tag: "RequeueAfter"; readonly millis: number; readonly why: string }
 
-export type Plan = ReadonlyArray<Action>
+/** Reconcile again after `millis` (0 = as soon as possible); `why` says what is awaited. */
+export interface Requeue {
+  readonly millis: number
+  readonly why: string
+}
+
+/** What a planner returns: the actions to run in order, and when to reconcile again once they succeeded. */
+export interface Plan {
+  readonly actions: ReadonlyArray<Action>
+  /** Absent: only the next watch event reconciles again. */
+  readonly requeueAfter?: Requeue
+}
 
 export const apply = (object: KubeObject, options?: { readonly fieldManager?: string; readonly force?: boolean }) =>
   ({
@@ -192,7 +201,7 @@ export const apply = (object: KubeObject, options?: { readonly fieldManager?: st
     ...(options?.fieldManager === undefined ? {} : { fieldManager: options.fieldManager })
   }) satisfies Action as Action
 
-export const requeueAfter = (millis: number, why: string): Action => ({ _tag: "RequeueAfter", millis, why })
+export const requeueAfter = (millis: number, why: string): Requeue => ({ millis, why })
 
 export const event = (regarding: ObjectRef, type: "Normal" | "Warning", reason: string, message: string): Action => ({
   _tag: "Event",
@@ -202,9 +211,16 @@ export const event = (regarding: ObjectRef, type: "Normal" | "Warning", reason: 
   message
 })
 
-/** The shortest requeue in a plan, if any (the runtime requeues once per reconcile). */
-export const requeueOf = (plan: Plan): number | undefined => {
-  let min: number | undefined
-  for (const a of plan) if (a._tag === "RequeueAfter" && (min === undefined || a.millis < min)) min = a.millis
+/**
+ * The earliest of these requeues (the first of equal ones), when plans are merged: the runtime requeues once per
+ * reconcile, and the soonest thing due decides when.
+ */
+export const earliest = (...requeues: ReadonlyArray<Requeue | undefined>): Requeue | undefined => {
+  let min: Requeue | undefined
+  for (const r of requeues) if (r !== undefined && (min === undefined || r.millis < min.millis)) min = r
   return min
 }
+
+/** `{ requeueAfter }` when there is one: spread into a plan (optional fields stay absent, never `undefined`). */
+export const withRequeue = (requeue: Requeue | undefined): { readonly requeueAfter?: Requeue } =>
+  requeue === undefined ? {} : { requeueAfter: requeue }

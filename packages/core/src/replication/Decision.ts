@@ -2,7 +2,7 @@
  * What every replication planner returns (`ReplicationDecision`) and the small builders they share: role labels,
  * events, conditions, the steady and blocked decisions, the highest epoch seen.
  */
-import { type Action, type ObjectRef, event as planEvent } from "../plan/Action.ts"
+import { type Action, type ObjectRef, event as planEvent, type Requeue, requeueAfter } from "../plan/Action.ts"
 import type { PodView, ReplicationObserved, ReplicationState } from "./ReplicationObserved.ts"
 import { isServingPrimary, reachable } from "./Situation.ts"
 
@@ -23,6 +23,8 @@ export interface ReplicationDecision {
   /** State to persist before running `actions` (it records intent); `undefined` when nothing to record first. */
   readonly persistFirst: ReplicationState | undefined
   readonly actions: ReadonlyArray<ReplicationStep>
+  /** When to look again once the actions succeeded (a retry, a wait); the DoltDB plan keeps the earliest. */
+  readonly requeueAfter?: Requeue
   /** State once every action succeeded. */
   readonly next: ReplicationState
   /** The reference's `PrimarySwitched` condition. */
@@ -113,9 +115,9 @@ export const blockedDecision = (
     actions: [
       ...(options.warn === false ? [] : [event(cluster, "Warning", reason, message)]),
       ...(options.events ?? []),
-      ...labelActions(o, cluster, isServingPrimary(cur === undefined ? undefined : o.pods[cur]) ? cur : undefined),
-      { _tag: "RequeueAfter", millis: retryMillis, why: message }
+      ...labelActions(o, cluster, isServingPrimary(cur === undefined ? undefined : o.pods[cur]) ? cur : undefined)
     ],
+    requeueAfter: requeueAfter(retryMillis, message),
     next: options.next ?? o.state,
     primarySwitched: o.state.transition === undefined ? ok("Switchover complete") : switching(message),
     blocked: { status: "False", reason, message },

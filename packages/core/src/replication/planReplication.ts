@@ -16,6 +16,7 @@
  *   is being deleted and its server already handed over).
  */
 
+import { requeueAfter } from "../plan/Action.ts"
 import { restoreAckWait } from "./AckWait.ts"
 import {
   blockedDecision,
@@ -98,7 +99,8 @@ const planHealthy = (
   }
   if (leaving?._tag === "AwaitTargetRestart")
     return {
-      ...steady(o, cluster, state, [{ _tag: "RequeueAfter", millis: leaving.retryMillis, why: leaving.message }]),
+      ...steady(o, cluster, state, []),
+      requeueAfter: requeueAfter(leaving.retryMillis, leaving.message),
       primarySwitched: switching(leaving.message)
     }
   const target = leaving?.target ?? switchoverTarget(o, primary.ordinal)

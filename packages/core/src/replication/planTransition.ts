@@ -12,7 +12,7 @@
  */
 
 import { OperatorMarginMillis } from "../guard/GuardView.ts"
-import type { Action } from "../plan/Action.ts"
+import { type Action, requeueAfter } from "../plan/Action.ts"
 import { fenceAbandonedTarget } from "./AbandonedTarget.ts"
 import { shortenBeforePromotion } from "./AckWait.ts"
 import {
@@ -85,11 +85,8 @@ export const startTransition = (
     if (refusal !== undefined)
       return {
         persistFirst: undefined,
-        actions: [
-          ...labelActions(o, cluster, cur),
-          event(cluster, "Warning", "SwitchoverBlocked", refusal),
-          { _tag: "RequeueAfter", millis: 2_000, why: refusal }
-        ],
+        actions: [...labelActions(o, cluster, cur), event(cluster, "Warning", "SwitchoverBlocked", refusal)],
+        requeueAfter: requeueAfter(2_000, refusal),
         next: state,
         primarySwitched: switching(`Switching primary to '${o.pods[target]?.name ?? target}': ${refusal}`),
         blocked: { status: "False", reason: "SwitchoverBlocked", message: refusal },
@@ -210,10 +207,8 @@ export const continueTransition = (
     const message = `${t.kind} to '${targetPod?.name ?? t.to}' did not complete within ${o.policy.transitionTimeoutMillis}ms; re-planning`
     return {
       ...base,
-      actions: [
-        event(cluster, "Warning", "SwitchoverTimedOut", message),
-        { _tag: "RequeueAfter", millis: 0, why: message }
-      ],
+      actions: [event(cluster, "Warning", "SwitchoverTimedOut", message)],
+      requeueAfter: requeueAfter(0, message),
       // The old primary may already be fenced: count the unavailability from the start of this attempt.
       next: { ...o.state, transition: undefined, primaryUnavailableSince: t.startedAt },
       blocked: { status: "False", reason: "SwitchoverTimedOut", message }
@@ -264,11 +259,8 @@ export const continueTransition = (
       // deadline, which fences it even if the delete fails or the pod object lingers.
       return {
         ...base,
-        actions: [
-          ...fence,
-          ...forceDelete,
-          { _tag: "RequeueAfter", millis: guard.waitMillis, why: "waiting for the old primary's guard deadline" }
-        ],
+        actions: [...fence, ...forceDelete],
+        requeueAfter: requeueAfter(guard.waitMillis, "waiting for the old primary's guard deadline"),
         // Recorded before the delete runs, so a failing delete does not lose the clock.
         persistFirst: guard.start === t.fencingSince ? undefined : { ...o.state, transition: guard.next },
         next: { ...state, transition: guard.next }
@@ -279,7 +271,8 @@ export const continueTransition = (
       fence.push(...forceDelete)
       return {
         ...base,
-        actions: [...fence, { _tag: "RequeueAfter", millis: 1_000, why: "waiting for the old primary to be fenced" }],
+        actions: fence,
+        requeueAfter: requeueAfter(1_000, "waiting for the old primary to be fenced"),
         next: state
       }
     }
@@ -302,9 +295,9 @@ export const continueTransition = (
         ...base,
         actions: [
           ...fence,
-          ...(abandoned.deletePod === undefined ? [] : [deleteOldPod(cluster, abandoned.deletePod, abandoned.why)]),
-          { _tag: "RequeueAfter", millis: abandoned.waitMillis, why: abandoned.why }
+          ...(abandoned.deletePod === undefined ? [] : [deleteOldPod(cluster, abandoned.deletePod, abandoned.why)])
         ],
+        requeueAfter: requeueAfter(abandoned.waitMillis, abandoned.why),
         persistFirst: abandoned.next === t ? undefined : { ...o.state, transition: abandoned.next },
         next: { ...state, transition: abandoned.next }
       }
@@ -316,11 +309,8 @@ export const continueTransition = (
     if (choice._tag === "None")
       return {
         ...base,
-        actions: [
-          ...fence,
-          event(cluster, "Warning", "FailoverBlocked", choice.reason),
-          { _tag: "RequeueAfter", millis: 2_000, why: choice.reason }
-        ],
+        actions: [...fence, event(cluster, "Warning", "FailoverBlocked", choice.reason)],
+        requeueAfter: requeueAfter(2_000, choice.reason),
         next: state,
         blocked: { status: "False", reason: "FailoverBlocked", message: choice.reason }
       }

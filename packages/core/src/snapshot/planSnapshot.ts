@@ -15,7 +15,7 @@ import { Result } from "effect"
 import { parseGoDuration } from "../api/GoDuration.ts"
 import type { SnapshotRecord, SnapshotStatus } from "../api/Snapshot.ts"
 import { latestDue, nextTime, parseSchedule } from "../backup/BackupCron.ts"
-import { type Action, event, type ObjectRef } from "../plan/Action.ts"
+import { type Action, event, type ObjectRef, type Plan, requeueAfter, withRequeue } from "../plan/Action.ts"
 import {
   type ConditionInput,
   findCondition,
@@ -34,8 +34,7 @@ import {
   type VolumeSnapshotView
 } from "./SnapshotObserved.ts"
 
-export interface SnapshotPlan {
-  readonly actions: ReadonlyArray<Action>
+export interface SnapshotPlan extends Plan {
   readonly status: SnapshotStatus
 }
 
@@ -136,9 +135,9 @@ export const planSnapshot = (o: SnapshotObserved): SnapshotPlan => {
     if (warn === true && (previousReady?.reason !== ready.reason || previousReady.message !== ready.message))
       actions.push(event(ref, "Warning", ready.reason, ready.message))
     if (!jsonEqual(next, current)) actions.push({ _tag: "PatchStatus", ref, status: next, replaces: current })
-    if (requeues.length > 0)
-      actions.push({ _tag: "RequeueAfter", millis: Math.max(1, Math.min(...requeues)), why: "snapshot schedule" })
-    return { actions, status: next }
+    const requeue =
+      requeues.length > 0 ? requeueAfter(Math.max(1, Math.min(...requeues)), "snapshot schedule") : undefined
+    return { actions, ...withRequeue(requeue), status: next }
   }
   const failed = (reason: string, message: string, retryMillis?: number) => {
     if (retryMillis !== undefined) requeues.push(retryMillis)

@@ -18,8 +18,9 @@ import {
   event,
   type ObjectRef,
   type Plan,
-  requeueAfter,
-  type SqlOp
+  type Requeue,
+  type SqlOp,
+  withRequeue
 } from "../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../status/Conditions.ts"
 
@@ -107,8 +108,7 @@ export const defaultPlannerOptions: PlannerOptions = {
   maxWaitMillis: 60_000
 }
 
-export interface PlanResult<S> {
-  readonly actions: Plan
+export interface PlanResult<S> extends Plan {
   /** The status the object has once the plan ran; the observed status object itself when nothing changed. */
   readonly status: S
 }
@@ -237,14 +237,14 @@ export interface Step<S> {
   /** Emitted with `failureStatus` when that write happens (once per failure transition). */
   readonly failureEvent?: Action | undefined
   readonly finalizer: "add" | "remove" | "keep"
-  readonly requeue?: { readonly millis: number; readonly why: string } | undefined
+  readonly requeue?: Requeue | undefined
 }
 
 const sameStatus = jsonEqual
 
 /**
- * Turns a step into actions: [failure status] -> SQL -> events -> status -> finalizer -> requeue. The executor stops
- * at the first failure, so status and finalizer record only what succeeded. The first status write carries the
+ * Turns a step into a plan: [failure status] -> SQL -> events -> status -> finalizer, and its requeue. The executor
+ * stops at the first failure, so status and finalizer record only what succeeded. The first status write carries the
  * observed resourceVersion (a stale cache must not overwrite the ownership records kept in status).
  */
 export const assemble = <S extends ResourceStatus>(
@@ -289,8 +289,7 @@ export const assemble = <S extends ResourceStatus>(
       actions.push({ _tag: "SetFinalizer", ref: ctx.ref, finalizer: ctx.finalizer, present })
     }
   }
-  if (step.requeue !== undefined) actions.push(requeueAfter(step.requeue.millis, step.requeue.why))
-  return { actions, status: changed ? step.status : (before ?? step.status) }
+  return { actions, ...withRequeue(step.requeue), status: changed ? step.status : (before ?? step.status) }
 }
 
 export const qualified = (ref: ClusterRef) => `${ref.namespace}/${ref.name}`

@@ -80,7 +80,8 @@ describe("backupUrl", () => {
 describe("planBackup", () => {
   it("a new Backup records Running (pod, URL) before it syncs the first database on a standby", () => {
     const plan = B.planBackup(observed({ backup: backup({}, undefined, { finalizers: [] }) }))
-    expect(tags(plan)).toEqual(["SetFinalizer", "PatchStatus", "Event", "Backup:Sync", "RequeueAfter"])
+    expect(tags(plan)).toEqual(["SetFinalizer", "PatchStatus", "Event", "Backup:Sync"])
+    expect(plan.requeueAfter).toMatchObject({ millis: 0 })
     expect(syncOf(plan)).toMatchObject({ database: "app", url: "file:///db/backups/app", target: { pod: "db-1" } })
     expect(plan.status).toMatchObject({
       phase: "Running",
@@ -109,7 +110,7 @@ describe("planBackup", () => {
       const plan = B.planBackup(observed(over))
       expect(syncOf(plan)).toBeUndefined()
       expect(plan.status.conditions?.find((c) => c.type === "Ready")?.message).toContain(message)
-      expect(tags(plan)).toContain("RequeueAfter")
+      expect(plan.requeueAfter?.why).toContain(message)
     }
   })
 
@@ -190,7 +191,7 @@ describe("planBackup", () => {
       observed({ backup: backup(s3), credentials: { _tag: "Current", updatedAt: now - 10_000 } })
     )
     expect(syncOf(fresh)).toBeUndefined()
-    expect(fresh.actions.at(-1)).toMatchObject({ _tag: "RequeueAfter", millis: 80_000 })
+    expect(fresh.requeueAfter).toMatchObject({ millis: 80_000 })
     const old = B.planBackup(
       observed({ backup: backup(s3), credentials: { _tag: "Current", updatedAt: now - 100_000 } })
     )

@@ -56,9 +56,9 @@ describe("schedule parsing", () => {
 describe("planBackupSchedule", () => {
   it("before the first time: nothing created, nextScheduleTime written, requeue until then", () => {
     const plan = B.planBackupSchedule({ now: t("2026-12-01T10:01:00Z"), schedule: schedule(), backups: [] })
-    expect(tags(plan)).toEqual(["PatchStatus", "RequeueAfter"])
+    expect(tags(plan)).toEqual(["PatchStatus"])
     expect(plan.status.nextScheduleTime).toBe("2026-12-01T10:05:00Z")
-    expect(plan.actions.at(-1)).toMatchObject({ millis: 240_000 })
+    expect(plan.requeueAfter).toMatchObject({ millis: 240_000 })
   })
 
   it("due: one Backup named after its time, labelled and owned, the spec copied; next time moves on", () => {

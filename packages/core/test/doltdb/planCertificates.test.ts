@@ -95,8 +95,9 @@ describe("planTls", () => {
     )
     assert.deepStrictEqual(
       fresh.actions.map((a) => a._tag),
-      ["IssueCertificates", "Event", "RequeueAfter"]
+      ["IssueCertificates", "Event"]
     )
+    assert.strictEqual(fresh.requeueAfter?.millis, 0, "looks again at once, to mount the issued Secret")
     const issue = fresh.actions[0]
     assert.isTrue(issue?._tag === "IssueCertificates" && issue.issueCa)
     assert.isTrue(issue?._tag === "IssueCertificates" && issue.durationMillis === 90 * day)

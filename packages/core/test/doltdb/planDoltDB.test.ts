@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { parseGoDuration } from "../../src/api/GoDuration.ts"
 import { childKey, type DoltDBObserved, type DoltDBPodView } from "../../src/doltdb/DoltDBObserved.ts"
-import { planDoltDB, withAppliedHash } from "../../src/doltdb/planDoltDB.ts"
+import { PollMillis, planDoltDB, withAppliedHash } from "../../src/doltdb/planDoltDB.ts"
 import { Api, Builders } from "../../src/index.ts"
 import type { Action } from "../../src/plan/Action.ts"
 import { defaultPolicy } from "../../src/replication/ReplicationObserved.ts"
@@ -58,8 +58,7 @@ const observed = (
   ...overrides
 })
 
-const writes = (actions: ReadonlyArray<Action>) =>
-  actions.filter((a) => a._tag !== "RequeueAfter" && a._tag !== "Event")
+const writes = (actions: ReadonlyArray<Action>) => actions.filter((a) => a._tag !== "Event")
 
 const healthyPods = () =>
   views([pod(0, primarySql(1, [{ remote: "db-1" }, { remote: "db-2" }])), pod(1, standbySql(1)), pod(2, standbySql(1))])
@@ -120,10 +119,8 @@ describe("planDoltDB", () => {
     const doltdb = { ...doltdb0, status: first.status }
     const second = planDoltDB(observed(doltdb, healthyPods()))
     assert.deepStrictEqual(writes(second.actions), [])
-    assert.deepStrictEqual(
-      second.actions.map((a) => a._tag),
-      ["RequeueAfter"]
-    )
+    assert.deepStrictEqual(second.actions, [])
+    assert.strictEqual(second.requeueAfter?.millis, PollMillis)
     assert.strictEqual(second.status.conditions?.find((c) => c.type === "Ready")?.status, "True")
     assert.strictEqual(second.status.currentPrimary, "db-0")
     assert.deepStrictEqual(second.status.replicationStatus, { "db-0": "primary", "db-1": "standby", "db-2": "standby" })
@@ -185,9 +182,8 @@ describe("planDoltDB", () => {
     )
     assert.isFalse(plan.actions.some((a) => a._tag === "AssumeRole" || a._tag === "Delete"))
     assert.isDefined(plan.status.primaryUnavailableSince)
-    const requeue = plan.actions.find((a) => a._tag === "RequeueAfter")
     // The failover delay (3 s) or the server poll (2 s), whichever comes first.
-    assert.strictEqual(requeue?._tag === "RequeueAfter" ? requeue.millis : -1, 2_000)
+    assert.strictEqual(plan.requeueAfter?.millis, 2_000)
   })
 
   it("a lost primary's time is recorded before any child apply (a child the API keeps refusing cannot stop the clock)", () => {

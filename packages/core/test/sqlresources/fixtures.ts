@@ -3,7 +3,7 @@ import type { Condition, ObjectMeta } from "../../src/api/Common.ts"
 import type { DatabaseSpec } from "../../src/api/Database.ts"
 import type { GrantSpec } from "../../src/api/Grant.ts"
 import type { UserSpec } from "../../src/api/User.ts"
-import type { Action, Plan, SqlOp } from "../../src/plan/Action.ts"
+import type { Action, SqlOp } from "../../src/plan/Action.ts"
 import type { DatabaseResourceStatus } from "../../src/sqlresources/planDatabase.ts"
 import type { GrantResourceStatus } from "../../src/sqlresources/planGrant.ts"
 import type { UserResourceStatus } from "../../src/sqlresources/planUser.ts"
@@ -85,29 +85,21 @@ export const readyOf = (status: AnyStatus | undefined) => status?.conditions?.fi
 export const conditionOf = (status: AnyStatus | undefined, type: string) =>
   status?.conditions?.find((c) => c.type === type)
 
-/** SQL statements of a plan, in words. */
-export const sqlOf = (plan: Plan): ReadonlyArray<string> =>
+/** SQL statements of a plan's actions, in words. */
+export const sqlOf = (plan: ReadonlyArray<Action>): ReadonlyArray<string> =>
   plan.flatMap((a) => (a._tag === "Sql" ? [describeSqlOp(a.op)] : []))
 
-/** Every action that changes something (all but the requeue). */
-export const writesOf = (plan: Plan): ReadonlyArray<Action> => plan.filter((a) => a._tag !== "RequeueAfter")
-
-export const tagsOf = (plan: Plan): ReadonlyArray<string> =>
+export const tagsOf = (plan: ReadonlyArray<Action>): ReadonlyArray<string> =>
   plan.map((a) => (a._tag === "Sql" ? `Sql:${a.op._tag}` : a._tag === "Event" ? `Event:${a.reason}` : a._tag))
 
-export const eventsOf = (plan: Plan): ReadonlyArray<string> =>
+export const eventsOf = (plan: ReadonlyArray<Action>): ReadonlyArray<string> =>
   plan.flatMap((a) => (a._tag === "Event" ? [`${a.type} ${a.reason}: ${a.message}`] : []))
 
-export const finalizerOf = (plan: Plan): boolean | undefined => {
+export const finalizerOf = (plan: ReadonlyArray<Action>): boolean | undefined => {
   const a = plan.find((x) => x._tag === "SetFinalizer")
   return a?._tag === "SetFinalizer" ? a.present : undefined
 }
 
-export const requeueOfPlan = (plan: Plan): number | undefined => {
-  const a = plan.find((x) => x._tag === "RequeueAfter")
-  return a?._tag === "RequeueAfter" ? a.millis : undefined
-}
-
-export const statusWrites = (plan: Plan) => plan.flatMap((a) => (a._tag === "PatchStatus" ? [a] : []))
+export const statusWrites = (plan: ReadonlyArray<Action>) => plan.flatMap((a) => (a._tag === "PatchStatus" ? [a] : []))
 
 export const failure = (op: SqlOp, error = "DoltSqlError", message = "boom"): SqlFailure => ({ op, error, message })

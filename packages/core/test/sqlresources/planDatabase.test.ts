@@ -18,12 +18,10 @@ import {
   object,
   readyCondition,
   readyOf,
-  requeueOfPlan,
   seconds,
   sqlOf,
   statusWrites,
-  tagsOf,
-  writesOf
+  tagsOf
 } from "./fixtures.ts"
 
 const finalizer = Finalizers.Database
@@ -77,9 +75,9 @@ describe("planDatabase: steady state", () => {
   it("a converged database: no SQL, no status write, same status object, a read-only drift check", () => {
     const o = observed(full, { status: convergedStatus() })
     const r = planDatabase(o)
-    assert.deepStrictEqual(writesOf(r.actions), [])
+    assert.deepStrictEqual(r.actions, [])
     assert.strictEqual(r.status, o.database.status)
-    assert.strictEqual(requeueOfPlan(r.actions), seconds(30))
+    assert.strictEqual(r.requeueAfter?.millis, seconds(30))
   })
 
   const intervals = [
@@ -91,7 +89,7 @@ describe("planDatabase: steady state", () => {
     it(`drift check period: ${name}`, () => {
       const spec = databaseSpec({ requeueInterval: interval })
       const r = planDatabase(observed(spec, { status: convergedStatus() }))
-      assert.strictEqual(requeueOfPlan(r.actions), expected)
+      assert.strictEqual(r.requeueAfter?.millis, expected)
     })
   }
 
@@ -100,7 +98,7 @@ describe("planDatabase: steady state", () => {
     const writes: Array<number> = []
     for (let i = 0; i < 3; i++) {
       const r = planDatabase(observed(full, status === undefined ? {} : { status }))
-      writes.push(writesOf(r.actions).length)
+      writes.push(r.actions.length)
       status = r.status
     }
     assert.deepStrictEqual(writes.slice(1), [0, 0])
@@ -244,7 +242,7 @@ describe("planDatabase: parent and failures", () => {
     assert.deepStrictEqual(sqlOf(r.actions), [])
     assert.strictEqual(readyOf(r.status)?.reason, "DoltDBNotFound")
     assert.include(readyOf(r.status)?.message ?? "", "ns/dolt")
-    assert.strictEqual(requeueOfPlan(r.actions), seconds(1))
+    assert.strictEqual(r.requeueAfter?.millis, seconds(1))
   })
 
   it("a DoltDB in another namespace is addressed there", () => {
@@ -261,16 +259,16 @@ describe("planDatabase: parent and failures", () => {
     assert.include(readyOf(first.status)?.message ?? "", "primary dolt-0 is not ready")
     assert.deepStrictEqual(sqlOf(first.actions), [])
     const later = planDatabase({ ...observed(full, { status: first.status, parent }), now: NOW + seconds(40) })
-    assert.deepStrictEqual(writesOf(later.actions), [])
-    assert.strictEqual(requeueOfPlan(later.actions), seconds(20))
+    assert.deepStrictEqual(later.actions, [])
+    assert.strictEqual(later.requeueAfter?.millis, seconds(20))
     const capped = planDatabase({ ...observed(full, { status: first.status, parent }), now: NOW + seconds(3600) })
-    assert.strictEqual(requeueOfPlan(capped.actions), seconds(60))
+    assert.strictEqual(capped.requeueAfter?.millis, seconds(60))
   })
 
   it("spec.retryInterval replaces the backoff hint", () => {
     const spec = databaseSpec({ retryInterval: "7s" })
     const r = planDatabase(observed(spec, { parent: { _tag: "NotReady", reason: "x" } }))
-    assert.strictEqual(requeueOfPlan(r.actions), seconds(7))
+    assert.strictEqual(r.requeueAfter?.millis, seconds(7))
   })
 
   it("an unnamed DoltDB reference is an invalid spec", () => {
@@ -305,7 +303,7 @@ describe("planDatabase: parent and failures", () => {
     assert.strictEqual(failed?.resourceVersion, "100")
     assert.isUndefined(done?.resourceVersion)
     assert.strictEqual(readyOf(r.status)?.status, "True")
-    assert.isUndefined(requeueOfPlan(r.actions))
+    assert.isUndefined(r.requeueAfter)
   })
 
   it("a repeated failure does not rewrite the status or warn again; retryInterval schedules the retry", () => {
@@ -315,7 +313,7 @@ describe("planDatabase: parent and failures", () => {
     const failedStatus = statusWrites(first.actions)[0]?.status as DatabaseResourceStatus
     const again = planDatabase(observed(spec, { status: failedStatus, lastFailure, parent: ready({ databases: [] }) }))
     assert.deepStrictEqual(tagsOf(again.actions).slice(0, 2), ["Sql:CreateDatabase", "Event:Created"])
-    assert.strictEqual(requeueOfPlan(again.actions), seconds(10))
+    assert.strictEqual(again.requeueAfter?.millis, seconds(10))
   })
 })
 
@@ -387,7 +385,7 @@ describe("planDatabase: deletion", () => {
     const r = planDatabase(observed(full, { status: convergedStatus(), meta: gone(seconds(590)), parent }))
     assert.isUndefined(finalizerOf(r.actions))
     assert.strictEqual(readyOf(r.status)?.reason, "DoltDBNotReady")
-    assert.isAtMost(requeueOfPlan(r.actions) ?? Infinity, seconds(10))
+    assert.isAtMost(r.requeueAfter?.millis ?? Infinity, seconds(10))
   })
 
   it("the DoltDB stays unreachable for 10 minutes: release with a Warning naming what was left", () => {

@@ -19,11 +19,9 @@ import {
   object,
   readyCondition,
   readyOf,
-  requeueOfPlan,
   seconds,
   sqlOf,
-  statusWrites,
-  writesOf
+  statusWrites
 } from "./fixtures.ts"
 
 const finalizer = Finalizers.Grant
@@ -250,7 +248,7 @@ describe("planGrant: privileges", () => {
         { privileges: r.status.applied?.privileges, grantOption: r.status.applied?.grantOption },
         row.owns
       )
-      assert.strictEqual(writesOf(r.actions).length === 0, row.converged === true)
+      assert.strictEqual(r.actions.length === 0, row.converged === true)
     })
   }
 
@@ -258,8 +256,8 @@ describe("planGrant: privileges", () => {
     const o = observed(grantSpec(), { status: statusWith(applied()) })
     const r = planGrant(o)
     assert.strictEqual(r.status, o.grant.status)
-    assert.deepStrictEqual(writesOf(r.actions), [])
-    assert.strictEqual(requeueOfPlan(r.actions), seconds(30))
+    assert.deepStrictEqual(r.actions, [])
+    assert.strictEqual(r.requeueAfter?.millis, seconds(30))
   })
 
   it("moved to another account: revokes ours from the old account, grants to the new one", () => {
@@ -296,7 +294,7 @@ describe("planGrant: privileges", () => {
     assert.deepStrictEqual(sqlOf(r.actions), [])
     assert.strictEqual(readyOf(r.status)?.reason, "UserNotFound")
     assert.include(readyOf(r.status)?.message ?? "", "'bob'@'%'")
-    assert.strictEqual(requeueOfPlan(r.actions), seconds(1))
+    assert.strictEqual(r.requeueAfter?.millis, seconds(1))
     assert.isUndefined(finalizerOf(r.actions))
   })
 

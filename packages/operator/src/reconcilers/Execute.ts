@@ -1,8 +1,7 @@
 /**
  * Runs a plan's actions in order through the Kube and Dolt services, stopping at the first failure (so fencing
- * that fails never lets a promotion run). Returns the plan's requeue request.
+ * that fails never lets a promotion run); once they all succeeded, the plan's `requeueAfter` is the reconcile result.
  */
-import { Plan as PlanModule } from "@doltdb-op/core"
 import type {
   Action,
   BackupOp,
@@ -15,7 +14,8 @@ import type {
 } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltTarget, standbysCaughtUp } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeObject, Secrets } from "@doltdb-op/core/services/Kube"
-import { Data, Effect, Option, Redacted } from "effect"
+import { Data, Duration, Effect, Option, Redacted } from "effect"
+import * as Controller from "../runtime/Controller.ts"
 import { LeaderElection } from "../runtime/LeaderElection.ts"
 import { type Credentials, CredentialsUnavailable, doltTarget, secretValue } from "./Credentials.ts"
 import { mergePatch } from "./MergePatch.ts"
@@ -293,20 +293,26 @@ const runAction = Effect.fnUntraced(function* (ctx: ExecuteContext, action: Acti
       yield* issueCertificates(action, ctx.fieldManager).pipe(Effect.mapError(fail(action._tag)))
       return
     }
-    case "RequeueAfter":
-      return
   }
 })
 
-/** Runs `plan`; fails with the first failing action. Returns the requeue delay the plan asked for, if any. */
-export const execute = Effect.fn("Plan.execute")(function* (ctx: ExecuteContext, plan: Plan) {
-  for (const action of plan) {
+/** Runs `actions` in order; fails with the first failing action. */
+export const execute = Effect.fn("Plan.execute")(function* (ctx: ExecuteContext, actions: ReadonlyArray<Action>) {
+  for (const action of actions) {
     yield* runAction(ctx, action).pipe(
       Effect.annotateLogs({ action: action._tag }),
       Effect.catchDefect((defect) => Effect.fail(new ActionFailed({ action: action._tag, message: describe(defect) })))
     )
   }
-  return PlanModule.requeueOf(plan)
 })
+
+/**
+ * What the controller does once `plan`'s actions succeeded: requeue after its `requeueAfter` (at least 1 ms, since
+ * the controller treats a zero delay as done and 0 means "as soon as possible"), or nothing until the next event.
+ */
+export const resultOf = (plan: Plan): Controller.ReconcileResult =>
+  plan.requeueAfter === undefined
+    ? Controller.done
+    : Controller.requeueAfter(Duration.millis(Math.max(plan.requeueAfter.millis, 1)))
 
 export { CredentialsUnavailable }

@@ -3,7 +3,7 @@
  * action (not a defect); a refusal's Warning (`required`) that cannot be written fails the plan before its status
  * patch, any other Event is best effort.
  */
-import type { Plan } from "@doltdb-op/core/plan/Action"
+import type { Action } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltShape } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeShape } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
@@ -30,10 +30,10 @@ const kube = (calls: Array<string>): KubeShape =>
   })
 const dolt = new Proxy({} as DoltShape, { get: (_, method: string) => () => Effect.die(`unexpected Dolt.${method}`) })
 
-const run = (plan: Plan, calls: Array<string>) =>
+const run = (plan: ReadonlyArray<Action>, calls: Array<string>) =>
   execute(ctx, plan).pipe(Effect.provideService(Kube, kube(calls)), Effect.provideService(Dolt, dolt), Effect.exit)
 
-const patch: Plan[number] = { _tag: "PatchStatus", ref: regarding, status: { replicas: 1 }, replaces: {} }
+const patch: Action = { _tag: "PatchStatus", ref: regarding, status: { replicas: 1 }, replaces: {} }
 
 describe("execute", () => {
   it.effect("an Sql step in a controller without SQL resources fails as an action, not a defect", () =>

@@ -1,6 +1,6 @@
 // A leader deposed while it is in the middle of a plan (a slow API call, a paused process: its work was not
 // interrupted) must not issue the plan's role change once another replica may lead (#13 §2).
-import type { Plan } from "@doltdb-op/core/plan/Action"
+import type { Action } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltShape } from "@doltdb-op/core/services/Dolt"
 import { Kube } from "@doltdb-op/core/services/Kube"
 import { InMemoryKube } from "@doltdb-op/k8s"
@@ -38,7 +38,7 @@ const ctx: ExecuteContext = {
 }
 
 const target = { host: "db-1.db-internal.ns.svc.cluster.local", port: 3306, ordinal: 1, pod: "db-1" }
-const plan: Plan = [
+const plan: ReadonlyArray<Action> = [
   {
     _tag: "Apply",
     object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "db-config", namespace: "ns" }, data: {} },

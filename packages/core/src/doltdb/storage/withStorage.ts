@@ -7,14 +7,13 @@
 import type { Condition } from "../../api/Common.ts"
 import type { DoltDBSpec, DoltDBStatus } from "../../api/DoltDB.ts"
 import { dataVolumeName, statefulSetName } from "../../builders/Names.ts"
-import { type Action, event } from "../../plan/Action.ts"
+import { type Action, earliest, event, type Plan, requeueAfter, withRequeue } from "../../plan/Action.ts"
 import { type ConditionInput, findCondition, jsonEqual, setConditions } from "../../status/Conditions.ts"
 import { planSnapshotBootstrap } from "../bootstrap/planSnapshotBootstrap.ts"
 import type { DoltDBObserved } from "../DoltDBObserved.ts"
 import { planStorage, type StoragePlan } from "./planStorage.ts"
 
-interface Plan {
-  readonly actions: ReadonlyArray<Action>
+interface PlanWithStatus extends Plan {
   readonly status: DoltDBStatus
 }
 
@@ -86,7 +85,7 @@ const keepingSource = (spec: DoltDBSpec, sp: StoragePlan): DoltDBSpec => {
 }
 
 export const withStorage =
-  <P extends Plan>(planner: (o: DoltDBObserved) => P) =>
+  <P extends PlanWithStatus>(planner: (o: DoltDBObserved) => P) =>
   (o: DoltDBObserved): P => {
     const doltdb = o.doltdb
     const current = doltdb.status ?? {}
@@ -128,11 +127,7 @@ export const withStorage =
     const finalWrite = finalIndex === -1 ? undefined : kept[finalIndex]
     const withoutFinal = finalIndex === -1 ? kept : kept.filter((_, i) => i !== finalIndex)
     const earlier = withoutFinal.findLast((a) => a._tag === "PatchStatus")
-    const actions: Array<Action> = [
-      ...storageActions(o, sp, previous),
-      ...bootstrap,
-      ...withoutFinal.filter((a) => a._tag !== "RequeueAfter")
-    ]
+    const actions: Array<Action> = [...storageActions(o, sp, previous), ...bootstrap, ...withoutFinal]
     if (!jsonEqual(status, current)) {
       const rv = doltdb.metadata.resourceVersion
       actions.push(
@@ -153,13 +148,10 @@ export const withStorage =
             }
       )
     }
-    const requeues = inner.actions.flatMap((a) => (a._tag === "RequeueAfter" ? [a.millis] : []))
-    if (sp.requeueMillis !== undefined) requeues.push(sp.requeueMillis)
-    if (requeues.length > 0)
-      actions.push({
-        _tag: "RequeueAfter",
-        millis: Math.min(...requeues),
-        why: "replication, rollout and storage progress"
-      })
-    return { ...inner, actions, status }
+    const requeue = earliest(
+      inner.requeueAfter,
+      sp.requeueMillis === undefined ? undefined : requeueAfter(sp.requeueMillis, "storage resize in progress")
+    )
+    // Defined whenever the inner plan's is (the earliest of it and ours), so it always replaces that one.
+    return { ...inner, actions, ...withRequeue(requeue), status }
   }

@@ -13,7 +13,7 @@ import type { DoltDB } from "../../api/DoltDB.ts"
 import { parseGoDuration } from "../../api/GoDuration.ts"
 import { DefaultCertificateDuration } from "../../api/Tls.ts"
 import { certificateDnsNames, isTlsOperatorManaged } from "../../builders/TlsBuilder.ts"
-import { type Action, event, type ObjectRef, requeueAfter } from "../../plan/Action.ts"
+import { type Action, event, type ObjectRef, type Plan, requeueAfter, withRequeue } from "../../plan/Action.ts"
 
 /** What the observe step read from one certificate (never the key, never the PEM). */
 export interface CertificateView {
@@ -122,8 +122,7 @@ export const issuePlan = (
       }
     : undefined
 
-export interface TlsSteps {
-  readonly actions: ReadonlyArray<Action>
+export interface TlsSteps extends Plan {
   /** The pod template's TLS hash (`undefined` when TLS is off or the mounted Secret cannot be read). */
   readonly tlsHash: string | undefined
   /** True while TLS is on but the Secret the pods mount is not readable yet: the StatefulSet is not applied. */
@@ -168,11 +167,12 @@ export const planTls = (
             "Normal",
             issue.issueCa ? "CertificateAuthorityIssued" : "CertificateIssued",
             `Issued ${issue.issueCa ? "a new CA and " : ""}server certificate: ${issue.reason}`
-          ),
-          requeueAfter(0, "certificates issued")
+          )
         ]
   return {
     actions,
+    // Issued: look again at once, to mount the new Secret.
+    ...withRequeue(issue === undefined ? undefined : requeueAfter(0, "certificates issued")),
     tlsHash: issue === undefined ? tls.mountedHash : undefined,
     holdStatefulSet: issue !== undefined || tls.mountedHash === undefined,
     renewInMillis:

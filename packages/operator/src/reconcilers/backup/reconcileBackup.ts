@@ -6,10 +6,10 @@
  */
 import { Backups as B } from "@doltdb-op/core"
 import { Kube } from "@doltdb-op/core/services/Kube"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute } from "../Execute.ts"
+import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
 import { Backups } from "../Resources.ts"
 import * as BackupMetrics from "./BackupMetrics.ts"
 import { observeBackup } from "./observeBackup.ts"
@@ -48,10 +48,10 @@ export const reconcileBackup = (options: BackupReconcilerOptions, memory: Outcom
       credentials,
       backup: runBackupOp(credentials, memory, options.fieldManager)
     }
-    const requeue = yield* execute(ctx, plan.actions)
+    yield* execute(ctx, plan.actions)
     // Folded into the status just written (a sync of this plan may have left a newer outcome).
     if (consumed !== undefined && memory.get(uid) === consumed) memory.delete(uid)
     if (backup.metadata.deletionTimestamp !== undefined) memory.delete(uid)
     yield* BackupMetrics.record(backup, backup.status, plan.status)
-    return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
+    return resultOf(plan)
   })

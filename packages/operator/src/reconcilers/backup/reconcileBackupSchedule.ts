@@ -1,10 +1,10 @@
 /** The BackupSchedule reconciler: observe (the schedule, the Backups it created) → `planBackupSchedule` → execute. */
 import { Backups as B } from "@doltdb-op/core"
 import { Kube } from "@doltdb-op/core/services/Kube"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute } from "../Execute.ts"
+import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
 import { BackupSchedules, Backups } from "../Resources.ts"
 
 export interface BackupScheduleReconcilerOptions {
@@ -47,6 +47,6 @@ export const reconcileBackupSchedule = (options: BackupScheduleReconcilerOptions
       instance: options.instance,
       credentials: undefined
     }
-    const requeue = yield* execute(ctx, plan.actions)
-    return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
+    yield* execute(ctx, plan.actions)
+    return resultOf(plan)
   })

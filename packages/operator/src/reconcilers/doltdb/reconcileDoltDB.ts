@@ -4,11 +4,11 @@
 import { Backups as B, Builders, DoltDBPlanner } from "@doltdb-op/core"
 import type { Action } from "@doltdb-op/core/plan/Action"
 import { Kube } from "@doltdb-op/core/services/Kube"
-import { Duration, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { observeCredentials } from "../backup/observeBackup.ts"
 import { runBackupOp } from "../backup/runBackupOp.ts"
-import { type ExecuteContext, execute } from "../Execute.ts"
+import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
 import { DoltDBs } from "../Resources.ts"
 import * as DoltDBMetrics from "./DoltDBMetrics.ts"
 import { type ObserveOptions, observeDoltDB } from "./observeDoltDB.ts"
@@ -70,7 +70,7 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
       credentials,
       backup: runBackupOp(credentials, new Map(), options.fieldManager)
     }
-    const requeue = yield* execute(ctx, [...bootstrap, ...plan.actions])
+    yield* execute(ctx, [...bootstrap, ...plan.actions])
     yield* DoltDBMetrics.record(observed, identified.doltdb.status, plan.status)
-    return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
+    return resultOf(plan)
   })

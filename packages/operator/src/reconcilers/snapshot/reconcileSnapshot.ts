@@ -5,10 +5,10 @@
  */
 import { Snapshots as SnapshotPlanner } from "@doltdb-op/core"
 import { Kube } from "@doltdb-op/core/services/Kube"
-import { Duration, Effect, Metric, Option } from "effect"
+import { Effect, Metric, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute } from "../Execute.ts"
+import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
 import { Snapshots } from "../Resources.ts"
 import { observeSnapshot } from "./observeSnapshot.ts"
 
@@ -45,7 +45,7 @@ export const reconcileSnapshot = (options: SnapshotReconcilerOptions) =>
       instance: options.instance,
       credentials: undefined
     }
-    const requeue = yield* execute(ctx, plan.actions)
+    yield* execute(ctx, plan.actions)
     const labels = {
       doltdb: snapshot.spec.doltDBRef.name ?? "",
       crdnamespace: namespace,
@@ -57,5 +57,5 @@ export const reconcileSnapshot = (options: SnapshotReconcilerOptions) =>
       Metric.withAttributes(readySnapshots, labels),
       (plan.status.snapshots ?? []).filter((s) => s.readyToUse).length
     )
-    return requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
+    return resultOf(plan)
   })

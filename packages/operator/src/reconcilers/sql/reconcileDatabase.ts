@@ -66,5 +66,5 @@ export const reconcileDatabase = (options: SqlReconcilerOptions, failures: Failu
       lastFailure: failures.get(key),
       options: options.planner
     })
-    return yield* executeSqlPlan(options, key, primary, plan.actions, failures)
+    return yield* executeSqlPlan(options, key, primary, plan, failures)
   })

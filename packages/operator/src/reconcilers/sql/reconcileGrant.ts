@@ -64,5 +64,5 @@ export const reconcileGrant = (options: SqlReconcilerOptions, failures: FailureM
       lastFailure: failures.get(key),
       options: options.planner
     })
-    return yield* executeSqlPlan(options, key, primary, plan.actions, failures)
+    return yield* executeSqlPlan(options, key, primary, plan, failures)
   })

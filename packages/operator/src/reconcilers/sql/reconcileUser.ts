@@ -62,5 +62,5 @@ export const reconcileUser = (options: SqlReconcilerOptions, failures: FailureMe
       lastFailure: failures.get(key),
       options: options.planner
     })
-    return yield* executeSqlPlan(options, key, primary, plan.actions, failures)
+    return yield* executeSqlPlan(options, key, primary, plan, failures)
   })

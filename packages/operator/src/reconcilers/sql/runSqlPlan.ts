@@ -4,9 +4,8 @@
  */
 import type { SqlResources } from "@doltdb-op/core"
 import type { Plan } from "@doltdb-op/core/plan/Action"
-import { Duration, Effect } from "effect"
-import * as Controller from "../../runtime/Controller.ts"
-import { ActionFailed, type ExecuteContext, execute } from "../Execute.ts"
+import { Effect } from "effect"
+import { ActionFailed, type ExecuteContext, execute, resultOf } from "../Execute.ts"
 import type { ClusterPrimary } from "./ClusterPrimary.ts"
 
 export interface SqlReconcilerOptions {
@@ -40,15 +39,13 @@ export const executeSqlPlan = (
             })
           )
   }
-  return execute(ctx, plan).pipe(
+  return execute(ctx, plan.actions).pipe(
     Effect.tap(() => Effect.sync(() => failures.delete(key))),
     Effect.tapError((e) =>
       Effect.sync(() => {
         if (e.op !== undefined) failures.set(key, { op: e.op, error: e.errorTag ?? "Unknown", message: e.message })
       })
     ),
-    Effect.map((requeue) =>
-      requeue === undefined ? Controller.done : Controller.requeueAfter(Duration.millis(Math.max(requeue, 1)))
-    )
+    Effect.as(resultOf(plan))
   )
 }
