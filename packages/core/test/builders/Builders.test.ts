@@ -226,7 +226,8 @@ describe("pod template", () => {
       [dolt.livenessProbe?.periodSeconds, dolt.livenessProbe?.timeoutSeconds, dolt.livenessProbe?.failureThreshold],
       [5, 4, 3]
     )
-    assert.strictEqual(dolt.startupProbe?.failureThreshold, 450)
+    // Startup: probed every second (a restarted server is routed again within a second of answering), for 15 min.
+    assert.deepStrictEqual([dolt.startupProbe?.periodSeconds, dolt.startupProbe?.failureThreshold], [1, 900])
     const custom = pod(everyOption).containers[0]!
     assert.deepStrictEqual(custom.readinessProbe?.periodSeconds, 3)
     assert.deepStrictEqual(custom.readinessProbe?.timeoutSeconds, 2)
