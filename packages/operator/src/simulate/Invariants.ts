@@ -10,7 +10,9 @@
  * - SplitBrain: never two running servers with role `primary` at the highest primary epoch (checked at once).
  * - Unfenced: a primary server *instance* that was already running before another server became primary at a
  *   higher epoch is demoted or stopped before (or within `fenceMillis` of) that promotion, unless nobody (client,
- *   operator, other servers) can reach it. This is the operator's "fence before promote" rule.
+ *   operator, other servers) can reach it. This is the operator's "fence before promote" rule. An instance that
+ *   started only once a server was primary above its epoch is the stale primary below (not guaranteed), whatever
+ *   promotions follow: a later one does not make it one the operator could have fenced (soak seed 71012).
  * - Misrouted: `<name>-primary` never has more than one ready endpoint, and never routes to a *running* server
  *   that is not the primary at the highest epoch, for longer than `routeMillis`. The bound covers the operator's
  *   polling: a role change Dolt makes on its own (a stale primary demoted by a newer primary's push) produces no
@@ -154,6 +156,8 @@ export interface CheckState {
   readonly instanceSeen: ReadonlyMap<number, number>
   /** When each (endpoint, epoch) was first seen as a running primary. */
   readonly primarySince: ReadonlyMap<string, number>
+  /** When a running primary at each epoch was first seen. */
+  readonly epochPrimarySince: ReadonlyMap<number, number>
   /** Since when the routing has been wrong (undefined: it is right). */
   readonly misroutedSince: number | undefined
   /** Ids of writes that must never be lost, and the highest ledger id classified so far. */
@@ -223,10 +227,18 @@ export const checkInvariants = (
   // Fence before promote.
   const instanceSeen = new Map(previous?.instanceSeen ?? [])
   const primarySince = new Map(previous?.primarySince ?? [])
+  const epochPrimarySince = new Map(previous?.epochPrimarySince ?? [])
   for (const s of snapshot.servers) {
     if (!s.running) continue
     if (!instanceSeen.has(s.instance)) instanceSeen.set(s.instance, at)
     if (s.role === "primary" && !primarySince.has(primaryKey(s))) primarySince.set(primaryKey(s), at)
+    if (s.role === "primary" && !epochPrimarySince.has(s.epoch)) epochPrimarySince.set(s.epoch, at)
+  }
+  /** When a server was first primary above `epoch` (from then on, an instance booting primary at `epoch` is stale). */
+  const supersededAt = (epoch: number): number => {
+    let first = Infinity
+    for (const [e, since] of epochPrimarySince) if (e > epoch && since < first) first = since
+    return first
   }
   const newest = top[0]
   if (newest !== undefined) {
@@ -235,7 +247,7 @@ export const checkInvariants = (
       if (!s.running || s.role !== "primary" || s.writable === false || s.epoch >= newest.epoch || !s.reachable)
         continue
       const started = instanceSeen.get(s.instance) ?? at
-      if (started < promotedAt && at - promotedAt > bounds.fenceMillis)
+      if (started < Math.min(promotedAt, supersededAt(s.epoch)) && at - promotedAt > bounds.fenceMillis)
         violate(
           "Unfenced",
           `${describeServer(s)} is still writable and reachable ${at - promotedAt}ms after ${describeServer(newest)} was promoted`
@@ -319,6 +331,7 @@ export const checkInvariants = (
       statusEpoch,
       instanceSeen,
       primarySince,
+      epochPrimarySince,
       misroutedSince,
       durable,
       ledgerSeen,

@@ -52,6 +52,56 @@ describe("checkInvariants", () => {
     assert.deepStrictEqual(third.violations, [])
   })
 
+  it("Unfenced: an instance running before the first promotion above its epoch, not an old primary rebooted after it", () => {
+    const run = (snapshots: ReadonlyArray<Snapshot>) => {
+      let state: ReturnType<typeof checkInvariants>["state"] | undefined
+      const found: Array<string> = []
+      for (const s of snapshots) {
+        const r = checkInvariants(s, state)
+        state = r.state
+        found.push(...r.violations.map((v) => `${v.at}:${v.invariant}`))
+      }
+      return found
+    }
+    const db0 = (instance: number, reachable = true) => ({
+      ...server("db-0", "primary", 1, ["app"]),
+      instance,
+      reachable
+    })
+    const s1 = (role: string, epoch: number) => server("db-1", role, epoch, ["app"])
+    const s2 = (role: string, epoch: number) => server("db-2", role, epoch, ["app"])
+    // db-0's pod re-created at db-1's promotion (epoch 2), booting primary@1 again, out of the operator's reach;
+    // db-2 promoted at epoch 3 later: the rebooted instance is the documented non-guarantee, before and after.
+    assert.deepStrictEqual(
+      run([
+        snap(0, [db0(1), s1("standby", 1), s2("standby", 1)]),
+        snap(1_000, [db0(4), s1("primary", 2), s2("standby", 2)]),
+        snap(5_000, [db0(4), s1("standby", 3), s2("primary", 3)]),
+        snap(8_000, [db0(4), s1("standby", 3), s2("primary", 3)])
+      ]),
+      []
+    )
+    // The same old instance that ran before the first promotion stays an unfenced one at every promotion after it,
+    // also when nobody could reach it at the first.
+    assert.deepStrictEqual(
+      run([
+        snap(0, [db0(1), s1("standby", 1), s2("standby", 1)]),
+        snap(1_000, [db0(1, false), s1("primary", 2), s2("standby", 2)]),
+        snap(5_000, [db0(1, false), s1("standby", 3), s2("primary", 3)]),
+        snap(8_000, [db0(1), s1("standby", 3), s2("primary", 3)])
+      ]),
+      ["8000:Unfenced"]
+    )
+    assert.deepStrictEqual(
+      run([
+        snap(0, [db0(1), s1("standby", 1)]),
+        snap(1_000, [db0(1), s1("primary", 2)]),
+        snap(3_500, [db0(1), s1("primary", 2)])
+      ]),
+      ["3500:Unfenced"]
+    )
+  })
+
   it("RefusalInvisible: a refusal condition without a Warning of its reason, not the other way round", () => {
     const servers = [server("db-0", "primary", 1, ["app"])]
     const withStatus = (

@@ -72,6 +72,23 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
     }
   },
   {
+    // Soak seed 71012 run 11 (session 5): the primary cut off from the operator and its peers was fenced by deleting its
+    // pod; the re-created db-0 booted primary@1 (its persisted role) still cut off, exempt as a rebooted old primary at
+    // db-1's promotion; db-1's graceful delete then handed over to db-2 at epoch 3, and the checker, judging db-0 against
+    // that newest promotion only, called the same rebooted instance Unfenced (the operator could not reach it, and a
+    // second pod delete re-creates it just the same). Exempt from the first promotion above its epoch on.
+    name: "the primary cut off from the operator and peers, then a standby's graceful delete hands over again",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "Partition", target: "primary", from: "operatorAndPeers" },
+        { _tag: "Wait", seconds: 4 },
+        { _tag: "DeletePod", target: "1", graceful: true },
+        { _tag: "Wait", seconds: 12 }
+      ]
+    }
+  },
+  {
     // Soak seed 4243 run 18: the switchover's drain failed with the node, the abort re-promoted db-0 at epoch 3, and its
     // status write conflicted (stale cache after the dropped watches). The recorded transition then drained db-0 at
     // epoch 2 on every pass, failing for good: NotConverged, db-primary without endpoints. A transition some server
