@@ -20,7 +20,8 @@ import type { DoltSession } from "../DoltSession.ts"
 import { DoltCluster, type DoltClusterShape } from "./DoltCluster.ts"
 import { gracefulTransitionToStandby } from "./graceful.ts"
 import type { Connection, ModelServer } from "./ModelServer.ts"
-import { makeSqlResources, type Op, serverReadOnly, sqlError } from "./modelSqlResources.ts"
+import { type Op, serverReadOnly, sqlError } from "./modelSql.ts"
+import { makeSqlResources } from "./modelSqlResources.ts"
 
 export { GracefulTransitionWaitMillis } from "./graceful.ts"
 

@@ -10,14 +10,8 @@
  */
 import type { DoltModel } from "@doltdb-op/dolt"
 import { Effect } from "effect"
-import {
-  type CheckState,
-  checkInvariants,
-  converged,
-  type InvariantName,
-  type Snapshot,
-  snapshot
-} from "./Invariants.ts"
+import { type CheckState, checkInvariants, converged, type InvariantName } from "./Invariants.ts"
+import { type Snapshot, snapshot } from "./WorldSnapshot.ts"
 
 export interface InvariantViolation {
   /** Simulated millis since the start of the run, first sighting. */

@@ -12,7 +12,8 @@
  *                Unfenced: db-0#1 primary@1 is still writable and reachable 2500ms after db-1#2 primary@2 was promoted
  * ```
  */
-import type { Snapshot, Violation } from "./Invariants.ts"
+import type { Violation } from "./Invariants.ts"
+import type { Snapshot } from "./WorldSnapshot.ts"
 
 export interface TimelineEntry {
   /** Simulated time, epoch millis. */

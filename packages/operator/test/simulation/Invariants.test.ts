@@ -3,7 +3,8 @@
  * passes is not passing because a rule cannot fail).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { checkInvariants, type ServerSnapshot, type Snapshot } from "../../src/simulate/Invariants.ts"
+import { checkInvariants } from "../../src/simulate/Invariants.ts"
+import type { ServerSnapshot, Snapshot } from "../../src/simulate/WorldSnapshot.ts"
 
 const server = (pod: string, role: string, epoch: number, databases: ReadonlyArray<string>): ServerSnapshot => ({
   endpoint: `default/${pod}`,

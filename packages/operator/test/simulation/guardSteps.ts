@@ -19,6 +19,7 @@ import { InMemoryKube, SimCluster } from "@doltdb-op/k8s"
 import { Clock, Effect, Fiber } from "effect"
 import { type CutOff, lateAcknowledgements, type Promotion } from "../../src/simulate/GuardInvariant.ts"
 import type * as Invariants from "../../src/simulate/Invariants.ts"
+import type { Snapshot } from "../../src/simulate/WorldSnapshot.ts"
 
 const InsideWriteMillis = 250
 const Finalizer = "sim.doltdb.io/isolated"
@@ -116,7 +117,7 @@ export const make = (options: {
   const restarted = (pod: string) => Effect.map(Clock.currentTimeMillis, (at) => endCutOffs(`${ns}/${pod}`, at))
 
   /** The guard invariant on a snapshot (each late acknowledgement reported once). */
-  const check = (snapshot: Invariants.Snapshot): ReadonlyArray<Invariants.Violation> => {
+  const check = (snapshot: Snapshot): ReadonlyArray<Invariants.Violation> => {
     for (const s of snapshot.servers)
       if (s.running && s.role === "primary" && !promotions.some((p) => p.server === s.endpoint && p.epoch === s.epoch))
         promotions.push({ server: s.endpoint, epoch: s.epoch, at: snapshot.at })

@@ -27,6 +27,7 @@ import {
   startOperator
 } from "../../src/simulate/SimulatedCluster.ts"
 import * as Timeline from "../../src/simulate/Timeline.ts"
+import * as WorldSnapshot from "../../src/simulate/WorldSnapshot.ts"
 import * as GuardSteps from "./guardSteps.ts"
 import * as Storage from "./storageSteps.ts"
 
@@ -138,7 +139,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     const phaseEnds = (phase: Phase) => Effect.map(Clock.currentTimeMillis, (now) => onPhase?.(phase, now))
     if (onPhase !== undefined) yield* phaseEnds("boot")
     if (!start) {
-      const snap = yield* Invariants.snapshot(name, ns)
+      const snap = yield* WorldSnapshot.snapshot(name, ns)
       return {
         violations: [{ invariant: "NotConverged", at: snap.at, message: "the DoltDB never became Ready" }],
         played: [],
@@ -184,7 +185,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
     const check = (event: string) =>
       Effect.gen(function* () {
         yield* sim.settle
-        const snap = yield* Invariants.snapshot(name, ns)
+        const snap = yield* WorldSnapshot.snapshot(name, ns)
         const result = Invariants.checkInvariants(snap, state, options.bounds)
         state = result.state
         const found = [...result.violations, ...guard.check(snap)]
@@ -339,7 +340,7 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
           reasons = Invariants.converged(snap)
         }
         if (reasons.length === 0) return true
-        const snap = yield* Invariants.snapshot(name, ns)
+        const snap = yield* WorldSnapshot.snapshot(name, ns)
         const v: Invariants.Violation = {
           invariant: "NotConverged",
           at: snap.at,
@@ -359,8 +360,8 @@ const run = (schedule: Schedule.Schedule, options: RunOptions) =>
       let eligible: string | undefined
       for (let t = 0; t <= 300_000 && eligible === undefined; t += 1_000) {
         if (t > 0) yield* advance(1_000, "waiting for Ready and a caught-up standby")
-        const snap = yield* Invariants.snapshot(name, ns)
-        const top = Invariants.topPrimaries(snap)
+        const snap = yield* WorldSnapshot.snapshot(name, ns)
+        const top = WorldSnapshot.topPrimaries(snap)
         if (!snap.status?.conditions.Ready?.startsWith("True") || top.length !== 1) continue
         const primaryNode = sim.nodeOf(ns, top[0]!.pod)
         const now = yield* Clock.currentTimeMillis
