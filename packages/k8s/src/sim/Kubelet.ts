@@ -20,51 +20,21 @@
  */
 import { type KubeObject, type KubeShape, Pods } from "@doltdb-op/core/services/Kube"
 import { formatTime } from "@doltdb-op/core/services/kube/Resource"
-import { type ProbeKind, type Process, podEndpoint, type SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
+import { podEndpoint, type SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, FiberMap, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
 import { type Json, jsonEqual } from "../memory/FieldSet.ts"
-import { type ContainerView, makePodEnvironment, type PodSpecView, type Probe } from "./PodEnvironment.ts"
-
-interface ProbeState {
-  readonly probe: Probe
-  nextAt: number
-  successes: number
-  failures: number
-}
-
-interface ContainerRuntime {
-  readonly view: ContainerView
-  process: Process | undefined
-  restartCount: number
-  ready: boolean
-  started: boolean
-  startedAt: string
-  /** CrashLoopBackOff: when the next start may happen. */
-  restartAt: number
-  backoffSeconds: number
-  lastTerminated: { readonly exitCode: number; readonly reason: string; readonly finishedAt: string } | undefined
-  readiness: ProbeState | undefined
-  liveness: ProbeState | undefined
-  startup: ProbeState | undefined
-}
-
-interface PodRuntime {
-  readonly namespace: string
-  readonly name: string
-  readonly uid: string
-  readonly node: string
-  readonly podIP: string
-  startTime: string
-  /** Init containers, run one after the other; `initIndex` is the next to run (= length once initialized). */
-  inits: Array<ContainerRuntime>
-  initIndex: number
-  containers: Array<ContainerRuntime>
-  /** Hook: readiness forced to fail (the simulation makes the pod unready). */
-  forcedUnready: boolean
-  configError: string | undefined
-  terminating: boolean
-}
+import { makePodEnvironment, type PodSpecView } from "./PodEnvironment.ts"
+import {
+  type ContainerRuntime,
+  containerRuntime,
+  killContainer,
+  type PodRuntime,
+  podCondition,
+  podStatus,
+  probeState,
+  runProbe
+} from "./PodRuntime.ts"
 
 export interface KubeletOptions {
   readonly nodes: ReadonlyArray<string>
@@ -75,26 +45,6 @@ export interface KubeletOptions {
   /** After that, this long until the node controller evicts them (a graceful delete the dead kubelet never ends). */
   readonly podEvictionTimeoutMillis: number
 }
-
-const containerRuntime = (view: ContainerView): ContainerRuntime => ({
-  view,
-  process: undefined,
-  restartCount: 0,
-  ready: false,
-  started: false,
-  startedAt: "",
-  restartAt: 0,
-  backoffSeconds: 0,
-  lastTerminated: undefined,
-  readiness: undefined,
-  liveness: undefined,
-  startup: undefined
-})
-
-const probeState = (probe: Probe | undefined, now: number): ProbeState | undefined =>
-  probe === undefined
-    ? undefined
-    : { probe, nextAt: now + (probe.initialDelaySeconds ?? 0) * 1000, successes: 0, failures: 0 }
 
 export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWorldShape, options: KubeletOptions) =>
   Effect.gen(function* () {
@@ -134,34 +84,6 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       c.startup = probeState(c.view.startupProbe, now)
     })
 
-    const kill = Effect.fnUntraced(function* (c: ContainerRuntime, reason: string, exitCode: number) {
-      const now = yield* Clock.currentTimeMillis
-      if (c.process !== undefined) yield* c.process.stop("KILL")
-      c.process = undefined
-      c.ready = false
-      c.lastTerminated = { exitCode, reason, finishedAt: formatTime(now) }
-      c.restartCount++
-      c.restartAt = now + c.backoffSeconds * 1000
-      c.backoffSeconds = Math.min(c.backoffSeconds === 0 ? 10 : c.backoffSeconds * 2, 300)
-    })
-
-    /** Runs a probe if it is due; returns whether the probe's verdict changed to failing past its threshold. */
-    const runProbe = Effect.fnUntraced(function* (p: ProbeState, kind: ProbeKind, process: Process, now: number) {
-      if (now < p.nextAt) return undefined
-      p.nextAt = now + (p.probe.periodSeconds ?? 10) * 1000
-      const ok = yield* process.probe(kind)
-      if (ok) {
-        p.successes++
-        p.failures = 0
-      } else {
-        p.failures++
-        p.successes = 0
-      }
-      if (p.failures >= (p.probe.failureThreshold ?? 3)) return false
-      if (p.successes >= (kind === "readiness" ? (p.probe.successThreshold ?? 1) : 1)) return true
-      return undefined
-    })
-
     const step = Effect.fnUntraced(function* (rt: PodRuntime) {
       const got = state.get(Pods, rt.namespace, rt.name)
       if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
@@ -176,7 +98,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         if (exit === undefined) break
         c.process = undefined
         if (exit !== 0) {
-          yield* kill(c, "Error", exit)
+          yield* killContainer(c, "Error", exit)
           break
         }
         c.lastTerminated = { exitCode: 0, reason: "Completed", finishedAt: formatTime(now) }
@@ -189,19 +111,19 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         const exit = yield* c.process.exitCode
         if (exit !== undefined) {
           c.process = undefined
-          yield* kill(c, "Error", exit)
+          yield* killContainer(c, "Error", exit)
           continue
         }
         if (c.startup !== undefined && !c.started) {
           const verdict = yield* runProbe(c.startup, "startup", c.process, now)
           if (verdict === true) c.started = true
-          if (verdict === false) yield* kill(c, "StartupProbeFailed", 137)
+          if (verdict === false) yield* killContainer(c, "StartupProbeFailed", 137)
           continue
         }
         if (c.liveness !== undefined) {
           const verdict = yield* runProbe(c.liveness, "liveness", c.process, now)
           if (verdict === false) {
-            yield* kill(c, "LivenessProbeFailed", 137)
+            yield* killContainer(c, "LivenessProbeFailed", 137)
             continue
           }
         }
@@ -214,70 +136,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
       yield* publish(pod, rt)
     })
 
-    const condition = (pod: KubeObject, type: string, ok: boolean, now: string) => {
-      const old = (
-        (pod.status as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> })
-          ?.conditions ?? []
-      ).find((c) => c.type === type)
-      const status = ok ? "True" : "False"
-      return { type, status, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now }
-    }
-
     const publish = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime) {
-      const now = formatTime(yield* Clock.currentTimeMillis)
-      const initialized = rt.initIndex >= rt.inits.length
-      const containersReady = !rt.forcedUnready && rt.containers.every((c) => c.process !== undefined && c.ready)
-      const status = {
-        phase: rt.containers.some((c) => c.process !== undefined) ? "Running" : "Pending",
-        hostIP: `192.168.0.${options.nodes.indexOf(rt.node) + 1}`,
-        podIP: rt.podIP,
-        podIPs: [{ ip: rt.podIP }],
-        startTime: rt.startTime,
-        conditions: [
-          condition(pod, "PodScheduled", true, now),
-          condition(pod, "Initialized", initialized, now),
-          condition(pod, "ContainersReady", containersReady, now),
-          condition(pod, "Ready", containersReady, now)
-        ],
-        initContainerStatuses: rt.inits.map((c, i) => ({
-          name: c.view.name,
-          image: c.view.image,
-          ready: i < rt.initIndex,
-          restartCount: c.restartCount,
-          state:
-            i < rt.initIndex
-              ? { terminated: c.lastTerminated }
-              : c.process !== undefined
-                ? { running: { startedAt: c.startedAt } }
-                : {
-                    waiting: {
-                      reason: i === rt.initIndex && c.restartCount > 0 ? "CrashLoopBackOff" : "PodInitializing"
-                    }
-                  }
-        })),
-        containerStatuses: rt.containers.map((c) => ({
-          name: c.view.name,
-          image: c.view.image,
-          ready: c.process !== undefined && c.ready,
-          started: c.process !== undefined && c.started,
-          restartCount: c.restartCount,
-          state:
-            c.process !== undefined
-              ? { running: { startedAt: c.startedAt } }
-              : {
-                  waiting: {
-                    reason:
-                      rt.configError !== undefined
-                        ? "CreateContainerConfigError"
-                        : initialized
-                          ? "CrashLoopBackOff"
-                          : "PodInitializing",
-                    ...(rt.configError === undefined ? {} : { message: rt.configError })
-                  }
-                },
-          ...(c.lastTerminated === undefined ? {} : { lastState: { terminated: c.lastTerminated } })
-        }))
-      }
+      const status = podStatus(pod, rt, options.nodes, formatTime(yield* Clock.currentTimeMillis))
       // an isolated kubelet cannot reach the API server: what it sees stays local
       if (downNodes.get(rt.node)?.kind === "isolated") return
       // the kubelet only reports changes: comparing with what the server holds is far cheaper than a no-op write
@@ -482,8 +342,8 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
               pod.metadata.name,
               {
                 conditions: [
-                  { ...condition(pod, "Ready", false, now), reason: "NodeLost" },
-                  condition(pod, "ContainersReady", false, now)
+                  { ...podCondition(pod, "Ready", false, now), reason: "NodeLost" },
+                  podCondition(pod, "ContainersReady", false, now)
                 ]
               },
               { namespace: pod.metadata.namespace!, fieldManager: "node-controller" }
@@ -562,7 +422,7 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
         if (rt === undefined) return false
         for (const c of rt.containers) {
           if (container !== undefined && c.view.name !== container) continue
-          if (c.process !== undefined) yield* kill(c, "Error", 1)
+          if (c.process !== undefined) yield* killContainer(c, "Error", 1)
         }
         yield* tracked(safeStep(rt))
         return true
