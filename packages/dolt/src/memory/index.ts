@@ -3,16 +3,12 @@
 import type { Dolt } from "@doltdb-op/core/services/Dolt"
 import type { SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { Layer } from "effect"
-import { DoltCluster, type DoltClusterOptions } from "./DoltCluster.ts"
+import { DoltCluster } from "./DoltCluster.ts"
+import type { DoltClusterOptions } from "./DoltClusterShape.ts"
 import * as DoltModelLayer from "./DoltModelLayer.ts"
 
-export {
-  ClientEndpoint,
-  DoltCluster,
-  type DoltClusterOptions,
-  type LedgerEntry,
-  type ServerInfo
-} from "./DoltCluster.ts"
+export { ClientEndpoint, DoltCluster, type LedgerEntry } from "./DoltCluster.ts"
+export type { DoltClusterOptions, ServerInfo } from "./DoltClusterShape.ts"
 export { GracefulTransitionWaitMillis } from "./DoltModelLayer.ts"
 /** `Dolt` over an existing `DoltCluster`, from another endpoint (`from`: e.g. a pod's in-pod guard). */
 export const modelLayer = DoltModelLayer.layer

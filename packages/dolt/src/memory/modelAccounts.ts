@@ -10,7 +10,7 @@ import {
   validatePassword
 } from "@doltdb-op/core/services/Dolt"
 import { Effect, Redacted } from "effect"
-import type { DoltClusterShape } from "./DoltCluster.ts"
+import type { DoltClusterShape } from "./DoltClusterShape.ts"
 import type { ModelServer } from "./ModelServer.ts"
 import { type Run, serverReadOnly, sqlError } from "./modelSql.ts"
 import { type AccountState, type AuthStore, accountKey, type GrantEntry } from "./state.ts"

@@ -12,7 +12,7 @@ import {
   validateDatabaseName
 } from "@doltdb-op/core/services/Dolt"
 import { Effect } from "effect"
-import type { DoltClusterShape } from "./DoltCluster.ts"
+import type { DoltClusterShape } from "./DoltClusterShape.ts"
 import { databaseOf, type Run, serverReadOnly, sqlError } from "./modelSql.ts"
 import { emptyRoot } from "./state.ts"
 

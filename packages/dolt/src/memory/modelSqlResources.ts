@@ -2,7 +2,7 @@
  * The `Dolt` calls on databases, branches, dolt_ignore, users, grants and backups, answered by a model server: one
  * module per concept (`modelDatabases.ts`, `modelAccounts.ts`, `modelBackups.ts`), sharing `modelSql.ts`.
  */
-import type { DoltClusterShape } from "./DoltCluster.ts"
+import type { DoltClusterShape } from "./DoltClusterShape.ts"
 import { makeAccountOps } from "./modelAccounts.ts"
 import { makeBackupOps } from "./modelBackups.ts"
 import { makeDatabaseOps } from "./modelDatabases.ts"
