@@ -14,7 +14,8 @@
  */
 import { Effect } from "effect"
 import { decodeScenario, durationMillis } from "../src/simulate/Scenario.ts"
-import { runScenario, type ScenarioReport } from "../src/simulate/ScenarioRunner.ts"
+import type { ScenarioReport } from "../src/simulate/ScenarioReport.ts"
+import { runScenario } from "../src/simulate/ScenarioRunner.ts"
 
 const seeds = Number(process.argv[2] ?? 10)
 

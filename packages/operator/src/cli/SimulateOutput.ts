@@ -2,7 +2,7 @@
  * How `doltdb-operator simulate` shows a run: a text report (timeline, primary over time, client writes per
  * second, invariants, end state) or one JSON document (`--json`, the `ScenarioReport` as is).
  */
-import type { ScenarioReport, WriteSecond } from "../simulate/ScenarioRunner.ts"
+import type { ScenarioReport, WriteSecond } from "../simulate/ScenarioReport.ts"
 
 const secs = (millis: number) => `${(millis / 1000).toFixed(1)}s`
 const pad = (s: string, n: number) => s.padStart(n)

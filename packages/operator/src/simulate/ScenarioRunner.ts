@@ -10,28 +10,24 @@
  * application would write). The invariants are checked on every step and at the end.
  */
 import { Api } from "@doltdb-op/core"
-import { ConfigMaps, Events, type KubeObject, type KubeShape, Secrets } from "@doltdb-op/core/services/Kube"
+import { Events, type KubeShape } from "@doltdb-op/core/services/Kube"
 import { ApiServerEndpoint, OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { InMemoryKube, SimCluster, type Verb } from "@doltdb-op/k8s"
 import { Clock, Effect, Fiber, Layer, References } from "effect"
 import { TestClock } from "effect/testing"
 import { rawDoltDBs, resourceFor } from "../reconcilers/Resources.ts"
-import { type BackupOutcome, makeBackupWatch } from "./BackupWatch.ts"
+import { makeBackupWatch } from "./BackupWatch.ts"
+import { backupObject, durationMillis, PartitionScope, type Scenario, type ScenarioEvent } from "./Scenario.ts"
+import { checkedInvariants, type FinalState, makeInvariantMonitor } from "./ScenarioInvariants.ts"
+import { describeEvent, jsonMergePatch, resourceOf, stored } from "./ScenarioObjects.ts"
 import {
-  actionOf,
-  backupObject,
-  durationMillis,
-  PartitionScope,
-  type Scenario,
-  type ScenarioEvent
-} from "./Scenario.ts"
-import {
-  checkedInvariants,
-  type FinalState,
-  type InvariantViolation,
-  makeInvariantMonitor
-} from "./ScenarioInvariants.ts"
+  type PrimaryPeriod,
+  type ScenarioReport,
+  type TimelineEntry,
+  type TimelineKind,
+  writeStatistics
+} from "./ScenarioReport.ts"
 import { clusterLayer, simulationClock, startOperator } from "./SimulatedCluster.ts"
 
 export interface RunOptions {
@@ -39,91 +35,6 @@ export interface RunOptions {
   readonly seed?: number
   /** Simulated time per step (default 250 ms). */
   readonly stepMillis?: number
-}
-
-export type TimelineKind =
-  | "scenario"
-  | "primary"
-  | "transition"
-  | "condition"
-  | "event"
-  | "servers"
-  | "writes"
-  | "backup"
-
-export interface TimelineEntry {
-  /** Simulated milliseconds since the start of the run. */
-  readonly at: number
-  readonly kind: TimelineKind
-  readonly text: string
-}
-
-export interface PrimaryPeriod {
-  readonly doltdb: string
-  readonly from: number
-  readonly to: number
-  readonly primary: string | undefined
-  readonly epoch: number | undefined
-}
-
-export interface WriteSecond {
-  readonly second: number
-  readonly acked: number
-  /** Acknowledged with warning 3024 (the ack-writes timeout passed before every standby had the commit). */
-  readonly ackedWithWarning: number
-  readonly failed: number
-  /** Failure kinds (the error tag) and how often. */
-  readonly errors: Readonly<Record<string, number>>
-}
-
-export interface WriteOutage {
-  /** First failed write (start time) after an acknowledged one, and the next acknowledged write's start. */
-  readonly from: number
-  readonly to: number | undefined
-}
-
-export interface ScenarioReport {
-  readonly name: string
-  readonly seed: number
-  readonly durationMillis: number
-  readonly timeline: ReadonlyArray<TimelineEntry>
-  readonly primaries: ReadonlyArray<PrimaryPeriod>
-  readonly writes: {
-    readonly host: string | undefined
-    readonly total: number
-    readonly acked: number
-    readonly ackedWithWarning: number
-    readonly failed: number
-    readonly perSecond: ReadonlyArray<WriteSecond>
-    readonly outages: ReadonlyArray<WriteOutage>
-    /** When acknowledgements started coming from another server or epoch (the first acknowledged write of each). */
-    readonly ackedBy: ReadonlyArray<{
-      readonly at: number
-      readonly server: string
-      readonly epoch: number | undefined
-    }>
-  }
-  /** Every Backup of the run (from `backup` events and BackupSchedules) and the copy each Completed one left. */
-  readonly backups: ReadonlyArray<BackupOutcome>
-  readonly invariants: {
-    readonly checked: ReadonlyArray<{ readonly name: string; readonly rule: string }>
-    readonly violations: ReadonlyArray<InvariantViolation>
-  }
-  /**
-   * Per DoltDB at the end: whether it converged, and acknowledged writes missing from the final primary that no
-   * standby had confirmed (asynchronous, or warning 3024), which a primary crash may lose by design.
-   */
-  readonly final: ReadonlyArray<{
-    readonly doltdb: string
-    readonly notConverged: ReadonlyArray<string>
-    readonly lostUnconfirmed: ReadonlyArray<{
-      readonly id: number
-      readonly at: number
-      readonly server: string | undefined
-      readonly epoch: number | undefined
-    }>
-  }>
-  readonly ok: boolean
 }
 
 interface Condition {
@@ -138,65 +49,6 @@ interface DoltDBStatusView {
   readonly replicationEpoch?: number
   readonly conditions?: ReadonlyArray<Condition>
   readonly primaryTransition?: { kind: string; from: number; to: number; epoch: number }
-}
-
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
-
-/** What the API server stores for a manifest: namespace filled, a Secret's `stringData` folded into `data`. */
-const stored = (object: Readonly<Record<string, unknown>>, namespace: string): KubeObject => {
-  const metadata = { ...(object.metadata as Record<string, unknown>), namespace }
-  if (object.kind !== "Secret" || object.stringData === undefined)
-    return { ...object, metadata } as unknown as KubeObject
-  const { stringData, ...rest } = object
-  const data = { ...((rest.data as Record<string, string> | undefined) ?? {}) }
-  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = b64(v)
-  return { ...rest, metadata, data } as unknown as KubeObject
-}
-
-const resourceOf = (object: KubeObject) =>
-  object.apiVersion === "v1" && object.kind === "Secret"
-    ? Secrets
-    : object.apiVersion === "v1" && object.kind === "ConfigMap"
-      ? ConfigMaps
-      : resourceFor(object.apiVersion, object.kind)
-
-const describeEvent = (event: ScenarioEvent): string => {
-  const action = actionOf(event)
-  const value = (event as Record<string, unknown>)[action]
-  if (typeof value === "string") return `${action} ${value}`
-  if ("partition" in event) {
-    const from = event.partition.from
-    return `partition ${event.partition.pod} from ${typeof from === "string" ? from : from.join(", ")}`
-  }
-  if ("apiErrors" in event)
-    return `apiErrors: the API server fails ${event.apiErrors.rate * 100}% of the operator's calls${
-      event.apiErrors.until === undefined ? "" : ` until ${event.apiErrors.until}`
-    }`
-  if ("slowReplication" in event)
-    return `slowReplication ${event.slowReplication.pod}: pushes take ${event.slowReplication.delay}`
-  if ("writes" in event) {
-    const w = event.writes
-    return `writes${w.doltdb === undefined ? "" : ` to ${w.doltdb}`} every ${w.every} until ${w.until}${
-      w.ackTimeoutSeconds ? ` (dolt_cluster_ack_writes_timeout_secs=${w.ackTimeoutSeconds})` : " (asynchronous)"
-    }`
-  }
-  if ("patch" in event) return `patch ${event.patch.kind} ${event.patch.name} spec ${JSON.stringify(event.patch.spec)}`
-  if ("backup" in event) return `backup ${event.backup.name}${event.backup.doltdb ? ` of ${event.backup.doltdb}` : ""}`
-  return action
-}
-
-/** RFC 7386 JSON merge patch (`kubectl patch --type merge`). */
-const jsonMergePatch = (target: unknown, patch: unknown): unknown => {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch
-  const base =
-    target !== null && typeof target === "object" && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {}
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete base[k]
-    else base[k] = jsonMergePatch(base[k], v)
-  }
-  return base
 }
 
 /** A seed's start phase within one 2 s polling period (a multiplicative hash: neighbouring seeds differ a lot). */
@@ -541,45 +393,13 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     // ---- the report ----
     const hosts = new Set([...writeHosts.values()].flatMap((h) => [...h]))
     const ledger = (yield* dolt.ledger).filter((e) => hosts.has(e.host))
-    const bySecond = new Map<
-      number,
-      { acked: number; ackedWithWarning: number; failed: number; errors: Record<string, number> }
-    >()
-    for (const e of ledger) {
-      const second = Math.floor((e.startedAt - start) / 1000)
-      const row = bySecond.get(second) ?? { acked: 0, ackedWithWarning: 0, failed: 0, errors: {} }
-      if (e.outcome === "acked") {
-        row.acked++
-        if (e.warning !== undefined) row.ackedWithWarning++
-      } else {
-        row.failed++
-        const tag = (e.error ?? "error").split(":")[0] ?? "error"
-        row.errors[tag] = (row.errors[tag] ?? 0) + 1
-      }
-      bySecond.set(second, row)
-    }
-    const outages: Array<WriteOutage> = []
-    let open: number | undefined
-    for (const e of [...ledger].sort((a, b) => a.startedAt - b.startedAt || a.id - b.id)) {
-      if (e.outcome === "failed" && open === undefined) open = e.startedAt - start
-      if (e.outcome === "acked" && open !== undefined) {
-        outages.push({ from: open, to: e.startedAt - start })
-        open = undefined
-      }
-    }
-    if (open !== undefined) outages.push({ from: open, to: undefined })
-    const ackedBy: Array<{ at: number; server: string; epoch: number | undefined }> = []
-    for (const e of [...ledger].sort((a, b) => a.finishedAt - b.finishedAt || a.id - b.id)) {
-      if (e.outcome !== "acked" || e.server === undefined) continue
-      const last = ackedBy[ackedBy.length - 1]
-      if (last !== undefined && last.server === e.server && last.epoch === e.epoch) continue
-      ackedBy.push({ at: e.finishedAt - start, server: e.server, epoch: e.epoch })
+    const writes = writeStatistics(ledger, start)
+    for (const a of writes.ackedBy)
       note(
-        e.finishedAt - start,
+        a.at,
         "writes",
-        `first write acknowledged by ${e.server.split("/")[1] ?? e.server} at epoch ${e.epoch ?? "?"}`
+        `first write acknowledged by ${a.server.split("/")[1] ?? a.server} at epoch ${a.epoch ?? "?"}`
       )
-    }
 
     timeline.sort((a, b) => a.at - b.at)
     const primaries: Array<PrimaryPeriod> = periods.map((p, i) => {
@@ -596,13 +416,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       primaries,
       writes: {
         host: hosts.size === 0 ? undefined : [...hosts].join(", "),
-        total: ledger.length,
-        acked: ledger.filter((e) => e.outcome === "acked").length,
-        ackedWithWarning: ledger.filter((e) => e.outcome === "acked" && e.warning !== undefined).length,
-        failed: ledger.filter((e) => e.outcome === "failed").length,
-        perSecond: [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([second, row]) => ({ second, ...row })),
-        outages,
-        ackedBy
+        ...writes
       },
       backups: backupEnd.outcomes,
       invariants: { checked: checkedInvariants, violations },

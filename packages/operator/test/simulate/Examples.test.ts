@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process"
 import { readdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import type { ScenarioReport } from "../../src/simulate/ScenarioRunner.ts"
+import type { ScenarioReport } from "../../src/simulate/ScenarioReport.ts"
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url))
 const examples = readdirSync(new URL("examples/", `file://${root}`))

@@ -9,7 +9,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { parse } from "yaml"
 import { decodeScenario } from "../../src/simulate/Scenario.ts"
-import { runScenario, type ScenarioReport } from "../../src/simulate/ScenarioRunner.ts"
+import type { ScenarioReport } from "../../src/simulate/ScenarioReport.ts"
+import { runScenario } from "../../src/simulate/ScenarioRunner.ts"
 
 const load = (file: string) =>
   decodeScenario(parse(readFileSync(new URL(`scenarios/${file}`, import.meta.url), "utf8")))
