@@ -124,6 +124,25 @@ export const buildEnv = (doltdb: IdentifiedDoltDB): ReadonlyArray<EnvVar> => {
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`
 
 /**
+ * Waits, at most `PeerNameWaitSeconds`, until every peer named in the pod's `config.yaml` resolves. Dolt dials its
+ * standbys through gRPC channels whose name resolution backs off for seconds after a failed lookup, and the operator's
+ * re-send of users and grants does not reset that back-off: a pod started before a peer's name was published (pods
+ * of a new cluster start together) replicated to that peer late, and the first hand-over to it waited seconds in its
+ * drain. An init container runs once per pod, never at a container restart, so a crashed primary's restart is not
+ * delayed; a peer whose pod is gone (its node lost) costs the bound once. Skipped where the image has no `getent`.
+ */
+export const PeerNameWaitSeconds = 10
+
+const peerNamesWait = [
+  "if command -v getent >/dev/null 2>&1 && [ -f config.yaml ]; then",
+  `  deadline=$(( $(date +%s) + ${PeerNameWaitSeconds} ))`,
+  String.raw`  for peer in $(sed -n 's#.*remote_url_template: *"\{0,1\}[a-z]*://\([^:/"]*\).*#\1#p' config.yaml); do`,
+  '    until getent hosts "$peer" >/dev/null 2>&1 || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done',
+  "  done",
+  "fi"
+]
+
+/**
  * The init script. The admin user is created once (when `privileges.db` does not exist yet), with the name and
  * password escaped for SQL string literals by `sed` and the statements fed to `dolt sql` on stdin, so neither
  * appears in any process's arguments (`printf` is a shell builtin).
@@ -135,6 +154,7 @@ export const initScript = (doltdb: DoltDB): string => {
     `dolt config --global --add user.email ${shellQuote(commitAuthor.email)}`,
     `dolt config --global --add metrics.disabled ${disableClientUsageMetricsCollection ? "true" : "false"}`,
     `cp "${ConfigMountPath}/\${POD_NAME}.yaml" config.yaml || exit 1`,
+    ...peerNamesWait,
     // DoltHub's key for backups and restores, read from the backup credentials volume (see BackupCredentials).
     ...doltHubCredsInit,
     // Bootstrap from a backup (the ConfigMap carries the step until the DoltDB reports Bootstrapped).

@@ -138,6 +138,54 @@ describe("generated shell scripts", () => {
     assert.isFalse(argLines.some((line) => line.includes("w0rd")))
   })
 
+  describe("the init script waits, bounded, for its peers' names", () => {
+    // A fake `getent` that resolves a name only from its Nth lookup on, and a fake `date` whose clock advances one
+    // second per call, so the bound is reached without waiting for it.
+    const fakes = (resolveFrom: Record<string, number>) => {
+      const cases = Object.entries(resolveFrom)
+        .map(([name, from]) => `  ${name}) [ "$n" -ge ${from} ] ;;`)
+        .join("\n")
+      writeFileSync(
+        join(dir, "getent"),
+        [
+          "#!/bin/sh",
+          `n=$(( $(cat "${dir}/lookups.$2" 2>/dev/null || echo 0) + 1 )); echo "$n" > "${dir}/lookups.$2"`,
+          'case "$2" in',
+          cases,
+          "  *) exit 2 ;;",
+          "esac"
+        ].join("\n")
+      )
+      writeFileSync(
+        join(dir, "date"),
+        `#!/bin/sh\nt=$(( $(cat "${dir}/clock" 2>/dev/null || echo 1000) + 1 )); echo "$t" > "${dir}/clock"; echo "$t"\n`
+      )
+      for (const name of ["getent", "date"]) chmodSync(join(dir, name), 0o755)
+      const pod = Builders.buildConfigData(decoded(twoReplicas))["pair-0.yaml"]!
+      writeFileSync(join(dir, "config.yaml"), pod)
+    }
+    const lookups = (name: string) =>
+      existsSync(join(dir, `lookups.${name}`)) ? Number(readFileSync(join(dir, `lookups.${name}`), "utf8")) : 0
+    const init = () => Builders.buildInitContainer(decoded(twoReplicas)).command
+
+    it("looks up each peer of its config until it resolves", () => {
+      fakes({ "pair-1.pair-internal.dolt": 3 })
+      assert.strictEqual(run(init()).status, 0)
+      assert.strictEqual(lookups("pair-1.pair-internal.dolt"), 3)
+      assert.strictEqual(lookups("pair-0.pair-internal.dolt"), 0, "a pod never waits for its own name")
+    })
+
+    it("gives up at the bound and starts anyway", () => {
+      fakes({})
+      const { status, calls } = run(init())
+      assert.strictEqual(status, 0)
+      assert.include(calls, "STDIN CREATE USER", "the rest of the script still runs")
+      const tries = lookups("pair-1.pair-internal.dolt")
+      assert.isAtLeast(tries, 2)
+      assert.isAtMost(tries, Builders.PeerNameWaitSeconds + 1)
+    })
+  })
+
   it("the init script points Dolt's DoltHub key at the backup credentials volume, keeping a user's own key name", () => {
     const init = Builders.buildInitContainer(decoded(twoReplicas)).command
     const link = join(dir, ".dolt", "creds", `${B.DoltHubCredsName}.jwk`)
