@@ -38,10 +38,12 @@ export interface DoltClusterOptions {
 }
 
 export interface ServerInfo {
+  /** `<namespace>/<pod>` */
   readonly endpoint: Endpoint
   readonly namespace: string
   readonly pod: string
   readonly ip: string
+  /** Increases on every start of the pod's server (a restart is a new instance). */
   readonly instance: number
   readonly running: boolean
   readonly role: string

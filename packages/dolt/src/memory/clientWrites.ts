@@ -2,10 +2,11 @@
  * The model's client API for simulations: writes through a host (outcome and `dolt_cluster_ack_writes_timeout_secs`
  * wait as a client sees them, recorded in a ledger), reads, and the "no acknowledged write lost" check.
  */
-import { type DoltError, DoltReadOnly, DoltSqlError, type DoltUnreachable } from "@doltdb-op/core/services/Dolt"
+import { type DoltError, DoltSqlError, type DoltUnreachable } from "@doltdb-op/core/services/Dolt"
 import type { Endpoint, SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, HashMap, HashSet } from "effect"
 import type { Connection, ModelServer } from "./ModelServer.ts"
+import { databaseReadOnly } from "./modelSql.ts"
 import type { IdSource, Root } from "./state.ts"
 
 /** The endpoint client writes come from unless told otherwise. */
@@ -81,10 +82,7 @@ export const makeClient = ({ world, serverAt, wake, ids, unreachable, hang, allS
     if (!server.running) return yield* fail(server, unreachable(host, "write", "ECONNREFUSED", "connect ECONNREFUSED"))
     if (server.hung) return yield* fail(server, yield* Effect.flip(hang(host, "write")))
     if (server.readOnly) {
-      return yield* fail(
-        server,
-        new DoltReadOnly({ host, op: "write", errno: 1105, message: `Database ${database} is read-only.` })
-      )
+      return yield* fail(server, databaseReadOnly(host, "write", database))
     }
     const db = server.data.databases.get(database)
     if (db === undefined) {

@@ -5,7 +5,6 @@
 import {
   BranchName,
   CharsetName,
-  DoltReadOnly,
   type DoltTarget,
   ParameterText,
   validate,
@@ -13,7 +12,7 @@ import {
 } from "@doltdb-op/core/services/Dolt"
 import { Effect } from "effect"
 import type { DoltClusterShape } from "./DoltClusterShape.ts"
-import { databaseOf, type Run, serverReadOnly, sqlError } from "./modelSql.ts"
+import { databaseOf, databaseReadOnly, type Run, serverReadOnly, sqlError } from "./modelSql.ts"
 import { emptyRoot } from "./state.ts"
 
 export const makeDatabaseOps = (cluster: DoltClusterShape, run: Run) => {
@@ -88,13 +87,7 @@ export const makeDatabaseOps = (cluster: DoltClusterShape, run: Run) => {
           const db = yield* databaseOf(s, t.host, "ensureBranches", name)
           const missing = [...new Set(branches)].filter((b) => !db.root.branches.has(b))
           if (missing.length === 0) return [] as ReadonlyArray<string>
-          if (s.readOnly)
-            return yield* new DoltReadOnly({
-              host: t.host,
-              op: "ensureBranches",
-              errno: 1105,
-              message: `Database ${name} is read-only.`
-            })
+          if (s.readOnly) return yield* databaseReadOnly(t.host, "ensureBranches", name)
           const head = db.root.branches.get(from)
           if (head === undefined) return yield* sqlError(t.host, "ensureBranches", 1105, `branch not found: ${from}`)
           const next = new Map(db.root.branches)
@@ -116,12 +109,7 @@ export const makeDatabaseOps = (cluster: DoltClusterShape, run: Run) => {
           const added = [...new Set(patterns)].filter((p) => !db.root.ignorePatterns.includes(p))
           if (added.length === 0 && !db.root.ignoreDirty) return [] as ReadonlyArray<string>
           if (s.readOnly) {
-            return yield* new DoltReadOnly({
-              host: t.host,
-              op: "ensureIgnorePatterns",
-              errno: 1105,
-              message: `Database ${name} is read-only.`
-            })
+            return yield* databaseReadOnly(t.host, "ensureIgnorePatterns", name)
           }
           // Insert, then dolt_add + dolt_commit: the committed root carries the patterns and is clean.
           db.root = {

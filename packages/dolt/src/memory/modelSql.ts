@@ -14,6 +14,10 @@ export type Run = <A>(target: DoltTarget, op: string, f: Op<A>) => Effect.Effect
 export const serverReadOnly = (host: string, op: string) =>
   new DoltReadOnly({ host, op, errno: 1105, message: "database server is set to read only mode" })
 
+/** A write to a database of a read-only (standby or demoting) server. */
+export const databaseReadOnly = (host: string, op: string, database: string) =>
+  new DoltReadOnly({ host, op, errno: 1105, message: `Database ${database} is read-only.` })
+
 export const sqlError = (host: string, op: string, errno: number, message: string) =>
   new DoltSqlError({ host, op, errno, message })
 

@@ -10,16 +10,8 @@ import { InMemoryKube } from "@doltdb-op/k8s"
 import { Clock, Effect } from "effect"
 import { rawDoltDBs } from "../reconcilers/Resources.ts"
 
-export interface ServerSnapshot {
-  /** `<namespace>/<pod>` */
-  readonly endpoint: Endpoint
-  readonly pod: string
-  readonly ip: string
-  /** Increases on every start of the pod's server (a restart is a new instance). */
-  readonly instance: number
-  readonly running: boolean
-  readonly role: string
-  readonly epoch: number
+/** The model's view of a server (endpoint, pod, instance, role, epoch), plus what the invariants judge it by. */
+export interface ServerSnapshot extends Omit<DoltModel.ServerInfo, "namespace"> {
   readonly ackWritesTimeoutSecs: number
   /**
    * `false` while a primary refuses writes (a graceful transition to standby in progress: Dolt makes it read-only
@@ -153,14 +145,9 @@ export const snapshot = Effect.fnUntraced(function* (name: string, namespace = "
         break
       }
     }
+    const { namespace: _namespace, ...info } = s
     servers.push({
-      endpoint: s.endpoint,
-      pod: s.pod,
-      ip: s.ip,
-      instance: s.instance,
-      running: s.running,
-      role: s.role,
-      epoch: s.epoch,
+      ...info,
       ackWritesTimeoutSecs: model?.ackWritesTimeoutSecs() ?? 0,
       writable: model === undefined ? false : !model.readOnly,
       databases: model === undefined ? [] : [...model.data.databases.keys()].sort(),
