@@ -4,10 +4,12 @@
  * pass cannot tell whether it was promoted. Promoting another pod at a higher epoch would leave two writable
  * primaries for any client that still reaches the first one (dolt demotes the lower epoch only when the two meet).
  * So the target is fenced like an unreachable old primary: its pod is deleted, and nothing else is promoted until
- * that pod (that uid) is gone, or the target answers again as a non-primary. With the isolation guard enabled a
+ * that pod (that uid) is gone and its re-created server cannot be serving (RecreatedPod.ts), or the target answers
+ * again as a non-primary. With the isolation guard enabled a
  * pod object that is gone proves nothing (a partitioned node keeps running it), so its threshold must also pass.
  */
 import { OperatorMarginMillis } from "../guard/GuardView.ts"
+import { isRecreated, recreatedMayServe } from "./RecreatedPod.ts"
 import type { PodView, PrimaryTransition, ReplicationObserved, SqlView } from "./ReplicationObserved.ts"
 
 export type AbandonedTargetFence =
@@ -42,7 +44,8 @@ export const fenceAbandonedTarget = (
     const next = { ...t, abandonedTargetUid: targetPod.uid, abandonedTargetSince: o.now }
     return { _tag: "Wait", next, deletePod: targetPod, waitMillis: 1_000, why: waitingWhy(targetPod.name) }
   }
-  const podGone = targetPod?.exists !== true || targetPod.uid !== uid
+  const recreated = isRecreated(targetPod, uid)
+  const podGone = targetPod === undefined || !targetPod.exists || (recreated && !recreatedMayServe(targetPod))
   const threshold = o.policy.guardThresholdMillis
   const deadline =
     threshold === undefined ? undefined : (t.abandonedTargetSince ?? o.now) + threshold + OperatorMarginMillis
@@ -50,7 +53,7 @@ export const fenceAbandonedTarget = (
   return {
     _tag: "Wait",
     next: t,
-    deletePod: podGone ? undefined : targetPod,
+    deletePod: podGone || recreated ? undefined : targetPod,
     waitMillis: podGone && deadline !== undefined ? Math.max(deadline - o.now, 0) : 1_000,
     why: waitingWhy(targetPod?.name ?? String(t.to))
   }

@@ -57,6 +57,11 @@ export interface PodView {
   readonly deleting: boolean
   /** PodReady condition. */
   readonly ready: boolean
+  /**
+   * The pod's `dolt` container is running (as last reported), whether or not its server answers yet. Absent =
+   * false. Fencing by deletion reads it: a re-created pod's server boots with its persisted role.
+   */
+  readonly serverStarted?: boolean | undefined
   /** The `k8s.dolthub.com/cluster-role` label as currently set. */
   readonly roleLabel: string | undefined
   readonly sql: SqlView

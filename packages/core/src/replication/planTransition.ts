@@ -4,7 +4,8 @@
  *
  * - Fence first: a reachable old primary is demoted at the new epoch (a switchover drains it with
  *   `dolt_cluster_transition_to_standby`, requiring the target caught up); an unreachable one has its pod deleted
- *   and nothing is promoted until that pod (that uid) is gone.
+ *   and nothing is promoted until that pod (that uid) is gone and its re-created server cannot be serving as a
+ *   primary (RecreatedPod.ts).
  * - A switchover records `targetConfirmed` right after the drain succeeded with the target caught up (a checkpoint
  *   the executor only reaches when the drain action succeeded) and promotes the target only then. A drain that
  *   ended without that confirmation aborts the switchover: the old primary, which holds its own final state, is
@@ -27,6 +28,7 @@ import {
   switching
 } from "./Decision.ts"
 import { DefaultMaxLagOnFailoverMillis, seedEvidence } from "./Evidence.ts"
+import { isRecreated, oldPrimaryGone, RecreatedQuietMillis, recreatedWhy } from "./RecreatedPod.ts"
 import type {
   PodView,
   PrimaryTransition,
@@ -187,7 +189,8 @@ export const continueTransition = (
   const targetSql = reachable(targetPod)
   const oldSql = reachable(oldPod)
   // Fence: the old primary must be demoted, or provably gone, before anyone else becomes writable.
-  const oldGone = oldPod === undefined || !oldPod.exists || (t.fromPodUid !== undefined && oldPod.uid !== t.fromPodUid)
+  const oldRecreated = isRecreated(oldPod, t.fromPodUid)
+  const oldGone = oldPrimaryGone(oldPod, t)
   const guard = guardFence(o, t)
   // With the isolation guard, a pod object that is gone proves nothing (a partitioned node keeps running it); the
   // guard's deadline does, as does the old pod itself answering as a standby.
@@ -248,8 +251,9 @@ export const continueTransition = (
       oldSql === undefined
         ? "unreachable"
         : `terminating and still primary ${HandOverMillis}ms into the ${t.kind.toLowerCase()} (its hand-over did not complete)`
+    // A re-created pod is not deleted again: it would boot with the same persisted role.
     const forceDelete =
-      oldPod?.exists === true && !oldGone && (!oldPod.deleting || handOverOver)
+      oldPod?.exists === true && !oldGone && !oldRecreated && (!oldPod.deleting || handOverOver)
         ? [deleteOldPod(cluster, oldPod, why)]
         : []
     if (oldSql !== undefined && !handOverOver)
@@ -265,9 +269,20 @@ export const continueTransition = (
         persistFirst: guard.start === t.fencingSince ? undefined : { ...o.state, transition: guard.next },
         next: { ...state, transition: guard.next }
       }
+    } else if (oldRecreated && oldPod !== undefined) {
+      // Re-created and started, but it does not answer: it may be the old primary again (RecreatedPod.ts).
+      const quiet = o.now - t.startedAt < RecreatedQuietMillis
+      const why = recreatedWhy(oldPod)
+      return {
+        ...base,
+        actions: quiet ? fence : [...fence, event(cluster, "Warning", "FailoverBlocked", why)],
+        requeueAfter: requeueAfter(1_000, why),
+        next: state,
+        blocked: quiet ? undefined : { status: "False", reason: "FailoverBlocked", message: why }
+      }
     } else {
       // Unreachable (or past the hand-over): it may still serve clients that reach it directly. Delete its pod
-      // and wait until the pod (with that uid) is gone; the StatefulSet recreates it and it rejoins as a standby.
+      // and wait until the pod (with that uid) is gone and its re-created server cannot be serving (RecreatedPod.ts).
       fence.push(...forceDelete)
       return {
         ...base,

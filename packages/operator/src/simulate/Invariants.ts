@@ -36,9 +36,10 @@
  *   last `podIndex` edit has been honoured (an aborted switchover is re-attempted).
  *
  * What is NOT guaranteed (and so not checked):
- * - A stale primary that reboots with its persisted role at an old epoch (a new instance) is not fenced by the
- *   operator before it boots: it is not routed to (its pod has no primary role label) and is demoted within seconds
- *   once the operator or the newer primary can reach it. Clients that bypass `<name>-primary` can write to it.
+ * - A stale primary that reboots with its persisted role at an old epoch (a new instance) only after a higher
+ *   promotion is not fenced by the operator before it boots: it is not routed to (its pod has no primary role
+ *   label) and is demoted within seconds once the operator or the newer primary can reach it. Clients that bypass
+ *   `<name>-primary` can write to it. (One that started before the promotion is checked: soak seed 97014.)
  * - Asynchronous replication (ack-writes off) can lose acknowledged writes on a crash failover, and with ack-writes
  *   on, a write acknowledged with warning 3024 (a standby did not confirm in time) can be lost too; unacknowledged
  *   (failed) writes may or may not exist.

@@ -195,6 +195,23 @@ const cases: ReadonlyArray<{ readonly name: string; readonly schedule: Schedule.
       seed: 0,
       steps: [{ _tag: "DropWatches" }, { _tag: "EditSpec", edit: "podAnnotation" }]
     }
+  },
+  {
+    // Soak seed 97014 run 21 (session 7): the primary, cut off from the operator and its peers, crashed; the failover
+    // fenced it by deleting its pod, the re-created db-0 booted primary@1 (its persisted role) still cut off, and
+    // db-1 was promoted half a second later: Unfenced, db-0 writable for clients that reach it directly. A re-created
+    // pod whose server started now fences only once it answers as a non-primary (RecreatedPod.ts).
+    name: "the primary cut off from the operator and peers crashes; its re-created pod boots primary",
+    schedule: {
+      seed: 0,
+      steps: [
+        { _tag: "AckWrites", seconds: 5 },
+        { _tag: "Partition", target: "0", from: "operatorAndPeers" },
+        { _tag: "ApiErrors", rate: 0.2 },
+        { _tag: "Crash", target: "primary" },
+        { _tag: "Wait", seconds: 6 }
+      ]
+    }
   }
 ]
 

@@ -49,12 +49,12 @@ const isReady = (pod: KubeObject): boolean => {
   return conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false
 }
 
-/** The pod's isolation guard container is running (as last reported; a partitioned node's report is stale). */
-const runsGuard = (pod: KubeObject): boolean => {
+/** The pod's container `name` is running (as last reported; a partitioned node's report is stale). */
+const runs = (pod: KubeObject, name: string): boolean => {
   const statuses = (
     pod.status as { containerStatuses?: ReadonlyArray<{ name: string; state?: { running?: unknown } }> } | undefined
   )?.containerStatuses
-  return statuses?.some((c) => c.name === Guard.GuardContainerName && c.state?.running !== undefined) ?? false
+  return statuses?.some((c) => c.name === name && c.state?.running !== undefined) ?? false
 }
 
 /** Folds a primary's status rows per standby remote (the planner's `StandbyReplication`). */
@@ -258,7 +258,8 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           deleting: pod?.metadata.deletionTimestamp !== undefined,
           ready: pod !== undefined && isReady(pod),
           roleLabel: pod?.metadata.labels?.[Builders.ClusterRoleLabel],
-          guarded: pod !== undefined && runsGuard(pod),
+          guarded: pod !== undefined && runs(pod, Guard.GuardContainerName),
+          serverStarted: pod !== undefined && runs(pod, Builders.DoltContainerName),
           revision: pod?.metadata.labels?.[RevisionLabel],
           createdAt:
             pod?.metadata.creationTimestamp === undefined ? undefined : Date.parse(pod.metadata.creationTimestamp),

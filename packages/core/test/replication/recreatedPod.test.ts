@@ -1,0 +1,82 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReplicationStep } from "../../src/replication/Decision.ts"
+import { planReplication } from "../../src/replication/planReplication.ts"
+import { RecreatedQuietMillis } from "../../src/replication/RecreatedPod.ts"
+import type { PrimaryTransition } from "../../src/replication/ReplicationObserved.ts"
+import { cluster, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
+
+const promotions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "primary" ? [`${a.target.pod}@${a.epoch}`] : []))
+const demotions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "standby" ? [`${a.target.pod}@${a.epoch}`] : []))
+const deletions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
+const warnings = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "Event" && a.type === "Warning" ? [a.reason] : []))
+
+// The failover fenced the unreachable old primary by deleting its pod (uid-0); the StatefulSet re-created it
+// (uid-0-new), and its server boots with the role persisted on its volume: primary@1 (soak seed 97014).
+const failover: PrimaryTransition = { kind: "Failover", from: 0, to: 1, epoch: 2, fromPodUid: "uid-0", startedAt: 99_000 }
+const standbys = [pod(1, standbySql(1, 0)), pod(2, standbySql(1, 0))]
+const plan = (recreated: ReturnType<typeof pod>, now = 100_000) =>
+  planReplication(
+    observed(
+      [recreated, ...standbys],
+      state({ transition: failover, primaryUnavailableSince: 96_000 }),
+      { allowUnsafeFailover: true },
+      now
+    ),
+    cluster
+  )
+
+describe("fencing by deletion: the old primary's pod re-created", () => {
+  it("not started yet: the deletion fenced it, the target is promoted", () => {
+    const d = plan(pod(0, unreachable, { uid: "uid-0-new", ready: false, serverStarted: false }))
+    assert.deepStrictEqual(promotions(d.actions), ["db-1@2"])
+  })
+
+  it("started but unreachable: nothing is promoted and it is not deleted again", () => {
+    for (const recreated of [
+      pod(0, unreachable, { uid: "uid-0-new", ready: false, serverStarted: true }),
+      pod(0, unreachable, { uid: "uid-0-new", ready: true })
+    ]) {
+      const d = plan(recreated)
+      assert.deepStrictEqual(promotions(d.actions), [])
+      assert.deepStrictEqual(deletions(d.actions), [])
+      assert.strictEqual(d.next.transition?.to, 1, "the transition stays in flight")
+      assert.isDefined(d.requeueAfter)
+      assert.deepStrictEqual(warnings(d.actions), [], "quiet while a re-created server may still be opening")
+      assert.isUndefined(d.blocked)
+    }
+  })
+
+  it("still unreachable past the quiet period: a Warning FailoverBlocked and a False condition say why", () => {
+    const d = plan(
+      pod(0, unreachable, { uid: "uid-0-new", ready: true, serverStarted: true }),
+      failover.startedAt + RecreatedQuietMillis
+    )
+    assert.deepStrictEqual(promotions(d.actions), [])
+    assert.deepStrictEqual(warnings(d.actions), ["FailoverBlocked"])
+    assert.strictEqual(d.blocked?.reason, "FailoverBlocked")
+    assert.include(d.blocked?.message ?? "", "db-0 was re-created")
+  })
+
+  it("answering as a primary at its old epoch: demoted at the new epoch, then the target is promoted", () => {
+    const d = plan(pod(0, primarySql(1), { uid: "uid-0-new", serverStarted: true }))
+    assert.deepStrictEqual(demotions(d.actions), ["db-0@2"])
+    assert.deepStrictEqual(promotions(d.actions), ["db-1@2"])
+    const order = d.actions.map((a) => (a._tag === "AssumeRole" ? `${a.role}:${a.target.pod}` : a._tag))
+    assert.isBelow(order.indexOf("standby:db-0"), order.indexOf("primary:db-1"), "fence before promote")
+  })
+
+  it("answering as a standby: fenced, the target is promoted", () => {
+    const d = plan(pod(0, standbySql(1, 0), { uid: "uid-0-new", serverStarted: true }))
+    assert.deepStrictEqual(promotions(d.actions), ["db-1@2"])
+  })
+
+  it("the pod of the same uid, unreachable: deleted (the first fence), nothing promoted", () => {
+    const d = plan(pod(0, unreachable, { ready: false, serverStarted: true }))
+    assert.deepStrictEqual(deletions(d.actions), ["db-0"])
+    assert.deepStrictEqual(promotions(d.actions), [])
+  })
+})
