@@ -16,7 +16,14 @@ const warnings = (actions: ReadonlyArray<ReplicationStep>) =>
 
 // The failover fenced the unreachable old primary by deleting its pod (uid-0); the StatefulSet re-created it
 // (uid-0-new), and its server boots with the role persisted on its volume: primary@1 (soak seed 97014).
-const failover: PrimaryTransition = { kind: "Failover", from: 0, to: 1, epoch: 2, fromPodUid: "uid-0", startedAt: 99_000 }
+const failover: PrimaryTransition = {
+  kind: "Failover",
+  from: 0,
+  to: 1,
+  epoch: 2,
+  fromPodUid: "uid-0",
+  startedAt: 99_000
+}
 const standbys = [pod(1, standbySql(1, 0)), pod(2, standbySql(1, 0))]
 const plan = (recreated: ReturnType<typeof pod>, now = 100_000) =>
   planReplication(
