@@ -202,6 +202,17 @@ export const continueTransition = (
   if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && oldFenced)
     // Already promoted (a previous pass got this far) and the old one is not writable: finish.
     return completeTransition(o, cluster, t, epochMax, [])
+  if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && guard === undefined && oldRecreated)
+    // Promoted by a pass whose completion was not recorded, past a re-created old pod that has started since:
+    // waiting for it now cannot undo the promotion. Finish; the new primary's pushes demote it, and so does this
+    // pass if it answers as a primary.
+    return completeTransition(
+      o,
+      cluster,
+      t,
+      epochMax,
+      oldSql === undefined ? [] : [{ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch }]
+    )
   const guardWait = guard === undefined ? 0 : (o.policy.guardThresholdMillis ?? 0) + OperatorMarginMillis
   // Re-planning would forget a previous target that may still be primary: it is fenced first, however long it takes.
   const abandonedPending =

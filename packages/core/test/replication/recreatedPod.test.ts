@@ -81,6 +81,24 @@ describe("fencing by deletion: the old primary's pod re-created", () => {
     assert.deepStrictEqual(promotions(d.actions), ["db-1@2"])
   })
 
+  it("the target already promoted by a pass whose completion was lost: completes, demoting it if it answers", () => {
+    const promoted = [pod(1, primarySql(2)), pod(2, standbySql(1, 0))]
+    const resume = (recreated: ReturnType<typeof pod>) =>
+      planReplication(
+        observed([recreated, ...promoted], state({ transition: failover, primaryUnavailableSince: 96_000 }), {
+          allowUnsafeFailover: true
+        }),
+        cluster
+      )
+    const silent = resume(pod(0, unreachable, { uid: "uid-0-new", ready: true, serverStarted: true }))
+    assert.strictEqual(silent.next.transition, undefined, "no wait that cannot undo the promotion")
+    assert.strictEqual(silent.next.currentPrimaryPodIndex, 1)
+    assert.deepStrictEqual(promotions(silent.actions), [])
+    const answering = resume(pod(0, primarySql(1), { uid: "uid-0-new", serverStarted: true }))
+    assert.strictEqual(answering.next.transition, undefined)
+    assert.deepStrictEqual(demotions(answering.actions), ["db-0@2"])
+  })
+
   it("the pod of the same uid, unreachable: deleted (the first fence), nothing promoted", () => {
     const d = plan(pod(0, unreachable, { ready: false, serverStarted: true }))
     assert.deepStrictEqual(deletions(d.actions), ["db-0"])
