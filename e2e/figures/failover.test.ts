@@ -2,7 +2,8 @@
 // ack-writes with dolt_cluster_ack_writes_timeout_secs = 10 persisted on every pod), a fresh 3-replica DoltDB spread
 // over the 3 nodes, a client writing one row at a time through `<name>-primary`'s EndpointSlice, and
 // E2E_FIGURES_RUNS (10) graceful switchovers (podIndex edits; the first one is a fresh cluster's first), as many
-// SIGKILLs of the primary's dolt container, and one lost node (the primary's: agent and pods frozen, links down).
+// SIGKILLs of the primary's dolt container, and E2E_FIGURES_NODE_LOSSES (as many) lost nodes (the primary's each
+// time: agent and pods frozen, links down; back once a write was acknowledged on the new primary).
 // Per sample: the write outage (the last write acknowledged before the fault -> the first acknowledged after it,
 // warned or not) and, the same origin, the first write acknowledged without a warning. Every warning-free write must
 // survive; with async replication the number of acknowledged writes missing afterwards is reported. The operator runs
@@ -22,6 +23,7 @@ const work = process.env.E2E_WORK ?? join(import.meta.dirname, "..", ".work")
 const API = "k8s.dolthub.com/v1alpha"
 const RoleLabel = "k8s.dolthub.com/cluster-role"
 const RUNS = Number(process.env.E2E_FIGURES_RUNS ?? 10)
+const NODE_LOSSES = Number(process.env.E2E_FIGURES_NODE_LOSSES ?? RUNS)
 const admin = "e2e-admin"
 const adminPassword = "e2e-Admin-Secret-1"
 const table = "figs.w"
@@ -85,10 +87,13 @@ const figures = () => ({
     failoverAckWrites: summary(seconds("ackWrites", "sigkill")),
     switchoverAckWrites: summary(seconds("ackWrites", "switchover")),
     untilNoWarningFailover: summary(seconds("ackWrites", "sigkill", "untilNoWarningSeconds")),
+    nodeLoss: summary(seconds("async", "nodeLoss")),
+    nodeLossAckWrites: summary(seconds("ackWrites", "nodeLoss")),
+    untilNoWarningNodeLoss: summary(seconds("ackWrites", "nodeLoss", "untilNoWarningSeconds")),
     writesLost: lost
   },
   failoverFiguresMeasuredAt: new Date().toISOString(),
-  failoverFiguresCommand: `flock /tmp/e2e-cluster.lock npm run e2e:figures (e2e/figures/failover.test.ts, E2E_FIGURES_RUNS=${RUNS})`,
+  failoverFiguresCommand: `flock /tmp/e2e-cluster.lock npm run e2e:figures (e2e/figures/failover.test.ts, E2E_FIGURES_RUNS=${RUNS}, E2E_FIGURES_NODE_LOSSES=${NODE_LOSSES})`,
   failoverFiguresDefinitions: {
     failoverSeconds:
       "async replication; SIGKILL of the primary's dolt container: the last write acknowledged before the kill -> the first write acknowledged (warned or not) through the address <name>-primary's EndpointSlice points to",
@@ -335,19 +340,21 @@ describe("e2e figures: failover and switchover write outage", () => {
         }
       })
 
-      it("the primary's node lost", { timeout: 900_000 }, async () => {
+      it(`${NODE_LOSSES} lost nodes (the primary's each time)`, { timeout: 3_600_000 }, async () => {
         assert.ok(writer, "needs the DoltDB")
-        await measure(mode, name, writer!, "nodeLoss", async (c) => {
-          const node = c.primary.spec.nodeName as string
-          const oldIp = c.primary.status.podIP
-          await nodeDown(node)
-          return {
-            ip: (ip) => ip !== oldIp,
-            after: async () => {
-              await nodeUp(node)
+        for (let i = 0; i < NODE_LOSSES; i++) {
+          await measure(mode, name, writer!, "nodeLoss", async (c) => {
+            const node = c.primary.spec.nodeName as string
+            const oldIp = c.primary.status.podIP
+            await nodeDown(node)
+            return {
+              ip: (ip) => ip !== oldIp,
+              after: async () => {
+                await nodeUp(node)
+              }
             }
-          }
-        })
+          })
+        }
       })
     })
   }
