@@ -199,19 +199,19 @@ export const continueTransition = (
       ? oldGone || (oldSql !== undefined && oldSql.role !== "primary")
       : guard.passed || (!oldGone && oldSql !== undefined && oldSql.role !== "primary")
 
-  if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && oldFenced)
-    // Already promoted (a previous pass got this far) and the old one is not writable: finish.
-    return completeTransition(o, cluster, t, epochMax, [])
-  if (targetSql?.role === "primary" && targetSql.epoch >= t.epoch && guard === undefined && oldRecreated)
-    // Promoted by a pass whose completion was not recorded, past a re-created old pod that has started since:
-    // waiting for it now cannot undo the promotion. Finish; the new primary's pushes demote it, and so does this
-    // pass if it answers as a primary.
+  // A target already primary at the transition's epoch was promoted by an earlier pass (whose completion was not
+  // recorded): finish once the old one is not writable, or when it is a re-created pod that started since (waiting
+  // for it cannot undo the promotion; the new primary's pushes demote it, and so does this pass if it answers).
+  const targetPromoted = targetSql?.role === "primary" && targetSql.epoch >= t.epoch
+  if (targetPromoted && (oldFenced || (guard === undefined && oldRecreated)))
     return completeTransition(
       o,
       cluster,
       t,
       epochMax,
-      oldSql === undefined ? [] : [{ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch }]
+      oldFenced || oldSql === undefined
+        ? []
+        : [{ _tag: "AssumeRole", target: oldPod!.target, role: "standby", epoch: t.epoch }]
     )
   const guardWait = guard === undefined ? 0 : (o.policy.guardThresholdMillis ?? 0) + OperatorMarginMillis
   // Re-planning would forget a previous target that may still be primary: it is fenced first, however long it takes.
@@ -308,9 +308,7 @@ export const continueTransition = (
     return abortSwitchover(o, cluster, t, oldPod, epochMax)
   // Promote the target; if it is no longer usable (or a switchover's old primary vanished before the target was
   // confirmed), only a standby the evidence shows caught up, as in a failover.
-  // A target already primary at the transition's epoch was promoted by an earlier pass (whose completion was not
-  // recorded): it is the new primary. Promoting another pod at that epoch would make two (soak seed 50033).
-  const targetPromoted = targetSql?.role === "primary" && targetSql.epoch >= t.epoch
+  // A promoted target is the new primary: promoting another pod at its epoch would make two (soak seed 50033).
   const targetUsable = targetPod !== undefined && (isPromotable(targetPod) || targetPromoted) && !drainedUnconfirmed
   let promote: PodView | undefined = targetUsable ? targetPod : undefined
   let next = t

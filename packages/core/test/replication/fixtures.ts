@@ -1,6 +1,7 @@
-import type { ClusterIdentity } from "../../src/replication/planReplication.ts"
+import type { ClusterIdentity, ReplicationStep } from "../../src/replication/planReplication.ts"
 import type {
   PodView,
+  PrimaryTransition,
   ReplicationObserved,
   ReplicationState,
   SqlView
@@ -90,3 +91,23 @@ export const healthy3 = (epoch = 1) => [
   pod(1, standbySql(epoch)),
   pod(2, standbySql(epoch))
 ]
+
+/** A failover from db-0 (pod uid-0) to db-1 at epoch 2, started at 99 s. */
+export const failover0to1: PrimaryTransition = {
+  kind: "Failover",
+  from: 0,
+  to: 1,
+  epoch: 2,
+  fromPodUid: "uid-0",
+  startedAt: 99_000
+}
+
+/** What a plan does, as `pod@epoch` or names, for table assertions. */
+export const promotions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "primary" ? [`${a.target.pod}@${a.epoch}`] : []))
+export const demotions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "standby" ? [`${a.target.pod}@${a.epoch}`] : []))
+export const deletions = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
+export const warnings = (actions: ReadonlyArray<ReplicationStep>) =>
+  actions.flatMap((a) => (a._tag === "Event" && a.type === "Warning" ? [a.reason] : []))

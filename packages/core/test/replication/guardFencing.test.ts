@@ -1,14 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { OperatorMarginMillis } from "../../src/guard/GuardView.ts"
-import type { ReplicationStep } from "../../src/replication/Decision.ts"
 import { planReplication } from "../../src/replication/planReplication.ts"
 import type { PrimaryTransition } from "../../src/replication/ReplicationObserved.ts"
-import { cluster, observed, pod, standbySql, state, unreachable } from "./fixtures.ts"
-
-const promotions = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "primary" ? [`${a.target.pod}@${a.epoch}`] : []))
-const deletes = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
+import { cluster, deletions, observed, pod, promotions, standbySql, state, unreachable } from "./fixtures.ts"
 
 const threshold = 5_000
 const guardOn = { guardThresholdMillis: threshold }
@@ -34,7 +28,7 @@ describe("failover timing with the isolation guard", () => {
     )
     assert.deepInclude(d.persistFirst?.transition ?? {}, { fromPodGuarded: true, to: 2 })
     assert.strictEqual(d.persistFirst?.transition?.fencingSince, undefined, "the clock starts once it is persisted")
-    assert.deepStrictEqual(deletes(d.actions), ["db-0"])
+    assert.deepStrictEqual(deletions(d.actions), ["db-0"])
     assert.deepStrictEqual(promotions(d.actions), [])
   })
 
@@ -90,7 +84,7 @@ describe("failover timing with the isolation guard", () => {
       cluster
     )
     assert.deepStrictEqual(
-      deletes(d.actions),
+      deletions(d.actions),
       [],
       "no delete in front of the promotion (a failing delete would block it)"
     )

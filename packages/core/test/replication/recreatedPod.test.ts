@@ -1,29 +1,24 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ReplicationStep } from "../../src/replication/Decision.ts"
 import { planReplication } from "../../src/replication/planReplication.ts"
 import { RecreatedQuietMillis } from "../../src/replication/RecreatedPod.ts"
-import type { PrimaryTransition } from "../../src/replication/ReplicationObserved.ts"
-import { cluster, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
-
-const promotions = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "primary" ? [`${a.target.pod}@${a.epoch}`] : []))
-const demotions = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "standby" ? [`${a.target.pod}@${a.epoch}`] : []))
-const deletions = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "Delete" ? [a.ref.name] : []))
-const warnings = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "Event" && a.type === "Warning" ? [a.reason] : []))
+import {
+  cluster,
+  deletions,
+  demotions,
+  failover0to1,
+  observed,
+  pod,
+  primarySql,
+  promotions,
+  standbySql,
+  state,
+  unreachable,
+  warnings
+} from "./fixtures.ts"
 
 // The failover fenced the unreachable old primary by deleting its pod (uid-0); the StatefulSet re-created it
 // (uid-0-new), and its server boots with the role persisted on its volume: primary@1 (soak seed 97014).
-const failover: PrimaryTransition = {
-  kind: "Failover",
-  from: 0,
-  to: 1,
-  epoch: 2,
-  fromPodUid: "uid-0",
-  startedAt: 99_000
-}
+const failover = failover0to1
 const standbys = [pod(1, standbySql(1, 0)), pod(2, standbySql(1, 0))]
 const plan = (recreated: ReturnType<typeof pod>, now = 100_000) =>
   planReplication(

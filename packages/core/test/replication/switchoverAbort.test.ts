@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { planReplication, type ReplicationStep } from "../../src/replication/planReplication.ts"
 import type { PrimaryTransition } from "../../src/replication/ReplicationObserved.ts"
 import { MaxRetryMillis, retryDelayMillis } from "../../src/replication/SwitchoverBackoff.ts"
-import { cluster, healthy3, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
+import { cluster, healthy3, observed, pod, primarySql, standbySql, state, unreachable, warnings } from "./fixtures.ts"
 
 const roleChanges = (actions: ReadonlyArray<ReplicationStep>) =>
   actions.flatMap((a) =>
@@ -16,8 +16,6 @@ const roleChanges = (actions: ReadonlyArray<ReplicationStep>) =>
         ? [`${a.target.pod}:drain@${a.epoch}`]
         : []
   )
-const warnings = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "Event" && a.type === "Warning" ? [a.reason] : []))
 
 const toOne: PrimaryTransition = {
   kind: "Switchover",

@@ -1,20 +1,21 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ReplicationStep } from "../../src/replication/Decision.ts"
 import { planReplication } from "../../src/replication/planReplication.ts"
 import type { PrimaryTransition } from "../../src/replication/ReplicationObserved.ts"
-import { brokenSql, cluster, observed, pod, primarySql, standbySql, state, unreachable } from "./fixtures.ts"
+import {
+  brokenSql,
+  cluster,
+  deletions,
+  failover0to1,
+  observed,
+  pod,
+  primarySql,
+  promotions,
+  standbySql,
+  state,
+  unreachable
+} from "./fixtures.ts"
 
-const promotions = (actions: ReadonlyArray<ReplicationStep>) =>
-  actions.flatMap((a) => (a._tag === "AssumeRole" && a.role === "primary" ? [`${a.target.pod}@${a.epoch}`] : []))
-
-const failover: PrimaryTransition = {
-  kind: "Failover",
-  from: 0,
-  to: 1,
-  epoch: 2,
-  fromPodUid: "uid-0",
-  startedAt: 99_000
-}
+const failover: PrimaryTransition = failover0to1
 
 // Soak seed 50033: the pass that promoted the target did not record its completion (API errors, operator restart);
 // the next pass found the target primary, judged it "not a promotable standby" and promoted another pod at the same
@@ -46,9 +47,6 @@ describe("resuming a failover whose target was already promoted", () => {
     assert.deepInclude(d.persistFirst?.transition ?? {}, { to: 2, epoch: 3 })
   })
 })
-
-const deletions = (actions: ReadonlyArray<{ readonly _tag: string }>) =>
-  actions.flatMap((a) => (a._tag === "Delete" && "ref" in a ? [(a.ref as { name: string; uid?: string }).name] : []))
 
 // The target became unreachable after a pass that may have promoted it (its completion never recorded): promoting
 // another pod at a higher epoch would leave two writable primaries for clients that still reach the first.
