@@ -7,7 +7,7 @@ import { InMemoryKube } from "@doltdb-op/k8s"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Exit, Fiber, Random, Redacted, Scope, SubscriptionRef } from "effect"
 import { TestClock } from "effect/testing"
-import { type ExecuteContext, execute } from "../../src/reconcilers/Execute.ts"
+import { type ClusterExecutor, execute } from "../../src/reconcilers/Execute.ts"
 import * as LeaderElection from "../../src/runtime/LeaderElection.ts"
 import { LeaseClient, type LeaseClientShape, LeaseError, makeMemory } from "../../src/runtime/LeaseClient.ts"
 import { skewedClock } from "./clocks.ts"
@@ -30,11 +30,13 @@ const recordingDolt = (calls: Array<string>): DoltShape =>
           : () => Effect.die(`unexpected Dolt.${method}`)
   })
 
-const ctx: ExecuteContext = {
+const ctx: ClusterExecutor = {
+  _tag: "ClusterExecutor",
   fieldManager: "doltdb-operator",
   controller: "doltdb",
   instance: "test",
-  credentials: { user: "admin", password: Redacted.make("secret") }
+  credentials: { user: "admin", password: Redacted.make("secret") },
+  backup: () => Effect.die("unexpected backup step")
 }
 
 const target = { host: "db-1.db-internal.ns.svc.cluster.local", port: 3306, ordinal: 1, pod: "db-1" }

@@ -9,7 +9,7 @@ import { Kube } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
+import { type ClusterExecutor, execute, resultOf } from "../Execute.ts"
 import { Backups } from "../Resources.ts"
 import * as BackupMetrics from "./BackupMetrics.ts"
 import { observeBackup } from "./observeBackup.ts"
@@ -41,7 +41,8 @@ export const reconcileBackup = (options: BackupReconcilerOptions, memory: Outcom
       options.planner ?? B.defaultBackupPlannerOptions
     )
     const plan = B.planBackup(observed)
-    const ctx: ExecuteContext = {
+    const ctx: ClusterExecutor = {
+      _tag: "ClusterExecutor",
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
       instance: options.instance,

@@ -4,7 +4,7 @@ import { Kube } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
+import { execute, type ObjectExecutor, resultOf } from "../Execute.ts"
 import { BackupSchedules, Backups } from "../Resources.ts"
 
 export interface BackupScheduleReconcilerOptions {
@@ -41,11 +41,11 @@ export const reconcileBackupSchedule = (options: BackupScheduleReconcilerOptions
       )
     const now = yield* Clock.currentTimeMillis
     const plan = B.planBackupSchedule({ now, schedule, backups })
-    const ctx: ExecuteContext = {
+    const ctx: ObjectExecutor = {
+      _tag: "ObjectExecutor",
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
-      instance: options.instance,
-      credentials: undefined
+      instance: options.instance
     }
     yield* execute(ctx, plan.actions)
     return resultOf(plan)

@@ -8,8 +8,8 @@ import type { BackupOp, ObjectRef } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltError } from "@doltdb-op/core/services/Dolt"
 import { Kube, Secrets } from "@doltdb-op/core/services/Kube"
 import { Clock, Effect } from "effect"
+import { ActionFailed } from "../ActionFailed.ts"
 import { type Credentials, doltTarget } from "../Credentials.ts"
-import { ActionFailed } from "../Execute.ts"
 import { readCredentialValues } from "./observeBackup.ts"
 
 /** Outcomes by Backup uid; lives as long as the controller. */

@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { observeCredentials } from "../backup/observeBackup.ts"
 import { runBackupOp } from "../backup/runBackupOp.ts"
-import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
+import { type ClusterExecutor, execute, resultOf } from "../Execute.ts"
 import { DoltDBs } from "../Resources.ts"
 import * as DoltDBMetrics from "./DoltDBMetrics.ts"
 import { type ObserveOptions, observeDoltDB } from "./observeDoltDB.ts"
@@ -63,7 +63,8 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
     const { observed, credentials } = yield* observeDoltDB(identified.doltdb, options)
     const plan = (options.planner ?? DoltDBPlanner.planDoltDB)(observed)
     const bootstrap = yield* bootstrapCredentials(identified.doltdb)
-    const ctx: ExecuteContext = {
+    const ctx: ClusterExecutor = {
+      _tag: "ClusterExecutor",
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
       instance: options.instance,

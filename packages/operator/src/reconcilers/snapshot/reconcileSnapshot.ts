@@ -8,7 +8,7 @@ import { Kube } from "@doltdb-op/core/services/Kube"
 import { Effect, Metric, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { splitKey } from "../doltdb/reconcileDoltDB.ts"
-import { type ExecuteContext, execute, resultOf } from "../Execute.ts"
+import { execute, type ObjectExecutor, resultOf } from "../Execute.ts"
 import { Snapshots } from "../Resources.ts"
 import { observeSnapshot } from "./observeSnapshot.ts"
 
@@ -39,11 +39,11 @@ export const reconcileSnapshot = (options: SnapshotReconcilerOptions) =>
     } as SnapshotPlanner.SnapshotObserved["snapshot"]
     const observed = yield* observeSnapshot(snapshot)
     const plan = SnapshotPlanner.planSnapshot(observed)
-    const ctx: ExecuteContext = {
+    const ctx: ObjectExecutor = {
+      _tag: "ObjectExecutor",
       fieldManager: options.fieldManager,
       controller: "doltdb-operator",
-      instance: options.instance,
-      credentials: undefined
+      instance: options.instance
     }
     yield* execute(ctx, plan.actions)
     const labels = {

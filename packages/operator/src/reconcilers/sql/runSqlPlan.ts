@@ -5,7 +5,7 @@
 import type { SqlResources } from "@doltdb-op/core"
 import type { Plan } from "@doltdb-op/core/plan/Action"
 import { Effect } from "effect"
-import { ActionFailed, type ExecuteContext, execute, resultOf } from "../Execute.ts"
+import { ActionFailed, execute, resultOf, type SqlExecutor } from "../Execute.ts"
 import type { ClusterPrimary } from "./ClusterPrimary.ts"
 
 export interface SqlReconcilerOptions {
@@ -24,11 +24,11 @@ export const executeSqlPlan = (
   plan: Plan,
   failures: FailureMemory
 ) => {
-  const ctx: ExecuteContext = {
+  const ctx: SqlExecutor = {
+    _tag: "SqlExecutor",
     fieldManager: options.fieldManager,
     controller: "doltdb-operator",
     instance: options.instance,
-    credentials: undefined,
     primaryOf: () =>
       primary._tag === "Ready"
         ? Effect.succeed(primary.target)
