@@ -9,21 +9,18 @@
  * watches resume from (410 once compacted).
  *
  * Objects are deep-frozen when written and shared afterwards: reads never copy, writes copy only what changes.
- * Field ownership lives in `ManagedFields.ts`, the stateless object rules in `ObjectRules.ts`; what stays here is
- * what needs the store (revisions, indexes, the event log, deletion and garbage collection).
+ * Field ownership lives in `ManagedFields.ts`, the stateless object rules in `ObjectRules.ts`, the indexes in
+ * `ObjectIndex.ts`, the watch log in `EventLog.ts`; what stays here is the write path every verb shares (revisions,
+ * validation, commit) and deletion with garbage collection, which writes through it.
  */
-import {
-  type DeleteOptions,
-  type KubeError,
-  type KubeObject,
-  kubeError,
-  LabelSelector
-} from "@doltdb-op/core/services/Kube"
-import { formatTime } from "@doltdb-op/core/services/kube/Resource"
+import { type DeleteOptions, type KubeError, type KubeObject, kubeError } from "@doltdb-op/core/services/Kube"
 import { Result } from "effect"
 import { applyDefaults } from "./Defaults.ts"
+import { Deletion } from "./Deletion.ts"
+import { EventLog, type Listener, type StoreEvent, typeKeyOf } from "./EventLog.ts"
 import type { Json } from "./FieldSet.ts"
 import { jsonEqual } from "./FieldSet.ts"
+import { freshMetadata, Identities } from "./Identities.ts"
 import {
   createdBy,
   describeConflicts,
@@ -34,10 +31,10 @@ import {
   serverSideApply,
   updatedBy
 } from "./ManagedFields.ts"
+import { type Entry, ObjectIndex } from "./ObjectIndex.ts"
 import {
   applyMergePatch,
   deepFreeze,
-  invalidError,
   keptMetadata,
   mainPart,
   notFoundError,
@@ -45,7 +42,10 @@ import {
   type Res,
   validateObject
 } from "./ObjectRules.ts"
+import { selection } from "./Selection.ts"
 import { updateError } from "./UpdateRules.ts"
+
+export { type Listener, type StoreEvent, typeKeyOf } from "./EventLog.ts"
 
 type JsonObject = Record<string, Json>
 
@@ -57,32 +57,6 @@ const storageClassRes: Res = {
   statusSubresource: false
 }
 
-interface Entry {
-  readonly res: Res
-  readonly key: string
-  object: KubeObject
-  managers: Managers
-  /** A pod with a grace period: the kubelet finishes the deletion. */
-  awaitingKubelet: boolean
-}
-
-export interface StoreEvent {
-  readonly type: "ADDED" | "MODIFIED" | "DELETED"
-  readonly typeKey: string
-  readonly namespace: string | undefined
-  readonly object: KubeObject
-  /** The version before this event (MODIFIED), so filtered watches can turn it into ADDED/DELETED. */
-  readonly previous: KubeObject | undefined
-  readonly resourceVersion: number
-}
-
-export type Listener = (event: StoreEvent) => void
-
-export const typeKeyOf = (res: Pick<Res, "apiVersion" | "kind">): string => `${res.apiVersion}/${res.kind}`
-
-const ownerUids = (o: KubeObject | undefined): ReadonlyArray<string> =>
-  o?.metadata.ownerReferences?.map((r) => r.uid) ?? []
-
 export interface ApiServerStateOptions {
   /** Events kept for watch resumption; older resourceVersions get 410 Gone. */
   readonly eventWindow?: number
@@ -90,27 +64,25 @@ export interface ApiServerStateOptions {
 
 export class ApiServerState {
   private revision = 0
-  private counter = 0
+  private readonly identities = new Identities()
   private clusterIPs = 0
-  /**
-   * Objects per type, and per namespace too: a namespaced list reads only its namespace (with hundreds of DoltDBs
-   * each reconcile's label-selected lists otherwise scanned every object of the type: packages/operator/bench/scale.ts).
-   */
-  private readonly types = new Map<
-    string,
-    { readonly res: Res; readonly objects: Map<string, Entry>; readonly byNamespace: Map<string, Map<string, Entry>> }
-  >()
-  private readonly byUid = new Map<string, Entry>()
-  private readonly dependents = new Map<string, Set<Entry>>()
-  private log: Array<StoreEvent> = []
-  private compactedThrough = 0
-  private readonly eventWindow: number
-  readonly listeners = new Set<Listener>()
+  private readonly index = new ObjectIndex()
+  private readonly events: EventLog
+  private readonly deletion = new Deletion({
+    index: this.index,
+    setMetadata: (entry, changes, verb, now) => this.setMetadata(entry, changes, verb, now),
+    commitRemoval: (entry) => this.commitRemoval(entry)
+  })
   /** Writes committed, by verb (for benchmarks and "zero writes when converged" checks). */
   readonly writes = new Map<string, number>()
 
   constructor(options: ApiServerStateOptions = {}) {
-    this.eventWindow = options.eventWindow ?? 10_000
+    this.events = new EventLog(options.eventWindow ?? 10_000)
+  }
+
+  /** Called with every committed change, in order (watches). */
+  get listeners(): Set<Listener> {
+    return this.events.listeners
   }
 
   get resourceVersion(): number {
@@ -134,9 +106,7 @@ export class ApiServerState {
     const filter = this.filter(res, namespace, labelSelector, fieldSelector, "list")
     if (Result.isFailure(filter)) return Result.fail(filter.failure)
     const items: Array<KubeObject> = []
-    const type = this.types.get(typeKeyOf(res))
-    const objects = namespace !== undefined && res.namespaced ? type?.byNamespace.get(namespace) : type?.objects
-    if (objects !== undefined) for (const e of objects.values()) if (filter.success(e.object)) items.push(e.object)
+    for (const e of this.index.objectsOf(res, namespace)) if (filter.success(e.object)) items.push(e.object)
     items.sort((a, b) => (objectKeyOf(a) < objectKeyOf(b) ? -1 : 1))
     return Result.succeed({ items, resourceVersion: String(this.revision) })
   }
@@ -149,45 +119,22 @@ export class ApiServerState {
     fieldSelector: string | undefined,
     verb: string
   ): Result.Result<(o: KubeObject) => boolean, KubeError> {
-    const labels = labelSelector === undefined ? Result.succeed([]) : LabelSelector.parse(labelSelector)
-    if (Result.isFailure(labels)) return Result.fail(invalidError(verb, res, namespace, undefined, labels.failure))
-    const fields = fieldSelector === undefined ? Result.succeed([]) : LabelSelector.parseFieldSelector(fieldSelector)
-    if (Result.isFailure(fields)) return Result.fail(invalidError(verb, res, namespace, undefined, fields.failure))
-    const ns = res.namespaced ? namespace : undefined
-    const ls = labels.success
-    const fs = fields.success
-    return Result.succeed(
-      (o) =>
-        (ns === undefined || o.metadata.namespace === ns) &&
-        LabelSelector.matches(ls, o.metadata.labels) &&
-        LabelSelector.fieldsMatch(fs, o)
-    )
+    return selection(res, namespace, labelSelector, fieldSelector, verb)
   }
 
   /** Events of this type after `resourceVersion`, in order; Gone when the log no longer reaches back that far. */
   eventsSince(res: Res, resourceVersion: number): Result.Result<ReadonlyArray<StoreEvent>, KubeError> {
-    if (resourceVersion < this.compactedThrough) {
-      return Result.fail(
-        kubeError(
-          "Gone",
-          { verb: "watch", kind: res.kind },
-          `too old resource version: ${resourceVersion} (${this.compactedThrough})`
-        )
-      )
-    }
-    const typeKey = typeKeyOf(res)
-    return Result.succeed(this.log.filter((e) => e.resourceVersion > resourceVersion && e.typeKey === typeKey))
+    return this.events.since(res, resourceVersion)
   }
 
   /** Every change still in the watch log, in commit order (a run's digest: two runs made the same writes). */
   get history(): ReadonlyArray<StoreEvent> {
-    return this.log
+    return this.events.history
   }
 
   /** Forget all events so far: resuming from any current resourceVersion gets 410 (for tests). */
   compact(): void {
-    this.compactedThrough = this.revision
-    this.log = []
+    this.events.compact(this.revision)
   }
 
   managedFields(res: Res, namespace: string | undefined, name: string): ReturnType<typeof renderManagers> {
@@ -201,7 +148,7 @@ export class ApiServerState {
     const namespace = res.namespaced ? input.metadata.namespace : undefined
     let name = input.metadata.name
     if ((name === undefined || name === "") && input.metadata.generateName !== undefined) {
-      name = `${input.metadata.generateName}${this.suffix()}`
+      name = `${input.metadata.generateName}${this.identities.nextSuffix()}`
     }
     const bad = validateObject("create", res, input, namespace, name)
     if (bad !== undefined) return Result.fail(bad)
@@ -350,7 +297,7 @@ export class ApiServerState {
       options.preconditions?.uid
     )
     if (stale !== undefined) return Result.fail(stale)
-    this.deleteEntry(entry, options.propagationPolicy ?? "Background", options.gracePeriodSeconds, now)
+    this.deletion.delete(entry, options.propagationPolicy ?? "Background", options.gracePeriodSeconds, now)
     return Result.succeed(undefined)
   }
 
@@ -363,93 +310,14 @@ export class ApiServerState {
     })
   }
 
-  private deleteEntry(
-    entry: Entry,
-    policy: "Background" | "Foreground" | "Orphan",
-    gracePeriodSeconds: number | undefined,
-    now: number
-  ): void {
-    const o = entry.object
-    const spec = o.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined
-    const isPod = entry.res.kind === "Pod" && entry.res.apiVersion === "v1"
-    const grace = gracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30
-    if (o.metadata.deletionTimestamp !== undefined) {
-      // already terminating: a zero grace period from the kubelet (or a force delete) finishes a pod
-      if (isPod && entry.awaitingKubelet && grace === 0) {
-        entry.awaitingKubelet = false
-        if ((o.metadata.finalizers ?? []).length === 0) this.finalize(entry, now)
-      }
-      return
-    }
-    const uid = o.metadata.uid ?? ""
-    const hasDependents = (this.dependents.get(uid)?.size ?? 0) > 0
-    if (policy === "Orphan" && hasDependents) {
-      for (const d of [...(this.dependents.get(uid) ?? [])]) {
-        const refs = (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid)
-        this.setMetadata(d, { ownerReferences: refs.length === 0 ? undefined : refs }, "gc", now)
-      }
-    }
-    const finalizers = [...(o.metadata.finalizers ?? [])]
-    if (policy === "Foreground" && hasDependents && !finalizers.includes("foregroundDeletion")) {
-      finalizers.push("foregroundDeletion")
-    }
-    entry.awaitingKubelet = isPod && spec?.nodeName !== undefined && spec.nodeName !== "" && grace > 0
-    if (finalizers.length === 0 && !entry.awaitingKubelet) {
-      this.finalize(entry, now)
-      return
-    }
-    const deletionTimestamp = formatTime(now + (entry.awaitingKubelet ? grace * 1000 : 0))
-    this.setMetadata(
-      entry,
-      {
-        deletionTimestamp,
-        deletionGracePeriodSeconds: entry.awaitingKubelet ? grace : 0,
-        finalizers: finalizers.length === 0 ? undefined : finalizers
-      },
-      "delete",
-      now
-    )
-    if (policy === "Foreground" && hasDependents) {
-      for (const d of [...(this.dependents.get(uid) ?? [])]) this.deleteEntry(d, "Background", undefined, now)
-      this.checkForeground(uid, now)
-    }
-  }
-
-  private checkForeground(ownerUid: string, now: number): void {
-    const owner = this.byUid.get(ownerUid)
-    if (owner === undefined || !(owner.object.metadata.finalizers ?? []).includes("foregroundDeletion")) return
-    if ((this.dependents.get(ownerUid)?.size ?? 0) > 0) return
-    const finalizers = (owner.object.metadata.finalizers ?? []).filter((f) => f !== "foregroundDeletion")
-    this.setMetadata(owner, { finalizers: finalizers.length === 0 ? undefined : finalizers }, "gc", now)
-  }
-
-  /** Removes the object for good, then collects its dependents and unblocks foreground owners. */
-  private finalize(entry: Entry, now: number): void {
-    const type = this.types.get(typeKeyOf(entry.res))
-    if (type?.objects.get(entry.key) !== entry) return
-    type.objects.delete(entry.key)
-    const namespace = entry.object.metadata.namespace ?? ""
-    const inNamespace = type.byNamespace.get(namespace)
-    inNamespace?.delete(entry.key)
-    if (inNamespace?.size === 0) type.byNamespace.delete(namespace)
-    const uid = entry.object.metadata.uid ?? ""
-    this.byUid.delete(uid)
-    for (const owner of ownerUids(entry.object)) this.dependents.get(owner)?.delete(entry)
+  /** Commits an object's removal: a new revision and its DELETED event. */
+  private commitRemoval(entry: Entry): void {
     const deleted = deepFreeze({
       ...entry.object,
       metadata: { ...entry.object.metadata, resourceVersion: String(++this.revision) }
     })
     this.count("delete")
     this.emit("DELETED", entry.res, deleted)
-    // background GC: dependents without any remaining owner go too; dangling references are dropped
-    const deps = this.dependents.get(uid)
-    this.dependents.delete(uid)
-    for (const d of deps ?? []) {
-      const live = (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid && this.byUid.has(r.uid))
-      if (live.length === 0) this.deleteEntry(d, "Background", undefined, now)
-      else this.setMetadata(d, { ownerReferences: live }, "gc", now)
-    }
-    for (const owner of ownerUids(entry.object)) this.checkForeground(owner, now)
   }
 
   private setMetadata(entry: Entry, changes: Record<string, unknown>, verb: string, now: number): void {
@@ -489,10 +357,7 @@ export class ApiServerState {
       ...next,
       metadata: { ...next.metadata, generation, resourceVersion: String(++this.revision) }
     }) as KubeObject
-    const before = ownerUids(old)
-    const after = ownerUids(object)
-    for (const u of before) if (!after.includes(u)) this.dependents.get(u)?.delete(entry)
-    for (const u of after) this.indexDependent(u, entry)
+    this.index.reindexOwners(entry, old, object)
     entry.object = object
     entry.managers = managers
     this.count(verb)
@@ -502,18 +367,12 @@ export class ApiServerState {
       (object.metadata.finalizers ?? []).length === 0 &&
       !entry.awaitingKubelet
     ) {
-      this.finalize(entry, now)
+      this.deletion.finalize(entry, now)
     }
     return object
   }
 
   private insert(res: Res, object: KubeObject, managers: Managers, verb: string): KubeObject {
-    const typeKey = typeKeyOf(res)
-    let type = this.types.get(typeKey)
-    if (type === undefined) {
-      type = { res, objects: new Map(), byNamespace: new Map() }
-      this.types.set(typeKey, type)
-    }
     const frozen = deepFreeze({
       ...object,
       apiVersion: res.apiVersion,
@@ -521,47 +380,21 @@ export class ApiServerState {
       metadata: { ...object.metadata, resourceVersion: String(++this.revision) }
     }) as KubeObject
     const key = `${frozen.metadata.namespace ?? ""}/${frozen.metadata.name}`
-    const entry: Entry = { res, key, object: frozen, managers, awaitingKubelet: false }
-    type.objects.set(key, entry)
-    const namespace = frozen.metadata.namespace ?? ""
-    let inNamespace = type.byNamespace.get(namespace)
-    if (inNamespace === undefined) {
-      inNamespace = new Map()
-      type.byNamespace.set(namespace, inNamespace)
-    }
-    inNamespace.set(key, entry)
-    this.byUid.set(frozen.metadata.uid ?? "", entry)
-    for (const u of ownerUids(frozen)) this.indexDependent(u, entry)
+    this.index.add({ res, key, object: frozen, managers, awaitingKubelet: false })
     this.count(verb)
     this.emit("ADDED", res, frozen)
     return frozen
   }
 
-  private indexDependent(ownerUid: string, entry: Entry): void {
-    let set = this.dependents.get(ownerUid)
-    if (set === undefined) {
-      set = new Set()
-      this.dependents.set(ownerUid, set)
-    }
-    set.add(entry)
-  }
-
   private emit(type: StoreEvent["type"], res: Res, object: KubeObject, previous?: KubeObject): void {
-    const event: StoreEvent = {
+    this.events.append({
       type,
       typeKey: typeKeyOf(res),
       namespace: object.metadata.namespace,
       object,
       previous,
       resourceVersion: this.revision
-    }
-    this.log.push(event)
-    if (this.log.length > this.eventWindow * 2) {
-      const dropped = this.log.length - this.eventWindow
-      this.compactedThrough = this.log[dropped - 1]!.resourceVersion
-      this.log = this.log.slice(dropped)
-    }
-    for (const l of this.listeners) l(event)
+    })
   }
 
   /** Defaulting as the API server does it; Service cluster IPs come from 10.96.0.0/16 in order. */
@@ -582,37 +415,11 @@ export class ApiServerState {
     namespace: string | undefined,
     now: number
   ): KubeObject["metadata"] {
-    const {
-      deletionTimestamp: _d,
-      deletionGracePeriodSeconds: _g,
-      managedFields: _m,
-      resourceVersion: _r,
-      ...rest
-    } = metadata
-    const n = ++this.counter
-    return {
-      ...rest,
-      name,
-      ...(namespace === undefined ? {} : { namespace }),
-      uid: `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`,
-      generation: 1,
-      creationTimestamp: formatTime(now)
-    }
-  }
-
-  private suffix(): string {
-    const alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    let n = ++this.counter * 2654435761
-    let out = ""
-    for (let i = 0; i < 5; i++) {
-      out += alphabet[n % alphabet.length]
-      n = Math.floor(n / alphabet.length)
-    }
-    return out
+    return freshMetadata(metadata, name, namespace, this.identities.nextUid(), now)
   }
 
   private entry(res: Res, namespace: string | undefined, name: string): Entry | undefined {
-    return this.types.get(typeKeyOf(res))?.objects.get(`${res.namespaced ? (namespace ?? "") : ""}/${name}`)
+    return this.index.entry(res, namespace, name)
   }
 }
 
