@@ -23,18 +23,9 @@ import { formatTime } from "@doltdb-op/core/services/kube/Resource"
 import { podEndpoint, type SimWorldShape } from "@doltdb-op/core/sim/SimWorld"
 import { Clock, Effect, FiberMap, Result } from "effect"
 import type { ApiServerState } from "../memory/ApiServerState.ts"
-import { type Json, jsonEqual } from "../memory/FieldSet.ts"
-import { makePodEnvironment, type PodSpecView } from "./PodEnvironment.ts"
-import {
-  type ContainerRuntime,
-  containerRuntime,
-  killContainer,
-  type PodRuntime,
-  podCondition,
-  podStatus,
-  probeState,
-  runProbe
-} from "./PodRuntime.ts"
+import type { PodSpecView } from "./PodEnvironment.ts"
+import { containerRuntime, killContainer, type PodRuntime, podCondition } from "./PodRuntime.ts"
+import { makePodStep } from "./PodStep.ts"
 
 export interface KubeletOptions {
   readonly nodes: ReadonlyArray<string>
@@ -58,94 +49,13 @@ export const makeKubelet = (state: ApiServerState, kube: KubeShape, world: SimWo
     let nextNode = 0
     let nextIP = 0
     let busy = 0
-    const { resolve } = makePodEnvironment(state)
 
-    const startContainer = Effect.fnUntraced(function* (
-      pod: KubeObject,
-      rt: PodRuntime,
-      c: ContainerRuntime,
-      init = false
-    ) {
-      const now = yield* Clock.currentTimeMillis
-      const spec = resolve(pod, rt, c.view, init)
-      if (Result.isFailure(spec)) {
-        rt.configError = spec.failure
-        c.restartAt = now + 1000
-        return
-      }
-      rt.configError = undefined
-      c.process = yield* world.startContainer(spec.success)
-      c.startedAt = formatTime(now)
-      // no readiness probe: ready once running (probes with no initial delay run in this same step)
-      c.ready = c.view.readinessProbe === undefined
-      c.started = c.view.startupProbe === undefined
-      c.readiness = probeState(c.view.readinessProbe, now)
-      c.liveness = probeState(c.view.livenessProbe, now)
-      c.startup = probeState(c.view.startupProbe, now)
-    })
-
-    const step = Effect.fnUntraced(function* (rt: PodRuntime) {
-      const got = state.get(Pods, rt.namespace, rt.name)
-      if (Result.isFailure(got) || got.success.metadata.uid !== rt.uid) return
-      const pod = got.success
-      const now = yield* Clock.currentTimeMillis
-      // init containers first, one at a time, each until it exits 0
-      while (rt.initIndex < rt.inits.length) {
-        const c = rt.inits[rt.initIndex]!
-        if (c.process === undefined && now >= c.restartAt) yield* startContainer(pod, rt, c, true)
-        if (c.process === undefined) break
-        const exit = yield* c.process.exitCode
-        if (exit === undefined) break
-        c.process = undefined
-        if (exit !== 0) {
-          yield* killContainer(c, "Error", exit)
-          break
-        }
-        c.lastTerminated = { exitCode: 0, reason: "Completed", finishedAt: formatTime(now) }
-        rt.initIndex++
-      }
-      if (rt.initIndex < rt.inits.length) return yield* publish(pod, rt)
-      for (const c of rt.containers) {
-        if (c.process === undefined && now >= c.restartAt) yield* startContainer(pod, rt, c)
-        if (c.process === undefined) continue
-        const exit = yield* c.process.exitCode
-        if (exit !== undefined) {
-          c.process = undefined
-          yield* killContainer(c, "Error", exit)
-          continue
-        }
-        if (c.startup !== undefined && !c.started) {
-          const verdict = yield* runProbe(c.startup, "startup", c.process, now)
-          if (verdict === true) c.started = true
-          if (verdict === false) yield* killContainer(c, "StartupProbeFailed", 137)
-          continue
-        }
-        if (c.liveness !== undefined) {
-          const verdict = yield* runProbe(c.liveness, "liveness", c.process, now)
-          if (verdict === false) {
-            yield* killContainer(c, "LivenessProbeFailed", 137)
-            continue
-          }
-        }
-        if (c.readiness !== undefined) {
-          const verdict = yield* runProbe(c.readiness, "readiness", c.process, now)
-          if (verdict !== undefined) c.ready = verdict
-        }
-        if (c.ready && c.backoffSeconds > 0 && now - Date.parse(c.startedAt) > 600_000) c.backoffSeconds = 0
-      }
-      yield* publish(pod, rt)
-    })
-
-    const publish = Effect.fnUntraced(function* (pod: KubeObject, rt: PodRuntime) {
-      const status = podStatus(pod, rt, options.nodes, formatTime(yield* Clock.currentTimeMillis))
-      // an isolated kubelet cannot reach the API server: what it sees stays local
-      if (downNodes.get(rt.node)?.kind === "isolated") return
-      // the kubelet only reports changes: comparing with what the server holds is far cheaper than a no-op write
-      const current = (pod.status ?? {}) as Record<string, unknown>
-      if (Object.entries(status).every(([k, v]) => jsonEqual(current[k] as Json, v as Json))) return
-      yield* kube
-        .patchStatus(Pods, rt.name, status, { namespace: rt.namespace, fieldManager: "kubelet" })
-        .pipe(Effect.catchTag("NotFound", () => Effect.void))
+    const step = makePodStep({
+      state,
+      kube,
+      world,
+      nodes: options.nodes,
+      isolated: (node) => downNodes.get(node)?.kind === "isolated"
     })
 
     const tracked = <A, E>(effect: Effect.Effect<A, E>) =>

@@ -10,7 +10,7 @@
  * application would write). The invariants are checked on every step and at the end.
  */
 import { Api } from "@doltdb-op/core"
-import { Events, type KubeShape } from "@doltdb-op/core/services/Kube"
+import type { KubeShape } from "@doltdb-op/core/services/Kube"
 import { ApiServerEndpoint, OperatorEndpoint, podEndpoint, SimWorld } from "@doltdb-op/core/sim/SimWorld"
 import { DoltModel } from "@doltdb-op/dolt"
 import { InMemoryKube, SimCluster, type Verb } from "@doltdb-op/k8s"
@@ -21,6 +21,7 @@ import { makeBackupWatch } from "./BackupWatch.ts"
 import { backupObject, durationMillis, PartitionScope, type Scenario, type ScenarioEvent } from "./Scenario.ts"
 import { checkedInvariants, type FinalState, makeInvariantMonitor } from "./ScenarioInvariants.ts"
 import { describeEvent, jsonMergePatch, resourceOf, stored } from "./ScenarioObjects.ts"
+import { makeObserver } from "./ScenarioObserver.ts"
 import {
   type PrimaryPeriod,
   type ScenarioReport,
@@ -35,20 +36,6 @@ export interface RunOptions {
   readonly seed?: number
   /** Simulated time per step (default 250 ms). */
   readonly stepMillis?: number
-}
-
-interface Condition {
-  readonly type: string
-  readonly status: string
-  readonly reason?: string
-  readonly message?: string
-}
-
-interface DoltDBStatusView {
-  readonly currentPrimary?: string
-  readonly replicationEpoch?: number
-  readonly conditions?: ReadonlyArray<Condition>
-  readonly primaryTransition?: { kind: string; from: number; to: number; epoch: number }
 }
 
 /** A seed's start phase within one 2 s polling period (a multiplicative hash: neighbouring seeds differ a lot). */
@@ -291,77 +278,9 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
     })
 
     // ---- observation ----
-    const lastStatus = new Map<string, { primary?: string; epoch?: number; transition?: string }>()
-    const lastConditions = new Map<string, string>()
-    const seenEvents = new Set<string>()
-    let lastServers = ""
-    const instances = new Map<string, number>()
-    const periods: Array<{ doltdb: string; from: number; primary: string | undefined; epoch: number | undefined }> = []
-
+    const observer = makeObserver({ kube, ns, doltdbNames, start, note, servers: dolt.servers })
     const observe = Effect.fnUntraced(function* (at: number) {
-      for (const name of doltdbNames) {
-        const object = yield* kube.get(rawDoltDBs, name, { namespace: ns }).pipe(Effect.option)
-        if (object._tag === "None") continue
-        const status = (object.value.status ?? {}) as DoltDBStatusView
-        const before = lastStatus.get(name) ?? {}
-        const transition =
-          status.primaryTransition === undefined
-            ? undefined
-            : `${status.primaryTransition.kind} ${name}-${status.primaryTransition.from} → ${name}-${status.primaryTransition.to} at epoch ${status.primaryTransition.epoch}`
-        if (transition !== before.transition) {
-          if (transition !== undefined) note(at, "transition", `${name}: ${transition} started`)
-          else if (before.transition !== undefined) note(at, "transition", `${name}: ${before.transition} done`)
-        }
-        if (status.currentPrimary !== before.primary || status.replicationEpoch !== before.epoch) {
-          note(
-            at,
-            "primary",
-            `${name}: primary ${status.currentPrimary ?? "none"} (epoch ${status.replicationEpoch ?? "-"})`
-          )
-          periods.push({ doltdb: name, from: at, primary: status.currentPrimary, epoch: status.replicationEpoch })
-        }
-        lastStatus.set(name, {
-          ...(status.currentPrimary === undefined ? {} : { primary: status.currentPrimary }),
-          ...(status.replicationEpoch === undefined ? {} : { epoch: status.replicationEpoch }),
-          ...(transition === undefined ? {} : { transition })
-        })
-        for (const c of status.conditions ?? []) {
-          const key = `${name}/${c.type}`
-          const value = `${c.status}/${c.reason ?? ""}`
-          if (lastConditions.get(key) === value) continue
-          lastConditions.set(key, value)
-          note(at, "condition", `${name}: ${c.type}=${c.status} ${c.reason ?? ""}${c.message ? `: ${c.message}` : ""}`)
-        }
-      }
-      const events = yield* kube.list(Events, { namespace: ns }).pipe(Effect.orDie)
-      const fresh = events.items
-        .filter((e) => !seenEvents.has(e.metadata.name))
-        .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
-      for (const e of fresh) {
-        seenEvents.add(e.metadata.name)
-        const regarding = e.regarding as { kind?: string; name?: string } | undefined
-        const when = Date.parse(String(e.eventTime))
-        note(
-          Number.isFinite(when) ? Math.min(at, Math.max(0, when - start)) : at,
-          "event",
-          `${String(e.type)} ${String(e.reason)} ${regarding?.kind ?? ""}/${regarding?.name ?? ""}: ${String(e.note)}`
-        )
-      }
-      const infos = (yield* dolt.servers).filter((s) => s.namespace === ns)
-      const restarted = infos.filter((s) => {
-        const before = instances.get(s.pod)
-        instances.set(s.pod, s.instance)
-        return before !== undefined && before !== s.instance
-      })
-      const servers = infos
-        .map((s) => `${s.pod} ${s.running ? `${s.role}@${s.epoch}` : "down"}`)
-        .sort()
-        .join(", ")
-      if (servers !== lastServers || restarted.length > 0) {
-        lastServers = servers
-        const started = restarted.map((s) => s.pod).sort()
-        note(at, "servers", `${servers}${started.length === 0 ? "" : ` (new process: ${started.join(", ")})`}`)
-      }
+      yield* observer.observe(at)
       yield* monitor.step()
       yield* backups.step(at)
     })
@@ -402,6 +321,7 @@ const simulate = (scenario: Scenario, seed: number, stepMillis: number) =>
       )
 
     timeline.sort((a, b) => a.at - b.at)
+    const periods = observer.periods
     const primaries: Array<PrimaryPeriod> = periods.map((p, i) => {
       const later = periods.slice(i + 1).find((q) => q.doltdb === p.doltdb)
       return { ...p, to: later?.from ?? duration }
