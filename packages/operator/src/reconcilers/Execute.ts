@@ -209,16 +209,10 @@ export const execute = Effect.fn("Plan.execute")(function* (ctx: ExecuteContext,
 /**
  * What the controller does once `plan`'s actions succeeded: requeue after its `requeueAfter` (at least 1 ms, since
  * the controller treats a zero delay as done and 0 means "as soon as possible"), or nothing until the next event.
- *
- * `sinceObservationMillis`, for a planner whose waits are deadlines from its observation's time (the DoltDB
- * planner's `now`): how long ago that observation began. The requeue is due that much sooner, so a slow observation
- * (a probe that ran into its timeout) counts towards the wait instead of being added to it.
  */
-export const resultOf = (plan: Plan, sinceObservationMillis = 0): Controller.ReconcileResult =>
+export const resultOf = (plan: Plan): Controller.ReconcileResult =>
   plan.requeueAfter === undefined
     ? Controller.done
-    : Controller.requeueAfter(
-        Duration.millis(Math.max(plan.requeueAfter.millis - Math.max(sinceObservationMillis, 0), 1))
-      )
+    : Controller.requeueAfter(Duration.millis(Math.max(plan.requeueAfter.millis, 1)))
 
 export { CredentialsUnavailable }

@@ -8,13 +8,12 @@ import type { Action } from "@doltdb-op/core/plan/Action"
 import { Dolt, type DoltShape } from "@doltdb-op/core/services/Dolt"
 import { Kube, type KubeShape } from "@doltdb-op/core/services/Kube"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Redacted } from "effect"
+import { Effect, Exit, Redacted } from "effect"
 import {
   type ClusterExecutor,
   type ExecuteContext,
   execute,
   type ObjectExecutor,
-  resultOf,
   type SqlExecutor
 } from "../../src/reconcilers/Execute.ts"
 
@@ -135,20 +134,4 @@ describe("execute", () => {
       assert.deepStrictEqual(optional, ["patchStatus"])
     })
   )
-
-  it("a DoltDB plan's requeue counts from its observation: a slow probe is part of the wait, never a hot loop", () => {
-    const plan = { actions: [], requeueAfter: { millis: 3_000, why: "failing over in 3000ms unless it recovers" } }
-    const after = (elapsed: number) => {
-      const result = resultOf(plan, elapsed)
-      return result._tag === "RequeueAfter" ? Duration.toMillis(result.after) : result._tag
-    }
-    assert.strictEqual(after(0), 3_000)
-    assert.strictEqual(after(500), 2_500)
-    // the probe ran into its 3 s timeout: the debounce is over, the next pass is due at once (1 ms, not "done")
-    assert.strictEqual(after(3_000), 1)
-    assert.strictEqual(after(7_000), 1)
-    // a clock that went backwards adds nothing
-    assert.strictEqual(after(-2_000), 3_000)
-    assert.strictEqual(resultOf({ actions: [] }, 3_000)._tag, "Done")
-  })
 })

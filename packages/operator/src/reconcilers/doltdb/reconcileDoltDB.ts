@@ -4,7 +4,7 @@
 import { Backups as B, Builders, DoltDBPlanner } from "@doltdb-op/core"
 import type { Action } from "@doltdb-op/core/plan/Action"
 import { Kube } from "@doltdb-op/core/services/Kube"
-import { Clock, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import * as Controller from "../../runtime/Controller.ts"
 import { observeCredentials } from "../backup/observeBackup.ts"
 import { runBackupOp } from "../backup/runBackupOp.ts"
@@ -73,5 +73,5 @@ export const reconcileDoltDB = (options: DoltDBReconcilerOptions) =>
     }
     yield* execute(ctx, [...bootstrap, ...plan.actions])
     yield* DoltDBMetrics.record(observed, identified.doltdb.status, plan.status)
-    return resultOf(plan, (yield* Clock.currentTimeMillis) - observed.now)
+    return resultOf(plan)
   })
