@@ -17,6 +17,11 @@ export interface StandbyReplication {
   readonly maxLagMillis: number | undefined
   /** Rows with a non-NULL `current_error`. */
   readonly errors: number
+  /**
+   * Some row's `current_error` says the standby refused the primary's credentials (gRPC `Unauthenticated`): it has
+   * not learnt the primary's signing key (`StuckStandby.ts`). Absent = false.
+   */
+  readonly refused?: boolean
 }
 
 export type SqlView =
@@ -62,6 +67,8 @@ export interface PodView {
    * false. Fencing by deletion reads it: a re-created pod's server boots with its persisted role.
    */
   readonly serverStarted?: boolean | undefined
+  /** When the `dolt` container last started running (its `startedAt`, epoch millis), if it runs. */
+  readonly serverStartedAt?: number | undefined
   /** The `k8s.dolthub.com/cluster-role` label as currently set. */
   readonly roleLabel: string | undefined
   readonly sql: SqlView

@@ -33,6 +33,7 @@ import { planScaleDown, type ScaleDownStep } from "./planScaleDown.ts"
 import { continueTransition, startTransition } from "./planTransition.ts"
 import type { PodView, ReplicationObserved, ReplicationState, ShortenedAckWait } from "./ReplicationObserved.ts"
 import { classify, isServingPrimary, reachable, type Situation } from "./Situation.ts"
+import { restartStuckStandbies, stuckStandbies } from "./StuckStandby.ts"
 import { afterAbort, backoffOver, describeBackoff, waitBeforeSwitchover } from "./SwitchoverBackoff.ts"
 import { isPromotable, selectFailoverCandidate } from "./selectCandidate.ts"
 
@@ -123,11 +124,12 @@ const planHealthy = (
   const honored = o.policy.desiredPrimary === primary.ordinal ? primary.ordinal : o.state.primaryRequest
   const restore = restoreAckWait(o, cluster, primary)
   const settled = backoffOver(state, primary.ordinal, o.now) ? withoutBackoff(state) : state
+  const restarts = restartStuckStandbies(cluster, primary, stuckStandbies(o, primary, evidence), o.now)
   const decision = steady(
     o,
     cluster,
     { ...withShortenedAckWaits(settled, restore.records), primaryRequest: honored },
-    [],
+    restarts,
     "Switchover complete"
   )
   // After the role labels: a restore that fails (and is retried) never holds up routing.

@@ -57,25 +57,48 @@ const runs = (pod: KubeObject, name: string): boolean => {
   return statuses?.some((c) => c.name === name && c.state?.running !== undefined) ?? false
 }
 
+/** When container `name` started running (epoch millis), if it runs and says so. */
+const runningSince = (pod: KubeObject, name: string): number | undefined => {
+  const statuses = (
+    pod.status as
+      | { containerStatuses?: ReadonlyArray<{ name: string; state?: { running?: { startedAt?: string } } }> }
+      | undefined
+  )?.containerStatuses
+  const startedAt = statuses?.find((c) => c.name === name)?.state?.running?.startedAt
+  const millis = startedAt === undefined ? Number.NaN : Date.parse(startedAt)
+  return Number.isFinite(millis) ? millis : undefined
+}
+
+/** A standby refused the primary's credentials (`StuckStandby.ts`): gRPC `Unauthenticated` in the hook's error. */
+const refusedCredentials = (error: string | null): boolean => error?.includes("code = Unauthenticated") === true
+
 /** Folds a primary's status rows per standby remote (the planner's `StandbyReplication`). */
 export const foldStandbys = (rows: ReadonlyArray<ClusterStatusRow>): ReadonlyArray<Replication.StandbyReplication> => {
   const byRemote = new Map<
     string,
-    { databases: number; maxLag: number | undefined; nullLag: boolean; errors: number }
+    { databases: number; maxLag: number | undefined; nullLag: boolean; errors: number; refused: boolean }
   >()
   for (const row of rows) {
-    const e = byRemote.get(row.standbyRemote) ?? { databases: 0, maxLag: 0, nullLag: false, errors: 0 }
+    const e = byRemote.get(row.standbyRemote) ?? {
+      databases: 0,
+      maxLag: 0,
+      nullLag: false,
+      errors: 0,
+      refused: false
+    }
     e.databases += 1
     if (row.replicationLagMillis === null) e.nullLag = true
     else e.maxLag = Math.max(e.maxLag ?? 0, row.replicationLagMillis)
     if (row.currentError !== null) e.errors += 1
+    if (refusedCredentials(row.currentError)) e.refused = true
     byRemote.set(row.standbyRemote, e)
   }
   return [...byRemote.entries()].map(([remote, e]) => ({
     remote,
     databases: e.databases,
     maxLagMillis: e.nullLag ? undefined : e.maxLag,
-    errors: e.errors
+    errors: e.errors,
+    ...(e.refused ? { refused: true } : {})
   }))
 }
 
@@ -260,6 +283,7 @@ export const observeDoltDB = Effect.fn("DoltDB.observe")(function* (
           roleLabel: pod?.metadata.labels?.[Builders.ClusterRoleLabel],
           guarded: pod !== undefined && runs(pod, Guard.GuardContainerName),
           serverStarted: pod !== undefined && runs(pod, Builders.DoltContainerName),
+          serverStartedAt: pod === undefined ? undefined : runningSince(pod, Builders.DoltContainerName),
           revision: pod?.metadata.labels?.[RevisionLabel],
           createdAt:
             pod?.metadata.creationTimestamp === undefined ? undefined : Date.parse(pod.metadata.creationTimestamp),
