@@ -67,8 +67,5 @@ export const restartStuckStandbies = (
       name: pod.name,
       ...(pod.uid === undefined ? {} : { uid: pod.uid })
     }
-    return [
-      event(cluster, "Warning", "StandbyRestarted", why),
-      { _tag: "Delete", ref, reason: why } satisfies Action
-    ]
+    return [event(cluster, "Warning", "StandbyRestarted", why), { _tag: "Delete", ref, reason: why } satisfies Action]
   })

@@ -327,6 +327,7 @@ export const make = Effect.fnUntraced(function* (options: DoltClusterOptions = {
       if (s === undefined) return yield* unreachable(host, "setFault", "ENOTFOUND", `getaddrinfo ENOTFOUND ${host}`)
       if (fault.hung !== undefined) s.hung = fault.hung
       if (fault.probeFailing !== undefined) s.probeFailing = fault.probeFailing
+      if (fault.refusesCredentials !== undefined) s.refusesCredentials = fault.refusesCredentials
       yield* wake
     })
 

@@ -106,10 +106,11 @@ export interface DoltClusterShape {
   readonly setAckWritesTimeout: (host: string, seconds: number) => Effect.Effect<void, DoltError>
   /**
    * Faults on the server at `host` (until it restarts): `hung` answers nothing (calls time out after 10 s, no
-   * replication in or out, probes fail); `probeFailing` fails probes while SQL and replication go on.
+   * replication in or out, probes fail); `probeFailing` fails probes while SQL and replication go on;
+   * `refusesCredentials` refuses every replication push as `Unauthenticated` (a standby that lacks the primary's key).
    */
   readonly setFault: (
     host: string,
-    fault: { readonly hung?: boolean; readonly probeFailing?: boolean }
+    fault: { readonly hung?: boolean; readonly probeFailing?: boolean; readonly refusesCredentials?: boolean }
   ) => Effect.Effect<void, DoltError>
 }

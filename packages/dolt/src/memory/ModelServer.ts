@@ -76,6 +76,12 @@ export class ModelServer {
   /** SIGTERM received, listener closed, still replicating to standbys that are behind (`termWaitsForStandbys`). */
   closing = false
   probeFailing = false
+  /**
+   * Refuses every replication push as `Unauthenticated`: a real standby that has not learnt the pushing primary's
+   * signing key (its key fetch stuck on a re-created peer's old address; core `StuckStandby.ts`). Never set by the
+   * random schedules, only by a test's `setFault`; a restarted process starts without it.
+   */
+  refusesCredentials = false
   /** Set while a graceful primary -> standby transition waits for the standbys. */
   readOnlyOverride = false
   readonly hooks = new Map<string, Map<string, Hook>>()

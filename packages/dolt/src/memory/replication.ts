@@ -31,6 +31,13 @@ export type Received = { readonly accepted: true } | { readonly accepted: false;
  * standby at a higher epoch still accepts a stale primary's push, and the stale primary does not demote.
  */
 export const exchangeEpochs = (p: ModelServer, r: ModelServer, now: number): Received => {
+  // The receiving server's auth interceptor runs before any epoch rule.
+  if (r.refusesCredentials)
+    return {
+      accepted: false,
+      error:
+        "could not replicate to standby: error fetching destDB: could not access dolt url: rpc error: code = Unauthenticated desc = unauthenticated"
+    }
   const e = p.epoch
   if (r.role === "primary") {
     if (r.epoch < e) {
