@@ -129,11 +129,11 @@ const planHealthy = (
     o,
     cluster,
     { ...withShortenedAckWaits(settled, restore.records), primaryRequest: honored },
-    restarts,
+    [],
     "Switchover complete"
   )
-  // After the role labels: a restore that fails (and is retried) never holds up routing.
-  return { ...decision, actions: [...decision.actions, ...restore.actions] }
+  // After the role labels: a restore or a restart that fails (and is retried) never holds up routing.
+  return { ...decision, actions: [...decision.actions, ...restore.actions, ...restarts] }
 }
 
 /** Why the recorded primary does not serve, as the condition and the Warning say it (bounded: a driver's message). */

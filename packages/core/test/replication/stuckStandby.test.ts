@@ -29,6 +29,7 @@ const plan = (options: {
   readonly db1?: StandbyReplication
   readonly db1Sql?: SqlView
   readonly db1Pod?: Partial<PodView>
+  readonly db2Pod?: Partial<PodView>
 }) => {
   const pods = [
     pod(0, primary([options.db1 ?? refusing, caughtUp])),
@@ -36,7 +37,7 @@ const plan = (options: {
       serverStartedAt: "startedAt" in options ? options.startedAt : 10_000,
       ...options.db1Pod
     }),
-    pod(2, standbySql(1, 0), { serverStartedAt: 10_000 })
+    pod(2, standbySql(1, 0), { serverStartedAt: 10_000, ...options.db2Pod })
   ]
   const evidence = {
     primary: 0,
@@ -64,6 +65,14 @@ describe("a standby that refuses the primary's credentials", () => {
     // nothing else changes: the primary stays, no transition starts
     assert.strictEqual(decision.persistFirst, undefined)
     assert.strictEqual(decision.next.currentPrimaryPodIndex, 0)
+  })
+
+  it("comes after the role labels: a restart that fails never holds up routing", () => {
+    const actions = plan({ db2Pod: { roleLabel: undefined } }).actions
+    const label = actions.findIndex((a) => a._tag === "Apply" && a.object.metadata.name === "db-2")
+    const restart = actions.findIndex((a) => a._tag === "Delete")
+    assert.isAtLeast(label, 0, "db-2's missing role label is not applied")
+    assert.isAbove(restart, label)
   })
 
   it("is left alone within the bound", () => {
